@@ -1,0 +1,533 @@
+package model
+
+import "sort"
+
+// NodeState is the core's live view of one node.
+type NodeState struct {
+	Online   bool
+	Free     [NumSizes]int32 // free locker slots by size class
+	Held     int32           // parcels held at the counter
+	Occupied int32           // parcels held in slots and at the counter
+	// OccupiedTime is the integral of Occupied over time (parcel-milliseconds)
+	// up to Since; see Core.OccupiedTime for the value at a given instant.
+	OccupiedTime int64
+	Since        Instant
+	Arrivals     uint64 // drop attempts
+	Refused      uint64 // drop attempts refused (full, closed, inactive, offline)
+	Entered      uint64 // parcels that took a slot or counter space
+}
+
+// Stats are the core's counters. Outcome counters cover measured labels only
+// (the driver marks labels placed after the warm-up); rejections count all.
+type Stats struct {
+	Events      uint64
+	Transitions uint64
+	Rejected    [numReasons]uint64
+
+	Orders, SameDay             uint64
+	Ready, ReadyOnTime          uint64
+	PickedUp, PickedUpWithinSLA uint64
+	Returned, Cancelled         uint64
+	Reroutes, Refunds, Alerts   uint64
+	RefundAmount, RerouteCost   float64
+	// Friction is the distribution of minutes from the first ready
+	// notification to the verified pickup.
+	Friction Histogram
+}
+
+// RejectedTotal sums the rejections over all reasons.
+func (s *Stats) RejectedTotal() uint64 {
+	var n uint64
+	for _, v := range s.Rejected {
+		n += v
+	}
+	return n
+}
+
+// Core is the smart-label state machine and the operating rules around it:
+// slot allocation, reroute policy, SLA and refunds. It is driven one event at
+// a time by Step and never does I/O, reads a clock or draws random numbers.
+type Core struct {
+	Net *Network
+	// KeepFinished keeps labels in a terminal state in memory (the twin
+	// serves their provenance); the simulator releases them so memory is
+	// proportional to labels in flight.
+	KeepFinished bool
+	// OnFinish, if set, is called with each label reaching a terminal state,
+	// before it is released.
+	OnFinish func(*Label)
+	Stats    Stats
+
+	nodes  []NodeState
+	labels []Label
+	free   []int32
+	index  map[LabelID]int32
+	out    []Effect
+	order  [][]NodeIndex
+	now    Instant
+}
+
+// New returns a core for the network. It does not copy net; do not change it
+// while the core runs.
+func New(net *Network) *Core {
+	c := &Core{Net: net, index: make(map[LabelID]int32), out: make([]Effect, 0, 16)}
+	c.nodes = make([]NodeState, len(net.Nodes))
+	for i := range c.nodes {
+		c.nodes[i] = NodeState{Online: true, Free: net.Nodes[i].Slots}
+	}
+	c.order = make([][]NodeIndex, len(net.Nodes))
+	return c
+}
+
+// Label returns the live label with the given id, or nil. The pointer is
+// valid until the next Step.
+func (c *Core) Label(id LabelID) *Label {
+	if s, ok := c.index[id]; ok {
+		return &c.labels[s]
+	}
+	return nil
+}
+
+// Live is the number of labels the core holds.
+func (c *Core) Live() int { return len(c.index) }
+
+// EachLabel calls fn for every label the core holds, in label id order.
+func (c *Core) EachLabel(fn func(*Label)) {
+	ids := make([]LabelID, 0, len(c.index))
+	for id := range c.index {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		fn(&c.labels[c.index[id]])
+	}
+}
+
+// Node returns the live state of node i.
+func (c *Core) Node(i NodeIndex) NodeState { return c.nodes[i] }
+
+// OccupiedTime returns node i's occupancy integral (parcel-milliseconds) up to t.
+func (c *Core) OccupiedTime(i NodeIndex, t Instant) int64 {
+	n := &c.nodes[i]
+	if t <= n.Since {
+		return n.OccupiedTime
+	}
+	return n.OccupiedTime + int64(n.Occupied)*int64(t-n.Since)
+}
+
+// Step applies one event and returns the effects for the driver to carry out.
+// The returned slice is reused by the next call.
+func (c *Core) Step(ev Event) []Effect {
+	c.out = c.out[:0]
+	c.Stats.Events++
+	if ev.At > c.now {
+		c.now = ev.At
+	}
+	if ev.Type == EvOrderPlaced {
+		c.place(ev)
+		return c.out
+	}
+	slab, ok := c.index[ev.Label]
+	if !ok {
+		c.reject(ev, RejectUnknownLabel)
+		return c.out
+	}
+	l := &c.labels[slab]
+	if ev.Type == EvTimer {
+		c.timer(l, ev)
+		return c.out
+	}
+	if ev.Type >= numEventTypes || !allowed[ev.Type][l.State] {
+		c.reject(ev, RejectIllegalTransition)
+		return c.out
+	}
+	switch ev.Type {
+	case EvScanPicked:
+		c.move(l, Picked, ev.At, l.From, ReasonScanPick)
+	case EvScanPacked:
+		c.move(l, Packed, ev.At, l.From, ReasonScanPack)
+		c.emit(Effect{Type: EffDispatch, Label: l.ID, Slab: l.slab, Node: l.From, To: l.Dest, At: ev.At, Size: l.Size})
+	case EvHandoff:
+		c.move(l, InTransit, ev.At, ev.Node, ReasonHandoff)
+	case EvArrived:
+		c.arrive(l, ev)
+	case EvPickup:
+		c.pickup(l, ev)
+	case EvCancel:
+		c.cancel(l, ev)
+	}
+	return c.out
+}
+
+func (c *Core) emit(e Effect) { c.out = append(c.out, e) }
+
+func (c *Core) reject(ev Event, why Reason) {
+	c.Stats.Rejected[why]++
+	c.emit(Effect{Type: EffReject, Label: ev.Label, Slab: -1, Node: ev.Node, At: ev.At, Reason: why})
+}
+
+func (c *Core) validNode(i NodeIndex) bool { return i >= 0 && int(i) < len(c.Net.Nodes) }
+
+func (c *Core) place(ev Event) {
+	if _, dup := c.index[ev.Label]; dup {
+		c.reject(ev, RejectDuplicateLabel)
+		return
+	}
+	if ev.SKU < 0 || int(ev.SKU) >= len(c.Net.SKUs) {
+		c.reject(ev, RejectUnknownSKU)
+		return
+	}
+	if !c.validNode(ev.Dest) || (ev.Node != NoNode && !c.validNode(ev.Node)) {
+		c.reject(ev, RejectUnknownNode)
+		return
+	}
+	var slab int32
+	if n := len(c.free); n > 0 {
+		slab = c.free[n-1]
+		c.free = c.free[:n-1]
+	} else {
+		c.labels = append(c.labels, Label{})
+		slab = int32(len(c.labels) - 1)
+	}
+	c.index[ev.Label] = slab
+	l := &c.labels[slab]
+	chain := l.Chain[:0]
+	size := ev.Size
+	if size >= NumSizes {
+		size = c.Net.SKUs[ev.SKU].Size
+	}
+	*l = Label{
+		ID: ev.Label, Order: ev.Order, SKU: ev.SKU, Size: size, From: ev.Node, Dest: ev.Dest, Home: ev.Dest,
+		Placed: ev.At, State: None, At: NoNode, SlotSize: NoSize, Measured: ev.Measured, Subscriber: ev.Subscriber,
+		Chain: chain, slab: slab,
+	}
+	p := &c.Net.Policy
+	day := DayStart(ev.At)
+	l.SameDay = TimeOfDay(ev.At) < p.Cutoff
+	if l.SameDay {
+		l.Due = day + Instant(p.ReadyBy)
+	} else {
+		l.Due = day + Instant(Day) + Instant(p.ReadyBy)
+	}
+	if l.Measured {
+		c.Stats.Orders++
+		if l.SameDay {
+			c.Stats.SameDay++
+		}
+	}
+	c.move(l, Issued, ev.At, ev.Node, ReasonOrder)
+	c.emit(Effect{Type: EffSetTimer, Timer: TimerSLA, Label: l.ID, Slab: slab, At: l.Due})
+}
+
+// move appends a transition, emits it, and re-arms the stage TTL.
+func (c *Core) move(l *Label, to State, at Instant, node NodeIndex, why Reason) {
+	prev := l.State
+	l.append(to, at, node, why)
+	c.Stats.Transitions++
+	c.emit(Effect{Type: EffState, Label: l.ID, Slab: l.slab, Prev: prev, State: to, Node: node, At: at, Reason: why, Hops: int32(l.Hops)})
+	if l.TTLAt != 0 {
+		l.TTLAt = 0
+		c.emit(Effect{Type: EffCancelTimer, Timer: TimerTTL, Label: l.ID, Slab: l.slab})
+	}
+	if to.Terminal() {
+		return
+	}
+	if ttl := c.Net.Policy.TTL[to]; ttl > 0 {
+		l.TTLAt = at.Add(ttl)
+		c.emit(Effect{Type: EffSetTimer, Timer: TimerTTL, Label: l.ID, Slab: l.slab, At: l.TTLAt})
+	}
+}
+
+func (c *Core) touch(i NodeIndex, at Instant) *NodeState {
+	n := &c.nodes[i]
+	if at > n.Since {
+		n.OccupiedTime += int64(n.Occupied) * int64(at-n.Since)
+		n.Since = at
+	}
+	return n
+}
+
+// CanTake reports whether node i can take a parcel of size s at instant t:
+// active, online, open (when hours is true) and with a fitting slot or
+// counter space.
+func (c *Core) CanTake(i NodeIndex, s SizeClass, t Instant, hours bool) bool {
+	nd := &c.Net.Nodes[i]
+	st := &c.nodes[i]
+	if !st.Online || !nd.ActiveAt(t) || (hours && !nd.Hours.OpenAt(t)) {
+		return false
+	}
+	for k := s; k < NumSizes; k++ {
+		if st.Free[k] > 0 {
+			return true
+		}
+	}
+	return st.Held < nd.Counter
+}
+
+func (c *Core) arrive(l *Label, ev Event) {
+	if ev.Node != l.Dest {
+		c.reject(ev, RejectWrongNode)
+		return
+	}
+	i := ev.Node
+	nd := &c.Net.Nodes[i]
+	st := c.touch(i, ev.At)
+	st.Arrivals++
+	why := ReasonNone
+	switch {
+	case !st.Online:
+		why = ReasonNodeOffline
+	case !nd.ActiveAt(ev.At), !nd.Hours.OpenAt(ev.At):
+		why = ReasonNodeClosed
+	}
+	slot := NoSize
+	counter := false
+	if why == ReasonNone {
+		for k := l.Size; k < NumSizes; k++ {
+			if st.Free[k] > 0 {
+				slot = k
+				break
+			}
+		}
+		if slot == NoSize {
+			if st.Held < nd.Counter {
+				counter = true
+			} else {
+				why = ReasonNodeFull
+			}
+		}
+	}
+	if why != ReasonNone {
+		st.Refused++
+		c.reroute(l, i, ev.At, why, false)
+		return
+	}
+	if counter {
+		st.Held++
+	} else {
+		st.Free[slot]--
+	}
+	st.Occupied++
+	st.Entered++
+	l.At, l.SlotSize = i, slot
+	c.move(l, ReadyForPickup, ev.At, i, ReasonArrived)
+	c.emit(Effect{Type: EffSlot, Label: l.ID, Slab: l.slab, Node: i, Size: slot, Amount: 1, At: ev.At})
+	if l.ReadyAt == 0 {
+		l.ReadyAt = ev.At
+		if l.Measured {
+			c.Stats.Ready++
+			if ev.At <= l.Due {
+				c.Stats.ReadyOnTime++
+			}
+		}
+		if !l.Late {
+			c.emit(Effect{Type: EffCancelTimer, Timer: TimerSLA, Label: l.ID, Slab: l.slab})
+		}
+	}
+	c.emit(Effect{Type: EffNotify, Label: l.ID, Slab: l.slab, Node: i, At: ev.At, Hops: int32(l.Hops)})
+}
+
+// release frees the slot or counter space a ready label holds.
+func (c *Core) release(l *Label, at Instant) {
+	if l.At == NoNode {
+		return
+	}
+	st := c.touch(l.At, at)
+	if l.SlotSize == NoSize {
+		st.Held--
+	} else {
+		st.Free[l.SlotSize]++
+	}
+	st.Occupied--
+	c.emit(Effect{Type: EffSlot, Label: l.ID, Slab: l.slab, Node: l.At, Size: l.SlotSize, Amount: -1, At: at})
+	l.At, l.SlotSize = NoNode, NoSize
+}
+
+// Nearest returns the nearest node to from (by H3 grid distance, ties by id)
+// that can take a parcel of size s at instant eta, preferring nodes open at
+// eta; partners restricts the search to partner storefronts. NoNode if none.
+func (c *Core) Nearest(from NodeIndex, s SizeClass, eta Instant, partners bool) NodeIndex {
+	ord := c.orderFrom(from)
+	for pass := 0; pass < 2; pass++ {
+		for _, j := range ord {
+			if partners && c.Net.Nodes[j].Kind != Partner {
+				continue
+			}
+			if c.CanTake(j, s, eta, pass == 0) {
+				return j
+			}
+		}
+	}
+	return NoNode
+}
+
+// orderFrom lists the other nodes that hold parcels, nearest first. It is
+// computed on first use and kept: the network does not move.
+func (c *Core) orderFrom(from NodeIndex) []NodeIndex {
+	if o := c.order[from]; o != nil {
+		return o
+	}
+	type cand struct {
+		i NodeIndex
+		d int
+	}
+	src := c.Net.Nodes[from].Cell
+	cs := make([]cand, 0, len(c.Net.Nodes))
+	for j := range c.Net.Nodes {
+		if NodeIndex(j) == from || !c.Net.Nodes[j].Holds() {
+			continue
+		}
+		cs = append(cs, cand{NodeIndex(j), GridDistance(src, c.Net.Nodes[j].Cell)})
+	}
+	sort.Slice(cs, func(a, b int) bool {
+		if cs[a].d != cs[b].d {
+			return cs[a].d < cs[b].d
+		}
+		return c.Net.Nodes[cs[a].i].ID < c.Net.Nodes[cs[b].i].ID
+	})
+	o := make([]NodeIndex, len(cs))
+	for k, x := range cs {
+		o[k] = x.i
+	}
+	c.order[from] = o
+	return o
+}
+
+// reroute sends the label from node `from` to the nearest node that can take
+// it, or returns it when hops are exhausted or nothing can.
+func (c *Core) reroute(l *Label, from NodeIndex, at Instant, why Reason, partners bool) {
+	p := &c.Net.Policy
+	if l.Hops >= p.MaxHops {
+		c.returned(l, from, at, ReasonHopsExhausted)
+		return
+	}
+	to := c.Nearest(from, l.Size, at.Add(p.RerouteDelay), partners)
+	if to == NoNode {
+		c.returned(l, from, at, ReasonNoTarget)
+		return
+	}
+	l.Hops++
+	l.Dest = to
+	c.move(l, Rerouting, at, from, why)
+	c.emit(Effect{Type: EffReroute, Label: l.ID, Slab: l.slab, Node: from, To: to, At: at, Delay: p.RerouteDelay, Amount: p.RerouteCost, Reason: why, Hops: int32(l.Hops), Size: l.Size})
+	if l.Measured {
+		c.Stats.Reroutes++
+		c.Stats.RerouteCost += p.RerouteCost
+	}
+}
+
+func (c *Core) returned(l *Label, node NodeIndex, at Instant, why Reason) {
+	c.move(l, Returned, at, node, why)
+	c.emit(Effect{Type: EffReturn, Label: l.ID, Slab: l.slab, Node: node, To: l.From, At: at})
+	if l.Measured {
+		c.Stats.Returned++
+	}
+	c.finish(l)
+}
+
+func (c *Core) pickup(l *Label, ev Event) {
+	if ev.Node != l.At {
+		c.reject(ev, RejectWrongNode)
+		return
+	}
+	c.release(l, ev.At)
+	c.move(l, PickedUp, ev.At, ev.Node, ReasonPickup)
+	if l.Measured {
+		c.Stats.PickedUp++
+		wait := ev.At.Sub(l.ReadyAt)
+		c.Stats.Friction.Add(wait.Minutes())
+		if !l.Late && l.ReadyAt <= l.Due && wait <= c.Net.Policy.PickupWindow {
+			c.Stats.PickedUpWithinSLA++
+		}
+	}
+	c.finish(l)
+}
+
+func (c *Core) cancel(l *Label, ev Event) {
+	why := ev.Reason
+	if why == ReasonNone || why.Rejection() {
+		why = ReasonCancelled
+	}
+	c.move(l, Cancelled, ev.At, ev.Node, why)
+	amount := c.Net.SKUs[l.SKU].Price
+	if l.Late {
+		amount -= c.refundAmount(l)
+	}
+	if amount > 0 {
+		c.refund(l, ev.At, amount, why)
+	}
+	if l.Measured {
+		c.Stats.Cancelled++
+	}
+	c.finish(l)
+}
+
+func (c *Core) refundAmount(l *Label) float64 {
+	p := &c.Net.Policy
+	price := c.Net.SKUs[l.SKU].Price
+	switch p.Refund {
+	case RefundFixed:
+		return min(p.RefundAmount, price)
+	case RefundShare:
+		return p.RefundShare * price
+	}
+	return price
+}
+
+func (c *Core) refund(l *Label, at Instant, amount float64, why Reason) {
+	c.emit(Effect{Type: EffRefund, Label: l.ID, Slab: l.slab, Node: l.Dest, At: at, Amount: amount, Reason: why})
+	if l.Measured {
+		c.Stats.Refunds++
+		c.Stats.RefundAmount += amount
+	}
+}
+
+func (c *Core) timer(l *Label, ev Event) {
+	switch ev.Timer {
+	case TimerTTL:
+		if l.TTLAt == 0 || ev.At < l.TTLAt || l.State.Terminal() {
+			c.reject(ev, RejectStaleTimer)
+			return
+		}
+		l.TTLAt = 0
+		if l.State != ReadyForPickup {
+			if l.Measured {
+				c.Stats.Alerts++
+			}
+			c.emit(Effect{Type: EffAlert, Label: l.ID, Slab: l.slab, Node: l.Dest, State: l.State, At: ev.At, Reason: ReasonTTLExpired})
+			return
+		}
+		from := l.At
+		c.release(l, ev.At)
+		c.reroute(l, from, ev.At, ReasonTTLExpired, true)
+	case TimerSLA:
+		if l.Late || l.ReadyAt != 0 || ev.At < l.Due || l.State.Terminal() {
+			c.reject(ev, RejectStaleTimer)
+			return
+		}
+		l.Late = true
+		c.refund(l, ev.At, c.refundAmount(l), ReasonNone)
+	default:
+		c.reject(ev, RejectBadEvent)
+	}
+}
+
+// finish folds a label that reached a terminal state and releases it unless
+// KeepFinished is set.
+func (c *Core) finish(l *Label) {
+	if l.TTLAt != 0 {
+		l.TTLAt = 0
+		c.emit(Effect{Type: EffCancelTimer, Timer: TimerTTL, Label: l.ID, Slab: l.slab})
+	}
+	if l.ReadyAt == 0 && !l.Late {
+		c.emit(Effect{Type: EffCancelTimer, Timer: TimerSLA, Label: l.ID, Slab: l.slab})
+	}
+	if c.OnFinish != nil {
+		c.OnFinish(l)
+	}
+	if c.KeepFinished {
+		return
+	}
+	delete(c.index, l.ID)
+	c.free = append(c.free, l.slab)
+}

@@ -1,0 +1,58 @@
+// Package model is lockstep's core: the smart-label state machine, locker slot
+// allocation, the reroute policy and the SLA and refund rules, over the H3
+// geometry of a network of micro-fulfillment nodes.
+//
+// The core is a pure state machine in the style of etcd's raft package. It
+// never reads a clock, starts a goroutine, does I/O or draws random numbers.
+// A driver hands it one event at a time, stamped with its Instant, and gets
+// back the effects to carry out:
+//
+//	core := model.New(network)
+//	effects := core.Step(model.Event{Type: model.EvOrderPlaced, At: t, Label: 1, SKU: 0, Node: store, Dest: locker})
+//	for _, e := range effects {
+//		switch e.Type {
+//		case model.EffSetTimer: // schedule EvTimer{Label: e.Label, Timer: e.Timer} at e.At
+//		case model.EffDispatch: // find a courier for e.Label from e.Node to e.To
+//		case model.EffNotify:   // tell the customer the parcel is ready at e.Node
+//		case model.EffRefund:   // book e.Amount
+//		}
+//	}
+//
+// The simulator (package sim) turns SetTimer into scheduled events and lets
+// its simulated world react to the rest; the twin fires timers from a wall
+// clock and compares the effects with what production reported. The same
+// input sequence gives the same state and the same effects, byte for byte.
+//
+// # Labels
+//
+// A label carries its parcel's order, SKU, size, fulfilling node, destination,
+// SLA deadline, stage TTL deadline, hop count and a provenance chain: every
+// transition appends (state, instant, node, reason, hash of the previous
+// entry). The hash is a 64-bit splitmix mix computed on append (a few
+// multiplications per transition, so the chain costs the simulation nothing
+// measurable); Label.Verify recomputes it and also checks every step against
+// the transition table. The table is Transitions: an event that has no row
+// for the label's state is rejected with a reason, counted in Stats.Rejected
+// and reported as an EffReject effect, never a panic.
+//
+// # Rules
+//
+//   - Slots: a parcel takes the smallest free locker slot that fits its size,
+//     else counter space; pop-ups only exist in their active window; nodes
+//     refuse parcels outside their opening hours or while offline.
+//   - Reroute: a node that is full, closed, inactive or offline on arrival,
+//     or a ready-for-pickup TTL that expires, sends the parcel to the nearest
+//     node that can take it (H3 grid distance, ties by node id; TTL expiry
+//     goes to partner storefronts only), at most Policy.MaxHops times, then
+//     the parcel is returned. Each reroute costs Policy.RerouteCost and takes
+//     Policy.RerouteDelay before a courier hands it off.
+//   - SLA: an order placed before Policy.Cutoff must be ready for pickup by
+//     Policy.ReadyBy that day (later orders: by ReadyBy the next day). A
+//     label not ready at its deadline is refunded (Policy.Refund rule) once,
+//     as an EffRefund effect; the label continues. A pickup counts within
+//     the SLA when the label was ready on time and picked up within
+//     Policy.PickupWindow of the first ready notification.
+//
+// Time is an integer Instant (milliseconds since the Unix epoch, read as the
+// city's local wall clock), so event queues stay cheap.
+package model

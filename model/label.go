@@ -1,0 +1,210 @@
+package model
+
+import "math/bits"
+
+// State is the state of a smart label.
+type State uint8
+
+// Label states. The zero value None is "no label yet".
+const (
+	None State = iota
+	Issued
+	Picked
+	Packed
+	InTransit
+	ReadyForPickup
+	PickedUp
+	Rerouting
+	Returned
+	Cancelled
+	numStates
+)
+
+var stateNames = [numStates]string{"none", "issued", "picked", "packed", "in_transit", "ready_for_pickup", "picked_up", "rerouting", "returned", "cancelled"}
+
+func (s State) String() string {
+	if s < numStates {
+		return stateNames[s]
+	}
+	return "state(" + itoa(int64(s)) + ")"
+}
+
+// ParseState is the inverse of State.String.
+func ParseState(s string) (State, bool) {
+	for i, n := range stateNames {
+		if n == s {
+			return State(i), true
+		}
+	}
+	return None, false
+}
+
+// Terminal reports whether no further transition leaves s.
+func (s State) Terminal() bool { return s == PickedUp || s == Returned || s == Cancelled }
+
+// Reason says why a transition happened or why an event was rejected.
+type Reason uint8
+
+// Reasons. The first block explains transitions, the second rejections.
+const (
+	ReasonNone Reason = iota
+	ReasonOrder
+	ReasonScanPick
+	ReasonScanPack
+	ReasonHandoff
+	ReasonArrived
+	ReasonPickup
+	ReasonTTLExpired
+	ReasonNodeFull
+	ReasonNodeClosed
+	ReasonNodeOffline
+	ReasonHopsExhausted
+	ReasonNoTarget
+	ReasonOutOfStock
+	ReasonConflictLost
+	ReasonCancelled
+
+	// rejections
+	RejectUnknownLabel
+	RejectDuplicateLabel
+	RejectIllegalTransition
+	RejectWrongNode
+	RejectStaleTimer
+	RejectUnknownNode
+	RejectBadEvent
+	RejectUnknownSKU
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	"", "order", "scan_pick", "scan_pack", "handoff", "arrived", "pickup", "ttl_expired", "node_full", "node_closed", "node_offline",
+	"hops_exhausted", "no_target", "out_of_stock", "conflict_lost", "cancelled",
+	"unknown_label", "duplicate_label", "illegal_transition", "wrong_node", "stale_timer", "unknown_node", "bad_event", "unknown_sku",
+}
+
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonNames[r]
+	}
+	return "reason(" + itoa(int64(r)) + ")"
+}
+
+// Rejection reports whether r is a rejection reason.
+func (r Reason) Rejection() bool { return r >= RejectUnknownLabel && r < numReasons }
+
+// LabelID identifies a label. Drivers choose it (the simulator numbers labels,
+// the twin maps production's label ids onto it).
+type LabelID uint64
+
+// Entry is one link of a label's provenance chain.
+type Entry struct {
+	State  State
+	At     Instant
+	Node   NodeIndex
+	Reason Reason
+	Prev   uint64 // hash of the previous entry (0 for the first)
+}
+
+// Hash is a fast 64-bit mix of the entry's fields (not cryptographic: it
+// detects edits and reordering, it does not resist a forger who recomputes the
+// chain). It is computed on append, a few multiplications per transition.
+func (e Entry) Hash() uint64 {
+	h := mix(e.Prev ^ 0x9e3779b97f4a7c15)
+	h = mix(h ^ uint64(e.State) ^ uint64(e.Reason)<<8 ^ uint64(uint32(e.Node))<<16)
+	h = mix(h ^ uint64(e.At))
+	return h
+}
+
+func mix(x uint64) uint64 { // splitmix64 finalizer
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return bits.RotateLeft64(x, 0)
+}
+
+// Label is the canonical local state of one parcel in the last mile.
+type Label struct {
+	ID      LabelID
+	Order   uint64
+	SKU     SKUIndex
+	Size    SizeClass // parcel size after packing
+	From    NodeIndex // fulfilling node (NoNode: a hub outside the network)
+	Dest    NodeIndex // current destination (pickup node)
+	Home    NodeIndex // destination chosen by the customer
+	Placed  Instant
+	SameDay bool    // placed before the cutoff
+	Due     Instant // SLA deadline: must be ready for pickup by then
+	State   State
+	Hops    int
+	// Where the parcel sits while ready for pickup.
+	At         NodeIndex
+	SlotSize   SizeClass // slot class taken at a locker (NoSize at a counter)
+	ReadyAt    Instant   // first ready notification (0 = never)
+	TTLAt      Instant   // current stage TTL deadline (0 = none)
+	Late       bool      // the SLA was missed and a refund was recorded
+	Measured   bool      // counts towards the metrics (placed after warm-up)
+	Subscriber bool
+	Chain      []Entry
+	// Head is the hash of the last chain entry; Verify checks the chain
+	// against it, so the newest entry cannot be edited either.
+	Head uint64
+	slab int32
+}
+
+// Slab is the label's index in the core's label table. It is stable while the
+// label is live, so drivers can keep per-label data in a slice indexed by it.
+func (l *Label) Slab() int32 { return l.slab }
+
+func (l *Label) append(s State, at Instant, node NodeIndex, why Reason) {
+	var prev uint64
+	if n := len(l.Chain); n > 0 {
+		prev = l.Chain[n-1].Hash()
+	}
+	e := Entry{State: s, At: at, Node: node, Reason: why, Prev: prev}
+	l.Chain = append(l.Chain, e)
+	l.Head = e.Hash()
+	l.State = s
+}
+
+// Verify recomputes the provenance chain and reports the index of the first
+// entry whose back-link does not match, or -1 when the chain is intact. It also
+// checks that each step is a legal transition and that time never runs back.
+func (l *Label) Verify() int {
+	var prev uint64
+	from := None
+	var last Instant
+	for i, e := range l.Chain {
+		if e.Prev != prev || !legalState(from, e.State) || (i > 0 && e.At < last) {
+			return i
+		}
+		prev, from, last = e.Hash(), e.State, e.At
+	}
+	if n := len(l.Chain); n > 0 && (l.Chain[n-1].State != l.State || prev != l.Head) {
+		return n - 1
+	}
+	return -1
+}
+
+func itoa(v int64) string {
+	if v == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

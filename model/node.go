@@ -1,0 +1,275 @@
+package model
+
+import "fmt"
+
+// NodeIndex is a node's position in Network.Nodes.
+type NodeIndex int32
+
+// NoNode means "no node" (for example a hub outside the network).
+const NoNode NodeIndex = -1
+
+// NodeKind is the kind of a micro-fulfillment node.
+type NodeKind uint8
+
+// Node kinds.
+const (
+	Locker NodeKind = iota
+	Partner
+	Popup
+	Microstore
+	numKinds
+)
+
+var kindNames = [numKinds]string{"locker", "partner", "popup", "microstore"}
+
+func (k NodeKind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return "kind(" + itoa(int64(k)) + ")"
+}
+
+// ParseNodeKind is the inverse of NodeKind.String.
+func ParseNodeKind(s string) (NodeKind, bool) {
+	for i, n := range kindNames {
+		if n == s {
+			return NodeKind(i), true
+		}
+	}
+	return 0, false
+}
+
+// SizeClass is a parcel or slot size.
+type SizeClass uint8
+
+// Size classes, smallest first. NoSize marks "not a locker slot".
+const (
+	Small SizeClass = iota
+	Medium
+	Large
+	NumSizes
+	NoSize SizeClass = 255
+)
+
+var sizeNames = [NumSizes]string{"small", "medium", "large"}
+
+func (s SizeClass) String() string {
+	if s < NumSizes {
+		return sizeNames[s]
+	}
+	return "none"
+}
+
+// ParseSize is the inverse of SizeClass.String.
+func ParseSize(s string) (SizeClass, bool) {
+	for i, n := range sizeNames {
+		if n == s {
+			return SizeClass(i), true
+		}
+	}
+	return NoSize, false
+}
+
+// Shrink returns s made smaller by n classes (never below Small).
+func (s SizeClass) Shrink(n int) SizeClass {
+	v := int(s) - n
+	if v < 0 {
+		v = 0
+	}
+	return SizeClass(v)
+}
+
+// Span is a daily opening interval [From, To) as offsets from local midnight.
+type Span struct{ From, To Duration }
+
+// Hours are a node's opening hours: a set of daily spans. No spans means
+// always open.
+type Hours []Span
+
+// OpenAt reports whether the hours include instant t (local wall clock).
+func (h Hours) OpenAt(t Instant) bool {
+	if len(h) == 0 {
+		return true
+	}
+	tod := TimeOfDay(t)
+	for _, s := range h {
+		if tod >= s.From && tod < s.To {
+			return true
+		}
+	}
+	return false
+}
+
+// NextOpen returns the first instant >= t at which the hours are open.
+func (h Hours) NextOpen(t Instant) Instant {
+	if h.OpenAt(t) {
+		return t
+	}
+	day := DayStart(t)
+	tod := TimeOfDay(t)
+	best := Never
+	for d := Instant(0); d <= Instant(Day); d += Instant(Day) {
+		for _, s := range h {
+			if s.To <= s.From {
+				continue
+			}
+			at := day + d + Instant(s.From)
+			if (d > 0 || s.From > tod) && at < best {
+				best = at
+			}
+		}
+		if best != Never {
+			return best
+		}
+	}
+	return best
+}
+
+// DayStart returns local midnight of the day holding t.
+func DayStart(t Instant) Instant { return t - Instant(TimeOfDay(t)) }
+
+// TimeOfDay returns the offset of t from its local midnight.
+func TimeOfDay(t Instant) Duration {
+	d := Duration(t % Instant(Day))
+	if d < 0 {
+		d += Day
+	}
+	return d
+}
+
+// Node is the static description of a micro-fulfillment node.
+type Node struct {
+	ID      string
+	Kind    NodeKind
+	Lat     float64
+	Lng     float64
+	Cell    Cell
+	Slots   [NumSizes]int32 // locker slots by size class
+	Counter int32           // parcels a partner counter (or microstore) can hold
+	Hours   Hours
+	// Active window (pop-ups); both zero means always active.
+	ActiveFrom, ActiveUntil Instant
+	FloorArea               float64 // m2 of local inventory
+	FixedCostPerDay         float64
+}
+
+// ActiveAt reports whether the node exists at t (pop-ups only in their window).
+func (n *Node) ActiveAt(t Instant) bool {
+	if n.ActiveFrom == 0 && n.ActiveUntil == 0 {
+		return true
+	}
+	return t >= n.ActiveFrom && t < n.ActiveUntil
+}
+
+// Holds reports whether the node can hold parcels for pickup at all.
+func (n *Node) Holds() bool {
+	return n.Counter > 0 || n.Slots[Small]+n.Slots[Medium]+n.Slots[Large] > 0
+}
+
+// SKUIndex is a SKU's position in Network.SKUs.
+type SKUIndex int32
+
+// SKU is a stock keeping unit.
+type SKU struct {
+	ID    string
+	Size  SizeClass // parcel size after its packing template
+	Price float64
+}
+
+// RefundKind selects how a late delivery is refunded.
+type RefundKind uint8
+
+// Refund rules.
+const (
+	RefundFull  RefundKind = iota // the SKU price
+	RefundFixed                   // a fixed amount
+	RefundShare                   // a share of the price
+)
+
+// Policy holds the operating rules the core enforces.
+type Policy struct {
+	// TTL per stage; zero means no TTL for that stage. TTL[ReadyForPickup]
+	// expiring without pickup triggers a reroute to the nearest partner.
+	TTL          [numStates]Duration
+	MaxHops      int
+	RerouteCost  float64
+	RerouteDelay Duration
+	Refund       RefundKind
+	RefundAmount float64
+	RefundShare  float64
+	// Same-day rule: an order placed before Cutoff (offset from midnight)
+	// must be ready for pickup by ReadyBy the same day; later orders by
+	// ReadyBy the next day.
+	Cutoff, ReadyBy Duration
+	// PickupWindow: a pickup within this long after the ready notification
+	// counts as success within the SLA.
+	PickupWindow Duration
+}
+
+// Network is the static world the core runs on: nodes, SKUs and the policy.
+type Network struct {
+	Nodes  []Node
+	SKUs   []SKU
+	Policy Policy
+	// Resolution is the H3 resolution of the node cells.
+	Resolution int
+}
+
+// NodeIndexOf returns the index of the node with the given id.
+func (n *Network) NodeIndexOf(id string) (NodeIndex, bool) {
+	for i := range n.Nodes {
+		if n.Nodes[i].ID == id {
+			return NodeIndex(i), true
+		}
+	}
+	return NoNode, false
+}
+
+// SKUIndexOf returns the index of the SKU with the given id.
+func (n *Network) SKUIndexOf(id string) (SKUIndex, bool) {
+	for i := range n.SKUs {
+		if n.SKUs[i].ID == id {
+			return SKUIndex(i), true
+		}
+	}
+	return -1, false
+}
+
+// Validate checks the network for values the core cannot run with.
+func (n *Network) Validate() error {
+	seen := make(map[string]bool, len(n.Nodes))
+	for i := range n.Nodes {
+		nd := &n.Nodes[i]
+		if nd.ID == "" {
+			return fmt.Errorf("node %d: empty id", i)
+		}
+		if seen[nd.ID] {
+			return fmt.Errorf("node %s: duplicate id", nd.ID)
+		}
+		seen[nd.ID] = true
+		if !nd.Cell.IsValid() {
+			return fmt.Errorf("node %s: invalid H3 cell", nd.ID)
+		}
+		for s, v := range nd.Slots {
+			if v < 0 {
+				return fmt.Errorf("node %s: negative %s slots", nd.ID, SizeClass(s))
+			}
+		}
+		if nd.Counter < 0 {
+			return fmt.Errorf("node %s: negative counter capacity", nd.ID)
+		}
+	}
+	for i, s := range n.SKUs {
+		if s.Size >= NumSizes {
+			return fmt.Errorf("sku %d (%s): bad size class", i, s.ID)
+		}
+	}
+	p := n.Policy
+	if p.MaxHops < 0 {
+		return fmt.Errorf("policy: negative max hops")
+	}
+	if p.Cutoff < 0 || p.Cutoff > Day || p.ReadyBy <= 0 || p.ReadyBy > Day {
+		return fmt.Errorf("policy: cutoff and ready-by must be clock times within a day")
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package model
+
+// EventType is the kind of input the core accepts.
+type EventType uint8
+
+// Event types.
+const (
+	EvNone EventType = iota
+	// EvOrderPlaced issues a label: Label, Order, SKU, Node (fulfilling node
+	// or NoNode for a hub), Dest (customer's pickup node), Size (NoSize: the SKU's).
+	EvOrderPlaced
+	// EvScanPicked, EvScanPacked: warehouse scans at the fulfilling node.
+	EvScanPicked
+	EvScanPacked
+	// EvHandoff: a courier took the parcel (from the fulfilling node, or from
+	// the node it is being rerouted away from).
+	EvHandoff
+	// EvArrived: the courier is at Node with the parcel and tries to drop it.
+	EvArrived
+	// EvPickup: the customer verified the pickup code at Node.
+	EvPickup
+	// EvTimer: a timer the core asked for (Timer kind) fired.
+	EvTimer
+	// EvCancel: the order cannot be honoured (Reason says why).
+	EvCancel
+	numEventTypes
+)
+
+var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel"}
+
+func (e EventType) String() string {
+	if e < numEventTypes {
+		return eventNames[e]
+	}
+	return "event(" + itoa(int64(e)) + ")"
+}
+
+// TimerKind names the timers the core sets on a label.
+type TimerKind uint8
+
+// Timer kinds.
+const (
+	// TimerTTL is the stage TTL of the label's current state.
+	TimerTTL TimerKind = iota
+	// TimerSLA fires at the SLA deadline; a label not ready by then is refunded.
+	TimerSLA
+	NumTimers
+)
+
+func (k TimerKind) String() string {
+	switch k {
+	case TimerTTL:
+		return "ttl"
+	case TimerSLA:
+		return "sla"
+	}
+	return "timer(" + itoa(int64(k)) + ")"
+}
+
+// Event is one stamped input to the core. It is a plain value; fields not
+// used by a type are ignored.
+type Event struct {
+	Type       EventType
+	At         Instant
+	Label      LabelID
+	Order      uint64
+	Node       NodeIndex
+	Dest       NodeIndex
+	SKU        SKUIndex
+	Size       SizeClass
+	Timer      TimerKind
+	Reason     Reason
+	Measured   bool
+	Subscriber bool
+}
+
+// EffectType is the kind of output the core asks its driver to carry out.
+type EffectType uint8
+
+// Effect types.
+const (
+	EffNone EffectType = iota
+	// EffState: the label moved from Prev to State at Node, because of Reason.
+	EffState
+	// EffSetTimer: fire EvTimer{Timer} for Label at At.
+	EffSetTimer
+	// EffCancelTimer: the Timer for Label is no longer needed.
+	EffCancelTimer
+	// EffDispatch: the parcel needs a courier from Node to To.
+	EffDispatch
+	// EffReroute: the parcel goes from Node to To (hop Hops), costing Amount
+	// and taking Delay before a courier hands it off.
+	EffReroute
+	// EffNotify: tell the customer the parcel is ready at Node.
+	EffNotify
+	// EffRefund: refund Amount for Label (Reason: late or cancelled).
+	EffRefund
+	// EffReturn: send the parcel back from Node to the fulfilling node.
+	EffReturn
+	// EffSlot: Label took (Amount=+1) or released (Amount=-1) a Size slot at
+	// Node (Size NoSize: counter space).
+	EffSlot
+	// EffReject: the event was rejected for Reason; nothing else changed.
+	EffReject
+	// EffAlert: a stage TTL expired before the next scan (Reason ttl_expired).
+	EffAlert
+	numEffectTypes
+)
+
+var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert"}
+
+func (e EffectType) String() string {
+	if e < numEffectTypes {
+		return effectNames[e]
+	}
+	return "effect(" + itoa(int64(e)) + ")"
+}
+
+// Effect is one output of Step.
+type Effect struct {
+	Type   EffectType
+	Timer  TimerKind
+	State  State
+	Prev   State
+	Reason Reason
+	Size   SizeClass
+	Hops   int32
+	Label  LabelID
+	Slab   int32
+	Node   NodeIndex
+	To     NodeIndex
+	At     Instant
+	Delay  Duration
+	Amount float64
+}
+
+// Transition is one row of the label state machine.
+type Transition struct {
+	From State
+	On   EventType
+	To   State
+	When string
+}
+
+// Transitions is the label state machine: the only legal moves. Step consults
+// it before anything else; an event with no row for the label's state is
+// rejected with RejectIllegalTransition. Timers that fire in a state without
+// a row are stage-TTL alerts (no state change) or stale (rejected).
+var Transitions = []Transition{
+	{None, EvOrderPlaced, Issued, "a new label id"},
+	{Issued, EvScanPicked, Picked, "picked at the fulfilling node"},
+	{Picked, EvScanPacked, Packed, "packed; the core asks for a courier (dispatch)"},
+	{Packed, EvHandoff, InTransit, "a courier took the parcel"},
+	{Rerouting, EvHandoff, InTransit, "a courier took the rerouted parcel"},
+	{InTransit, EvArrived, ReadyForPickup, "the node is open, active, online and has a fitting slot or counter space; customer notified"},
+	{InTransit, EvArrived, Rerouting, "the node is full, closed, inactive or offline: reroute to the nearest node that can take it"},
+	{InTransit, EvArrived, Returned, "the node cannot take it and hops are exhausted or no node can"},
+	{ReadyForPickup, EvPickup, PickedUp, "pickup code verified at the node holding the parcel"},
+	{ReadyForPickup, EvTimer, Rerouting, "ready-for-pickup TTL expired: reroute to the nearest partner with space"},
+	{ReadyForPickup, EvTimer, Returned, "TTL expired and hops are exhausted or no partner has space"},
+	{Issued, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
+	{Picked, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
+	{Packed, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
+	{Rerouting, EvCancel, Cancelled, "order withdrawn while rerouting; refunded"},
+}
+
+var (
+	allowed   [numEventTypes][numStates]bool
+	legalMove [numStates][numStates]bool
+)
+
+func init() {
+	for _, t := range Transitions {
+		allowed[t.On][t.From] = true
+		legalMove[t.From][t.To] = true
+	}
+}
+
+func legalState(from, to State) bool { return legalMove[from][to] }
