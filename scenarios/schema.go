@@ -1,0 +1,267 @@
+package scenarios
+
+import (
+	h3 "github.com/uber/h3-go/v4"
+)
+
+// Scenario is one pilot design, schema version 1. Load or Parse fill it, apply
+// the defaults and validate it; docs/scenario.md documents every field.
+type Scenario struct {
+	Version          int               `yaml:"version"`
+	Name             string            `yaml:"name"`
+	Description      string            `yaml:"description"`
+	Seed             uint64            `yaml:"seed"`
+	Start            Date              `yaml:"start"`
+	Timezone         string            `yaml:"timezone"`
+	Horizon          Duration          `yaml:"horizon"`
+	Warmup           Duration          `yaml:"warmup"`
+	Replications     int               `yaml:"replications"`
+	Precision        Fraction          `yaml:"precision"`
+	SLA              SLA               `yaml:"sla"`
+	Geography        Geography         `yaml:"geography"`
+	Neighborhoods    []Neighborhood    `yaml:"neighborhoods"`
+	Nodes            []Node            `yaml:"nodes"`
+	SKUs             []SKU             `yaml:"skus"`
+	PackingTemplates []PackingTemplate `yaml:"packing_templates"`
+	Fulfilment       Fulfilment        `yaml:"fulfilment"`
+	Couriers         Couriers          `yaml:"couriers"`
+	Customers        Customers         `yaml:"customers"`
+	Labels           Labels            `yaml:"labels"`
+	Costs            Costs             `yaml:"costs"`
+	Connectivity     Connectivity      `yaml:"connectivity"`
+}
+
+// SLA is the same-day promise.
+type SLA struct {
+	Cutoff       ClockTime `yaml:"cutoff"`
+	ReadyBy      ClockTime `yaml:"ready_by"`
+	PickupWindow Duration  `yaml:"pickup_window"`
+}
+
+// Geography fixes the H3 grid used for neighborhoods, nodes and distances.
+type Geography struct {
+	Resolution int `yaml:"resolution"`
+}
+
+// LatLng is a point in degrees (WGS84).
+type LatLng struct {
+	Lat float64 `yaml:"lat"`
+	Lng float64 `yaml:"lng"`
+}
+
+// Neighborhood is a demand area: either Center plus Radius (grid-disk of H3 cells)
+// or an explicit Cells list.
+type Neighborhood struct {
+	Name            string             `yaml:"name"`
+	Center          *LatLng            `yaml:"center"`
+	Radius          int                `yaml:"radius"`
+	Cells           []h3.Cell          `yaml:"cells"`
+	OrdersPerDay    float64            `yaml:"orders_per_day"`
+	Hourly          []float64          `yaml:"hourly"`
+	SKUMix          map[string]float64 `yaml:"sku_mix"`
+	SubscriberShare Fraction           `yaml:"subscriber_share"`
+}
+
+// Node kinds.
+const (
+	KindLocker     = "locker"
+	KindPartner    = "partner"
+	KindPopup      = "popup"
+	KindMicrostore = "microstore"
+)
+
+// Node is a micro-fulfillment node: a parcel locker, a partner storefront, a
+// pop-up or a microstore.
+type Node struct {
+	ID                 string           `yaml:"id"`
+	Kind               string           `yaml:"kind"`
+	Lat                float64          `yaml:"lat"`
+	Lng                float64          `yaml:"lng"`
+	Slots              Slots            `yaml:"slots"`
+	CounterCapacity    int              `yaml:"counter_capacity"`
+	Hours              Hours            `yaml:"hours"`
+	Active             *Window          `yaml:"active"`
+	FloorAreaM2        float64          `yaml:"floor_area_m2"`
+	FixedCostPerDay    float64          `yaml:"fixed_cost_per_day"`
+	Cache              []CacheEntry     `yaml:"cache"`
+	CounterSalesPerDay float64          `yaml:"counter_sales_per_day"`
+	Connectivity       NodeConnectivity `yaml:"connectivity"`
+}
+
+// Slots counts locker compartments per size class.
+type Slots struct {
+	Small  int `yaml:"small"`
+	Medium int `yaml:"medium"`
+	Large  int `yaml:"large"`
+}
+
+// Total is Small+Medium+Large.
+func (s Slots) Total() int { return s.Small + s.Medium + s.Large }
+
+// Window is a span given as offsets from the scenario start.
+type Window struct {
+	From  Duration `yaml:"from"`
+	Until Duration `yaml:"until"`
+}
+
+// CacheEntry is one SKU held in a node's local inventory.
+type CacheEntry struct {
+	SKU      string `yaml:"sku"`
+	Capacity int    `yaml:"capacity"`
+	Stock    int    `yaml:"stock"`
+}
+
+// NodeConnectivity describes random and scheduled connectivity drops of one node.
+type NodeConnectivity struct {
+	MTBF    Duration `yaml:"mtbf"`
+	MTTR    Duration `yaml:"mttr"`
+	Outages []Outage `yaml:"outages"`
+}
+
+// Outage is a scheduled outage, Start being an offset from the scenario start.
+type Outage struct {
+	Start    Duration `yaml:"start"`
+	Duration Duration `yaml:"duration"`
+}
+
+// Size classes.
+const (
+	SizeSmall  = "small"
+	SizeMedium = "medium"
+	SizeLarge  = "large"
+)
+
+// SKU is a product that can be ordered.
+type SKU struct {
+	ID      string  `yaml:"id"`
+	Size    string  `yaml:"size"`
+	Price   float64 `yaml:"price"`
+	Packing string  `yaml:"packing"`
+}
+
+// PackingTemplate shrinks parcels by size classes at the cost of packing time.
+type PackingTemplate struct {
+	ID            string   `yaml:"id"`
+	Shrink        int      `yaml:"shrink"`
+	PackTimeExtra Duration `yaml:"pack_time_extra"`
+}
+
+// Fulfilment is the picking and packing at the fulfilling node.
+type Fulfilment struct {
+	PickTime Dist `yaml:"pick_time"`
+	PackTime Dist `yaml:"pack_time"`
+}
+
+// Couriers is the bike courier fleet.
+type Couriers struct {
+	Fleet       int      `yaml:"fleet"`
+	SpeedKmh    float64  `yaml:"speed_kmh"`
+	Shift       Hours    `yaml:"shift"`
+	CostPerHour float64  `yaml:"cost_per_hour"`
+	BatchSize   int      `yaml:"batch_size"`
+	HandoffTime Duration `yaml:"handoff_time"`
+}
+
+// Customers is the pickup behaviour of customers.
+type Customers struct {
+	PickupDelay Dist        `yaml:"pickup_delay"`
+	NoShow      Fraction    `yaml:"no_show"`
+	Subscribers Subscribers `yaml:"subscribers"`
+}
+
+// Subscribers is the pickup behaviour of micro-subscribers; after loading, unset
+// fields hold the values of Customers.
+type Subscribers struct {
+	PickupDelay Dist     `yaml:"pickup_delay"`
+	NoShow      Fraction `yaml:"no_show"`
+}
+
+// Labels are the smart-label rules: TTLs, reroutes, refunds.
+type Labels struct {
+	TTL     TTL     `yaml:"ttl"`
+	MaxHops int     `yaml:"max_hops"`
+	Reroute Reroute `yaml:"reroute"`
+	Refund  Refund  `yaml:"refund"`
+}
+
+// TTL is the time-to-live of a label per stage; 0 means none.
+type TTL struct {
+	Picked         Duration `yaml:"picked"`
+	Packed         Duration `yaml:"packed"`
+	InTransit      Duration `yaml:"in_transit"`
+	ReadyForPickup Duration `yaml:"ready_for_pickup"`
+}
+
+// Reroute is the price of one reroute hop.
+type Reroute struct {
+	Cost  float64  `yaml:"cost"`
+	Delay Duration `yaml:"delay"`
+}
+
+// Refund rules.
+const (
+	RefundFull  = "full"
+	RefundFixed = "fixed"
+	RefundShare = "share"
+)
+
+// Refund is what a late or failed order refunds.
+type Refund struct {
+	Rule   string   `yaml:"rule"`
+	Amount float64  `yaml:"amount"`
+	Share  Fraction `yaml:"share"`
+}
+
+// Costs are per-event costs.
+type Costs struct {
+	PerOrder  float64 `yaml:"per_order"`
+	PerReturn float64 `yaml:"per_return"`
+}
+
+// Offline modes.
+const (
+	OfflineServe  = "serve"
+	OfflineRefuse = "refuse"
+)
+
+// Connectivity is the city-wide connectivity behaviour.
+type Connectivity struct {
+	OfflineMode string       `yaml:"offline_mode"`
+	AreaOutages []AreaOutage `yaml:"area_outages"`
+}
+
+// AreaOutage takes down every node within an area (Center plus Radius, or Cells)
+// at once.
+type AreaOutage struct {
+	Center   *LatLng   `yaml:"center"`
+	Radius   int       `yaml:"radius"`
+	Cells    []h3.Cell `yaml:"cells"`
+	Start    Duration  `yaml:"start"`
+	Duration Duration  `yaml:"duration"`
+}
+
+// Distribution kinds.
+const (
+	DistExponential = "exponential"
+	DistLognormal   = "lognormal"
+	DistConstant    = "constant"
+	DistUniform     = "uniform"
+	DistEmpirical   = "empirical"
+)
+
+// Dist is a distribution of durations. Which fields apply depends on Dist:
+//
+//	exponential: mean (> 0)
+//	lognormal:   median (> 0), sigma (> 0, of the underlying normal)
+//	constant:    mean (>= 0)
+//	uniform:     min, max (0 <= min <= max)
+//	empirical:   quantiles (>= 2 non-decreasing values at equally spaced probabilities 0..1)
+type Dist struct {
+	Dist      string     `yaml:"dist"`
+	Mean      Duration   `yaml:"mean"`
+	Median    Duration   `yaml:"median"`
+	Sigma     float64    `yaml:"sigma"`
+	Min       Duration   `yaml:"min"`
+	Max       Duration   `yaml:"max"`
+	Quantiles []Duration `yaml:"quantiles"`
+}
