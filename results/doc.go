@@ -1,0 +1,17 @@
+// Package results is lockstep's vocabulary for what a run measured and what it
+// means: the metric catalog, the results.json data model (one scenario, all
+// replications), replication statistics with Student-t confidence intervals and
+// a precision check, paired scenario comparison under common random numbers,
+// text/CSV/JSON writers, plots (PNG and SVG) and a self-contained HTML report.
+//
+// The simulator (package sim) fills a [Replication] per replication; the
+// command line collects them into a [RunResult], calls [RunResult.Finalize] and
+// writes results.json with [WriteRunJSON]. Comparing scenarios is
+// [CompareRuns] over several RunResults that used the same seed, so that
+// replication i of every scenario saw the same random numbers and the
+// differences can be analysed pairwise.
+//
+// Everything here is deterministic: the same inputs give byte-identical JSON,
+// CSV, tables, images and HTML (no wall clock, no global randomness, sorted map
+// keys, non-finite numbers written as JSON null).
+package results

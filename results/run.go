@@ -1,0 +1,348 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+
+	"github.com/uber/h3-go/v4"
+)
+
+// SchemaVersion is the version of the results.json layout written by this
+// package. Readers reject other versions.
+const SchemaVersion = 1
+
+// TracePoint is one simulated hour after warm-up, averaged or counted over
+// the hour.
+type TracePoint struct {
+	Hour               float64 `json:"hour"`                // hours since the end of warm-up, start of the interval
+	Orders             float64 `json:"orders"`              // orders placed in the hour
+	Ready              float64 `json:"ready"`               // parcels made ready for pickup in the hour
+	PickedUp           float64 `json:"picked_up"`           // parcels picked up in the hour
+	Occupancy          float64 `json:"occupancy"`           // mean occupied share of locker slots
+	CourierUtilization float64 `json:"courier_utilization"` // share of courier time on tasks
+	Drift              float64 `json:"drift"`               // Σ |central − real stock| over cache-first nodes, end of hour
+}
+
+// MarshalJSON writes non-finite fields as null.
+func (p TracePoint) MarshalJSON() ([]byte, error) { return marshalFinite(p) }
+
+// UnmarshalJSON reads null as NaN.
+func (p *TracePoint) UnmarshalJSON(b []byte) error { return unmarshalFinite(b, p) }
+
+// DailyPoint is one simulated day after warm-up (day 0 is the first).
+type DailyPoint struct {
+	Day               int     `json:"day"`
+	Orders            float64 `json:"orders"`
+	PickedUpWithinSLA float64 `json:"picked_up_within_sla"`
+	// PickupSuccessRate is the share of the day's orders picked up within the
+	// SLA (NaN, null in JSON, on a day without orders).
+	PickupSuccessRate float64 `json:"pickup_success_rate"`
+}
+
+// MarshalJSON writes non-finite fields as null.
+func (p DailyPoint) MarshalJSON() ([]byte, error) { return marshalFinite(p) }
+
+// UnmarshalJSON reads null as NaN.
+func (p *DailyPoint) UnmarshalJSON(b []byte) error { return unmarshalFinite(b, p) }
+
+// Replication is what one replication measured. Maps are keyed by name; a
+// missing key means "not measured". Non-finite map values are dropped when
+// written to JSON.
+type Replication struct {
+	Index   int                           `json:"index"`
+	Seed    uint64                        `json:"seed,omitempty"` // derived seed of the replication, if the driver records it
+	Metrics map[string]float64            `json:"metrics"`        // catalog name -> value
+	PerNode map[string]map[string]float64 `json:"per_node,omitempty"`
+	Trace   []TracePoint                  `json:"trace,omitempty"`
+	Daily   []DailyPoint                  `json:"daily,omitempty"`
+	// PickupDelay is the histogram of minutes from ready notification to
+	// verified pickup.
+	PickupDelay  Histogram          `json:"pickup_delay"`
+	DemandByCell map[string]float64 `json:"demand_by_cell,omitempty"` // H3 cell -> orders
+}
+
+// MarshalJSON drops non-finite map values.
+func (r Replication) MarshalJSON() ([]byte, error) {
+	type plain Replication
+	c := plain(r)
+	c.Metrics = finiteMap(r.Metrics)
+	c.DemandByCell = finiteMap(r.DemandByCell)
+	if r.PerNode != nil {
+		c.PerNode = make(map[string]map[string]float64, len(r.PerNode))
+		for k, m := range r.PerNode {
+			c.PerNode[k] = finiteMap(m)
+		}
+	}
+	return json.Marshal(c)
+}
+
+// NodeInfo places a node on the map.
+type NodeInfo struct {
+	ID   string  `json:"id"`
+	Kind string  `json:"kind"` // locker, partner, popup, microstore ...
+	Lat  float64 `json:"lat"`
+	Lng  float64 `json:"lng"`
+}
+
+// MetricSummary is the replication statistics of one catalog metric.
+type MetricSummary struct {
+	Metric string  `json:"metric"`
+	Unit   string  `json:"unit"`
+	Better Better  `json:"better"`
+	Stats  Summary `json:"stats"`
+}
+
+// NodeMetricSummary is the replication statistics of one per-node metric.
+type NodeMetricSummary struct {
+	Node   string  `json:"node"`
+	Metric string  `json:"metric"`
+	Stats  Summary `json:"stats"`
+}
+
+// RunResult is one scenario with all its replications: the content of
+// results.json.
+type RunResult struct {
+	SchemaVersion int    `json:"schema_version"`
+	Scenario      string `json:"scenario"`
+	Description   string `json:"description,omitempty"`
+	Seed          uint64 `json:"seed"`
+	Horizon       string `json:"horizon"` // e.g. "7d"
+	Warmup        string `json:"warmup"`  // e.g. "1d"
+	// Precision is the target relative CI half-width used for the summaries
+	// (0 when written means DefaultPrecision was used).
+	Precision      float64             `json:"precision"`
+	Nodes          []NodeInfo          `json:"nodes,omitempty"`
+	Replications   []Replication       `json:"replications"`
+	Summary        []MetricSummary     `json:"summary"`
+	PerNodeSummary []NodeMetricSummary `json:"per_node_summary,omitempty"`
+}
+
+func (r *RunResult) precision() float64 {
+	if r.Precision > 0 {
+		return r.Precision
+	}
+	return DefaultPrecision
+}
+
+// Values returns metric name over the replications that measured it, in
+// replication order, with the matching replication indices.
+func (r *RunResult) Values(name string) (values []float64, indices []int) {
+	for _, rep := range r.Replications {
+		if v, ok := rep.Metrics[name]; ok && finite(v) {
+			values = append(values, v)
+			indices = append(indices, rep.Index)
+		}
+	}
+	return values, indices
+}
+
+// MetricNames lists the metrics measured by at least one replication: catalog
+// metrics in catalog order, then any others sorted by name.
+func (r *RunResult) MetricNames() []string { return metricNames([]RunResult{*r}) }
+
+func metricNames(runs []RunResult) []string {
+	seen := map[string]bool{}
+	for _, run := range runs {
+		for _, rep := range run.Replications {
+			for k, v := range rep.Metrics {
+				if finite(v) {
+					seen[k] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for _, d := range Catalog {
+		if seen[d.Name] {
+			out = append(out, d.Name)
+			delete(seen, d.Name)
+		}
+	}
+	extra := make([]string, 0, len(seen))
+	for k := range seen {
+		extra = append(extra, k)
+	}
+	sort.Strings(extra)
+	return append(out, extra...)
+}
+
+// Finalize sorts the replications by index, fills SchemaVersion and
+// Precision, and recomputes Summary and PerNodeSummary from the replications.
+// Call it before writing results.json.
+func (r *RunResult) Finalize() {
+	r.SchemaVersion = SchemaVersion
+	r.Precision = r.precision()
+	sort.SliceStable(r.Replications, func(i, j int) bool { return r.Replications[i].Index < r.Replications[j].Index })
+	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].ID < r.Nodes[j].ID })
+	r.Summary = nil
+	for _, name := range r.MetricNames() {
+		vals, _ := r.Values(name)
+		d := defOf(name)
+		r.Summary = append(r.Summary, MetricSummary{Metric: name, Unit: d.Unit, Better: d.Better, Stats: Summarize(vals, r.Precision)})
+	}
+	r.PerNodeSummary = nil
+	type key struct{ node, metric string }
+	vals := map[key][]float64{}
+	for _, rep := range r.Replications {
+		for node, m := range rep.PerNode {
+			for k, v := range m {
+				if finite(v) {
+					vals[key{node, k}] = append(vals[key{node, k}], v)
+				}
+			}
+		}
+	}
+	keys := make([]key, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].node != keys[j].node {
+			return keys[i].node < keys[j].node
+		}
+		return keys[i].metric < keys[j].metric
+	})
+	for _, k := range keys {
+		r.PerNodeSummary = append(r.PerNodeSummary, NodeMetricSummary{Node: k.node, Metric: k.metric, Stats: Summarize(vals[k], r.Precision)})
+	}
+	if len(r.PerNodeSummary) == 0 {
+		r.PerNodeSummary = nil
+	}
+}
+
+// SummaryOf returns the summary of metric name, if present.
+func (r *RunResult) SummaryOf(name string) (MetricSummary, bool) {
+	for _, s := range r.Summary {
+		if s.Metric == name {
+			return s, true
+		}
+	}
+	return MetricSummary{}, false
+}
+
+// Validate checks what the simulator can get wrong: unknown metric names
+// (typos), duplicate replication indices, invalid H3 cells, histogram widths
+// that differ between replications.
+func (r *RunResult) Validate() error {
+	var errs []error
+	if r.Scenario == "" {
+		errs = append(errs, errors.New("scenario name is empty"))
+	}
+	seen := map[int]bool{}
+	width := math.NaN()
+	for _, rep := range r.Replications {
+		if seen[rep.Index] {
+			errs = append(errs, fmt.Errorf("replication %d appears twice", rep.Index))
+		}
+		seen[rep.Index] = true
+		for _, name := range sortedKeys(rep.Metrics) {
+			if _, ok := Lookup(name); !ok {
+				errs = append(errs, fmt.Errorf("replication %d: metric %q is not in the catalog", rep.Index, name))
+			}
+		}
+		for _, cell := range sortedKeys(rep.DemandByCell) {
+			if !h3.Cell(h3.IndexFromString(cell)).IsValid() {
+				errs = append(errs, fmt.Errorf("replication %d: %q is not a valid H3 cell", rep.Index, cell))
+			}
+		}
+		if h := rep.PickupDelay; h.Total() > 0 {
+			if !(h.BinWidth > 0) {
+				errs = append(errs, fmt.Errorf("replication %d: pickup delay histogram has bin width %v", rep.Index, h.BinWidth))
+			} else if math.IsNaN(width) {
+				width = h.BinWidth
+			} else if h.BinWidth != width {
+				errs = append(errs, fmt.Errorf("replication %d: pickup delay bin width %v differs from %v", rep.Index, h.BinWidth, width))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WriteRunJSON writes run as indented JSON with a trailing newline. The same
+// RunResult always gives the same bytes.
+func WriteRunJSON(w io.Writer, run *RunResult) error {
+	return writeJSON(w, run)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("results: encoding JSON: %w", err)
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// ReadRunJSON reads a results.json written by WriteRunJSON. Unknown fields and
+// other schema versions are errors.
+func ReadRunJSON(r io.Reader) (RunResult, error) {
+	var run RunResult
+	dec := json.NewDecoder(bufio.NewReader(r))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&run); err != nil {
+		return RunResult{}, fmt.Errorf("results: reading results JSON: %w", err)
+	}
+	if run.SchemaVersion != SchemaVersion {
+		return RunResult{}, fmt.Errorf("results: results JSON has schema version %d, this build reads %d", run.SchemaVersion, SchemaVersion)
+	}
+	return run, nil
+}
+
+// MergeRuns joins shards of one run (the same scenario, seed, horizon and
+// warm-up, disjoint replication indices) into the RunResult one machine would
+// have produced: replications sorted by index, summaries recomputed.
+func MergeRuns(parts ...RunResult) (RunResult, error) {
+	if len(parts) == 0 {
+		return RunResult{}, errors.New("results: nothing to merge")
+	}
+	out := parts[0]
+	out.Replications = nil
+	out.Summary, out.PerNodeSummary = nil, nil
+	seen := map[int]bool{}
+	for i, p := range parts {
+		if p.Scenario != out.Scenario || p.Seed != out.Seed || p.Horizon != out.Horizon || p.Warmup != out.Warmup {
+			return RunResult{}, fmt.Errorf("results: shard %d (%s seed %d) does not match shard 0 (%s seed %d)", i, p.Scenario, p.Seed, out.Scenario, out.Seed)
+		}
+		if !sameNodes(p.Nodes, out.Nodes) {
+			return RunResult{}, fmt.Errorf("results: shard %d lists different nodes", i)
+		}
+		for _, rep := range p.Replications {
+			if seen[rep.Index] {
+				return RunResult{}, fmt.Errorf("results: replication %d is in more than one shard", rep.Index)
+			}
+			seen[rep.Index] = true
+			out.Replications = append(out.Replications, rep)
+		}
+	}
+	out.Nodes = append([]NodeInfo(nil), out.Nodes...)
+	out.Finalize()
+	return out, nil
+}
+
+func sameNodes(a, b []NodeInfo) bool {
+	ja, _ := json.Marshal(sortNodes(a))
+	jb, _ := json.Marshal(sortNodes(b))
+	return bytes.Equal(ja, jb)
+}
+
+func sortNodes(n []NodeInfo) []NodeInfo {
+	c := append([]NodeInfo(nil), n...)
+	sort.Slice(c, func(i, j int) bool { return c[i].ID < c[j].ID })
+	return c
+}
