@@ -636,13 +636,22 @@ func (c *checker) dist(path string, d Dist) {
 		}
 		return
 	}
+	// A distribution filled in by default (or copied, for subscribers) was not
+	// written in the file: judge its fields by value.
+	written := c.set != nil && c.set[path]
+	has := func(p string, nonzero bool) bool {
+		if !written {
+			return nonzero
+		}
+		return c.set[p]
+	}
 	given := map[string]bool{
-		"mean":      c.has(path+".mean", d.Mean != 0),
-		"median":    c.has(path+".median", d.Median != 0),
-		"sigma":     c.has(path+".sigma", d.Sigma != 0),
-		"min":       c.has(path+".min", d.Min != 0),
-		"max":       c.has(path+".max", d.Max != 0),
-		"quantiles": c.has(path+".quantiles", len(d.Quantiles) != 0),
+		"mean":      has(path+".mean", d.Mean != 0),
+		"median":    has(path+".median", d.Median != 0),
+		"sigma":     has(path+".sigma", d.Sigma != 0),
+		"min":       has(path+".min", d.Min != 0),
+		"max":       has(path+".max", d.Max != 0),
+		"quantiles": has(path+".quantiles", len(d.Quantiles) != 0),
 	}
 	for _, f := range []string{"mean", "median", "sigma", "min", "max", "quantiles"} {
 		if given[f] && !contains(need, f) {
@@ -655,7 +664,7 @@ func (c *checker) dist(path string, d Dist) {
 			c.errf(path+".mean", "required for an exponential distribution, > 0")
 		}
 	case DistConstant:
-		if !given["mean"] && c.set != nil {
+		if !given["mean"] && written {
 			c.errf(path+".mean", "required for a constant distribution")
 		}
 	case DistLognormal:
