@@ -1,0 +1,119 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/lockstep-sim/lockstep/model"
+)
+
+// Config is everything the simulated city needs: the core's network and the
+// world around it. Package scenarios builds one from a YAML file; the field
+// names follow the scenario schema so the two read side by side.
+type Config struct {
+	Name    string
+	Network *model.Network
+	Seed    uint64
+	Start   model.Instant
+	Warmup  model.Duration
+	Horizon model.Duration
+
+	Neighborhoods []Neighborhood
+	Fulfilment    Fulfilment
+	Couriers      Couriers
+	Customers     Customers
+	Costs         Costs
+}
+
+// Neighborhood is a demand area.
+type Neighborhood struct {
+	Name         string
+	Cells        []model.Cell
+	OrdersPerDay float64
+	// Hourly holds 24 relative weights (any scale, not all zero).
+	Hourly [24]float64
+	// SKUWeights holds a relative weight per SKU index; nil means uniform.
+	SKUWeights      []float64
+	SubscriberShare float64
+}
+
+// Fulfilment is picking and packing at the fulfilling node.
+type Fulfilment struct {
+	PickTime, PackTime Dist
+	// PackExtra is the extra packing time of each SKU's packing template
+	// (indexed by SKU; nil means none).
+	PackExtra []model.Duration
+}
+
+// Couriers is the bike fleet.
+type Couriers struct {
+	Fleet       int
+	SpeedKmh    float64
+	Shift       model.Hours
+	CostPerHour float64
+	BatchSize   int
+	HandoffTime model.Duration
+}
+
+// Customers is pickup behaviour.
+type Customers struct {
+	PickupDelay           Dist
+	NoShow                float64
+	SubscriberPickupDelay Dist
+	SubscriberNoShow      float64
+}
+
+// Costs are per-event costs.
+type Costs struct {
+	PerOrder, PerReturn float64
+}
+
+// Validate checks the config for values the world cannot run with.
+func (c *Config) Validate() error {
+	if c.Network == nil {
+		return fmt.Errorf("config %q: no network", c.Name)
+	}
+	if err := c.Network.Validate(); err != nil {
+		return fmt.Errorf("config %q: %w", c.Name, err)
+	}
+	if c.Horizon <= 0 || c.Warmup < 0 || c.Warmup >= c.Horizon {
+		return fmt.Errorf("config %q: need 0 <= warmup < horizon", c.Name)
+	}
+	if len(c.Neighborhoods) == 0 {
+		return fmt.Errorf("config %q: no neighborhoods", c.Name)
+	}
+	holds := false
+	for i := range c.Network.Nodes {
+		holds = holds || c.Network.Nodes[i].Holds()
+	}
+	if !holds {
+		return fmt.Errorf("config %q: no node can hold parcels for pickup", c.Name)
+	}
+	for i, n := range c.Neighborhoods {
+		if len(n.Cells) == 0 || n.OrdersPerDay < 0 {
+			return fmt.Errorf("config %q: neighborhood %d (%s): needs cells and orders_per_day >= 0", c.Name, i, n.Name)
+		}
+		var sum float64
+		for _, w := range n.Hourly {
+			if w < 0 {
+				return fmt.Errorf("config %q: neighborhood %s: negative hourly weight", c.Name, n.Name)
+			}
+			sum += w
+		}
+		if sum <= 0 {
+			return fmt.Errorf("config %q: neighborhood %s: hourly weights are all zero", c.Name, n.Name)
+		}
+		if n.SKUWeights != nil && len(n.SKUWeights) != len(c.Network.SKUs) {
+			return fmt.Errorf("config %q: neighborhood %s: %d SKU weights for %d SKUs", c.Name, n.Name, len(n.SKUWeights), len(c.Network.SKUs))
+		}
+	}
+	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
+		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)
+	}
+	for name, d := range map[string]*Dist{"pick time": &c.Fulfilment.PickTime, "pack time": &c.Fulfilment.PackTime,
+		"pickup delay": &c.Customers.PickupDelay, "subscriber pickup delay": &c.Customers.SubscriberPickupDelay} {
+		if err := d.Validate(); err != nil {
+			return fmt.Errorf("config %q: %s: %w", c.Name, name, err)
+		}
+	}
+	return nil
+}

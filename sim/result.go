@@ -1,0 +1,232 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/lockstep-sim/lockstep/model"
+)
+
+// Result is what one replication of a scenario produced. Counts and costs
+// cover orders placed after the warm-up (measured labels); the trace covers
+// the whole run so the warm-up can be chosen from it.
+type Result struct {
+	Name        string
+	Replication int
+	Seed        uint64
+	Start       model.Instant
+	WarmupEnd   model.Instant
+	End         model.Instant
+
+	KernelEvents uint64
+	Stats        model.Stats // the core's counters (outcomes: measured labels)
+	InFlight     int         // measured labels not in a terminal state at the horizon
+	Unserved     uint64      // orders with no pickup node to go to
+	// MissedPickups counts customers who came for a parcel that had moved on.
+	MissedPickups uint64
+
+	Revenue float64
+	Costs   Costs0
+	// CourierUtilization is courier time on trips over courier time on shift.
+	CourierUtilization float64
+	// LockerOccupancy is the mean share of locker slots occupied.
+	LockerOccupancy float64
+
+	Nodes        []NodeResult
+	Daily        []DayResult
+	Trace        Trace
+	DemandByCell map[model.Cell]uint64
+}
+
+// Costs0 breaks the total cost of the measured period down.
+type Costs0 struct {
+	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
+}
+
+// NodeResult is one node's share of a replication.
+type NodeResult struct {
+	ID        string
+	Kind      model.NodeKind
+	Lat, Lng  float64
+	Orders    uint64 // orders whose customer chose this node
+	Arrivals  uint64 // parcels brought to it
+	Refused   uint64 // parcels it refused (full, closed, offline)
+	Entered   uint64 // parcels it took
+	PickedUp  uint64
+	Occupancy float64 // mean parcels held
+	Cost      float64 // fixed cost plus the variable costs attributed to it
+	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
+}
+
+// DayResult is one simulated day (orders placed that day, measured only).
+type DayResult struct {
+	Day               int
+	Orders            uint64
+	PickedUpWithinSLA uint64
+}
+
+// HourResult is one simulated hour of the trace.
+type HourResult struct {
+	Hour               int
+	Orders             uint64
+	Ready              uint64
+	PickedUp           uint64
+	Occupancy          float64 // locker slot occupancy share, mean over the hour
+	CourierUtilization float64 // share of the fleet on trips, mean over the hour
+	Drift              float64
+}
+
+// Trace is the hourly time series of a run.
+type Trace []HourResult
+
+func (t *Trace) add(at, start model.Instant) *HourResult {
+	h := int(at.Sub(start) / model.Hour)
+	if h < 0 {
+		h = 0
+	}
+	for len(*t) <= h {
+		*t = append(*t, HourResult{Hour: len(*t)})
+	}
+	return &(*t)[h]
+}
+
+func (t *Trace) addOrder(at, start model.Instant) { t.add(at, start).Orders++ }
+
+func (r *Result) day(d int) *DayResult {
+	for len(r.Daily) <= d {
+		r.Daily = append(r.Daily, DayResult{Day: len(r.Daily)})
+	}
+	return &r.Daily[d]
+}
+
+// Run simulates one replication of cfg. Replications are independent: each
+// draws from streams derived from (cfg.Seed, replication, stream name).
+func Run(cfg *Config, replication int) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := newWorld(cfg, replication)
+	w.res = &Result{Name: cfg.Name, Replication: replication, Seed: cfg.Seed, Start: cfg.Start,
+		WarmupEnd: cfg.Start.Add(cfg.Warmup), End: cfg.Start.Add(cfg.Horizon), DemandByCell: map[model.Cell]uint64{}}
+	w.start()
+	rs := w.k.Run(w)
+	if rs.Clamped > 0 {
+		return nil, fmt.Errorf("simulate %q: %d events scheduled in the past (a bug in the world model)", cfg.Name, rs.Clamped)
+	}
+	w.finish()
+	return w.res, nil
+}
+
+func (w *world) finish() {
+	r := w.res
+	end := r.End
+	r.KernelEvents = w.k.Events()
+	w.setBusy(0)
+	if w.warm == nil { // no warm-up: snapshot at start is all zeros
+		w.warm = make([]model.NodeState, len(w.net.Nodes))
+	}
+	window := float64(end - r.WarmupEnd)
+	if w.lockerSlots > 0 {
+		r.LockerOccupancy = float64(w.lockerOcc(end)-w.occWarm) / float64(w.lockerSlots) / window
+	}
+	onShift := w.shiftTime(r.WarmupEnd, end) * float64(len(w.cour))
+	if onShift > 0 {
+		r.CourierUtilization = float64(w.busyInt-w.busyWarm) / onShift
+	}
+	st := w.core.Stats
+	r.Stats = st
+	r.Costs.Couriers = onShift / float64(model.Hour) * w.cfg.Couriers.CostPerHour
+	r.Costs.Orders = float64(st.Orders) * w.cfg.Costs.PerOrder
+	r.Costs.Reroutes = st.RerouteCost
+	r.Costs.Refunds = st.RefundAmount
+	var entered uint64
+	r.Nodes = make([]NodeResult, len(w.net.Nodes))
+	for i := range w.net.Nodes {
+		nd := &w.net.Nodes[i]
+		ns := w.core.Node(model.NodeIndex(i))
+		wn := w.warm[i]
+		a := &w.accs[i]
+		nr := NodeResult{ID: nd.ID, Kind: nd.Kind, Lat: nd.Lat, Lng: nd.Lng, Orders: a.orders, PickedUp: a.pickedUp,
+			Arrivals: ns.Arrivals - wn.Arrivals, Refused: ns.Refused - wn.Refused, Entered: ns.Entered - wn.Entered}
+		nr.Occupancy = float64(w.core.OccupiedTime(model.NodeIndex(i), end)-wn.OccupiedTime) / window
+		fixed := nd.FixedCostPerDay * w.activeDays(nd, r.WarmupEnd, end)
+		r.Costs.Fixed += fixed
+		nr.Cost = fixed + a.cost
+		entered += nr.Arrivals
+		r.Nodes[i] = nr
+	}
+	// courier cost is attributed to nodes by the parcels brought to them
+	for i := range r.Nodes {
+		if entered > 0 {
+			r.Nodes[i].Cost += r.Costs.Couriers * float64(r.Nodes[i].Arrivals) / float64(entered)
+		}
+		if r.Nodes[i].PickedUp > 0 {
+			r.Nodes[i].FCPO = r.Nodes[i].Cost / float64(r.Nodes[i].PickedUp)
+		}
+	}
+	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds
+	w.core.EachLabel(func(l *model.Label) {
+		if l.Measured {
+			r.InFlight++
+		}
+	})
+	// daily rows for every day of the horizon, trace to the horizon
+	nd := int((end - r.Start + model.Instant(model.Day) - 1) / model.Instant(model.Day))
+	if nd > 0 {
+		r.day(nd - 1)
+	}
+	if h := int(end.Sub(r.Start) / model.Hour); h > 0 {
+		r.Trace.add(end-1, r.Start)
+	}
+}
+
+// shiftTime is the time within [from, to) that the courier shift is open.
+func (w *world) shiftTime(from, to model.Instant) float64 {
+	var s float64
+	for d := model.DayStart(from); d < to; d += model.Instant(model.Day) {
+		spans := w.cfg.Couriers.Shift
+		if len(spans) == 0 {
+			spans = model.Hours{{From: 0, To: model.Day}}
+		}
+		for _, sp := range spans {
+			a, b := d+model.Instant(sp.From), d+model.Instant(sp.To)
+			a, b = max(a, from), min(b, to)
+			if b > a {
+				s += float64(b - a)
+			}
+		}
+	}
+	return s
+}
+
+// activeDays is the number of days within [from, to) the node exists.
+func (w *world) activeDays(nd *model.Node, from, to model.Instant) float64 {
+	if nd.ActiveFrom != 0 || nd.ActiveUntil != 0 {
+		from, to = max(from, nd.ActiveFrom), min(to, nd.ActiveUntil)
+	}
+	if to <= from {
+		return 0
+	}
+	return float64(to-from) / float64(model.Day)
+}
+
+// Conserved checks that every measured order ended in exactly one of picked
+// up, returned, cancelled, or is still in flight.
+func (r *Result) Conserved() error {
+	s := r.Stats
+	if got := s.PickedUp + s.Returned + s.Cancelled + uint64(r.InFlight); got != s.Orders {
+		return fmt.Errorf("replication %d: %d orders but %d picked up + %d returned + %d cancelled + %d in flight = %d",
+			r.Replication, s.Orders, s.PickedUp, s.Returned, s.Cancelled, r.InFlight, got)
+	}
+	return nil
+}
+
+// Cells returns the demand cells in a stable order.
+func (r *Result) Cells() []model.Cell {
+	cs := make([]model.Cell, 0, len(r.DemandByCell))
+	for c := range r.DemandByCell {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i] < cs[j] })
+	return cs
+}

@@ -1,0 +1,606 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/lockstep-sim/lockstep/model"
+)
+
+// Event kinds of the simulated city.
+const (
+	kOrder          Kind = iota + 1 // A: neighborhood
+	kPicked                         // A: label
+	kPacked                         // A: label
+	kStop                           // A: courier, B: stop index
+	kBack                           // A: courier
+	kRerouteHandoff                 // A: label, B: node it leaves
+	kRerouteArrive                  // A: label
+	kPickup                         // A: label, B: hops when notified
+	kTimer                          // A: label, B: timer kind
+	kHour                           // trace tick
+	kShift                          // courier shift opens
+)
+
+type hood struct {
+	cfg     *Neighborhood
+	rate    [24]float64 // orders per ms by hour of day
+	maxRate float64
+	skuCum  []float64
+	cells   []cellInfo
+	arrive  *rand.Rand
+	mix     *rand.Rand
+}
+
+type cellInfo struct {
+	cell   model.Cell
+	prefer []model.NodeIndex // pickup nodes nearest first (great-circle, ties by id)
+}
+
+type base struct {
+	node   model.NodeIndex // model.NoNode: the hub
+	lat    float64
+	lng    float64
+	queue  []int32 // label ids waiting for a courier, FIFO from head
+	head   int
+	idle   []int32
+	queued bool // already in the pending dispatch list
+}
+
+type courier struct {
+	base   int32
+	load   []int32 // label ids in visiting order
+	depart model.Instant
+}
+
+type wlabel struct {
+	timers   [model.NumTimers]Timer
+	measured bool
+	noShow   int8 // 0 undecided, 1 comes, 2 never comes
+	day      int32
+}
+
+type nodeAcc struct {
+	orders, pickedUp                 uint64
+	cost                             float64
+	arrivals, refused, entered, occT int64
+}
+
+type world struct {
+	cfg   *Config
+	k     *Kernel
+	core  *model.Core
+	net   *model.Network
+	hoods []hood
+	bases []base
+	cour  []courier
+	labs  []wlabel
+	// per node
+	nodeLat, nodeLng []float64
+	baseOf           []int32
+	accs             []nodeAcc
+	warm             []model.NodeState // node counters at warm-up end
+	lockerSlots      int64
+	lockerNodes      []model.NodeIndex
+
+	pick, pack, cust *rand.Rand
+	next             int32
+	pending          []int32 // bases to dispatch after the current step
+	busy             int64   // couriers on a trip
+	busySince        model.Instant
+	busyInt          int64 // courier-ms on trips
+	busyWarm         int64
+	occWarm          int64
+
+	res *Result
+	// hourly trace bookkeeping
+	hourBusy, hourOcc int64
+}
+
+func (w *world) lab(slab int32) *wlabel {
+	for int(slab) >= len(w.labs) {
+		w.labs = append(w.labs, wlabel{})
+	}
+	return &w.labs[slab]
+}
+
+func haversineKm(lat1, lng1, lat2, lng2 float64) float64 {
+	const r = 6371.0088
+	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
+	dp, dl := p2-p1, (lng2-lng1)*math.Pi/180
+	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+}
+
+func (w *world) travel(lat1, lng1, lat2, lng2 float64) model.Duration {
+	km := haversineKm(lat1, lng1, lat2, lng2)
+	return model.Duration(km / w.cfg.Couriers.SpeedKmh * float64(model.Hour))
+}
+
+func newWorld(cfg *Config, rep int) *world {
+	net := cfg.Network
+	k := NewKernel(cfg.Start, cfg.Warmup, cfg.Horizon)
+	st := NewStreams(cfg.Seed, rep)
+	w := &world{cfg: cfg, k: k, net: net, core: model.New(net),
+		pick: st.Rand("fulfilment/pick"), pack: st.Rand("fulfilment/pack"), cust: st.Rand("customers"), next: 1}
+	w.core.OnFinish = w.finished
+	n := len(net.Nodes)
+	w.nodeLat, w.nodeLng = make([]float64, n), make([]float64, n)
+	w.accs = make([]nodeAcc, n)
+	for i := range net.Nodes {
+		ll := net.Nodes[i].Cell.LatLng()
+		w.nodeLat[i], w.nodeLng[i] = ll.Lat, ll.Lng
+		if s := net.Nodes[i].Slots; s[0]+s[1]+s[2] > 0 {
+			w.lockerSlots += int64(s[0] + s[1] + s[2])
+			w.lockerNodes = append(w.lockerNodes, model.NodeIndex(i))
+		}
+	}
+	// bases: every microstore, else one hub at the centroid of the nodes
+	w.baseOf = make([]int32, n)
+	for i := range w.baseOf {
+		w.baseOf[i] = -1
+	}
+	for i := range net.Nodes {
+		if net.Nodes[i].Kind == model.Microstore {
+			w.baseOf[i] = int32(len(w.bases))
+			w.bases = append(w.bases, base{node: model.NodeIndex(i), lat: w.nodeLat[i], lng: w.nodeLng[i]})
+		}
+	}
+	if len(w.bases) == 0 {
+		var lat, lng float64
+		for i := range net.Nodes {
+			lat += w.nodeLat[i]
+			lng += w.nodeLng[i]
+		}
+		w.bases = append(w.bases, base{node: model.NoNode, lat: lat / float64(n), lng: lng / float64(n)})
+	}
+	batch := cfg.Couriers.BatchSize
+	w.cour = make([]courier, cfg.Couriers.Fleet)
+	for i := range w.cour {
+		b := int32(i % len(w.bases))
+		w.cour[i] = courier{base: b, load: make([]int32, 0, batch)}
+		w.bases[b].idle = append(w.bases[b].idle, int32(i))
+	}
+	// neighborhoods
+	w.hoods = make([]hood, len(cfg.Neighborhoods))
+	for i := range cfg.Neighborhoods {
+		nb := &cfg.Neighborhoods[i]
+		h := &w.hoods[i]
+		h.cfg = nb
+		h.arrive = st.Rand("demand/" + nb.Name)
+		h.mix = st.Rand("mix/" + nb.Name)
+		var sum float64
+		for _, v := range nb.Hourly {
+			sum += v
+		}
+		for hr, v := range nb.Hourly {
+			h.rate[hr] = nb.OrdersPerDay * v / sum / float64(model.Hour)
+			h.maxRate = math.Max(h.maxRate, h.rate[hr])
+		}
+		h.skuCum = make([]float64, len(net.SKUs))
+		var acc float64
+		for s := range net.SKUs {
+			wt := 1.0
+			if nb.SKUWeights != nil {
+				wt = nb.SKUWeights[s]
+			}
+			acc += wt
+			h.skuCum[s] = acc
+		}
+		for _, c := range nb.Cells {
+			h.cells = append(h.cells, cellInfo{cell: c, prefer: w.preferences(c)})
+		}
+	}
+	return w
+}
+
+// preferences lists the pickup nodes a customer in cell c would use, nearest
+// first (great-circle distance, ties by id).
+func (w *world) preferences(c model.Cell) []model.NodeIndex {
+	ll := c.LatLng()
+	type cand struct {
+		i model.NodeIndex
+		d float64
+	}
+	var cs []cand
+	for i := range w.net.Nodes {
+		nd := &w.net.Nodes[i]
+		if nd.Kind == model.Microstore || !nd.Holds() {
+			continue
+		}
+		cs = append(cs, cand{model.NodeIndex(i), haversineKm(ll.Lat, ll.Lng, w.nodeLat[i], w.nodeLng[i])})
+	}
+	sort.Slice(cs, func(a, b int) bool {
+		if cs[a].d != cs[b].d {
+			return cs[a].d < cs[b].d
+		}
+		return w.net.Nodes[cs[a].i].ID < w.net.Nodes[cs[b].i].ID
+	})
+	if len(cs) > 8 {
+		cs = cs[:8]
+	}
+	out := make([]model.NodeIndex, len(cs))
+	for i, x := range cs {
+		out[i] = x.i
+	}
+	return out
+}
+
+// fulfilFrom is the microstore nearest to the pickup node, or the hub.
+func (w *world) fulfilFrom(dest model.NodeIndex) (model.NodeIndex, int32) {
+	best, bi := math.Inf(1), int32(0)
+	for i := range w.bases {
+		b := &w.bases[i]
+		if d := haversineKm(b.lat, b.lng, w.nodeLat[dest], w.nodeLng[dest]); d < best {
+			best, bi = d, int32(i)
+		}
+	}
+	return w.bases[bi].node, bi
+}
+
+func (w *world) start() {
+	k := w.k
+	for i := range w.hoods {
+		if w.hoods[i].maxRate > 0 {
+			k.Schedule(k.Now.Add(model.Duration(w.hoods[i].arrive.ExpFloat64()/w.hoods[i].maxRate)), kOrder, int32(i), 0, 0)
+		}
+	}
+	// shift openings and hourly ticks over the horizon
+	end := w.cfg.Start.Add(w.cfg.Horizon)
+	for d := model.DayStart(w.cfg.Start); d < end; d += model.Instant(model.Day) {
+		for _, s := range w.cfg.Couriers.Shift {
+			if at := d + model.Instant(s.From); at >= w.cfg.Start && at < end {
+				k.Schedule(at, kShift, 0, 0, 0)
+			}
+		}
+	}
+	k.Schedule(w.cfg.Start.Add(model.Hour), kHour, 0, 0, 0)
+}
+
+// Handle runs one event of the city.
+func (w *world) Handle(k *Kernel, ev Event) {
+	switch ev.Kind {
+	case kOrder:
+		h := &w.hoods[ev.A]
+		if h.arrive.Float64()*h.maxRate < h.rate[model.TimeOfDay(k.Now)/model.Hour] {
+			w.place(int(ev.A))
+		}
+		k.Schedule(k.Now.Add(model.Duration(h.arrive.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
+	case kPicked:
+		w.step(model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)})
+		if l := w.core.Label(model.LabelID(ev.A)); l != nil && l.State == model.Picked {
+			d := w.cfg.Fulfilment.PackTime.Sample(w.pack)
+			if x := w.cfg.Fulfilment.PackExtra; x != nil {
+				d += x[l.SKU]
+			}
+			k.Schedule(k.Now.Add(d), kPacked, ev.A, 0, 0)
+		}
+	case kPacked:
+		w.step(model.Event{Type: model.EvScanPacked, At: k.Now, Label: model.LabelID(ev.A)})
+	case kStop:
+		w.stop(int(ev.A), int(ev.B))
+	case kBack:
+		w.back(int(ev.A))
+	case kRerouteHandoff:
+		l := w.core.Label(model.LabelID(ev.A))
+		if l == nil || l.State != model.Rerouting {
+			return
+		}
+		from := model.NodeIndex(ev.B)
+		dest := l.Dest
+		w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: model.LabelID(ev.A), Node: from})
+		k.Schedule(k.Now.Add(w.travel(w.nodeLat[from], w.nodeLng[from], w.nodeLat[dest], w.nodeLng[dest])), kRerouteArrive, ev.A, 0, 0)
+	case kRerouteArrive:
+		if l := w.core.Label(model.LabelID(ev.A)); l != nil && l.State == model.InTransit {
+			w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: l.Dest})
+		}
+	case kPickup:
+		l := w.core.Label(model.LabelID(ev.A))
+		if l == nil || l.State != model.ReadyForPickup || int32(l.Hops) != ev.B {
+			w.res.MissedPickups++
+			return
+		}
+		w.step(model.Event{Type: model.EvPickup, At: k.Now, Label: l.ID, Node: l.At})
+	case kTimer:
+		l := w.core.Label(model.LabelID(ev.A))
+		if l == nil {
+			return
+		}
+		w.lab(l.Slab()).timers[ev.B] = Timer{}
+		w.step(model.Event{Type: model.EvTimer, At: k.Now, Label: l.ID, Timer: model.TimerKind(ev.B)})
+	case kShift:
+		for i := range w.bases {
+			w.dispatch(int32(i))
+		}
+	case kHour:
+		w.tick()
+		k.Schedule(k.Now.Add(model.Hour), kHour, 0, 0, 0)
+	}
+}
+
+func (w *world) place(hi int) {
+	h := &w.hoods[hi]
+	k := w.k
+	r := h.mix
+	sku := sort.SearchFloat64s(h.skuCum, r.Float64()*h.skuCum[len(h.skuCum)-1])
+	if sku >= len(h.skuCum) {
+		sku = len(h.skuCum) - 1
+	}
+	ci := &h.cells[r.IntN(len(h.cells))]
+	sub := r.Float64() < h.cfg.SubscriberShare
+	dest := model.NoNode
+	for pass := 0; pass < 2 && dest == model.NoNode; pass++ {
+		for _, j := range ci.prefer {
+			nd := &w.net.Nodes[j]
+			if nd.ActiveAt(k.Now) && (pass == 1 || nd.Hours.OpenAt(k.Now)) {
+				dest = j
+				break
+			}
+		}
+	}
+	if dest == model.NoNode {
+		w.res.Unserved++
+		return
+	}
+	from, _ := w.fulfilFrom(dest)
+	id := w.next
+	w.next++
+	measured := !k.InWarmup()
+	day := int32(k.Now.Sub(w.cfg.Start) / model.Day)
+	effs := w.core.Step(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
+		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub})
+	if len(effs) > 0 && effs[0].Slab >= 0 {
+		wl := w.lab(effs[0].Slab)
+		*wl = wlabel{measured: measured, day: day}
+	}
+	w.apply(effs)
+	w.res.Trace.addOrder(k.Now, w.cfg.Start)
+	if measured {
+		w.accs[dest].orders++
+		w.accs[dest].cost += w.cfg.Costs.PerOrder
+		w.res.DemandByCell[ci.cell]++
+		w.res.day(int(day)).Orders++
+	}
+	k.Schedule(k.Now.Add(w.cfg.Fulfilment.PickTime.Sample(w.pick)), kPicked, id, 0, 0)
+}
+
+// step feeds one event to the core and carries out its effects.
+func (w *world) step(ev model.Event) {
+	w.apply(w.core.Step(ev))
+	for len(w.pending) > 0 {
+		b := w.pending[len(w.pending)-1]
+		w.pending = w.pending[:len(w.pending)-1]
+		w.bases[b].queued = false
+		w.dispatch(b)
+	}
+}
+
+// apply carries out effects. It never calls the core itself (the effect
+// slice is the core's buffer); courier dispatch is deferred to step.
+func (w *world) apply(effs []model.Effect) {
+	k := w.k
+	for i := range effs {
+		e := &effs[i]
+		switch e.Type {
+		case model.EffSetTimer:
+			w.lab(e.Slab).timers[e.Timer] = k.ScheduleTimer(e.At, kTimer, int32(e.Label), int32(e.Timer), 0)
+		case model.EffCancelTimer:
+			t := &w.lab(e.Slab).timers[e.Timer]
+			k.Cancel(*t)
+			*t = Timer{}
+		case model.EffDispatch:
+			bi := int32(0)
+			if e.Node != model.NoNode {
+				bi = w.baseOf[e.Node]
+			}
+			b := &w.bases[bi]
+			b.queue = append(b.queue, int32(e.Label))
+			if !b.queued {
+				b.queued = true
+				w.pending = append(w.pending, bi)
+			}
+		case model.EffReroute:
+			k.Schedule(k.Now.Add(e.Delay), kRerouteHandoff, int32(e.Label), int32(e.Node), 0)
+			if w.labs[e.Slab].measured {
+				w.accs[e.Node].cost += e.Amount
+			}
+		case model.EffNotify:
+			w.notify(e)
+		case model.EffRefund:
+			if w.labs[e.Slab].measured {
+				w.accs[e.Node].cost += e.Amount
+			}
+		case model.EffReturn:
+			if w.labs[e.Slab].measured {
+				w.res.Costs.Returns += w.cfg.Costs.PerReturn
+				w.accs[e.Node].cost += w.cfg.Costs.PerReturn
+			}
+		case model.EffState:
+			if e.State == model.ReadyForPickup && e.Hops == 0 {
+				w.res.Trace.add(k.Now, w.cfg.Start).Ready++
+			}
+		}
+	}
+}
+
+func (w *world) notify(e *model.Effect) {
+	wl := &w.labs[e.Slab]
+	l := w.core.Label(e.Label)
+	if wl.noShow == 0 {
+		p := w.cfg.Customers.NoShow
+		if l.Subscriber {
+			p = w.cfg.Customers.SubscriberNoShow
+		}
+		wl.noShow = 1
+		if w.cust.Float64() < p {
+			wl.noShow = 2
+		}
+	}
+	if wl.noShow == 2 {
+		return
+	}
+	d := &w.cfg.Customers.PickupDelay
+	if l.Subscriber {
+		d = &w.cfg.Customers.SubscriberPickupDelay
+	}
+	at := w.k.Now.Add(d.Sample(w.cust))
+	at = w.net.Nodes[e.Node].Hours.NextOpen(at)
+	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, 0)
+}
+
+// finished folds a label in a terminal state into the metrics.
+func (w *world) finished(l *model.Label) {
+	if !l.Measured {
+		return
+	}
+	if l.State == model.PickedUp {
+		node := l.Chain[len(l.Chain)-1].Node
+		w.accs[node].pickedUp++
+		w.res.Revenue += w.net.SKUs[l.SKU].Price
+		wait := l.Chain[len(l.Chain)-1].At.Sub(l.ReadyAt)
+		if !l.Late && l.ReadyAt <= l.Due && wait <= w.net.Policy.PickupWindow {
+			w.res.day(int(l.Placed.Sub(w.cfg.Start)/model.Day)).PickedUpWithinSLA++
+		}
+		w.res.Trace.add(w.k.Now, w.cfg.Start).PickedUp++
+	}
+}
+
+func (w *world) shiftOpen() bool { return w.cfg.Couriers.Shift.OpenAt(w.k.Now) }
+
+func (w *world) setBusy(delta int64) {
+	now := w.k.Now
+	w.busyInt += w.busy * int64(now-w.busySince)
+	w.busySince = now
+	w.busy += delta
+}
+
+// dispatch sends idle couriers of base bi out with up to a batch each.
+func (w *world) dispatch(bi int32) {
+	b := &w.bases[bi]
+	if !w.shiftOpen() {
+		return
+	}
+	for b.head < len(b.queue) && len(b.idle) > 0 {
+		ci := b.idle[len(b.idle)-1]
+		b.idle = b.idle[:len(b.idle)-1]
+		c := &w.cour[ci]
+		c.load = c.load[:0]
+		for b.head < len(b.queue) && len(c.load) < w.cfg.Couriers.BatchSize {
+			c.load = append(c.load, b.queue[b.head])
+			b.head++
+		}
+		if b.head == len(b.queue) {
+			b.queue, b.head = b.queue[:0], 0
+		} else if b.head > 1024 && b.head > len(b.queue)/2 {
+			n := copy(b.queue, b.queue[b.head:])
+			b.queue, b.head = b.queue[:n], 0
+		}
+		w.depart(ci)
+	}
+}
+
+func (w *world) destOf(id int32) model.NodeIndex {
+	if l := w.core.Label(model.LabelID(id)); l != nil {
+		return l.Dest
+	}
+	return model.NoNode
+}
+
+func (w *world) depart(ci int32) {
+	c := &w.cour[ci]
+	b := &w.bases[c.base]
+	c.depart = w.k.Now
+	w.setBusy(1)
+	// nearest-neighbour visiting order from the base
+	lat, lng := b.lat, b.lng
+	for i := range c.load {
+		best, bj := math.Inf(1), i
+		for j := i; j < len(c.load); j++ {
+			d := w.destOf(c.load[j])
+			if d == model.NoNode {
+				continue
+			}
+			if km := haversineKm(lat, lng, w.nodeLat[d], w.nodeLng[d]); km < best {
+				best, bj = km, j
+			}
+		}
+		c.load[i], c.load[bj] = c.load[bj], c.load[i]
+		if d := w.destOf(c.load[i]); d != model.NoNode {
+			lat, lng = w.nodeLat[d], w.nodeLng[d]
+		}
+	}
+	for _, id := range c.load {
+		w.step(model.Event{Type: model.EvHandoff, At: w.k.Now, Label: model.LabelID(id), Node: b.node})
+	}
+	d := w.destOf(c.load[0])
+	leg := model.Duration(0)
+	if d != model.NoNode {
+		leg = w.travel(b.lat, b.lng, w.nodeLat[d], w.nodeLng[d])
+	}
+	w.k.Schedule(w.k.Now.Add(leg+w.cfg.Couriers.HandoffTime), kStop, ci, 0, 0)
+}
+
+func (w *world) stop(ci, i int) {
+	c := &w.cour[ci]
+	id := c.load[i]
+	here := w.destOf(id)
+	if here != model.NoNode {
+		w.step(model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(id), Node: here})
+	}
+	b := &w.bases[c.base]
+	lat, lng := b.lat, b.lng
+	if here != model.NoNode {
+		lat, lng = w.nodeLat[here], w.nodeLng[here]
+	}
+	if i+1 < len(c.load) {
+		leg := model.Duration(0)
+		if d := w.destOf(c.load[i+1]); d != model.NoNode {
+			leg = w.travel(lat, lng, w.nodeLat[d], w.nodeLng[d])
+		}
+		w.k.Schedule(w.k.Now.Add(leg+w.cfg.Couriers.HandoffTime), kStop, int32(ci), int32(i+1), 0)
+		return
+	}
+	w.k.Schedule(w.k.Now.Add(w.travel(lat, lng, b.lat, b.lng)), kBack, int32(ci), 0, 0)
+}
+
+func (w *world) back(ci int) {
+	c := &w.cour[ci]
+	c.load = c.load[:0]
+	w.setBusy(-1)
+	b := &w.bases[c.base]
+	b.idle = append(b.idle, int32(ci))
+	w.dispatch(c.base)
+}
+
+// EndWarmup snapshots the counters that metrics report as differences.
+func (w *world) EndWarmup(k *Kernel) {
+	w.setBusy(0)
+	w.busyWarm = w.busyInt
+	w.warm = make([]model.NodeState, len(w.net.Nodes))
+	for i := range w.net.Nodes {
+		w.warm[i] = w.core.Node(model.NodeIndex(i))
+		w.warm[i].OccupiedTime = w.core.OccupiedTime(model.NodeIndex(i), k.Now)
+	}
+	w.occWarm = w.lockerOcc(k.Now)
+}
+
+func (w *world) lockerOcc(t model.Instant) int64 {
+	var s int64
+	for _, i := range w.lockerNodes {
+		s += w.core.OccupiedTime(i, t)
+	}
+	return s
+}
+
+func (w *world) tick() {
+	now := w.k.Now
+	w.setBusy(0)
+	occ := w.lockerOcc(now)
+	p := w.res.Trace.add(now-1, w.cfg.Start)
+	if w.lockerSlots > 0 {
+		p.Occupancy = float64(occ-w.hourOcc) / float64(w.lockerSlots) / float64(model.Hour)
+	}
+	p.CourierUtilization = float64(w.busyInt-w.hourBusy) / float64(len(w.cour)) / float64(model.Hour)
+	w.hourOcc, w.hourBusy = occ, w.busyInt
+}
