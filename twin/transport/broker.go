@@ -1,0 +1,206 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// DefaultListen is the embedded broker's default address: loopback only.
+const DefaultListen = "127.0.0.1:1883"
+
+// BrokerConfig configures the embedded broker.
+type BrokerConfig struct {
+	// Listen is the TCP address to listen on; "" means DefaultListen and
+	// "127.0.0.1:0" picks a free port (see Broker.Addr).
+	Listen string
+	// Users maps usernames to passwords. When set, only these credentials
+	// are accepted. When empty, anonymous clients are allowed, which is
+	// only permitted on a loopback address.
+	Users map[string]string
+	// Logger receives the broker's own log (connections, errors; never
+	// passwords). Nil discards it.
+	Logger *slog.Logger
+}
+
+// Broker is an embedded MQTT 5 (and 3.1.1) broker, mochi-mqtt underneath.
+type Broker struct {
+	srv       *mqtt.Server
+	tcp       *listeners.TCP
+	closeOnce sync.Once
+	done      chan struct{}
+	stop      context.CancelFunc
+}
+
+// StartBroker starts an embedded broker and returns once it accepts
+// connections. It refuses a non-loopback Listen address without Users.
+// The broker stops when ctx is cancelled or Close is called.
+func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("transport: broker listen address %q: %w", cfg.Listen, err)
+	}
+	if len(cfg.Users) == 0 && !isLoopback(host) {
+		return nil, fmt.Errorf("transport: refusing to listen on non-loopback address %q without users: configure users (username/password) or listen on 127.0.0.1", cfg.Listen)
+	}
+	for u, p := range cfg.Users {
+		if u == "" || p == "" {
+			return nil, errors.New("transport: broker users need a non-empty username and password")
+		}
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumClientWritesPending = 64 * 1024 // fewer QoS 1 drops for slow subscribers
+	srv := mqtt.New(&mqtt.Options{Logger: logger, Capabilities: caps})
+	if len(cfg.Users) == 0 {
+		err = srv.AddHook(new(auth.AllowHook), nil)
+	} else {
+		users := make(map[string][]byte, len(cfg.Users))
+		for u, p := range cfg.Users {
+			users[u] = []byte(p)
+		}
+		err = srv.AddHook(&passwordHook{users: users}, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("transport: broker auth: %w", err)
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen})
+	if err := srv.AddListener(tcp); err != nil {
+		return nil, fmt.Errorf("transport: broker listen on %s: %w", cfg.Listen, err)
+	}
+	if err := srv.Serve(); err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("transport: broker serve: %w", err)
+	}
+	bctx, stop := context.WithCancel(ctx)
+	b := &Broker{srv: srv, tcp: tcp, done: make(chan struct{}), stop: stop}
+	go func() {
+		<-bctx.Done()
+		b.shutdown()
+	}()
+	return b, nil
+}
+
+// Addr is the address the broker listens on, host:port (the real port when
+// Listen asked for port 0).
+func (b *Broker) Addr() string { return b.tcp.Address() }
+
+// URL is the broker's client URL, "mqtt://host:port".
+func (b *Broker) URL() string { return "mqtt://" + b.Addr() }
+
+// Done is closed once the broker has stopped.
+func (b *Broker) Done() <-chan struct{} { return b.done }
+
+// Dropped is the number of QoS 1/2 messages the broker dropped because a
+// subscriber's queue was full (0 in a healthy run).
+func (b *Broker) Dropped() int64 {
+	return atomic.LoadInt64(&b.srv.Info.MessagesDropped) + atomic.LoadInt64(&b.srv.Info.InflightDropped)
+}
+
+// Close stops the broker and disconnects every client (their last wills
+// are not published: the broker is shutting down, not the clients failing).
+func (b *Broker) Close() error {
+	b.stop()
+	<-b.done
+	return nil
+}
+
+func (b *Broker) shutdown() {
+	b.closeOnce.Do(func() {
+		_ = b.srv.Close()
+		close(b.done)
+	})
+}
+
+// RunBroker runs an embedded broker until ctx is cancelled: the function
+// behind `lockstep broker`. ready, if not nil, is called with the started
+// broker (to print its URL).
+func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(*Broker)) error {
+	b, err := StartBroker(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(b)
+	}
+	<-b.Done()
+	return nil
+}
+
+// LoadUsersFile reads broker users from a file of "username:password"
+// lines (blank lines and lines starting with # are ignored), so passwords
+// stay off the command line.
+func LoadUsersFile(path string) (map[string]string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("transport: users file: %w", err)
+	}
+	users := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		u, p, ok := strings.Cut(line, ":")
+		if !ok || u == "" || p == "" {
+			return nil, fmt.Errorf("transport: users file %s line %d: want username:password", path, n)
+		}
+		if _, dup := users[u]; dup {
+			return nil, fmt.Errorf("transport: users file %s line %d: duplicate user %q", path, n, u)
+		}
+		users[u] = p
+	}
+	return users, sc.Err()
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// passwordHook authenticates against a fixed user table (constant-time
+// password comparison) and allows authenticated clients every topic.
+type passwordHook struct {
+	mqtt.HookBase
+	users map[string][]byte
+}
+
+func (h *passwordHook) ID() string { return "lockstep-password-auth" }
+
+func (h *passwordHook) Provides(b byte) bool {
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+
+func (h *passwordHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	want, ok := h.users[string(cl.Properties.Username)]
+	if !ok {
+		want = []byte{0} // compare anyway: no timing difference for unknown users
+	}
+	return subtle.ConstantTimeCompare(want, pk.Connect.Password) == 1 && ok
+}
+
+func (h *passwordHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool { return true }

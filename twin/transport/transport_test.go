@@ -1,0 +1,359 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func startBroker(t testing.TB, users map[string]string) *Broker {
+	t.Helper()
+	b, err := StartBroker(context.Background(), BrokerConfig{Listen: "127.0.0.1:0", Users: users})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func dial(t testing.TB, cfg ClientConfig) *Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// collector gathers received messages.
+type collector struct {
+	mu   sync.Mutex
+	msgs []Message
+	ch   chan struct{}
+}
+
+func newCollector() *collector { return &collector{ch: make(chan struct{}, 1<<16)} }
+
+func (c *collector) handle(m Message) {
+	c.mu.Lock()
+	c.msgs = append(c.msgs, m)
+	c.mu.Unlock()
+	c.ch <- struct{}{}
+}
+
+func (c *collector) wait(t testing.TB, n int, d time.Duration) []Message {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		c.mu.Lock()
+		got := len(c.msgs)
+		c.mu.Unlock()
+		if got >= n {
+			break
+		}
+		select {
+		case <-c.ch:
+		case <-deadline:
+			t.Fatalf("received %d of %d messages within %v", got, n, d)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Message(nil), c.msgs...)
+}
+
+func (c *collector) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.msgs)
+}
+
+func TestPublishSubscribeInOrder(t *testing.T) {
+	b := startBroker(t, nil)
+	sub := dial(t, ClientConfig{URL: b.URL()})
+	pub := dial(t, ClientConfig{URL: b.URL()})
+	ctx := context.Background()
+	got := newCollector()
+	require.NoError(t, sub.Subscribe(ctx, "lockstep/v1/scanners/+/scan", 1, got.handle))
+
+	const n = 1000
+	for i := 1; i <= n; i++ {
+		require.NoError(t, pub.Publish(ctx, "lockstep/v1/scanners/scn-1/scan", fmt.Appendf(nil, "%d", i), 1, false))
+	}
+	msgs := got.wait(t, n, 20*time.Second)
+	require.Len(t, msgs, n)
+	for i, m := range msgs {
+		assert.Equal(t, fmt.Sprint(i+1), string(m.Payload), "message %d out of order", i)
+		assert.Equal(t, byte(1), m.QoS)
+		assert.False(t, m.Retain)
+	}
+	assert.Zero(t, b.Dropped())
+}
+
+func TestRetainedStatusForLateSubscriber(t *testing.T) {
+	b := startBroker(t, nil)
+	ctx := context.Background()
+	pub := dial(t, ClientConfig{URL: b.URL()})
+	require.NoError(t, pub.Publish(ctx, "lockstep/v1/nodes/lkr-1/status", []byte("online-1"), 1, true))
+	require.NoError(t, pub.Publish(ctx, "lockstep/v1/nodes/lkr-1/status", []byte("online-2"), 1, true))
+	require.NoError(t, pub.Publish(ctx, "lockstep/v1/nodes/lkr-1/status", []byte("heartbeat"), 1, false))
+
+	late := dial(t, ClientConfig{URL: b.URL()})
+	got := newCollector()
+	require.NoError(t, late.Subscribe(ctx, "lockstep/v1/nodes/+/status", 1, got.handle))
+	msgs := got.wait(t, 1, 5*time.Second)
+	assert.Equal(t, "online-2", string(msgs[0].Payload), "the last retained message, not the non-retained heartbeat")
+	assert.True(t, msgs[0].Retain)
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, 1, got.len())
+}
+
+func TestLastWill(t *testing.T) {
+	tests := []struct {
+		name     string
+		drop     func(*Client)
+		wantWill bool
+	}{
+		{"unclean drop", func(c *Client) { c.cm.TerminateConnectionForTest() }, true},
+		{"close with will", func(c *Client) { _ = c.CloseWithWill() }, true},
+		{"clean close", func(c *Client) { _ = c.Close() }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := startBroker(t, nil)
+			ctx := context.Background()
+			watcher := dial(t, ClientConfig{URL: b.URL()})
+			got := newCollector()
+			require.NoError(t, watcher.Subscribe(ctx, "lockstep/v1/nodes/+/status", 1, got.handle))
+
+			node := dial(t, ClientConfig{URL: b.URL(), Will: &Message{Topic: "lockstep/v1/nodes/lkr-1/status", Payload: []byte("offline-lwt"), QoS: 1, Retain: true}})
+			require.NoError(t, node.Publish(ctx, "lockstep/v1/nodes/lkr-1/status", []byte("online"), 1, true))
+			assert.Equal(t, "online", string(got.wait(t, 1, 5*time.Second)[0].Payload))
+
+			tt.drop(node)
+			if !tt.wantWill {
+				time.Sleep(300 * time.Millisecond)
+				assert.Equal(t, 1, got.len(), "no will after a clean disconnect")
+				return
+			}
+			msgs := got.wait(t, 2, 5*time.Second)
+			assert.Equal(t, "offline-lwt", string(msgs[1].Payload))
+
+			// The will was retained: a late subscriber sees the node offline.
+			late := dial(t, ClientConfig{URL: b.URL()})
+			lateGot := newCollector()
+			require.NoError(t, late.Subscribe(ctx, "lockstep/v1/nodes/lkr-1/status", 1, lateGot.handle))
+			assert.Equal(t, "offline-lwt", string(lateGot.wait(t, 1, 5*time.Second)[0].Payload))
+		})
+	}
+}
+
+func TestSharedSubscription(t *testing.T) {
+	b := startBroker(t, nil)
+	ctx := context.Background()
+	got := newCollector()
+	for range 2 {
+		c := dial(t, ClientConfig{URL: b.URL()})
+		require.NoError(t, c.Subscribe(ctx, "$share/twin/lockstep/v1/lockers/+/event", 1, got.handle))
+	}
+	pub := dial(t, ClientConfig{URL: b.URL()})
+	const n = 200
+	for i := range n {
+		require.NoError(t, pub.Publish(ctx, "lockstep/v1/lockers/lkr-1/event", fmt.Appendf(nil, "%d", i), 1, false))
+	}
+	msgs := got.wait(t, n, 10*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, n, got.len(), "each message goes to exactly one group member")
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		assert.False(t, seen[string(m.Payload)], "duplicate %s", m.Payload)
+		seen[string(m.Payload)] = true
+	}
+}
+
+func TestBrokerListenPolicy(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     BrokerConfig
+		wantErr string
+	}{
+		{"loopback anonymous", BrokerConfig{Listen: "127.0.0.1:0"}, ""},
+		{"localhost anonymous", BrokerConfig{Listen: "localhost:0"}, ""},
+		{"all interfaces anonymous", BrokerConfig{Listen: "0.0.0.0:0"}, "non-loopback"},
+		{"empty host anonymous", BrokerConfig{Listen: ":0"}, "non-loopback"},
+		{"ipv6 any anonymous", BrokerConfig{Listen: "[::]:0"}, "non-loopback"},
+		{"all interfaces with users", BrokerConfig{Listen: "0.0.0.0:0", Users: map[string]string{"twin": "s3cret"}}, ""},
+		{"empty password", BrokerConfig{Listen: "127.0.0.1:0", Users: map[string]string{"twin": ""}}, "non-empty"},
+		{"bad address", BrokerConfig{Listen: "nonsense"}, "listen address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := StartBroker(context.Background(), tt.cfg)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.NotContains(t, b.Addr(), ":0")
+			assert.NoError(t, b.Close())
+		})
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	b := startBroker(t, map[string]string{"twin": "s3cret", "hwsim": "other"})
+	_, port := splitPort(t, b.Addr())
+	tests := []struct {
+		name string
+		cfg  ClientConfig
+		ok   bool
+	}{
+		{"right password", ClientConfig{URL: b.URL(), Username: "twin", Password: "s3cret"}, true},
+		{"userinfo in URL", ClientConfig{URL: "mqtt://hwsim:other@127.0.0.1:" + port}, true},
+		{"wrong password", ClientConfig{URL: b.URL(), Username: "twin", Password: "wrong"}, false},
+		{"other user's password", ClientConfig{URL: b.URL(), Username: "twin", Password: "other"}, false},
+		{"unknown user", ClientConfig{URL: b.URL(), Username: "eve", Password: "s3cret"}, false},
+		{"anonymous", ClientConfig{URL: b.URL()}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			c, err := Dial(ctx, tt.cfg)
+			if tt.ok {
+				require.NoError(t, err)
+				assert.NoError(t, c.Close())
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "refused")
+			assert.NotContains(t, err.Error(), "s3cret")
+			assert.Less(t, time.Since(start), 3*time.Second, "a refused connection fails fast")
+		})
+	}
+}
+
+func TestDialTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := Dial(ctx, ClientConfig{URL: "mqtt://user:pw@127.0.0.1:1"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "pw")
+}
+
+func splitPort(t testing.TB, addr string) (string, string) {
+	t.Helper()
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[:i], addr[i+1:]
+		}
+	}
+	t.Fatalf("no port in %q", addr)
+	return "", ""
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		in, want, user, pass, err string
+	}{
+		{in: "mqtt://broker.local", want: "mqtt://broker.local:1883"},
+		{in: "tcp://10.0.0.5:1884", want: "mqtt://10.0.0.5:1884"},
+		{in: "mqtts://broker.example", want: "tls://broker.example:8883"},
+		{in: "tls://broker.example:8884", want: "tls://broker.example:8884"},
+		{in: "mqtt://twin:p%40ss@127.0.0.1:1883", want: "mqtt://127.0.0.1:1883", user: "twin", pass: "p@ss"},
+		{in: "http://x", err: "scheme"},
+		{in: "mqtt://", err: "no host"},
+		{in: "mqtt://u:secret@[::1", err: "invalid URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			u, user, pass, err := ParseURL(tt.in)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				assert.NotContains(t, err.Error(), "secret")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, u.String())
+			assert.Equal(t, tt.user, user)
+			assert.Equal(t, tt.pass, pass)
+		})
+	}
+}
+
+func TestMatchTopic(t *testing.T) {
+	tests := []struct {
+		filter, topic string
+		want          bool
+	}{
+		{"a/b", "a/b", true},
+		{"a/+", "a/b", true},
+		{"a/+", "a/b/c", false},
+		{"a/#", "a", true},
+		{"a/#", "a/b/c", true},
+		{"#", "a/b", true},
+		{"#", "$SYS/x", false},
+		{"+/x", "$SYS/x", false},
+		{"$SYS/#", "$SYS/x", true},
+		{"a/+/c", "a/b/c", true},
+		{"a/+/c", "a/b/d", false},
+		{"a/b", "a/b/c", false},
+		{"a/b/c", "a/b", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, MatchTopic(tt.filter, tt.topic), "%s ~ %s", tt.filter, tt.topic)
+	}
+}
+
+func TestSubscribeRejectsBadFilters(t *testing.T) {
+	b := startBroker(t, nil)
+	c := dial(t, ClientConfig{URL: b.URL()})
+	for _, f := range []string{"", "a/#/b", "a/b+", "$share/g", "$share/g/"} {
+		assert.Error(t, c.Subscribe(context.Background(), f, 1, func(Message) {}), f)
+	}
+	assert.Error(t, c.Publish(context.Background(), "a/+", nil, 1, false))
+}
+
+func TestLoadUsersFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "users")
+	require.NoError(t, os.WriteFile(good, []byte("# broker users\ntwin:s3:cret\n\nhwsim:x\n"), 0o600))
+	users, err := LoadUsersFile(good)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"twin": "s3:cret", "hwsim": "x"}, users)
+	for name, content := range map[string]string{"nocolon": "twin\n", "nopass": "twin:\n", "dup": "a:b\na:c\n"} {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+		_, err := LoadUsersFile(p)
+		assert.Error(t, err, name)
+	}
+}
+
+func TestReconnectAndResubscribe(t *testing.T) {
+	b := startBroker(t, nil)
+	ctx := context.Background()
+	sub := dial(t, ClientConfig{URL: b.URL(), ReconnectDelay: 50 * time.Millisecond})
+	got := newCollector()
+	require.NoError(t, sub.Subscribe(ctx, "t/#", 1, got.handle))
+	pub := dial(t, ClientConfig{URL: b.URL(), ReconnectDelay: 50 * time.Millisecond})
+	require.NoError(t, pub.Publish(ctx, "t/1", []byte("before"), 1, false))
+	got.wait(t, 1, 5*time.Second)
+
+	sub.cm.TerminateConnectionForTest()
+	pub.cm.TerminateConnectionForTest()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// Publish waits for the reconnection; the session kept the subscription.
+	require.NoError(t, pub.Publish(pctx, "t/2", []byte("after"), 1, false))
+	msgs := got.wait(t, 2, 10*time.Second)
+	assert.Equal(t, "after", string(msgs[len(msgs)-1].Payload))
+}
