@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -227,13 +228,14 @@ func fmtDec(v float64, dec int) string {
 	return strconv.FormatFloat(v, 'f', dec, 64)
 }
 
-// statDecimals: decimals for a mean and its half-width together.
+// statDecimals picks the decimals for a mean shown with its half-width: two
+// significant digits of the half-width (the usual convention), or about four
+// of the mean when there is no half-width.
 func statDecimals(mean, hw float64) int {
-	d := decimals(mean)
 	if finite(hw) && hw != 0 {
-		d = max(d, min(decimals(hw)-2, 6)) // two significant digits of the half-width
+		return max(decimals(hw)-2, 0)
 	}
-	return d
+	return decimals(mean)
 }
 
 func fmtSigned(v float64, dec int) string {
@@ -284,7 +286,8 @@ func FormatSummaryTable(w io.Writer, run *RunResult) error {
 	}
 	fmt.Fprintf(w, "scenario %s  seed %d  horizon %s  warm-up %s  replications %d  precision target ±%s\n",
 		run.Scenario, run.Seed, run.Horizon, run.Warmup, len(run.Replications), fmtPct(run.precision()))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "metric\t\tunit\tn\tmean\t± 95%\t95% CI\trel ±\tprecision\t")
 	for _, s := range sum {
 		st := s.Stats
@@ -292,7 +295,7 @@ func FormatSummaryTable(w io.Writer, run *RunResult) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.Metric, s.Better.Arrow(), s.Unit, st.N,
 			fmtDec(st.Mean, dec), fmtDec(st.HalfWidth, dec), fmtCI(st.CI95Low, st.CI95High, dec), fmtPct(st.RelHalfWidth), precisionNote(st))
 	}
-	return tw.Flush()
+	return flushTrimmed(w, tw, &buf)
 }
 
 // FormatCompareTable writes an aligned text table of cmp: per metric one row
@@ -303,7 +306,8 @@ func FormatCompareTable(w io.Writer, cmp *Comparison) error {
 	for _, n := range cmp.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "metric\t\tscenario\tn\tmean ± 95%\t95% CI\tΔ vs base\tΔ 95% CI\tverdict\t")
 	for _, m := range cmp.Metrics {
 		for i, s := range m.Scenarios {
@@ -327,7 +331,26 @@ func FormatCompareTable(w io.Writer, cmp *Comparison) error {
 				fmtCI(st.CI95Low, st.CI95High, dec), dcol, dci, verdict)
 		}
 	}
-	return tw.Flush()
+	return flushTrimmed(w, tw, &buf)
+}
+
+// flushTrimmed flushes tw into buf and copies buf to w without trailing
+// blanks on any line.
+func flushTrimmed(w io.Writer, tw *tabwriter.Writer, buf *bytes.Buffer) error {
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	var out strings.Builder
+	for _, l := range lines {
+		nl := strings.HasSuffix(l, "\n")
+		out.WriteString(strings.TrimRight(l, " \n"))
+		if nl {
+			out.WriteByte('\n')
+		}
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
 }
 
 // slug makes a scenario name safe for file names.

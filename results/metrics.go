@@ -62,8 +62,8 @@ const (
 	UnitShare    = "share"    // a fraction in [0,1]
 	UnitCurrency = "currency" // the scenario's currency (EUR in the examples)
 	UnitMinutes  = "min"
-	UnitUnits    = "units"      // stock units
-	UnitUnitHour = "unit·h"     // stock units integrated over hours
+	UnitUnits    = "units"  // stock units
+	UnitUnitHour = "unit·h" // stock units integrated over hours
 	UnitPerM2Day = "currency/m²/day"
 )
 
