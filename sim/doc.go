@@ -1,0 +1,101 @@
+/*
+Package sim runs the lockstep core inside a discrete-event simulation of a
+city. This file documents its event kernel: the simulated clock, the event
+queue, the run loop and the seeded random streams. The simulated city itself
+(demand, couriers, customers, node connectivity, hardware timing) lives in the
+same package, in the world and city files, and is one Handler of the kernel.
+
+The kernel knows nothing about parcels or lockers. An Event is a small value:
+a time, a Kind defined by the world, and three integers of payload (a label
+slot, a node index, a generation for a stale check). Events carry no pointer,
+closure or interface, so scheduling one allocates nothing and a year-long run
+puts no pressure on the garbage collector.
+
+# Usage
+
+Create a Kernel with a start instant, a warm-up and a horizon, schedule the
+first events, and hand Run a Handler. Run calls Handle once per event, with
+k.Now set to the event's time, in order of (At, insertion): among events at
+the same instant, the one scheduled first runs first. The handler reacts by
+scheduling and cancelling further events.
+
+	const (
+		Arrival sim.Kind = iota + 1
+		Expire
+		Pickup
+	)
+
+	type world struct {
+		arrivals *rand.Rand
+		ttl      []sim.Timer // per parcel
+		expired  int
+	}
+
+	func (w *world) Handle(k *sim.Kernel, ev sim.Event) {
+		switch ev.Kind {
+		case Arrival:
+			p := int32(len(w.ttl))
+			w.ttl = append(w.ttl, k.AfterTimer(6*model.Hour, Expire, p, 0, 0))
+			k.After(model.Duration(w.arrivals.IntN(int(8*model.Hour))), Pickup, p, 0, 0)
+			k.After(model.Duration(w.arrivals.ExpFloat64()*float64(model.Minute)), Arrival, 0, 0, 0)
+		case Pickup:
+			k.Cancel(w.ttl[ev.A]) // false if the TTL already fired
+		case Expire:
+			if !k.InWarmup() {
+				w.expired++
+			}
+		}
+	}
+
+	k := sim.NewKernel(start, 2*model.Hour, 14*model.Day)
+	w := &world{arrivals: sim.NewStreams(seed, rep).Rand("arrivals")}
+	k.Schedule(start, Arrival, 0, 0, 0)
+	stats := k.Run(w) // stats.Events, stats.End, ...
+
+Run returns when no event is left, when the next one lies after Horizon
+(events at exactly Horizon still run; later ones stay queued, so raising
+Horizon and calling Run again carries on), or when the Stop hook, polled
+after every event, returns true, or a handler calls Halt. A Handler that also
+implements WarmupObserver is told once, with Now == WarmupEnd, when the
+warm-up ends, before the first event at or after WarmupEnd, which is where
+statistics are usually reset. Scheduling an event before Now is a programming
+error, but not worth crashing a long run: the event is clamped to Now and
+counted in Kernel.Clamped, which tests and reports can check.
+
+# The queue and cancellation
+
+The queue is a 4-ary min-heap of 16-byte entries (time; insertion order and
+slot) laid out so that the four children of a node share one cache line; the
+rest of each event sits in a slot table beside the heap. The smallest of four
+children is picked with branch-free comparisons. Insertion order is a 32-bit
+counter; in the rare case it would wrap (every 4 billion events) the queued
+entries are renumbered in order, so the tie-break never breaks.
+
+Timers (ScheduleTimer, AfterTimer, Queue.PushTimer) can be cancelled. A
+parcel's TTL timer is cancelled on pickup far more often than it fires, so
+cancellation is lazy and O(1): Cancel checks the Timer against its slot
+(slot index plus the event's 64-bit sequence number, so a stale or reused
+Timer is recognised and Cancel returns false) and marks the slot cancelled;
+the heap entry stays where it is and is discarded when it reaches the top.
+When cancelled entries outnumber live ones the heap is compacted in place in
+O(n), which is O(1) amortised per Cancel and keeps the heap at most twice the
+live count plus one right after every Cancel. Compaction also gives memory
+back after a peak, so nothing grows with the length of the run.
+
+# Random streams
+
+Every random process draws from its own stream, a PCG generator from
+math/rand/v2 whose two seed words are derived from (scenario seed,
+replication index, stream name) with SplitMix64 and FNV-1a (see Streams for
+the exact formula; it does not use hash/maphash, which is randomised per
+process). A stream therefore depends on nothing else: adding a random process
+does not shift the numbers of the others, so two scenarios compared under the
+same seed use common random numbers, and a replication gives the same result
+whichever machine or goroutine runs it and in whatever order. Streams.Source
+returns the *rand.PCG itself, a rand.Source, which gonum's distuv
+distributions accept in their Src field. The global generator is never used.
+
+A Kernel, its Queue and its Streams belong to one replication and one
+goroutine; run replications in parallel on separate kernels.
+*/
+package sim

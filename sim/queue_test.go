@@ -1,0 +1,383 @@
+package sim
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-sim/lockstep/model"
+)
+
+func TestEventSize(t *testing.T) {
+	require.LessOrEqual(t, int(sizeofEvent), 40)
+	require.Equal(t, 16, int(sizeofItem), "heap entries must stay 16 bytes: four per cache line")
+}
+
+func TestQueueOrder(t *testing.T) {
+	tests := []struct {
+		name string
+		at   []model.Instant // pushed in this order; A = index
+		want []int32         // expected pop order of A
+	}{
+		{"empty", nil, nil},
+		{"single", []model.Instant{5}, []int32{0}},
+		{"ascending", []model.Instant{1, 2, 3}, []int32{0, 1, 2}},
+		{"descending", []model.Instant{3, 2, 1}, []int32{2, 1, 0}},
+		{"equal times are FIFO", []model.Instant{7, 7, 7, 7, 7, 7}, []int32{0, 1, 2, 3, 4, 5}},
+		{"mixed ties", []model.Instant{2, 1, 2, 1, 0, 2}, []int32{4, 1, 3, 0, 2, 5}},
+		{"negative instants", []model.Instant{0, -5, 3, -5}, []int32{1, 3, 0, 2}},
+		{"extremes", []model.Instant{model.Never, -1 << 63, 0, model.Never}, []int32{1, 2, 0, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var q Queue
+			for i, at := range tt.at {
+				q.Push(Event{At: at, Kind: Kind(i), A: int32(i)})
+			}
+			require.Equal(t, len(tt.at), q.Len())
+			var got []int32
+			for {
+				ev, ok := q.Pop()
+				if !ok {
+					break
+				}
+				require.Equal(t, tt.at[ev.A], ev.At)
+				require.Equal(t, Kind(ev.A), ev.Kind)
+				got = append(got, ev.A)
+			}
+			require.Equal(t, tt.want, got)
+			require.Zero(t, q.Len())
+		})
+	}
+}
+
+// refEvent is an entry of the sort-based reference queue.
+type refEvent struct {
+	at        model.Instant
+	seq       int
+	id        int32
+	cancelled bool
+	popped    bool
+}
+
+// TestQueueAgainstReference drives the queue with thousands of random
+// push / push-timer / pop / cancel / peek operations and checks every result
+// against a trivially correct reference (linear scan for the minimum).
+func TestQueueAgainstReference(t *testing.T) {
+	tests := []struct {
+		name   string
+		seed   uint64
+		ops    int
+		spread int64 // times drawn from [now, now+spread): small spread = many ties
+		pPop   float64
+	}{
+		{"many ties", 1, 20000, 4, 0.45},
+		{"few ties", 2, 20000, 1 << 40, 0.45},
+		{"growing", 3, 20000, 100, 0.30},
+		{"draining", 4, 20000, 100, 0.60},
+		{"tiny", 5, 5000, 2, 0.50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(tt.seed, 99))
+			var q Queue
+			var ref []*refEvent
+			var timers []Timer
+			var timerRef []*refEvent
+			seq := 0
+			now := model.Instant(0)
+			live := func() int {
+				n := 0
+				for _, e := range ref {
+					if !e.cancelled && !e.popped {
+						n++
+					}
+				}
+				return n
+			}
+			refMin := func() *refEvent {
+				var best *refEvent
+				for _, e := range ref {
+					if e.cancelled || e.popped {
+						continue
+					}
+					if best == nil || e.at < best.at || (e.at == best.at && e.seq < best.seq) {
+						best = e
+					}
+				}
+				return best
+			}
+			for op := 0; op < tt.ops; op++ {
+				x := r.Float64()
+				switch {
+				case x < tt.pPop:
+					want := refMin()
+					if r.IntN(4) == 0 {
+						ev, ok := q.Peek()
+						require.Equal(t, want != nil, ok)
+						if ok {
+							require.Equal(t, want.id, ev.A)
+						}
+					}
+					ev, ok := q.Pop()
+					if want == nil {
+						require.False(t, ok, "op %d", op)
+						continue
+					}
+					require.True(t, ok, "op %d", op)
+					require.Equal(t, want.id, ev.A, "op %d", op)
+					require.Equal(t, want.at, ev.At)
+					want.popped = true
+					now = ev.At
+				case x < tt.pPop+0.15 && len(timers) > 0:
+					i := r.IntN(len(timers))
+					e := timerRef[i]
+					wantOK := !e.cancelled && !e.popped
+					require.Equal(t, wantOK, q.Active(timers[i]))
+					require.Equal(t, wantOK, q.Cancel(timers[i]), "op %d", op)
+					e.cancelled = true
+					require.False(t, q.Active(timers[i]))
+				default:
+					seq++
+					e := &refEvent{at: now + model.Instant(r.Int64N(tt.spread)), seq: seq, id: int32(seq)}
+					ref = append(ref, e)
+					ev := Event{At: e.at, A: e.id, B: -e.id, C: uint32(seq)}
+					if r.IntN(2) == 0 {
+						timers = append(timers, q.PushTimer(ev))
+						timerRef = append(timerRef, e)
+					} else {
+						q.Push(ev)
+					}
+				}
+				require.Equal(t, live(), q.Len(), "op %d", op)
+				if op%64 == 0 { // drop finished reference entries now and then
+					ref = slices.DeleteFunc(ref, func(e *refEvent) bool { return e.cancelled || e.popped })
+				}
+			}
+			// Drain: the rest must come out in reference order.
+			slices.SortFunc(ref, func(a, b *refEvent) int {
+				return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq))
+			})
+			for _, e := range ref {
+				if e.cancelled || e.popped {
+					continue
+				}
+				ev, ok := q.Pop()
+				require.True(t, ok)
+				require.Equal(t, e.id, ev.A)
+				require.Equal(t, -e.id, ev.B)
+				require.Equal(t, uint32(e.id), ev.C)
+			}
+			_, ok := q.Pop()
+			require.False(t, ok)
+			require.Zero(t, q.Len())
+		})
+	}
+}
+
+func TestCancel(t *testing.T) {
+	tests := []struct {
+		name  string
+		run   func(q *Queue, t0, t1 Timer) (cancelOK bool)
+		t1    func(q *Queue) Timer
+		want  bool
+		pops  []int32
+		after int // Len after the scenario and Cancel
+	}{
+		{"pending timer", func(q *Queue, t0, t1 Timer) bool { return q.Cancel(t0) }, nil, true, []int32{1, 2}, 0},
+		{"twice", func(q *Queue, t0, t1 Timer) bool { q.Cancel(t0); return q.Cancel(t0) }, nil, false, []int32{1, 2}, 0},
+		{"after it fired", func(q *Queue, t0, t1 Timer) bool {
+			_, _ = q.Pop()
+			return q.Cancel(t0)
+		}, nil, false, []int32{1, 2}, 0},
+		{"zero timer", func(q *Queue, t0, t1 Timer) bool { return q.Cancel(Timer{}) }, nil, false, []int32{0, 1, 2}, 0},
+		{"out-of-range slot (no panic)", func(q *Queue, t0, t1 Timer) bool {
+			var other Queue // a Timer only has meaning for its own queue
+			var tm Timer
+			for range 5 {
+				tm = other.PushTimer(Event{})
+			}
+			return q.Cancel(tm) || q.Active(tm)
+		}, nil, false, []int32{0, 1, 2}, 0},
+		{"after reset", func(q *Queue, t0, t1 Timer) bool {
+			q.Reset()
+			q.PushTimer(Event{At: 1, A: 0})
+			q.PushTimer(Event{At: 2, A: 1})
+			q.PushTimer(Event{At: 3, A: 2})
+			return q.Cancel(t0) || q.Cancel(t1)
+		}, nil, false, []int32{0, 1, 2}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var q Queue
+			t0 := q.PushTimer(Event{At: 1, A: 0})
+			t1 := q.PushTimer(Event{At: 2, A: 1})
+			q.Push(Event{At: 3, A: 2})
+			require.False(t, t0.IsZero())
+			require.True(t, Timer{}.IsZero())
+			require.Equal(t, tt.want, tt.run(&q, t0, t1))
+			var got []int32
+			for {
+				ev, ok := q.Pop()
+				if !ok {
+					break
+				}
+				got = append(got, ev.A)
+			}
+			require.Equal(t, tt.pops, got)
+			require.Equal(t, tt.after, q.Len())
+			require.False(t, q.Cancel(t0))
+			require.False(t, q.Cancel(t1))
+		})
+	}
+}
+
+func TestCancelledNeverPops(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var q Queue
+	cancelled := map[int32]bool{}
+	var timers []Timer
+	for i := range int32(5000) {
+		timers = append(timers, q.PushTimer(Event{At: model.Instant(r.IntN(1000)), A: i}))
+	}
+	for i, tm := range timers {
+		if r.IntN(3) > 0 {
+			require.True(t, q.Cancel(tm))
+			cancelled[int32(i)] = true
+		}
+	}
+	require.Equal(t, 5000-len(cancelled), q.Len())
+	n := 0
+	for {
+		ev, ok := q.Pop()
+		if !ok {
+			break
+		}
+		require.False(t, cancelled[ev.A], "cancelled event %d popped", ev.A)
+		n++
+	}
+	require.Equal(t, 5000-len(cancelled), n)
+	require.Equal(t, uint64(len(cancelled)), q.Cancelled())
+}
+
+// TestMemoryBounded runs long cycles of schedule+cancel (a parcel TTL timer
+// cancelled on pickup) beside a fixed background load and checks that the
+// heap and the cell table stay bounded by the live count, not by the number
+// of cycles.
+func TestMemoryBounded(t *testing.T) {
+	tests := []struct {
+		name       string
+		background int
+		timers     int // timers kept in flight, cancelled in random order
+		cycles     int
+	}{
+		{"no background", 0, 1, 200000},
+		{"one in flight", 1000, 1, 300000},
+		{"many in flight", 1000, 500, 300000},
+		{"timers only", 0, 2000, 300000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, uint64(tt.timers)))
+			var q Queue
+			for i := 0; i < tt.background; i++ {
+				q.Push(Event{At: model.Instant(1e12 + i)})
+			}
+			inflight := make([]Timer, 0, tt.timers)
+			now := model.Instant(0)
+			live := tt.background + tt.timers
+			bound := 4*live + 64
+			for c := 0; c < tt.cycles; c++ {
+				at := now + model.Instant(r.IntN(1e6))
+				inflight = append(inflight, q.PushTimer(Event{At: at}))
+				if len(inflight) > tt.timers {
+					i := r.IntN(len(inflight))
+					require.True(t, q.Cancel(inflight[i]))
+					inflight[i] = inflight[len(inflight)-1]
+					inflight = inflight[:len(inflight)-1]
+				}
+				if c%1000 == 0 {
+					require.LessOrEqual(t, cap(q.h), bound, "cycle %d", c)
+					require.LessOrEqual(t, len(q.cells), 2*live+1, "cycle %d", c)
+				}
+				now++
+			}
+			require.Equal(t, live, q.Len())
+			require.LessOrEqual(t, cap(q.h), bound)
+			require.LessOrEqual(t, len(q.h)-heapBase, 2*live+1)
+		})
+	}
+}
+
+// TestMemoryShrinksAfterPeak checks that a past peak does not pin the heap's
+// memory for the rest of a run.
+func TestMemoryShrinksAfterPeak(t *testing.T) {
+	var q Queue
+	var timers []Timer
+	for i := range 100000 {
+		timers = append(timers, q.PushTimer(Event{At: model.Instant(i)}))
+	}
+	for _, tm := range timers[10:] {
+		require.True(t, q.Cancel(tm))
+	}
+	require.Equal(t, 10, q.Len())
+	require.Less(t, cap(q.h), 4096)
+}
+
+// TestRenumber forces the 32-bit insertion counter to wrap and checks that
+// FIFO order among equal times survives.
+func TestRenumber(t *testing.T) {
+	var q Queue
+	q.Push(Event{At: 5, A: -1})
+	q.ord = 1<<32 - 50
+	for i := range int32(200) {
+		q.Push(Event{At: model.Instant(10 + i%3), A: i})
+	}
+	require.Less(t, q.ord, uint32(1000), "counter renumbered")
+	ev, _ := q.Pop()
+	require.Equal(t, int32(-1), ev.A)
+	for at := model.Instant(10); at < 13; at++ {
+		for i := int32(at - 10); i < 200; i += 3 {
+			ev, ok := q.Pop()
+			require.True(t, ok)
+			require.Equal(t, at, ev.At)
+			require.Equal(t, i, ev.A, "FIFO among At=%d", at)
+		}
+	}
+}
+
+func TestQueueReset(t *testing.T) {
+	var q Queue
+	for i := range 100 {
+		q.PushTimer(Event{At: model.Instant(100 - i)})
+	}
+	q.Reset()
+	require.Zero(t, q.Len())
+	_, ok := q.Pop()
+	require.False(t, ok)
+	q.Push(Event{At: 3, A: 3})
+	q.Push(Event{At: 1, A: 1})
+	ev, ok := q.Pop()
+	require.True(t, ok)
+	require.Equal(t, int32(1), ev.A)
+	require.Equal(t, 1, q.Len())
+}
+
+func ExampleQueue() {
+	var q Queue
+	q.Push(Event{At: 20, A: 1})
+	ttl := q.PushTimer(Event{At: 10, A: 2}) // e.g. a parcel's TTL
+	q.Push(Event{At: 20, A: 3})             // same time as A=1: runs after it
+	q.Cancel(ttl)                           // picked up in time
+	for q.Len() > 0 {
+		ev, _ := q.Pop()
+		fmt.Println(ev.At, ev.A)
+	}
+	// Output:
+	// 1970-01-01T00:00:00.020Z 1
+	// 1970-01-01T00:00:00.020Z 3
+}
