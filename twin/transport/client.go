@@ -63,14 +63,16 @@ type Client struct {
 	log    *slog.Logger
 	cancel context.CancelFunc
 
-	mu   sync.RWMutex
-	subs []subscription
+	mu     sync.RWMutex
+	subs   []subscription
+	nextID int
 
 	willOnClose bool
 	wmu         sync.Mutex
 }
 
 type subscription struct {
+	id     int    // MQTT 5 subscription identifier
 	filter string // as subscribed, possibly $share/group/...
 	match  string // filter without the $share/group/ prefix
 	qos    byte
@@ -291,7 +293,9 @@ func reasonString(p *paho.PublishResponseProperties) string {
 // topic matches it, in the order the broker delivers them, on the client's
 // receive goroutine (a slow handler slows delivery; it must not call
 // Subscribe). Shared subscriptions ("$share/{group}/{filter}") work as
-// plain filters. The subscription is renewed after every reconnect.
+// plain filters. With overlapping filters each handler sees each message
+// once (routed by MQTT 5 subscription identifier). The subscription is
+// renewed after every reconnect.
 func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, handler func(Message)) error {
 	match := filter
 	if rest, ok := strings.CutPrefix(filter, "$share/"); ok {
@@ -305,23 +309,32 @@ func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, handler
 		return fmt.Errorf("transport: subscribe %q: %w", filter, err)
 	}
 	c.mu.Lock()
-	c.subs = append(c.subs, subscription{filter: filter, match: match, qos: qos, fn: handler})
+	c.nextID++
+	s := subscription{id: c.nextID, filter: filter, match: match, qos: qos, fn: handler}
+	c.subs = append(c.subs, s)
 	c.mu.Unlock()
 	for {
 		if err := c.cm.AwaitConnection(ctx); err != nil {
 			return fmt.Errorf("transport: subscribe %q: %w", filter, err)
 		}
-		err := c.subscribe(ctx, c.cm, filter, qos)
+		err := c.subscribe(ctx, c.cm, s)
 		if err == nil || ctx.Err() != nil || !errors.Is(err, autopaho.ConnectionDownError) {
 			return err
 		}
 	}
 }
 
-func (c *Client) subscribe(ctx context.Context, cm *autopaho.ConnectionManager, filter string, qos byte) error {
+func (c *Client) subscribe(ctx context.Context, cm *autopaho.ConnectionManager, s subscription) error {
+	filter := s.filter
 	// RetainHandling 1: retained messages only when the subscription is
-	// new, so a renewed subscription does not replay them.
-	ack, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: qos, RetainHandling: 1}}})
+	// new, so a renewed subscription does not replay them. The
+	// subscription identifier routes each delivery to its own handler when
+	// filters overlap (the broker then delivers one copy per subscription).
+	id := s.id
+	ack, err := cm.Subscribe(ctx, &paho.Subscribe{
+		Properties:    &paho.SubscribeProperties{SubscriptionIdentifier: &id},
+		Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: s.qos, RetainHandling: 1}},
+	})
 	if err != nil {
 		return fmt.Errorf("transport: subscribe %q: %w", filter, err)
 	}
@@ -343,7 +356,7 @@ func (c *Client) resubscribe(cm *autopaho.ConnectionManager, sessionPresent bool
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, s := range subs {
-		if err := c.subscribe(ctx, cm, s.filter, s.qos); err != nil {
+		if err := c.subscribe(ctx, cm, s); err != nil {
 			c.log.Error("resubscribe failed", "filter", s.filter, "err", err)
 		}
 	}
@@ -354,6 +367,16 @@ func (c *Client) dispatch(pr paho.PublishReceived) (bool, error) {
 	msg := Message{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if p.Properties != nil && p.Properties.SubscriptionIdentifier != nil {
+		id := *p.Properties.SubscriptionIdentifier
+		for _, s := range c.subs {
+			if s.id == id {
+				s.fn(msg)
+				return true, nil
+			}
+		}
+	}
+	// No (known) identifier: every subscription whose filter matches.
 	handled := false
 	for _, s := range c.subs {
 		if MatchTopic(s.match, p.Topic) {

@@ -357,3 +357,19 @@ func TestReconnectAndResubscribe(t *testing.T) {
 	msgs := got.wait(t, 2, 10*time.Second)
 	assert.Equal(t, "after", string(msgs[len(msgs)-1].Payload))
 }
+
+func TestOverlappingSubscriptions(t *testing.T) {
+	b := startBroker(t, nil)
+	ctx := context.Background()
+	c := dial(t, ClientConfig{URL: b.URL()})
+	all, one := newCollector(), newCollector()
+	require.NoError(t, c.Subscribe(ctx, "x/#", 1, all.handle))
+	require.NoError(t, c.Subscribe(ctx, "x/+", 1, one.handle))
+	require.NoError(t, c.Publish(ctx, "x/1", []byte("a"), 1, false))
+	require.NoError(t, c.Publish(ctx, "x/1/2", []byte("b"), 1, false))
+	all.wait(t, 2, 5*time.Second)
+	one.wait(t, 1, 5*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, 2, all.len())
+	assert.Equal(t, 1, one.len())
+}
