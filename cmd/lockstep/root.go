@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	return v
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lockstep",
+		Short: "Simulate same-day micro-delivery pilots and shadow production lockers",
+		Long: `lockstep is a discrete-event simulator and digital twin for same-day
+micro-delivery: parcel lockers, partner storefronts, pop-ups and microstores
+in H3-indexed neighborhoods, smart labels that carry each parcel's state, and
+bike couriers. The real operating logic (the core) runs inside the simulator
+and, unchanged, inside the twin.
+
+Start here:
+  lockstep validate scenarios/pilot-5-neighborhoods.yaml
+  lockstep run scenarios/pilot-5-neighborhoods.yaml
+
+Exit codes: 0 ok, 1 a run or check failed, 2 bad input or usage.
+Errors go to stderr, results to stdout.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the lockstep version",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				fmt.Fprintln(cmd.OutOrStdout(), "lockstep", versionString())
+				return nil
+			},
+		},
+		newValidateCmd(),
+		newRunCmd(),
+	)
+	return root
+}

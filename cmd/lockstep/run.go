@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/lockstep-sim/lockstep/experiment"
+	"github.com/lockstep-sim/lockstep/results"
+	"github.com/lockstep-sim/lockstep/scenarios"
+)
+
+type runFlags struct {
+	seed         uint64
+	replications int
+	workers      int
+	out          string
+	format       string
+	trace        bool
+	quiet        bool
+	precision    float64
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Simulate a scenario and report SLA, cost and friction metrics",
+		Long: `Run simulates the scenario's replications in parallel (every core by default)
+and prints a summary table: per metric the mean over replications, the 95%
+confidence interval (Student t) and a precision check. results.json (schema in
+docs/results.md) goes to --out.
+
+The same file and seed give byte-identical results.json, whatever --workers.`,
+		Example: `  lockstep run scenarios/pilot-5-neighborhoods.yaml
+  lockstep run scenarios/quickstart.yaml --replications 20 --out out/qs
+  lockstep run scenarios/pilot-5-neighborhoods.yaml --seed 7 --format json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.format != "table" && f.format != "json" {
+				return badInput(fmt.Errorf("--format must be table or json, not %q", f.format))
+			}
+			s, err := scenarios.Load(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			opt := experiment.Options{Replications: f.replications, Workers: f.workers, Trace: f.trace, Precision: f.precision}
+			if cmd.Flags().Changed("seed") {
+				opt.Seed = &f.seed
+			}
+			n := s.Replications
+			if f.replications > 0 {
+				n = f.replications
+			}
+			bar := newProgress(n, "simulating "+s.Name, f.quiet)
+			if bar != nil {
+				opt.Progress = func(done, total int) { _ = bar.Set(done) }
+			}
+			run, err := experiment.Run(context.Background(), s, opt)
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			if err != nil {
+				return failed(err)
+			}
+			if err := writeRun(f.out, run); err != nil {
+				return failed(err)
+			}
+			if f.format == "json" {
+				return results.WriteRunJSON(cmd.OutOrStdout(), run)
+			}
+			if err := results.FormatSummaryTable(cmd.OutOrStdout(), run); err != nil {
+				return failed(err)
+			}
+			if !f.quiet {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", filepath.Join(f.out, "results.json"))
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
+	fl.IntVar(&f.replications, "replications", 0, "override the scenario's number of replications")
+	fl.IntVar(&f.workers, "workers", 0, "replications run in parallel (default GOMAXPROCS)")
+	fl.StringVar(&f.out, "out", "out", "directory for results.json")
+	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	fl.BoolVar(&f.trace, "trace", false, "keep the hourly time series (orders, ready, picked up, occupancy, courier utilization, drift) in results.json")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar or notes on stderr")
+	fl.Float64Var(&f.precision, "precision", 0, "target relative CI half-width for the precision check (default: the scenario's, 5%)")
+	return cmd
+}
+
+func writeRun(dir string, run *results.RunResult) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	path := filepath.Join(dir, "results.json")
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if err := results.WriteRunJSON(fh, run); err != nil {
+		fh.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return fh.Close()
+}
+
+// newProgress returns a progress bar on stderr when stderr is a terminal and
+// the run is not quiet; nil otherwise, so CI logs stay clean.
+func newProgress(total int, what string, quiet bool) *progressbar.ProgressBar {
+	if quiet || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
+}

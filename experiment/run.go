@@ -1,0 +1,213 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/results"
+	"github.com/lockstep-sim/lockstep/scenarios"
+	"github.com/lockstep-sim/lockstep/sim"
+)
+
+// Options tune a run. Zero values take the scenario's settings.
+type Options struct {
+	Seed         *uint64 // overrides the scenario's seed
+	Replications int     // overrides the scenario's replications when > 0
+	// First is the index of the first replication (shards run a slice).
+	First int
+	// Workers bounds parallel replications; 0 means GOMAXPROCS.
+	Workers int
+	// Trace keeps the hourly time series in each replication.
+	Trace bool
+	// Precision overrides the scenario's relative CI half-width target.
+	Precision float64
+	// Progress, if set, is called after each replication (from any goroutine).
+	Progress func(done, total int)
+}
+
+// Run runs the scenario's replications and returns the finalized results.
+func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*results.RunResult, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	if opt.Seed != nil {
+		cfg.Seed = *opt.Seed
+	}
+	n := s.Replications
+	if opt.Replications > 0 {
+		n = opt.Replications
+	}
+	if n < 1 {
+		n = 1
+	}
+	reps, err := Replications(ctx, cfg, opt.First, n, opt.Workers, opt.Trace, opt.Progress)
+	if err != nil {
+		return nil, err
+	}
+	run := &results.RunResult{
+		Scenario: s.Name, Description: s.Description, Seed: cfg.Seed,
+		Horizon: cfg.Horizon.String(), Warmup: cfg.Warmup.String(), Precision: float64(s.Precision),
+		Replications: reps,
+	}
+	if opt.Precision > 0 {
+		run.Precision = opt.Precision
+	}
+	for _, nd := range cfg.Network.Nodes {
+		run.Nodes = append(run.Nodes, results.NodeInfo{ID: nd.ID, Kind: nd.Kind.String(), Lat: nd.Lat, Lng: nd.Lng})
+	}
+	run.Finalize()
+	if err := run.Validate(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
+	return run, nil
+}
+
+// Replications runs replications first..first+n-1 of cfg on up to workers
+// goroutines and returns them in index order.
+func Replications(ctx context.Context, cfg *sim.Config, first, n, workers int, trace bool, progress func(done, total int)) ([]results.Replication, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	out := make([]results.Replication, n)
+	errs := make([]error, n)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				r, err := sim.Run(cfg, first+i)
+				if err != nil {
+					errs[i] = fmt.Errorf("replication %d: %w", first+i, err)
+					continue
+				}
+				if err := r.Conserved(); err != nil {
+					errs[i] = err
+					continue
+				}
+				out[i] = Replication(cfg, r, trace)
+				if progress != nil {
+					mu.Lock()
+					done++
+					d := done
+					mu.Unlock()
+					progress(d, n)
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			close(jobs)
+			wg.Wait()
+			return nil, ctx.Err()
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Replication converts one simulated replication into the results vocabulary.
+func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication {
+	s := &r.Stats
+	ratio := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return a / b
+	}
+	orders := float64(s.Orders)
+	days := float64(r.End-r.WarmupEnd) / float64(model.Day)
+	var area float64
+	for _, n := range cfg.Network.Nodes {
+		area += n.FloorArea
+	}
+	m := map[string]float64{
+		results.MOrders:             orders,
+		results.MDelivered:          float64(s.Ready),
+		results.MPickedUp:           float64(s.PickedUp),
+		results.MPickedUpWithinSLA:  float64(s.PickedUpWithinSLA),
+		results.MPickupSuccessRate:  ratio(float64(s.PickedUpWithinSLA), orders),
+		results.MOnTimeReadyRate:    ratio(float64(s.ReadyOnTime), orders),
+		results.MReroutes:           float64(s.Reroutes),
+		results.MReturns:            float64(s.Returned),
+		results.MCancelled:          float64(s.Cancelled),
+		results.MRefunds:            float64(s.Refunds),
+		results.MRefundCost:         s.RefundAmount,
+		results.MTotalCost:          r.Costs.Total,
+		results.MFCPO:               ratio(r.Costs.Total, float64(s.PickedUp)),
+		results.MPickupFrictionP50:  s.Friction.Quantile(0.5),
+		results.MPickupFrictionP90:  s.Friction.Quantile(0.9),
+		results.MCourierUtilization: r.CourierUtilization,
+		results.MLockerOccupancy:    r.LockerOccupancy,
+		results.MInFlight:           float64(r.InFlight),
+		results.MRejectedEvents:     float64(s.RejectedTotal()),
+	}
+	if area > 0 {
+		m[results.MRSMI] = r.Revenue / area / days
+	}
+	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
+		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
+	for _, n := range r.Nodes {
+		pn := map[string]float64{
+			"orders": float64(n.Orders), "picked_up": float64(n.PickedUp), "arrivals": float64(n.Arrivals),
+			"refused": float64(n.Refused), "occupancy": n.Occupancy, "cost": n.Cost,
+		}
+		if n.PickedUp > 0 {
+			pn[results.MFCPO] = n.FCPO
+		}
+		rep.PerNode[n.ID] = pn
+	}
+	for _, c := range r.Cells() {
+		rep.DemandByCell[c.String()] = float64(r.DemandByCell[c])
+	}
+	// the core's one-minute bins folded into the report's ten-minute bins
+	pd := &rep.PickupDelay
+	for minute, cnt := range s.Friction.Counts {
+		if b := minute / 10; minute < model.HistogramBins && b < len(pd.Counts) {
+			pd.Counts[b] += int64(cnt)
+		} else {
+			pd.Overflow += int64(cnt)
+		}
+	}
+	warmDays := int(r.WarmupEnd.Sub(r.Start) / model.Day)
+	for _, d := range r.Daily {
+		if d.Day < warmDays {
+			continue
+		}
+		rep.Daily = append(rep.Daily, results.DailyPoint{Day: d.Day - warmDays, Orders: float64(d.Orders),
+			PickedUpWithinSLA: float64(d.PickedUpWithinSLA), PickupSuccessRate: dayRate(d)})
+	}
+	if trace {
+		for _, h := range r.Trace {
+			rep.Trace = append(rep.Trace, results.TracePoint{Hour: float64(h.Hour), Orders: float64(h.Orders), Ready: float64(h.Ready),
+				PickedUp: float64(h.PickedUp), Occupancy: h.Occupancy, CourierUtilization: h.CourierUtilization, Drift: h.Drift})
+		}
+	}
+	return rep
+}
+
+// dayRate is the day's pickup success rate, NaN (null in JSON) without orders.
+func dayRate(d sim.DayResult) float64 {
+	if d.Orders == 0 {
+		return math.NaN()
+	}
+	return float64(d.PickedUpWithinSLA) / float64(d.Orders)
+}
