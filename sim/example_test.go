@@ -65,7 +65,7 @@ func Example() {
 	// ended: horizon at 2026-01-08T00:00:00.000Z
 	// warm-up ended at 2026-01-01T12:00:00.000Z
 	// share expired: 0.25
-	// events: 30264
+	// events: 22591
 }
 
 // A stream's source plugs into gonum's distributions.
