@@ -293,9 +293,11 @@ func reasonString(p *paho.PublishResponseProperties) string {
 // topic matches it, in the order the broker delivers them, on the client's
 // receive goroutine (a slow handler slows delivery; it must not call
 // Subscribe). Shared subscriptions ("$share/{group}/{filter}") work as
-// plain filters. With overlapping filters each handler sees each message
-// once (routed by MQTT 5 subscription identifier). The subscription is
-// renewed after every reconnect.
+// plain filters. Filters of one Client must not overlap (brokers differ
+// in how they deliver a message matching two subscriptions of one
+// session), so Subscribe rejects a filter that some topic could match
+// together with an earlier one; use another Client instead. The
+// subscription is renewed after every reconnect.
 func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, handler func(Message)) error {
 	match := filter
 	if rest, ok := strings.CutPrefix(filter, "$share/"); ok {
@@ -309,6 +311,12 @@ func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, handler
 		return fmt.Errorf("transport: subscribe %q: %w", filter, err)
 	}
 	c.mu.Lock()
+	for _, o := range c.subs {
+		if filtersOverlap(o.match, match) {
+			c.mu.Unlock()
+			return fmt.Errorf("transport: subscribe %q overlaps %q on the same client", filter, o.filter)
+		}
+	}
 	c.nextID++
 	s := subscription{id: c.nextID, filter: filter, match: match, qos: qos, fn: handler}
 	c.subs = append(c.subs, s)
@@ -443,4 +451,20 @@ func validFilter(f string) error {
 		}
 	}
 	return nil
+}
+
+// filtersOverlap reports whether some topic matches both filters.
+func filtersOverlap(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; ; i++ {
+		if i < len(as) && as[i] == "#" || i < len(bs) && bs[i] == "#" {
+			return true
+		}
+		if i == len(as) || i == len(bs) {
+			return len(as) == len(bs)
+		}
+		if as[i] != "+" && bs[i] != "+" && as[i] != bs[i] {
+			return false
+		}
+	}
 }

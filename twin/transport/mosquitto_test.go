@@ -76,7 +76,8 @@ func TestMosquittoRoundTrip(t *testing.T) {
 	got := newCollector()
 	require.NoError(t, sub.Subscribe(ctx, "lockstep/v1/#", 1, got.handle))
 	shared := newCollector()
-	require.NoError(t, sub.Subscribe(ctx, "$share/twin/lockstep/v1/lockers/+/event", 1, shared.handle))
+	sub2 := dial(t, ClientConfig{URL: url})
+	require.NoError(t, sub2.Subscribe(ctx, "$share/twin/lockstep/v1/lockers/+/event", 1, shared.handle))
 
 	pub := dial(t, ClientConfig{URL: url, Will: &Message{Topic: "lockstep/v1/nodes/lkr-1/status", Payload: []byte("lwt"), QoS: 1, Retain: true}})
 	const n = 100

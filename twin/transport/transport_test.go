@@ -358,18 +358,34 @@ func TestReconnectAndResubscribe(t *testing.T) {
 	assert.Equal(t, "after", string(msgs[len(msgs)-1].Payload))
 }
 
-func TestOverlappingSubscriptions(t *testing.T) {
+func TestOverlappingSubscriptionsRejected(t *testing.T) {
 	b := startBroker(t, nil)
 	ctx := context.Background()
 	c := dial(t, ClientConfig{URL: b.URL()})
-	all, one := newCollector(), newCollector()
-	require.NoError(t, c.Subscribe(ctx, "x/#", 1, all.handle))
-	require.NoError(t, c.Subscribe(ctx, "x/+", 1, one.handle))
-	require.NoError(t, c.Publish(ctx, "x/1", []byte("a"), 1, false))
-	require.NoError(t, c.Publish(ctx, "x/1/2", []byte("b"), 1, false))
-	all.wait(t, 2, 5*time.Second)
-	one.wait(t, 1, 5*time.Second)
-	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, 2, all.len())
-	assert.Equal(t, 1, one.len())
+	require.NoError(t, c.Subscribe(ctx, "x/+/scan", 1, func(Message) {}))
+	require.NoError(t, c.Subscribe(ctx, "x/+/event", 1, func(Message) {}))
+	for _, f := range []string{"x/#", "#", "x/a/scan", "$share/g/x/+/scan", "+/+/event"} {
+		assert.Error(t, c.Subscribe(ctx, f, 1, func(Message) {}), f)
+	}
+	assert.NoError(t, c.Subscribe(ctx, "y/#", 1, func(Message) {}))
+}
+
+func TestFiltersOverlap(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"a/b", "a/b", true},
+		{"a/b", "a/c", false},
+		{"a/+", "a/b", true},
+		{"a/+", "a/b/c", false},
+		{"a/#", "a", true},
+		{"a/#", "b/#", false},
+		{"+/b/#", "a/+/c", true},
+		{"a/b/c", "a/b", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, filtersOverlap(tt.a, tt.b), "%s vs %s", tt.a, tt.b)
+		assert.Equal(t, tt.want, filtersOverlap(tt.b, tt.a), "%s vs %s", tt.b, tt.a)
+	}
 }
