@@ -21,6 +21,7 @@ const (
 	kTimer                          // A: label, B: timer kind
 	kHour                           // trace tick
 	kShift                          // courier shift opens
+	kReposition                     // A: courier arriving at its new base
 )
 
 type hood struct {
@@ -46,6 +47,10 @@ type base struct {
 	head   int
 	idle   []int32
 	queued bool // already in the pending dispatch list
+	// incoming counts couriers riding over from other bases
+	incoming int
+	// near lists the other bases, nearest first
+	near []int32
 }
 
 type courier struct {
@@ -154,6 +159,18 @@ func newWorld(cfg *Config, rep int) *world {
 			lng += w.nodeLng[i]
 		}
 		w.bases = append(w.bases, base{node: model.NoNode, lat: lat / float64(n), lng: lng / float64(n)})
+	}
+	for i := range w.bases {
+		for j := range w.bases {
+			if i != j {
+				w.bases[i].near = append(w.bases[i].near, int32(j))
+			}
+		}
+		bi := &w.bases[i]
+		sort.SliceStable(bi.near, func(a, b int) bool {
+			x, y := &w.bases[bi.near[a]], &w.bases[bi.near[b]]
+			return haversineKm(bi.lat, bi.lng, x.lat, x.lng) < haversineKm(bi.lat, bi.lng, y.lat, y.lng)
+		})
 	}
 	batch := cfg.Couriers.BatchSize
 	w.cour = make([]courier, cfg.Couriers.Fleet)
@@ -309,6 +326,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		}
 		w.lab(l.Slab()).timers[ev.B] = Timer{}
 		w.step(model.Event{Type: model.EvTimer, At: k.Now, Label: l.ID, Timer: model.TimerKind(ev.B)})
+	case kReposition:
+		w.repositioned(int(ev.A))
 	case kShift:
 		for i := range w.bases {
 			w.dispatch(int32(i))
@@ -498,6 +517,41 @@ func (w *world) dispatch(bi int32) {
 		}
 		w.depart(ci)
 	}
+	w.rebalance(bi)
+}
+
+// rebalance calls idle couriers from other bases (nearest first, only from
+// bases with nothing waiting) to base bi while its queue holds more batches
+// than couriers are riding over. Repositioning counts as courier busy time.
+func (w *world) rebalance(bi int32) {
+	b := &w.bases[bi]
+	batch := w.cfg.Couriers.BatchSize
+	for _, oi := range b.near {
+		waiting := len(b.queue) - b.head
+		if (waiting+batch-1)/batch <= b.incoming {
+			return
+		}
+		o := &w.bases[oi]
+		for len(o.idle) > 0 && o.head == len(o.queue) && (waiting+batch-1)/batch > b.incoming {
+			ci := o.idle[len(o.idle)-1]
+			o.idle = o.idle[:len(o.idle)-1]
+			w.cour[ci].base = bi
+			b.incoming++
+			w.setBusy(1)
+			w.k.Schedule(w.k.Now.Add(w.travel(o.lat, o.lng, b.lat, b.lng)), kReposition, ci, 0, 0)
+		}
+	}
+}
+
+// repositioned: courier ci arrived at its new base.
+func (w *world) repositioned(ci int) {
+	c := &w.cour[ci]
+	b := &w.bases[c.base]
+	b.incoming--
+	w.setBusy(-1)
+	b.idle = append(b.idle, int32(ci))
+	w.dispatch(c.base)
+	w.offer(int32(ci))
 }
 
 func (w *world) destOf(id int32) model.NodeIndex {
@@ -571,6 +625,24 @@ func (w *world) back(ci int) {
 	b := &w.bases[c.base]
 	b.idle = append(b.idle, int32(ci))
 	w.dispatch(c.base)
+	w.offer(int32(ci))
+}
+
+// offer lets an idle courier whose base has nothing waiting help the
+// nearest base that needs one.
+func (w *world) offer(ci int32) {
+	c := &w.cour[ci]
+	b := &w.bases[c.base]
+	if b.head < len(b.queue) || !w.shiftOpen() {
+		return
+	}
+	for _, oi := range b.near {
+		o := &w.bases[oi]
+		if o.head < len(o.queue) && len(o.idle) == 0 {
+			w.rebalance(oi)
+			return
+		}
+	}
 }
 
 // EndWarmup snapshots the counters that metrics report as differences.
