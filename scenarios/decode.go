@@ -21,6 +21,7 @@ type decoder struct {
 	errs   Errors
 	pos    map[string]*yaml.Node // every path seen, null values included
 	set    map[string]bool       // paths given a non-null value
+	bad    map[string]bool       // paths with a decode error
 	budget int                   // nodes left to visit (guards against alias bombs)
 }
 
@@ -32,7 +33,7 @@ var (
 )
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, pos: map[string]*yaml.Node{}, set: map[string]bool{}, budget: nodeBudget}
+	return &decoder{file: file, pos: map[string]*yaml.Node{}, set: map[string]bool{}, bad: map[string]bool{}, budget: nodeBudget}
 }
 
 func (d *decoder) errAt(n *yaml.Node, path, format string, args ...any) {
@@ -41,6 +42,7 @@ func (d *decoder) errAt(n *yaml.Node, path, format string, args ...any) {
 		e.Line, e.Column = n.Line, n.Column
 	}
 	d.errs = append(d.errs, e)
+	d.bad[path] = true
 }
 
 func joinKey(path, key string) string {
@@ -182,6 +184,14 @@ type pair struct {
 // pairs lists the key/value pairs of mapping n; keys merged in with "<<: *anchor"
 // come first and may be overridden by the mapping's own keys.
 func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+	return d.pairsDepth(n, path, 0)
+}
+
+func (d *decoder) pairsDepth(n *yaml.Node, path string, depth int) []pair {
+	if depth > 32 {
+		d.errAt(n, path, "merge keys (<<) nested too deeply or in a cycle")
+		return nil
+	}
 	var merged, own []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -196,7 +206,7 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 					d.errAt(s, path, "merge key << needs a mapping or a list of mappings")
 					continue
 				}
-				for _, p := range d.pairs(s, path) {
+				for _, p := range d.pairsDepth(s, path, depth+1) {
 					p.merged = true
 					merged = append(merged, p)
 				}
@@ -287,7 +297,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 func suggest(got string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
-		if dist := levenshtein(got, n); dist < bestD {
+		if dist := levenshtein(got, n); dist < bestD && 2*dist < len(got) {
 			best, bestD = n, dist
 		}
 	}

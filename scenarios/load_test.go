@@ -173,6 +173,11 @@ func TestBadInputs(t *testing.T) {
 			assert.Equal(t, "bad.yaml", found.File)
 			assert.Positive(t, found.Column)
 			assert.True(t, strings.HasPrefix(found.Error(), "bad.yaml:"), found.Error())
+			paths := map[string]bool{}
+			for _, e := range errs {
+				assert.False(t, paths[e.Path], "two errors for %s:\n%v", e.Path, err)
+				paths[e.Path] = true
+			}
 		})
 	}
 }
@@ -354,6 +359,12 @@ nodes:
 	assert.Equal(t, 52.52, l2.Lat)
 	assert.Equal(t, 13.4, l2.Lng)
 	assert.Equal(t, 2, l2.Slots.Medium)
+}
+
+func TestMergeCycleIsAnError(t *testing.T) {
+	_, err := Parse("cycle.yaml", []byte("sla: &a {cutoff: '10:00', <<: *a}\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cycle.yaml:1:6: sla: merge keys (<<) nested too deeply or in a cycle")
 }
 
 func TestHelpers(t *testing.T) {

@@ -51,7 +51,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		return nil, Errors{{File: name, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf("a scenario must be a mapping of fields (got %s)", kindName(n))}}
 	}
 	d.decode(&root, reflect.ValueOf(s).Elem(), "")
-	c := &checker{s: s, file: name, pos: d.pos, set: d.set, errs: d.errs}
+	c := &checker{s: s, file: name, pos: d.pos, set: d.set, bad: d.bad, errs: d.errs}
 	c.defaults()
 	c.validate()
 	if len(c.errs) > 0 {

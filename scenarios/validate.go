@@ -40,10 +40,21 @@ type checker struct {
 	file string
 	pos  map[string]*yaml.Node
 	set  map[string]bool
+	bad  map[string]bool // paths that failed to decode: no second error there
 	errs Errors
 }
 
 func (c *checker) errf(path, format string, args ...any) {
+	// Skip what is already reported as a decode error (wrong type, bad unit) at
+	// this path or a parent of it (the root excepted).
+	for p := path; c.bad != nil && (p != "" || path == ""); p = parentPath(p) {
+		if c.bad[p] {
+			return
+		}
+		if p == "" {
+			break
+		}
+	}
 	e := Error{File: c.file, Path: path, Msg: fmt.Sprintf(format, args...)}
 	for p := path; c.pos != nil; p = parentPath(p) {
 		if n, ok := c.pos[p]; ok {
