@@ -1,6 +1,8 @@
 package results
 
 import (
+	"image"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -153,4 +155,19 @@ func threeScenarios() []RunResult {
 		synthRun("ttl-12h", 42, 12, 3, scenarioEffect{success: 0.03, friction: 15, occupancy: 0.12}),
 		synthRun("more-lockers", 42, 12, 3, scenarioEffect{success: 0.01, costMul: 1.15, friction: -10}),
 	}
+}
+
+func distinctColors(img interface {
+	Bounds() image.Rectangle
+	At(x, y int) color.Color
+}) int {
+	seen := map[color.RGBA]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), uint8(a >> 8)}] = true
+		}
+	}
+	return len(seen)
 }
