@@ -1,7 +1,5 @@
 package model
 
-import "math/bits"
-
 // State is the state of a smart label.
 type State uint8
 
@@ -106,22 +104,14 @@ type Entry struct {
 }
 
 // Hash is a fast 64-bit mix of the entry's fields (not cryptographic: it
-// detects edits and reordering, it does not resist a forger who recomputes the
-// chain). It is computed on append, a few multiplications per transition.
+// detects edits, drops and reordering, it does not resist a forger who
+// recomputes the whole chain). Two multiply-xorshift rounds, computed on
+// append.
 func (e Entry) Hash() uint64 {
-	h := mix(e.Prev ^ 0x9e3779b97f4a7c15)
-	h = mix(h ^ uint64(e.State) ^ uint64(e.Reason)<<8 ^ uint64(uint32(e.Node))<<16)
-	h = mix(h ^ uint64(e.At))
-	return h
-}
-
-func mix(x uint64) uint64 { // splitmix64 finalizer
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return bits.RotateLeft64(x, 0)
+	h := (e.Prev ^ uint64(e.State) ^ uint64(e.Reason)<<8 ^ uint64(uint32(e.Node))<<16 ^ 0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	h = (h ^ uint64(e.At)) * 0x94d049bb133111eb
+	return h ^ h>>29
 }
 
 // Label is the canonical local state of one parcel in the last mile.

@@ -19,9 +19,11 @@ type Result struct {
 	End         model.Instant
 
 	KernelEvents uint64
-	Stats        model.Stats // the core's counters (outcomes: measured labels)
-	InFlight     int         // measured labels not in a terminal state at the horizon
-	Unserved     uint64      // orders with no pickup node to go to
+	// Parcels counts every order simulated, warm-up included.
+	Parcels  uint64
+	Stats    model.Stats // the core's counters (outcomes: measured labels)
+	InFlight int         // measured labels not in a terminal state at the horizon
+	Unserved uint64      // orders with no pickup node to go to
 	// MissedPickups counts customers who came for a parcel that had moved on.
 	MissedPickups uint64
 
@@ -121,6 +123,7 @@ func (w *world) finish() {
 	r := w.res
 	end := r.End
 	r.KernelEvents = w.k.Events()
+	r.Parcels = uint64(w.next - 1)
 	w.setBusy(0)
 	if w.warm == nil { // no warm-up: snapshot at start is all zeros
 		w.warm = make([]model.NodeState, len(w.net.Nodes))

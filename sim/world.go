@@ -43,6 +43,7 @@ type base struct {
 	node   model.NodeIndex // model.NoNode: the hub
 	lat    float64
 	lng    float64
+	pos    point
 	queue  []int32 // label ids waiting for a courier, FIFO from head
 	head   int
 	idle   []int32
@@ -55,12 +56,14 @@ type base struct {
 
 type courier struct {
 	base   int32
-	load   []int32 // label ids in visiting order
+	load   []int32           // label ids in visiting order
+	dest   []model.NodeIndex // their destinations
 	depart model.Instant
 }
 
 type wlabel struct {
 	timers   [model.NumTimers]Timer
+	sku      model.SKUIndex
 	measured bool
 	noShow   int8 // 0 undecided, 1 comes, 2 never comes
 	day      int32
@@ -83,7 +86,10 @@ type world struct {
 	labs  []wlabel
 	// per node
 	nodeLat, nodeLng []float64
+	pos              []point // node positions on the city plane
+	msPerKm          float64
 	baseOf           []int32
+	fulfil           []model.NodeIndex // per pickup node: the fulfilling node
 	accs             []nodeAcc
 	warm             []model.NodeState // node counters at warm-up end
 	lockerSlots      int64
@@ -118,9 +124,27 @@ func haversineKm(lat1, lng1, lat2, lng2 float64) float64 {
 	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
 }
 
-func (w *world) travel(lat1, lng1, lat2, lng2 float64) model.Duration {
-	km := haversineKm(lat1, lng1, lat2, lng2)
-	return model.Duration(km / w.cfg.Couriers.SpeedKmh * float64(model.Hour))
+// point is a position on the local tangent plane of the city, in km.
+type point struct{ x, y float64 }
+
+// plane projects lat/lng onto the tangent plane at the network's centroid.
+// Within a city (tens of km) distances on it match the great-circle distance
+// to better than 0.1 %, and cost no trigonometry on the hot path.
+type plane struct{ lat0, lng0, kx, ky float64 }
+
+const earthKm = 6371.0088
+
+func newPlane(lat0, lng0 float64) plane {
+	ky := earthKm * math.Pi / 180
+	return plane{lat0, lng0, ky * math.Cos(lat0*math.Pi/180), ky}
+}
+
+func (p plane) at(lat, lng float64) point { return point{(lng - p.lng0) * p.kx, (lat - p.lat0) * p.ky} }
+
+func dist2(a, b point) float64 { dx, dy := a.x-b.x, a.y-b.y; return dx*dx + dy*dy }
+
+func (w *world) travel(a, b point) model.Duration {
+	return model.Duration(math.Sqrt(dist2(a, b)) * w.msPerKm)
 }
 
 func newWorld(cfg *Config, rep int) *world {
@@ -172,11 +196,29 @@ func newWorld(cfg *Config, rep int) *world {
 			return haversineKm(bi.lat, bi.lng, x.lat, x.lng) < haversineKm(bi.lat, bi.lng, y.lat, y.lng)
 		})
 	}
+	var lat0, lng0 float64
+	for i := range net.Nodes {
+		lat0 += w.nodeLat[i] / float64(n)
+		lng0 += w.nodeLng[i] / float64(n)
+	}
+	pl := newPlane(lat0, lng0)
+	w.msPerKm = float64(model.Hour) / cfg.Couriers.SpeedKmh
+	w.pos = make([]point, n)
+	for i := range net.Nodes {
+		w.pos[i] = pl.at(w.nodeLat[i], w.nodeLng[i])
+	}
+	for i := range w.bases {
+		w.bases[i].pos = pl.at(w.bases[i].lat, w.bases[i].lng)
+	}
+	w.fulfil = make([]model.NodeIndex, n)
+	for i := range w.fulfil {
+		w.fulfil[i], _ = w.fulfilFrom(model.NodeIndex(i))
+	}
 	batch := cfg.Couriers.BatchSize
 	w.cour = make([]courier, cfg.Couriers.Fleet)
 	for i := range w.cour {
 		b := int32(i % len(w.bases))
-		w.cour[i] = courier{base: b, load: make([]int32, 0, batch)}
+		w.cour[i] = courier{base: b, load: make([]int32, 0, batch), dest: make([]model.NodeIndex, 0, batch)}
 		w.bases[b].idle = append(w.bases[b].idle, int32(i))
 	}
 	// neighborhoods
@@ -285,11 +327,10 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		}
 		k.Schedule(k.Now.Add(model.Duration(h.arrive.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
 	case kPicked:
-		w.step(model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)})
-		if l := w.core.Label(model.LabelID(ev.A)); l != nil && l.State == model.Picked {
+		if slab := w.step(model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)}); slab >= 0 {
 			d := w.cfg.Fulfilment.PackTime.Sample(w.pack)
 			if x := w.cfg.Fulfilment.PackExtra; x != nil {
-				d += x[l.SKU]
+				d += x[w.labs[slab].sku]
 			}
 			k.Schedule(k.Now.Add(d), kPacked, ev.A, 0, 0)
 		}
@@ -307,7 +348,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		from := model.NodeIndex(ev.B)
 		dest := l.Dest
 		w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: model.LabelID(ev.A), Node: from})
-		k.Schedule(k.Now.Add(w.travel(w.nodeLat[from], w.nodeLng[from], w.nodeLat[dest], w.nodeLng[dest])), kRerouteArrive, ev.A, 0, 0)
+		k.Schedule(k.Now.Add(w.travel(w.pos[from], w.pos[dest])), kRerouteArrive, ev.A, 0, 0)
 	case kRerouteArrive:
 		if l := w.core.Label(model.LabelID(ev.A)); l != nil && l.State == model.InTransit {
 			w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: l.Dest})
@@ -362,7 +403,7 @@ func (w *world) place(hi int) {
 		w.res.Unserved++
 		return
 	}
-	from, _ := w.fulfilFrom(dest)
+	from := w.fulfil[dest]
 	id := w.next
 	w.next++
 	measured := !k.InWarmup()
@@ -371,7 +412,7 @@ func (w *world) place(hi int) {
 		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub})
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
-		*wl = wlabel{measured: measured, day: day}
+		*wl = wlabel{measured: measured, day: day, sku: model.SKUIndex(sku)}
 	}
 	w.apply(effs)
 	w.res.Trace.addOrder(k.Now, w.cfg.Start)
@@ -384,15 +425,22 @@ func (w *world) place(hi int) {
 	k.Schedule(k.Now.Add(w.cfg.Fulfilment.PickTime.Sample(w.pick)), kPicked, id, 0, 0)
 }
 
-// step feeds one event to the core and carries out its effects.
-func (w *world) step(ev model.Event) {
-	w.apply(w.core.Step(ev))
+// step feeds one event to the core and carries out its effects. It returns
+// the label's slab when the event moved the label, -1 otherwise.
+func (w *world) step(ev model.Event) int32 {
+	effs := w.core.Step(ev)
+	moved := int32(-1)
+	if len(effs) > 0 && effs[0].Type == model.EffState {
+		moved = effs[0].Slab
+	}
+	w.apply(effs)
 	for len(w.pending) > 0 {
 		b := w.pending[len(w.pending)-1]
 		w.pending = w.pending[:len(w.pending)-1]
 		w.bases[b].queued = false
 		w.dispatch(b)
 	}
+	return moved
 }
 
 // apply carries out effects. It never calls the core itself (the effect
@@ -504,10 +552,18 @@ func (w *world) dispatch(bi int32) {
 		ci := b.idle[len(b.idle)-1]
 		b.idle = b.idle[:len(b.idle)-1]
 		c := &w.cour[ci]
-		c.load = c.load[:0]
+		c.load, c.dest = c.load[:0], c.dest[:0]
 		for b.head < len(b.queue) && len(c.load) < w.cfg.Couriers.BatchSize {
-			c.load = append(c.load, b.queue[b.head])
+			id := b.queue[b.head]
 			b.head++
+			if l := w.core.Label(model.LabelID(id)); l != nil && l.State == model.Packed {
+				c.load = append(c.load, id)
+				c.dest = append(c.dest, l.Dest)
+			}
+		}
+		if len(c.load) == 0 {
+			b.idle = append(b.idle, ci)
+			continue
 		}
 		if b.head == len(b.queue) {
 			b.queue, b.head = b.queue[:0], 0
@@ -538,7 +594,7 @@ func (w *world) rebalance(bi int32) {
 			w.cour[ci].base = bi
 			b.incoming++
 			w.setBusy(1)
-			w.k.Schedule(w.k.Now.Add(w.travel(o.lat, o.lng, b.lat, b.lng)), kReposition, ci, 0, 0)
+			w.k.Schedule(w.k.Now.Add(w.travel(o.pos, b.pos)), kReposition, ci, 0, 0)
 		}
 	}
 }
@@ -554,73 +610,46 @@ func (w *world) repositioned(ci int) {
 	w.offer(int32(ci))
 }
 
-func (w *world) destOf(id int32) model.NodeIndex {
-	if l := w.core.Label(model.LabelID(id)); l != nil {
-		return l.Dest
-	}
-	return model.NoNode
-}
-
 func (w *world) depart(ci int32) {
 	c := &w.cour[ci]
 	b := &w.bases[c.base]
 	c.depart = w.k.Now
 	w.setBusy(1)
 	// nearest-neighbour visiting order from the base
-	lat, lng := b.lat, b.lng
+	at := b.pos
 	for i := range c.load {
 		best, bj := math.Inf(1), i
 		for j := i; j < len(c.load); j++ {
-			d := w.destOf(c.load[j])
-			if d == model.NoNode {
-				continue
-			}
-			if km := haversineKm(lat, lng, w.nodeLat[d], w.nodeLng[d]); km < best {
-				best, bj = km, j
+			if d := dist2(at, w.pos[c.dest[j]]); d < best {
+				best, bj = d, j
 			}
 		}
 		c.load[i], c.load[bj] = c.load[bj], c.load[i]
-		if d := w.destOf(c.load[i]); d != model.NoNode {
-			lat, lng = w.nodeLat[d], w.nodeLng[d]
-		}
+		c.dest[i], c.dest[bj] = c.dest[bj], c.dest[i]
+		at = w.pos[c.dest[i]]
 	}
 	for _, id := range c.load {
 		w.step(model.Event{Type: model.EvHandoff, At: w.k.Now, Label: model.LabelID(id), Node: b.node})
 	}
-	d := w.destOf(c.load[0])
-	leg := model.Duration(0)
-	if d != model.NoNode {
-		leg = w.travel(b.lat, b.lng, w.nodeLat[d], w.nodeLng[d])
-	}
+	leg := w.travel(b.pos, w.pos[c.dest[0]])
 	w.k.Schedule(w.k.Now.Add(leg+w.cfg.Couriers.HandoffTime), kStop, ci, 0, 0)
 }
 
 func (w *world) stop(ci, i int) {
 	c := &w.cour[ci]
-	id := c.load[i]
-	here := w.destOf(id)
-	if here != model.NoNode {
-		w.step(model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(id), Node: here})
-	}
-	b := &w.bases[c.base]
-	lat, lng := b.lat, b.lng
-	if here != model.NoNode {
-		lat, lng = w.nodeLat[here], w.nodeLng[here]
-	}
+	here := c.dest[i]
+	w.step(model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(c.load[i]), Node: here})
 	if i+1 < len(c.load) {
-		leg := model.Duration(0)
-		if d := w.destOf(c.load[i+1]); d != model.NoNode {
-			leg = w.travel(lat, lng, w.nodeLat[d], w.nodeLng[d])
-		}
+		leg := w.travel(w.pos[here], w.pos[c.dest[i+1]])
 		w.k.Schedule(w.k.Now.Add(leg+w.cfg.Couriers.HandoffTime), kStop, int32(ci), int32(i+1), 0)
 		return
 	}
-	w.k.Schedule(w.k.Now.Add(w.travel(lat, lng, b.lat, b.lng)), kBack, int32(ci), 0, 0)
+	w.k.Schedule(w.k.Now.Add(w.travel(w.pos[here], w.bases[c.base].pos)), kBack, int32(ci), 0, 0)
 }
 
 func (w *world) back(ci int) {
 	c := &w.cour[ci]
-	c.load = c.load[:0]
+	c.load, c.dest = c.load[:0], c.dest[:0]
 	w.setBusy(-1)
 	b := &w.bases[c.base]
 	b.idle = append(b.idle, int32(ci))
