@@ -97,7 +97,7 @@ func unmarshalFinite(data []byte, ptr any) error {
 				known[name] = true
 			}
 		}
-		for k := range raw {
+		for _, k := range sortedKeys(raw) {
 			if !known[k] {
 				return fmt.Errorf("unknown field %q in %s", k, rt.Name())
 			}
