@@ -104,10 +104,24 @@ func (r *Result) day(d int) *DayResult {
 // Run simulates one replication of cfg. Replications are independent: each
 // draws from streams derived from (cfg.Seed, replication, stream name).
 func Run(cfg *Config, replication int) (*Result, error) {
+	return RunObserved(cfg, replication, nil)
+}
+
+// Observer sees every event the world hands the core, with the effects the
+// core returned, in order (hwsim turns them into hardware messages). The
+// effects slice is only valid during the call; the core may be queried but
+// not stepped.
+type Observer interface {
+	Observe(core *model.Core, ev model.Event, effs []model.Effect)
+}
+
+// RunObserved is Run with an observer (nil: none).
+func RunObserved(cfg *Config, replication int, obs Observer) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	w := newWorld(cfg, replication)
+	w.obs = obs
 	w.res = &Result{Name: cfg.Name, Replication: replication, Seed: cfg.Seed, Start: cfg.Start,
 		WarmupEnd: cfg.Start.Add(cfg.Warmup), End: cfg.Start.Add(cfg.Horizon), DemandByCell: map[model.Cell]uint64{}}
 	w.start()

@@ -105,6 +105,7 @@ type world struct {
 	occWarm          int64
 
 	res *Result
+	obs Observer
 	// hourly trace bookkeeping
 	hourBusy, hourOcc int64
 }
@@ -408,7 +409,7 @@ func (w *world) place(hi int) {
 	w.next++
 	measured := !k.InWarmup()
 	day := int32(k.Now.Sub(w.cfg.Start) / model.Day)
-	effs := w.core.Step(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
+	effs := w.coreStep(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
 		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub})
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
@@ -425,10 +426,19 @@ func (w *world) place(hi int) {
 	k.Schedule(k.Now.Add(w.cfg.Fulfilment.PickTime.Sample(w.pick)), kPicked, id, 0, 0)
 }
 
+// coreStep is the one place the world calls the core.
+func (w *world) coreStep(ev model.Event) []model.Effect {
+	effs := w.core.Step(ev)
+	if w.obs != nil {
+		w.obs.Observe(w.core, ev, effs)
+	}
+	return effs
+}
+
 // step feeds one event to the core and carries out its effects. It returns
 // the label's slab when the event moved the label, -1 otherwise.
 func (w *world) step(ev model.Event) int32 {
-	effs := w.core.Step(ev)
+	effs := w.coreStep(ev)
 	moved := int32(-1)
 	if len(effs) > 0 && effs[0].Type == model.EffState {
 		moved = effs[0].Slab
