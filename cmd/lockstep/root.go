@@ -22,6 +22,13 @@ func versionString() string {
 	return v
 }
 
+// commands holds the constructors of every subcommand except version. Each
+// command's file registers itself in an init function, so adding a command
+// touches only its own file.
+var commands []func() *cobra.Command
+
+func register(c func() *cobra.Command) { commands = append(commands, c) }
+
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "lockstep",
@@ -53,8 +60,9 @@ Errors go to stderr, results to stdout.`,
 				return nil
 			},
 		},
-		newValidateCmd(),
-		newRunCmd(),
 	)
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
 	return root
 }

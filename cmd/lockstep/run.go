@@ -27,6 +27,8 @@ type runFlags struct {
 	precision    float64
 }
 
+func init() { register(newRunCmd) }
+
 func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{

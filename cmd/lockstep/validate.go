@@ -9,6 +9,8 @@ import (
 	"github.com/lockstep-sim/lockstep/scenarios"
 )
 
+func init() { register(newValidateCmd) }
+
 func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
