@@ -86,3 +86,35 @@ func TestRunJSONFormat(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(b), stdout)
 }
+
+func TestCompareAndReport(t *testing.T) {
+	dir := t.TempDir()
+	variant := filepath.Join(dir, "variant.yaml")
+	b, err := os.ReadFile("../../scenarios/quickstart.yaml")
+	require.NoError(t, err)
+	v := strings.Replace(string(b), "name: quickstart", "name: quickstart-variant", 1)
+	require.NotEqual(t, string(b), v)
+	require.NoError(t, os.WriteFile(variant, []byte(v), 0o644))
+	out := filepath.Join(dir, "out")
+	code, stdout, errOut := lockstep(t, "compare", "../../scenarios/quickstart.yaml", variant, "--replications", "3", "--out", out, "--report", "--quiet")
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, stdout, "pickup_success_rate")
+	for _, f := range []string{"compare.json", "compare.csv", "report.html", "quickstart/results.json", "quickstart-variant/results.json"} {
+		require.FileExists(t, filepath.Join(out, f))
+	}
+	// identical designs under common random numbers: every difference is zero
+	cj, err := os.ReadFile(filepath.Join(out, "compare.json"))
+	require.NoError(t, err)
+	require.NotContains(t, string(cj), `"verdict": "better"`)
+	require.NotContains(t, string(cj), `"verdict": "worse"`)
+	// report regenerates from the directory
+	require.NoError(t, os.Remove(filepath.Join(out, "report.html")))
+	code, stdout, errOut = lockstep(t, "report", out)
+	require.Equal(t, exitOK, code, errOut)
+	require.Contains(t, stdout, "report.html")
+	require.FileExists(t, filepath.Join(out, "report.html"))
+	code, _, _ = lockstep(t, "report", t.TempDir())
+	require.Equal(t, exitUsage, code)
+	code, _, _ = lockstep(t, "compare", "../../scenarios/quickstart.yaml", "../../scenarios/quickstart.yaml")
+	require.Equal(t, exitUsage, code, "two scenarios with one name are ambiguous")
+}

@@ -25,6 +25,7 @@ type runFlags struct {
 	trace        bool
 	quiet        bool
 	precision    float64
+	report       bool
 }
 
 func init() { register(newRunCmd) }
@@ -74,6 +75,11 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 			if err := writeRun(f.out, run); err != nil {
 				return failed(err)
 			}
+			if f.report {
+				if err := writeReport(f.out, []results.RunResult{*run}, nil); err != nil {
+					return failed(err)
+				}
+			}
 			if f.format == "json" {
 				return results.WriteRunJSON(cmd.OutOrStdout(), run)
 			}
@@ -93,6 +99,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 	fl.StringVar(&f.out, "out", "out", "directory for results.json")
 	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
 	fl.BoolVar(&f.trace, "trace", false, "keep the hourly time series (orders, ready, picked up, occupancy, courier utilization, drift) in results.json")
+	fl.BoolVar(&f.report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html to --out")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar or notes on stderr")
 	fl.Float64Var(&f.precision, "precision", 0, "target relative CI half-width for the precision check (default: the scenario's, 5%)")
 	return cmd

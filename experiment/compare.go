@@ -1,0 +1,39 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lockstep-sim/lockstep/results"
+	"github.com/lockstep-sim/lockstep/scenarios"
+)
+
+// Compare runs every scenario with the same seed and replication indices, so
+// replication i of each draws the same random numbers from streams of the
+// same name (common random numbers), and compares each with the first. The
+// seed is opt.Seed when set, else the first scenario's.
+func Compare(ctx context.Context, scs []*scenarios.Scenario, opt Options) ([]results.RunResult, *results.Comparison, error) {
+	if len(scs) < 2 {
+		return nil, nil, fmt.Errorf("compare needs at least two scenarios, got %d", len(scs))
+	}
+	if opt.Seed == nil {
+		seed := scs[0].Seed
+		opt.Seed = &seed
+	}
+	if opt.Replications <= 0 {
+		opt.Replications = scs[0].Replications
+	}
+	runs := make([]results.RunResult, 0, len(scs))
+	for _, s := range scs {
+		run, err := Run(ctx, s, opt)
+		if err != nil {
+			return nil, nil, err
+		}
+		runs = append(runs, *run)
+	}
+	cmp, err := results.CompareRuns(runs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return runs, &cmp, nil
+}
