@@ -48,3 +48,67 @@ func BenchmarkHold(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScheduleCancel measures a cancellable timer that is cancelled
+// before it fires (a parcel TTL cancelled on pickup), beside 1e5 background
+// events. One op = PushTimer + Cancel.
+func BenchmarkScheduleCancel(b *testing.B) {
+	delays := holdDelays()
+	var q Queue
+	for i := 0; i < 1e5; i++ {
+		q.Push(Event{At: model.Instant(delays[i&(len(delays)-1)]) * 100})
+	}
+	for i := 0; i < 4e5; i++ { // let the heap reach its steady size (stale <= live)
+		q.Cancel(q.PushTimer(Event{At: model.Instant(delays[i&(len(delays)-1)]) * 100}))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t := q.PushTimer(Event{At: model.Instant(delays[i&(len(delays)-1)]) * 100})
+		q.Cancel(t)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+}
+
+// holdWorld is a Handler for the hold model inside the full run loop: each
+// event schedules its successor at Now + Exp(mean 1 s); every eighth event
+// also arms a TTL timer and cancels the previous one.
+type holdWorld struct {
+	delays []model.Duration
+	i      int
+	ttl    Timer
+}
+
+func (w *holdWorld) Handle(k *Kernel, ev Event) {
+	w.i++
+	k.After(w.delays[w.i&(len(w.delays)-1)], ev.Kind, ev.A, 0, 0)
+	if w.i&7 == 0 {
+		k.Cancel(w.ttl)
+		w.ttl = k.AfterTimer(6*model.Hour, 2, ev.A, 0, 0)
+	}
+}
+
+// BenchmarkKernelRun measures Kernel.Run (handler dispatch, horizon and stop
+// checks, statistics) over the hold model with 1e5 pending events. One op is
+// one executed event.
+func BenchmarkKernelRun(b *testing.B) {
+	delays := holdDelays()
+	k := NewKernel(0, 0, model.Duration(model.Never))
+	for i := 0; i < 1e5; i++ {
+		k.Schedule(model.Instant(delays[i&(len(delays)-1)])*10, 1, int32(i), 0, 0)
+	}
+	w := &holdWorld{delays: delays}
+	var n int
+	k.Stop = func() bool { n++; return n >= 2e6 }
+	k.Run(w) // reach the steady state
+	n = 0
+	k.Stop = func() bool { n++; return n >= b.N }
+	b.ReportAllocs()
+	b.ResetTimer()
+	st := k.Run(w)
+	b.StopTimer()
+	if st.Events != uint64(b.N) {
+		b.Fatalf("ran %d events, want %d", st.Events, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

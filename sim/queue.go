@@ -71,12 +71,13 @@ const heapBase = 3
 //
 // The zero Queue is ready to use. A Queue is not safe for concurrent use.
 type Queue struct {
-	h     []item   // h[:heapBase] unused
-	cells []cell   // payload per slot
-	free  []uint32 // free slots (LIFO, so reuse is deterministic)
-	seq   uint64   // last event sequence number handed out (never reset)
-	ord   uint32   // next insertion order; renumbered when it would wrap
-	stale int      // cancelled entries still in h
+	h     []item        // h[:heapBase] unused
+	cells []cell        // payload per slot
+	free  []uint32      // free slots (LIFO, so reuse is deterministic)
+	seq   uint64        // last event sequence number handed out (never reset)
+	ord   uint32        // next insertion order; renumbered when it would wrap
+	stale int           // cancelled entries still in h
+	sink  model.Instant // target of prefetching loads in removeTop
 
 	cancelled uint64 // successful Cancel calls, ever
 }
@@ -268,6 +269,13 @@ func (q *Queue) removeTop() {
 		c := 4*p - 8
 		if c+3 < n {
 			kids := h[c : c+4 : c+4]
+			// Touch the four cache lines of the grandchildren (contiguous)
+			// so that their loads overlap with this level's comparisons;
+			// Go has no prefetch instruction, plain loads do the job.
+			if g := 4*c - 8; g+15 < n {
+				gk := h[g : g+16 : g+16]
+				q.sink += gk[0].at ^ gk[4].at ^ gk[8].at ^ gk[12].at
+			}
 			m1 := lessBit(&kids[1], &kids[0])     // 0 or 1
 			m2 := 2 + lessBit(&kids[3], &kids[2]) // 2 or 3
 			m := m1 ^ ((m1 ^ m2) & -lessBit(&kids[m2], &kids[m1]))
