@@ -115,7 +115,7 @@ var Catalog = []MetricDef{
 	{MPickedUp, UnitCount, "orders picked up by the customer", HigherIsBetter},
 	{MPickedUpWithinSLA, UnitCount, "orders picked up within the SLA", HigherIsBetter},
 	{MPickupSuccessRate, UnitShare, "share of orders picked up within the SLA", HigherIsBetter},
-	{MOnTimeReadyRate, UnitShare, "share of same-day orders ready for pickup by the SLA deadline", HigherIsBetter},
+	{MOnTimeReadyRate, UnitShare, "share of orders ready for pickup by their SLA deadline (same day before the cutoff, next day after)", HigherIsBetter},
 	{MReroutes, UnitCount, "reroutes (TTL expired, node full or offline, conflict lost)", LowerIsBetter},
 	{MReturns, UnitCount, "parcels returned after exhausting reroute hops", LowerIsBetter},
 	{MCancelled, UnitCount, "orders cancelled because stock could not be honoured", LowerIsBetter},

@@ -125,10 +125,10 @@ func figures(runs []RunResult) ([]figure, error) {
 	add(pickupDelayFigure(runs))
 	add(dailySuccessFigure(runs))
 	add(traceFigure(runs, "locker-occupancy", "Locker occupancy over time",
-		"Mean occupied share of locker slots per simulated hour after warm-up, averaged over replications.",
+		"Mean occupied share of locker slots per simulated hour from the start (the warm-up included, to help choose it), averaged over replications.",
 		"occupied share of slots", func(p TracePoint) float64 { return p.Occupancy }))
 	add(traceFigure(runs, "courier-utilization", "Courier utilisation over time",
-		"Share of courier time spent on tasks per simulated hour after warm-up, averaged over replications.",
+		"Share of courier time spent on tasks per simulated hour from the start (warm-up included), averaged over replications.",
 		"utilisation", func(p TracePoint) float64 { return p.CourierUtilization }))
 	add(fcpoFigure(runs))
 	add(keyMetricsFigure(runs))
@@ -309,7 +309,7 @@ func (integerTicks) Ticks(min, max float64) []plot.Tick {
 }
 
 func traceFigure(runs []RunResult, name, title, caption, ylabel string, get func(TracePoint) float64) *figure {
-	p := newPlot(title, "hours after warm-up", ylabel)
+	p := newPlot(title, "hours since the start (warm-up included)", ylabel)
 	any := false
 	for i, r := range runs {
 		byHour := map[float64][]float64{}

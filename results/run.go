@@ -17,10 +17,11 @@ import (
 // package. Readers reject other versions.
 const SchemaVersion = 1
 
-// TracePoint is one simulated hour after warm-up, averaged or counted over
+// TracePoint is one simulated hour from the scenario start (the warm-up
+// included, so the trace helps choose it), averaged or counted over
 // the hour.
 type TracePoint struct {
-	Hour               float64 `json:"hour"`                // hours since the end of warm-up, start of the interval
+	Hour               float64 `json:"hour"`                // hours since the scenario start, start of the interval
 	Orders             float64 `json:"orders"`              // orders placed in the hour
 	Ready              float64 `json:"ready"`               // parcels made ready for pickup in the hour
 	PickedUp           float64 `json:"picked_up"`           // parcels picked up in the hour
