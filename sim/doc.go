@@ -67,7 +67,11 @@ counted in Kernel.Clamped, which tests and reports can check.
 The queue is a 4-ary min-heap of 16-byte entries (time; insertion order and
 slot) laid out so that the four children of a node share one cache line; the
 rest of each event sits in a slot table beside the heap. The smallest of four
-children is picked with branch-free comparisons. Insertion order is a 32-bit
+children is picked with branch-free comparisons, and the grandchildren's cache
+lines are loaded one level ahead. A pop leaves the root vacant; when the next
+operation is a push (a handler scheduling the next event, the usual case) the
+new entry drops into the root and sifts down, one pass instead of two.
+Insertion order is a 32-bit
 counter; in the rare case it would wrap (every 4 billion events) the queued
 entries are renumbered in order, so the tie-break never breaks.
 

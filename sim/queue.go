@@ -78,6 +78,7 @@ type Queue struct {
 	ord   uint32        // next insertion order; renumbered when it would wrap
 	stale int           // cancelled entries still in h
 	sink  model.Instant // target of prefetching loads in removeTop
+	hole  bool          // the root h[heapBase] was popped and awaits refilling
 
 	cancelled uint64 // successful Cancel calls, ever
 }
@@ -110,8 +111,17 @@ func (q *Queue) push(ev Event) uint32 {
 		q.cells = append(q.cells, cell{})
 	}
 	q.cells[s] = cell{seq: q.seq, kind: ev.Kind, a: ev.A, b: ev.B, c: ev.C}
-	q.h = append(q.h, item{at: ev.At, key: uint64(q.ord)<<32 | uint64(s)})
+	it := item{at: ev.At, key: uint64(q.ord)<<32 | uint64(s)}
 	q.ord++
+	if q.hole {
+		// The last pop left the root vacant: put the new entry there and
+		// sift it down, one pass instead of a removal plus an insertion.
+		// This is the common case: a handler schedules the next event.
+		q.hole = false
+		q.downRoot(it)
+		return s
+	}
+	q.h = append(q.h, it)
 	q.upNew(len(q.h) - 1)
 	return s
 }
@@ -164,10 +174,11 @@ func (q *Queue) Peek() (ev Event, ok bool) {
 
 // Len returns the number of live (pending, not cancelled) events.
 func (q *Queue) Len() int {
-	if len(q.h) <= heapBase {
-		return 0
+	n := len(q.h) - heapBase - q.stale
+	if q.hole {
+		n--
 	}
-	return len(q.h) - heapBase - q.stale
+	return max(n, 0)
 }
 
 // Cancelled returns how many events were cancelled over the queue's life.
@@ -179,6 +190,7 @@ func (q *Queue) Reset() {
 	if len(q.h) > heapBase {
 		q.h = q.h[:heapBase]
 	}
+	q.hole = false
 	clear(q.cells)
 	q.cells = q.cells[:0]
 	q.free = q.free[:0]
@@ -190,6 +202,7 @@ func (q *Queue) Reset() {
 // discarding stale entries on top, or nil if there is none. The pointer is
 // valid until the next mutation of q.
 func (q *Queue) top() *item {
+	q.fill()
 	for len(q.h) > heapBase {
 		it := &q.h[heapBase]
 		s := uint32(it.key)
@@ -204,15 +217,24 @@ func (q *Queue) top() *item {
 }
 
 // popLive removes the top entry, which the caller has checked with top to be
-// live, and returns its event.
+// live, and returns its event. The root is left vacant (q.hole) so that the
+// next push can fill it directly.
 func (q *Queue) popLive() Event {
 	it := q.h[heapBase]
-	q.removeTop()
+	q.hole = true
 	s := uint32(it.key)
 	c := &q.cells[s]
 	ev := Event{At: it.at, Kind: c.kind, A: c.a, B: c.b, C: c.c}
 	q.freeCell(s)
 	return ev
+}
+
+// fill removes a vacant root left by popLive.
+func (q *Queue) fill() {
+	if q.hole {
+		q.hole = false
+		q.removeTop()
+	}
 }
 
 func (q *Queue) freeCell(s uint32) {
@@ -307,6 +329,46 @@ func (q *Queue) removeTop() {
 	h[p] = last
 }
 
+// downRoot places it at the (vacant) root and sifts it down.
+func (q *Queue) downRoot(it item) {
+	h := q.h
+	n := len(h)
+	p := heapBase
+	for {
+		c := 4*p - 8
+		if c+3 < n {
+			kids := h[c : c+4 : c+4]
+			if g := 4*c - 8; g+15 < n {
+				gk := h[g : g+16 : g+16]
+				q.sink += gk[0].at ^ gk[4].at ^ gk[8].at ^ gk[12].at
+			}
+			m1 := lessBit(&kids[1], &kids[0])
+			m2 := 2 + lessBit(&kids[3], &kids[2])
+			m := m1 ^ ((m1 ^ m2) & -lessBit(&kids[m2], &kids[m1]))
+			if !less(&kids[m], &it) {
+				break
+			}
+			h[p] = kids[m]
+			p = c + m
+			continue
+		}
+		if c < n {
+			m := c
+			for j := c + 1; j < n; j++ {
+				if less(&h[j], &h[m]) {
+					m = j
+				}
+			}
+			if less(&h[m], &it) {
+				h[p] = h[m]
+				p = m
+			}
+		}
+		break
+	}
+	h[p] = it
+}
+
 // down sifts h[p] down (used by heapify).
 func (q *Queue) down(p int) {
 	h := q.h
@@ -349,6 +411,7 @@ func (q *Queue) heapify() {
 // is not shrunk (Timers refer to slots); it never exceeds the peak number of
 // heap entries, itself at most 2*peak live + 1.
 func (q *Queue) compact() {
+	q.fill()
 	h := q.h[:heapBase]
 	for _, it := range q.h[heapBase:] {
 		if s := uint32(it.key); q.cells[s].cancelled {
@@ -369,6 +432,7 @@ func (q *Queue) compact() {
 // their relative order, when the 32-bit order counter is about to wrap (once
 // every 4 billion pushes). A sorted array is a valid heap.
 func (q *Queue) renumber() {
+	q.fill()
 	live := q.h[heapBase:]
 	slices.SortFunc(live, func(a, b item) int {
 		if less(&a, &b) {

@@ -381,3 +381,55 @@ func ExampleQueue() {
 	// 1970-01-01T00:00:00.020Z 1
 	// 1970-01-01T00:00:00.020Z 3
 }
+
+// TestVacantRoot covers the operations that meet a root left vacant by Pop
+// (it is refilled by the next push, or removed first by everything else).
+func TestVacantRoot(t *testing.T) {
+	tests := []struct {
+		name string
+		then func(q *Queue, timers []Timer)
+	}{
+		{"compaction", func(q *Queue, timers []Timer) {
+			for _, tm := range timers[1:90] {
+				q.Cancel(tm)
+			}
+		}},
+		{"renumber", func(q *Queue, timers []Timer) {
+			q.ord = 1<<32 - 1
+			q.Push(Event{At: 1000, A: 1000})
+		}},
+		{"peek", func(q *Queue, timers []Timer) {
+			ev, ok := q.Peek()
+			require.True(t, ok)
+			require.Equal(t, int32(1), ev.A)
+		}},
+		{"reset", func(q *Queue, timers []Timer) {
+			q.Reset()
+			require.Zero(t, q.Len())
+			q.Push(Event{At: 1, A: 1})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var q Queue
+			var timers []Timer
+			for i := range int32(100) {
+				timers = append(timers, q.PushTimer(Event{At: model.Instant(i / 2), A: i}))
+			}
+			ev, _ := q.Pop()
+			require.Equal(t, int32(0), ev.A)
+			require.Equal(t, 99, q.Len())
+			tt.then(&q, timers)
+			n := q.Len()
+			prev := int32(0)
+			for range n {
+				ev, ok := q.Pop()
+				require.True(t, ok)
+				require.Greater(t, ev.A, prev)
+				prev = ev.A
+			}
+			_, ok := q.Pop()
+			require.False(t, ok)
+		})
+	}
+}
