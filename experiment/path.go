@@ -1,0 +1,514 @@
+package experiment
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lockstep-sim/lockstep/scenarios"
+)
+
+// A Path names one scalar field of a scenario, in the notation the scenario
+// errors use: keys joined by dots, list elements selected in brackets by id
+// or name (nodes[L1]), by index (neighborhoods[0]) or all at once (*):
+//
+//	labels.ttl.ready_for_pickup
+//	couriers.fleet
+//	nodes[L1].slots.medium
+//	neighborhoods[*].orders_per_day
+//	neighborhoods[Kreuzberg].sku_mix.S01
+type Path struct {
+	raw  string
+	segs []pathSeg
+}
+
+// pathSeg is a key followed by zero or more selectors.
+type pathSeg struct {
+	key  string
+	sels []string // "*", an index or an id/name
+}
+
+// String returns the path as written.
+func (p Path) String() string { return p.raw }
+
+// PathError is a problem with a sweep path or one of its values. Path is the
+// path as the user wrote it; At is the part that failed when it differs.
+type PathError struct {
+	Path  string
+	At    string
+	Value string // the value being applied, if any
+	Msg   string
+}
+
+func (e *PathError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Value != "" {
+		b.WriteString("=" + e.Value)
+	}
+	b.WriteString(": ")
+	if e.At != "" && e.At != e.Path {
+		b.WriteString(e.At + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ParsePath parses a field path (see [Path]).
+func ParsePath(s string) (Path, error) {
+	p := Path{raw: s}
+	bad := func(format string, args ...any) (Path, error) {
+		return Path{}, &PathError{Path: s, Msg: fmt.Sprintf(format, args...)}
+	}
+	if strings.TrimSpace(s) == "" {
+		return bad("empty path")
+	}
+	rest := s
+	for {
+		i := strings.IndexAny(rest, ".[")
+		key := rest
+		if i >= 0 {
+			key = rest[:i]
+		}
+		if key == "" || !validKey(key) {
+			return bad("%q is not a field name (want letters, digits and _; elements as name[id], name[0] or name[*])", key)
+		}
+		seg := pathSeg{key: key}
+		rest = rest[len(key):]
+		for strings.HasPrefix(rest, "[") {
+			j := strings.IndexByte(rest, ']')
+			if j < 0 {
+				return bad("unclosed [ after %q", key)
+			}
+			sel := rest[1:j]
+			if sel == "" || strings.ContainsAny(sel, "[. \t") {
+				return bad("bad element selector [%s] (want an id, a name, an index or *)", sel)
+			}
+			seg.sels = append(seg.sels, sel)
+			rest = rest[j+1:]
+		}
+		p.segs = append(p.segs, seg)
+		if rest == "" {
+			return p, nil
+		}
+		if rest[0] != '.' {
+			return bad("unexpected %q after %q", rest[:1], key)
+		}
+		rest = rest[1:]
+		if rest == "" {
+			return bad("path ends with a dot")
+		}
+	}
+}
+
+func validKey(k string) bool {
+	for _, r := range k {
+		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	lineRE          = regexp.MustCompile(`line \d+: `)
+	scenarioType    = reflect.TypeOf(scenarios.Scenario{})
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+)
+
+// notVaried are fields a sweep sets itself.
+var notVaried = map[string]string{
+	"seed":         "the sweep's seed (--seed or sweep.seed) applies to every grid point",
+	"replications": "use --replications or sweep.replications",
+	"version":      "the schema version is not a parameter",
+	"name":         "every grid point keeps the base scenario's name",
+	"precision":    "the CI precision target is the base scenario's for every grid point",
+}
+
+// isScalar reports whether t is written as one YAML scalar in a scenario.
+func isScalar(t reflect.Type) bool {
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+// yamlField finds the struct field with yaml key k.
+func yamlField(t reflect.Type, k string) (reflect.StructField, []string, bool) {
+	var names []string
+	var found reflect.StructField
+	ok := false
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		names = append(names, name)
+		if name == k {
+			found, ok = f, true
+		}
+	}
+	return found, names, ok
+}
+
+// CheckPath checks p against the scenario schema: every key must exist, list
+// fields need a selector, and the path must end at a scalar field. It returns
+// the Go type of that field.
+func CheckPath(p Path) (reflect.Type, error) {
+	t := scenarioType
+	at := ""
+	fail := func(format string, args ...any) (reflect.Type, error) {
+		return nil, &PathError{Path: p.raw, At: at, Msg: fmt.Sprintf(format, args...)}
+	}
+	if why, ok := notVaried[p.segs[0].key]; ok && len(p.segs) == 1 && len(p.segs[0].sels) == 0 {
+		at = p.segs[0].key
+		return fail("cannot be varied: %s", why)
+	}
+	for _, seg := range p.segs {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch {
+		case t.Kind() == reflect.Struct && !isScalar(t):
+			f, names, ok := yamlField(t, seg.key)
+			at = joinPath(at, seg.key)
+			if !ok {
+				return fail("unknown field %q (fields here: %s)", seg.key, strings.Join(names, ", "))
+			}
+			t = f.Type
+		case t.Kind() == reflect.Map:
+			at = joinPath(at, seg.key)
+			t = t.Elem()
+		default:
+			at = joinPath(at, seg.key)
+			return fail("%s is a scalar field; it has no field %q", parentOf(at), seg.key)
+		}
+		for _, sel := range seg.sels {
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			at += "[" + sel + "]"
+			if t.Kind() != reflect.Slice || isScalar(t) {
+				return fail("[%s] selects list elements but %s is not a list", sel, strings.TrimSuffix(at, "["+sel+"]"))
+			}
+			t = t.Elem()
+		}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if !isScalar(t) {
+		what := "a group of fields"
+		switch t.Kind() {
+		case reflect.Slice:
+			what = "a list (select elements with [id], [0] or [*])"
+		case reflect.Map:
+			what = "a mapping (name one of its keys)"
+		}
+		return fail("is %s, not a scalar field", what)
+	}
+	return t, nil
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func parentOf(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// ScalarValue parses one sweep value as a YAML scalar (12h, 20%, 3, "14:00").
+func ScalarValue(v string) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(v), &doc); err != nil {
+		return nil, fmt.Errorf("not a YAML scalar: %v", err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("empty value")
+	}
+	n := doc.Content[0]
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return nil, fmt.Errorf("not a scalar value")
+	}
+	n.Line, n.Column, n.HeadComment, n.LineComment, n.FootComment = 0, 0, "", "", ""
+	return n, nil
+}
+
+// checkValue decodes v into a fresh value of type t with the type's own YAML
+// rules (durations, fractions, clock times ...).
+func checkValue(t reflect.Type, v *yaml.Node) error {
+	ptr := reflect.New(t)
+	if err := v.Decode(ptr.Interface()); err != nil {
+		msg := err.Error()
+		msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+		msg = lineRE.ReplaceAllString(msg, "")
+		return fmt.Errorf("wrong type for this field (%s): %s", typeName(t), msg)
+	}
+	return nil
+}
+
+func typeName(t reflect.Type) string {
+	switch t {
+	case reflect.TypeOf(scenarios.Duration(0)):
+		return "a duration like 12h or 45m"
+	case reflect.TypeOf(scenarios.Fraction(0)):
+		return "a fraction like 20% or 0.2"
+	case reflect.TypeOf(scenarios.ClockTime(0)):
+		return `a clock time like "14:00"`
+	case reflect.TypeOf(scenarios.Hours{}):
+		return `opening hours like "08:00-22:00"`
+	case reflect.TypeOf(scenarios.Date{}):
+		return "a date like 2026-03-02"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a string"
+}
+
+// ApplyPath sets the field p names to value in the scenario document root (a
+// yaml.Node as decoded from the base file), creating missing mapping keys.
+// Elements selected by [*] are all set. It returns the concrete paths set,
+// named like scenario errors name them (nodes[L1].slots.medium,
+// neighborhoods[Kreuzberg].orders_per_day). Shared anchors are copied before
+// they are changed, so an alias elsewhere keeps its value.
+func ApplyPath(root *yaml.Node, p Path, value *yaml.Node) ([]string, error) {
+	t, err := CheckPath(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkValue(t, value); err != nil {
+		return nil, &PathError{Path: p.raw, Value: value.Value, Msg: err.Error()}
+	}
+	n := root
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil, &PathError{Path: p.raw, Msg: "the base scenario is empty"}
+		}
+		n = n.Content[0]
+	}
+	a := &applier{p: p, value: value}
+	a.walk(n, scenarioType, 0, 0, "")
+	if a.err != nil {
+		return nil, a.err
+	}
+	return a.set, nil
+}
+
+type applier struct {
+	p     Path
+	value *yaml.Node
+	set   []string
+	err   error
+}
+
+func (a *applier) fail(at, format string, args ...any) {
+	if a.err == nil {
+		a.err = &PathError{Path: a.p.raw, At: at, Value: a.value.Value, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+// unalias returns *slot with aliases replaced by private copies.
+func unalias(slot **yaml.Node) *yaml.Node {
+	if (*slot).Kind == yaml.AliasNode && (*slot).Alias != nil {
+		c := deepCopy((*slot).Alias)
+		c.Anchor = ""
+		*slot = c
+	}
+	return *slot
+}
+
+func deepCopy(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, x := range n.Content {
+		if x.Kind == yaml.AliasNode {
+			c.Content[i] = x // keep inner aliases pointing at their anchors
+			continue
+		}
+		c.Content[i] = deepCopy(x)
+	}
+	return &c
+}
+
+// walk applies segment si, selector sel of the path to node n of Go type t.
+func (a *applier) walk(n *yaml.Node, t reflect.Type, si, sel int, at string) {
+	if a.err != nil {
+		return
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if si == len(a.p.segs) {
+		hc, lc, fc := n.HeadComment, n.LineComment, n.FootComment
+		*n = *a.value
+		n.HeadComment, n.LineComment, n.FootComment = hc, lc, fc
+		a.set = append(a.set, at)
+		return
+	}
+	seg := a.p.segs[si]
+	if sel == 0 {
+		// a key in a mapping
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		}
+		if n.Kind != yaml.MappingNode {
+			a.fail(at, "is not a mapping in the base file, cannot set %q", seg.key)
+			return
+		}
+		var ft reflect.Type
+		if t.Kind() == reflect.Map {
+			ft = t.Elem()
+		} else {
+			f, _, _ := yamlField(t, seg.key)
+			ft = f.Type
+		}
+		at = joinPath(at, seg.key)
+		var child *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == seg.key && n.Content[i].Kind == yaml.ScalarNode {
+				child = unalias(&n.Content[i+1])
+			}
+		}
+		if child == nil {
+			if len(seg.sels) > 0 {
+				a.fail(at, "the base file has no %s list to select from", at)
+				return
+			}
+			child = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+			if si+1 < len(a.p.segs) {
+				child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: seg.key}, child)
+		}
+		if len(seg.sels) == 0 {
+			a.walk(child, ft, si+1, 0, at)
+		} else {
+			a.walkList(child, ft, si, 0, at)
+		}
+		return
+	}
+	a.walkList(n, t, si, sel, at)
+}
+
+// walkList applies selector sel of segment si to the list n of Go type t.
+func (a *applier) walkList(n *yaml.Node, t reflect.Type, si, sel int, at string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	s := a.p.segs[si].sels[sel]
+	if n.Kind != yaml.SequenceNode {
+		a.fail(at, "[%s] selects list elements but %s is not a list in the base file", s, at)
+		return
+	}
+	et := t.Elem()
+	labels := listLabels(n, et)
+	next := func(i int) {
+		c := unalias(&n.Content[i])
+		cat := at + "[" + labels[i] + "]"
+		if sel+1 < len(a.p.segs[si].sels) {
+			a.walkList(c, et, si, sel+1, cat)
+		} else {
+			a.walk(c, et, si+1, 0, cat)
+		}
+	}
+	if s == "*" {
+		if len(n.Content) == 0 {
+			a.fail(at+"[*]", "%s is empty in the base file", at)
+			return
+		}
+		for i := range n.Content {
+			next(i)
+		}
+		return
+	}
+	for i, l := range labels {
+		if l == s || listID(n.Content[i], et) == s {
+			next(i)
+			return
+		}
+	}
+	if i, err := strconv.Atoi(s); err == nil {
+		if i < 0 || i >= len(n.Content) {
+			a.fail(at+"["+s+"]", "index %d out of range (%s has %d elements)", i, at, len(n.Content))
+			return
+		}
+		next(i)
+		return
+	}
+	a.fail(at+"["+s+"]", "no element with id or name %q (have %s)", s, strings.Join(labels, ", "))
+}
+
+// listID returns the id or name of list element n, "" when it has none.
+func listID(n *yaml.Node, et reflect.Type) string {
+	for et.Kind() == reflect.Pointer {
+		et = et.Elem()
+	}
+	if et.Kind() != reflect.Struct || isScalar(et) {
+		return ""
+	}
+	key := ""
+	for _, k := range []string{"id", "name"} {
+		if f, _, ok := yamlField(et, k); ok && f.Type.Kind() == reflect.String {
+			key = k
+			break
+		}
+	}
+	if key == "" {
+		return ""
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+				return v.Value
+			}
+		}
+	}
+	return ""
+}
+
+// listLabels names list elements the way scenario errors do: by id or name
+// when it is non-empty, unique so far and free of path punctuation, else by
+// index.
+func listLabels(n *yaml.Node, et reflect.Type) []string {
+	out := make([]string, len(n.Content))
+	seen := map[string]bool{}
+	for i, c := range n.Content {
+		id := listID(c, et)
+		if id != "" && !seen[id] && !strings.ContainsAny(id, "[]. \t\n") {
+			out[i] = id
+			seen[id] = true
+		} else {
+			out[i] = strconv.Itoa(i)
+		}
+	}
+	return out
+}
