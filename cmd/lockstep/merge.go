@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +24,8 @@ pods of a Kubernetes Indexed Job) and writes to --out exactly what a
 single-machine run of the same sweep writes: byte-identical sweep.json and
 sweep.csv, and the plots.
 
-It checks the files form one complete set: every shard 0..N-1 exactly once
+Arguments may be globs (quoted, for images without a shell): lockstep
+expands them itself. It checks the files form one complete set: every shard 0..N-1 exactly once
 (missing and duplicated shards are named), all from the same sweep
 definition (a hash of the base file's bytes, the vary spec, replications and
 seed), each holding every one of its work items (an interrupted shard is
@@ -30,6 +34,10 @@ caught). Exit code 2 when they do not.`,
   lockstep merge /data/shards/shard-*.json --out /data/result --metric fcpo`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, err := expandGlobs(args)
+			if err != nil {
+				return badInput(err)
+			}
 			set, err := experiment.OpenShards(args)
 			if err != nil {
 				return badInput(err)
@@ -54,4 +62,25 @@ caught). Exit code 2 when they do not.`,
 	cmd.Flags().StringVar(&metric, "metric", "", "metric to plot (default: the sweep's)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no notes on stderr")
 	return cmd
+}
+
+// expandGlobs replaces arguments that are not files but glob patterns by the
+// files they match, in sorted order; a pattern matching nothing is an error.
+func expandGlobs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if _, err := os.Stat(a); err == nil || !strings.ContainsAny(a, "*?[") {
+			out = append(out, a)
+			continue
+		}
+		m, err := filepath.Glob(a)
+		if err != nil {
+			return nil, fmt.Errorf("bad pattern %q: %w", a, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("no shard files match %q", a)
+		}
+		out = append(out, m...)
+	}
+	return out, nil
 }
