@@ -163,6 +163,16 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 	if area > 0 {
 		m[results.MRSMI] = r.Revenue / area / days
 	}
+	if r.Edge {
+		inv := &r.Inventory
+		m[results.MDriftIntegral] = inv.DriftIntegral
+		m[results.MDriftMax] = inv.DriftMax
+		m[results.MConflicts] = float64(inv.Conflicts)
+		m[results.MOversells] = float64(inv.Oversells)
+		m[results.MStockouts] = float64(inv.Stockouts)
+		m[results.MOfflinePickupsFailed] = float64(inv.OfflinePickupsFailed)
+		m[results.MReconciliationLagP90Min] = inv.ReconcileLagP90
+	}
 	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
 	for _, n := range r.Nodes {
@@ -172,6 +182,15 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		}
 		if n.PickedUp > 0 {
 			pn[results.MFCPO] = n.FCPO
+		}
+		if r.Edge {
+			inv := &n.Inventory
+			pn[results.MDriftIntegral] = inv.DriftIntegral
+			pn[results.MDriftMax] = inv.DriftMax
+			pn[results.MConflicts] = float64(inv.Conflicts)
+			pn[results.MOversells] = float64(inv.Oversells)
+			pn[results.MStockouts] = float64(inv.Stockouts)
+			pn[results.MOfflinePickupsFailed] = float64(inv.OfflinePickupsFailed)
 		}
 		rep.PerNode[n.ID] = pn
 	}

@@ -33,6 +33,10 @@ type Stats struct {
 	// Friction is the distribution of minutes from the first ready
 	// notification to the verified pickup.
 	Friction Histogram
+	// ReconcileLag is the distribution of minutes from a node's local log
+	// entry to its merge into the central view, over entries logged while
+	// offline at or after Core.MeasureFrom (entries logged online merge at once).
+	ReconcileLag Histogram
 }
 
 // RejectedTotal sums the rejections over all reasons.
@@ -57,6 +61,9 @@ type Core struct {
 	// before it is released.
 	OnFinish func(*Label)
 	Stats    Stats
+	// MeasureFrom: inventory counters, drift and reconciliation lag count
+	// from this instant on (the simulator sets the end of its warm-up).
+	MeasureFrom Instant
 
 	nodes  []NodeState
 	labels []Label
@@ -65,6 +72,19 @@ type Core struct {
 	out    []Effect
 	order  [][]NodeIndex
 	now    Instant
+
+	// cache-first nodes (nil inv: no node keeps a log)
+	logging     bool
+	inv         []nodeInv
+	cellIdx     []int32     // node -> index of its cell in the heatmap
+	heat        []int32     // online demand by (cell, SKU, day of the rolling window)
+	counterHeat []int32     // counter demand by (node, SKU, day)
+	owner       []NodeIndex // (cell, SKU) -> node that replenishes for it
+	window      int
+	heatDay     int
+	heatDays    int
+	freeBuf     []int32
+	skuMark     []bool
 }
 
 // New returns a core for the network. It does not copy net; do not change it
@@ -76,6 +96,7 @@ func New(net *Network) *Core {
 		c.nodes[i] = NodeState{Online: true, Free: net.Nodes[i].Slots}
 	}
 	c.order = make([][]NodeIndex, len(net.Nodes))
+	c.invInit()
 	return c
 }
 
@@ -127,6 +148,10 @@ func (c *Core) Step(ev Event) []Effect {
 		c.place(ev)
 		return c.out
 	}
+	if ev.Type >= EvNodeOffline && ev.Type < numEventTypes {
+		c.nodeEvent(ev)
+		return c.out
+	}
 	slab, ok := c.index[ev.Label]
 	if !ok {
 		c.reject(ev, RejectUnknownLabel)
@@ -143,6 +168,17 @@ func (c *Core) Step(ev Event) []Effect {
 	}
 	switch ev.Type {
 	case EvScanPicked:
+		if l.Stock != StockNone {
+			if l.Stock == StockPending {
+				c.reject(ev, RejectNotReserved)
+				return c.out
+			}
+			if l.Stock == StockReserved {
+				c.inv[l.From].sku[l.SKU].picked++
+				c.logOp(l.From, OpPick, l.SKU, 1, l.ID, ev.At)
+				l.Stock = StockPicked
+			}
+		}
 		c.move(l, Picked, ev.At, l.From, ReasonScanPick)
 	case EvScanPacked:
 		c.move(l, Packed, ev.At, l.From, ReasonScanPack)
@@ -160,6 +196,22 @@ func (c *Core) Step(ev Event) []Effect {
 }
 
 func (c *Core) emit(e Effect) { c.out = append(c.out, e) }
+
+// nodeEvent handles the events about a node rather than a label.
+func (c *Core) nodeEvent(ev Event) {
+	switch ev.Type {
+	case EvNodeOffline:
+		c.nodeOffline(ev)
+	case EvNodeOnline:
+		c.nodeOnline(ev)
+	case EvCounterSale:
+		c.counterSale(ev)
+	case EvRestock:
+		c.restock(ev)
+	case EvReplenish:
+		c.replenish(ev)
+	}
+}
 
 func (c *Core) reject(ev Event, why Reason) {
 	c.Stats.Rejected[why]++
@@ -180,6 +232,10 @@ func (c *Core) place(ev Event) {
 	if !c.validNode(ev.Dest) || (ev.Node != NoNode && !c.validNode(ev.Node)) {
 		c.reject(ev, RejectUnknownNode)
 		return
+	}
+	from, inStock := NoNode, true
+	if c.inv != nil {
+		from, inStock = c.placeStock(ev)
 	}
 	var slab int32
 	if n := len(c.free); n > 0 {
@@ -215,8 +271,15 @@ func (c *Core) place(ev Event) {
 			c.Stats.SameDay++
 		}
 	}
-	c.move(l, Issued, ev.At, ev.Node, ReasonOrder)
+	if from != NoNode {
+		c.reserve(l, from, ev.At)
+	}
+	c.move(l, Issued, ev.At, l.From, ReasonOrder)
 	c.emit(Effect{Type: EffSetTimer, Timer: TimerSLA, Label: l.ID, Slab: slab, At: l.Due})
+	if !inStock {
+		c.emit(Effect{Type: EffStockout, Label: l.ID, Slab: slab, Node: ev.Node, SKU: ev.SKU, At: ev.At, Reason: ReasonOutOfStock})
+		c.cancel(l, Event{Type: EvOrderPlaced, At: ev.At, Node: ev.Node, Reason: ReasonOutOfStock})
+	}
 }
 
 // move appends a transition, emits it, and re-arms the stage TTL.
@@ -253,7 +316,7 @@ func (c *Core) touch(i NodeIndex, at Instant) *NodeState {
 func (c *Core) CanTake(i NodeIndex, s SizeClass, t Instant, hours bool) bool {
 	nd := &c.Net.Nodes[i]
 	st := &c.nodes[i]
-	if !st.Online || !nd.ActiveAt(t) || (hours && !nd.Hours.OpenAt(t)) {
+	if (!st.Online && c.Net.Policy.Offline == OfflineRefuse) || !nd.ActiveAt(t) || (hours && !nd.Hours.OpenAt(t)) {
 		return false
 	}
 	for k := s; k < NumSizes; k++ {
@@ -275,7 +338,7 @@ func (c *Core) arrive(l *Label, ev Event) {
 	st.Arrivals++
 	why := ReasonNone
 	switch {
-	case !st.Online:
+	case !st.Online && c.Net.Policy.Offline == OfflineRefuse:
 		why = ReasonNodeOffline
 	case !nd.ActiveAt(ev.At), !nd.Hours.OpenAt(ev.At):
 		why = ReasonNodeClosed
@@ -310,6 +373,9 @@ func (c *Core) arrive(l *Label, ev Event) {
 	st.Occupied++
 	st.Entered++
 	l.At, l.SlotSize = i, slot
+	if c.logging {
+		c.slotLog(i, OpSlotLock, l, ev.At)
+	}
 	c.move(l, ReadyForPickup, ev.At, i, ReasonArrived)
 	c.emit(Effect{Type: EffSlot, Label: l.ID, Slab: l.slab, Node: i, Size: slot, Amount: 1, At: ev.At})
 	if l.ReadyAt == 0 {
@@ -339,6 +405,9 @@ func (c *Core) release(l *Label, at Instant) {
 		st.Free[l.SlotSize]++
 	}
 	st.Occupied--
+	if c.logging {
+		c.slotLog(l.At, OpSlotRelease, l, at)
+	}
 	c.emit(Effect{Type: EffSlot, Label: l.ID, Slab: l.slab, Node: l.At, Size: l.SlotSize, Amount: -1, At: at})
 	l.At, l.SlotSize = NoNode, NoSize
 }
@@ -417,6 +486,9 @@ func (c *Core) reroute(l *Label, from NodeIndex, at Instant, why Reason, partner
 }
 
 func (c *Core) returned(l *Label, node NodeIndex, at Instant, why Reason) {
+	if l.Stock != StockNone {
+		c.unitBack(l, at)
+	}
 	c.move(l, Returned, at, node, why)
 	c.emit(Effect{Type: EffReturn, Label: l.ID, Slab: l.slab, Node: node, To: l.From, At: at})
 	if l.Measured {
@@ -429,6 +501,26 @@ func (c *Core) pickup(l *Label, ev Event) {
 	if ev.Node != l.At {
 		c.reject(ev, RejectWrongNode)
 		return
+	}
+	if c.Net.CodeKey != ([2]uint64{}) && !VerifyPickupCode(c.Net.CodeKey, l.ID, ev.Code) {
+		c.reject(ev, RejectBadCode)
+		return
+	}
+	if !c.nodes[ev.Node].Online && c.inv != nil {
+		iv := &c.inv[ev.Node]
+		if c.Net.Policy.Offline == OfflineRefuse {
+			if c.measured(ev.At) {
+				iv.stats.OfflinePickupsFailed++
+			}
+			c.emit(Effect{Type: EffPickupFailed, Label: l.ID, Slab: l.slab, Node: ev.Node, At: ev.At, Reason: ReasonNodeOffline, Hops: int32(l.Hops)})
+			return
+		}
+		if c.measured(ev.At) {
+			iv.stats.OfflinePickups++
+		}
+	}
+	if c.logging {
+		c.slotLog(ev.Node, OpPickup, l, ev.At)
 	}
 	c.release(l, ev.At)
 	c.move(l, PickedUp, ev.At, ev.Node, ReasonPickup)
@@ -447,6 +539,9 @@ func (c *Core) cancel(l *Label, ev Event) {
 	why := ev.Reason
 	if why == ReasonNone || why.Rejection() {
 		why = ReasonCancelled
+	}
+	if l.Stock != StockNone {
+		c.unitBack(l, ev.At)
 	}
 	c.move(l, Cancelled, ev.At, ev.Node, why)
 	amount := c.Net.SKUs[l.SKU].Price

@@ -218,6 +218,18 @@ func TestEveryTableRowIsExercised(t *testing.T) {
 	drive(t, c, 2, 2, l2, InTransit)
 	record(c, Event{Type: EvArrived, At: at(10, 41), Label: 2, Node: l2})
 	record(c, Event{Type: EvTimer, Timer: TimerTTL, At: at(10, 40) + Instant(24*Hour), Label: 1})
+	// stockout at placement
+	c = New(cacheNet(t, 0, 0, OfflineServe))
+	record(c, order(1, at(9, 0)))
+	require.Nil(t, c.Label(1))
+	// conflicts lost at reconciliation: moved to M2, then cancelled
+	for _, m2Stock := range []int32{1, 0} {
+		c = New(cacheNet(t, 1, m2Stock, OfflineServe))
+		record(c, Event{Type: EvNodeOffline, At: at(9, 0), Node: m1})
+		record(c, order(1, at(9, 10)))
+		record(c, Event{Type: EvCounterSale, At: at(9, 20), Node: m1, SKU: 0})
+		record(c, Event{Type: EvNodeOnline, At: at(10, 0), Node: m1})
+	}
 	// the first order placement
 	seen[Transition{From: None, On: EvOrderPlaced, To: Issued}] = true
 	for _, row := range Transitions {

@@ -71,6 +71,10 @@ const (
 	RejectUnknownNode
 	RejectBadEvent
 	RejectUnknownSKU
+	RejectDuplicateEntry
+	RejectNotReserved
+	RejectBadCode
+	RejectNotCached
 	numReasons
 )
 
@@ -78,6 +82,7 @@ var reasonNames = [numReasons]string{
 	"", "order", "scan_pick", "scan_pack", "handoff", "arrived", "pickup", "ttl_expired", "node_full", "node_closed", "node_offline",
 	"hops_exhausted", "no_target", "out_of_stock", "conflict_lost", "cancelled",
 	"unknown_label", "duplicate_label", "illegal_transition", "wrong_node", "stale_timer", "unknown_node", "bad_event", "unknown_sku",
+	"duplicate_entry", "not_reserved", "bad_code", "not_cached",
 }
 
 func (r Reason) String() string {
@@ -136,7 +141,10 @@ type Label struct {
 	Late       bool      // the SLA was missed and a refund was recorded
 	Measured   bool      // counts towards the metrics (placed after warm-up)
 	Subscriber bool
-	Chain      []Entry
+	// Stock is the state of the unit this order takes from a cache-first
+	// fulfilling node (From).
+	Stock StockState
+	Chain []Entry
 	// Head is the hash of the last chain entry; Verify checks the chain
 	// against it, so the newest entry cannot be edited either.
 	Head uint64

@@ -151,6 +151,16 @@ type Node struct {
 	ActiveFrom, ActiveUntil Instant
 	FloorArea               float64 // m2 of local inventory
 	FixedCostPerDay         float64
+	// Cache is the node's local inventory of fast-moving SKUs (cache-first
+	// nodes); empty for a node without stock.
+	Cache []CacheItem
+}
+
+// CacheItem is one SKU a node stocks: its shelf capacity and initial stock.
+type CacheItem struct {
+	SKU      SKUIndex
+	Capacity int32
+	Stock    int32
 }
 
 // ActiveAt reports whether the node exists at t (pop-ups only in their window).
@@ -204,7 +214,27 @@ type Policy struct {
 	// PickupWindow: a pickup within this long after the ready notification
 	// counts as success within the SLA.
 	PickupWindow Duration
+	// Offline is what a node does while it has no connection.
+	Offline OfflineMode
+	// RestockWindow is the number of days of the rolling demand heatmap
+	// (default 7) and RestockCover the days of mean demand nightly
+	// replenishment stocks up to, within capacity (default 1.5).
+	RestockWindow int
+	RestockCover  float64
 }
+
+// OfflineMode is what a node does while offline.
+type OfflineMode uint8
+
+// Offline modes.
+const (
+	// OfflineServe: offline-first; the node keeps reserving, selling at the
+	// counter, taking parcels and verifying pickup codes locally.
+	OfflineServe OfflineMode = iota
+	// OfflineRefuse: the node stops serving (no counter sales, drops or
+	// pickups) until it is back online.
+	OfflineRefuse
+)
 
 // Network is the static world the core runs on: nodes, SKUs and the policy.
 type Network struct {
@@ -213,6 +243,13 @@ type Network struct {
 	Policy Policy
 	// Resolution is the H3 resolution of the node cells.
 	Resolution int
+	// EdgeLog makes every node keep a local event log (slot changes and
+	// pickups as well as stock), as cache-first networks with connectivity
+	// drops do. Nodes with a cache always log their stock operations.
+	EdgeLog bool
+	// CodeKey is the key of the pickup-code MAC (PickupCode); the zero key
+	// disables code verification.
+	CodeKey [2]uint64
 }
 
 // NodeIndexOf returns the index of the node with the given id.
@@ -258,6 +295,19 @@ func (n *Network) Validate() error {
 		if nd.Counter < 0 {
 			return fmt.Errorf("node %s: negative counter capacity", nd.ID)
 		}
+		cached := map[SKUIndex]bool{}
+		for _, it := range nd.Cache {
+			if it.SKU < 0 || int(it.SKU) >= len(n.SKUs) {
+				return fmt.Errorf("node %s: cache: unknown SKU index %d", nd.ID, it.SKU)
+			}
+			if cached[it.SKU] {
+				return fmt.Errorf("node %s: cache: SKU %s listed twice", nd.ID, n.SKUs[it.SKU].ID)
+			}
+			cached[it.SKU] = true
+			if it.Capacity < 0 || it.Stock < 0 || it.Stock > it.Capacity {
+				return fmt.Errorf("node %s: cache: SKU %s needs 0 <= stock <= capacity (got %d of %d)", nd.ID, n.SKUs[it.SKU].ID, it.Stock, it.Capacity)
+			}
+		}
 	}
 	for i, s := range n.SKUs {
 		if s.Size >= NumSizes {
@@ -265,6 +315,9 @@ func (n *Network) Validate() error {
 		}
 	}
 	p := n.Policy
+	if p.RestockWindow < 0 || p.RestockCover < 0 || p.Offline > OfflineRefuse {
+		return fmt.Errorf("policy: bad restock window, cover or offline mode")
+	}
 	if p.MaxHops < 0 {
 		return fmt.Errorf("policy: negative max hops")
 	}

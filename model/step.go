@@ -23,10 +23,24 @@ const (
 	EvTimer
 	// EvCancel: the order cannot be honoured (Reason says why).
 	EvCancel
+	// EvNodeOffline: Node lost its connection to the central service.
+	EvNodeOffline
+	// EvNodeOnline: Node is back; its log and the central outbox are
+	// reconciled (conflicts resolved, losing orders moved or cancelled).
+	EvNodeOnline
+	// EvCounterSale: a walk-in customer buys Qty (0 means 1) units of SKU at
+	// Node, against the node's local stock.
+	EvCounterSale
+	// EvRestock: a restock courier delivered Qty units of SKU to Node.
+	EvRestock
+	// EvReplenish: nightly replenishment planning; the core answers with
+	// EffRestock effects and starts a new day of the demand heatmap.
+	EvReplenish
 	numEventTypes
 )
 
-var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel"}
+var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel",
+	"node_offline", "node_online", "counter_sale", "restock", "replenish"}
 
 func (e EventType) String() string {
 	if e < numEventTypes {
@@ -72,6 +86,11 @@ type Event struct {
 	Reason     Reason
 	Measured   bool
 	Subscriber bool
+	// Qty is the quantity of a counter sale or restock.
+	Qty int32
+	// Code is the pickup code the customer presented (EvPickup); see
+	// PickupCode. Checked when Network.CodeKey is set.
+	Code uint64
 }
 
 // EffectType is the kind of output the core asks its driver to carry out.
@@ -104,10 +123,27 @@ const (
 	EffReject
 	// EffAlert: a stage TTL expired before the next scan (Reason ttl_expired).
 	EffAlert
+	// EffStockout: no stock for SKU at Node (Reason out_of_stock), or a
+	// refusing node is offline (Reason node_offline): the order or counter
+	// sale was not taken. Label is set for online orders (no label issued).
+	EffStockout
+	// EffRestock: nightly replenishment plans Amount units of SKU for Node;
+	// the driver delivers them by courier as EvRestock.
+	EffRestock
+	// EffConflict: reconciliation at Node found the order Label promised a
+	// unit of SKU that a counter sale took; Label loses (moved or cancelled).
+	EffConflict
+	// EffPickupFailed: the customer came for Label but Node is offline and
+	// refuses to serve; the parcel stays (the customer has to come back).
+	EffPickupFailed
+	// EffReconciled: Node merged Amount log entries into the central view and
+	// received the orders queued for it; Delay is the oldest entry's lag.
+	EffReconciled
 	numEffectTypes
 )
 
-var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert"}
+var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
+	"stockout", "restock", "conflict", "pickup_failed", "reconciled"}
 
 func (e EffectType) String() string {
 	if e < numEffectTypes {
@@ -129,6 +165,7 @@ type Effect struct {
 	Slab   int32
 	Node   NodeIndex
 	To     NodeIndex
+	SKU    SKUIndex
 	At     Instant
 	Delay  Duration
 	Amount float64
@@ -162,6 +199,9 @@ var Transitions = []Transition{
 	{Picked, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
 	{Packed, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
 	{Rerouting, EvCancel, Cancelled, "order withdrawn while rerouting; refunded"},
+	{Issued, EvOrderPlaced, Cancelled, "stockout: no microstore shows the SKU in stock in the central view; cancelled at once and refunded"},
+	{Issued, EvNodeOnline, Issued, "conflict lost at reconciliation: the order moves to the nearest other microstore with stock (new fulfilling node)"},
+	{Issued, EvNodeOnline, Cancelled, "conflict lost at reconciliation and no other microstore has stock; refunded"},
 }
 
 var (

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"hash/fnv"
 
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/sim"
@@ -45,6 +46,25 @@ func (s *Scenario) Network() (*model.Network, error) {
 		}
 		net.SKUs = append(net.SKUs, model.SKU{ID: k.ID, Size: size.Shrink(shrink[k.Packing]), Price: k.Price})
 	}
+	for i := range s.Nodes {
+		for _, e := range s.Nodes[i].Cache {
+			k, ok := net.SKUIndexOf(e.SKU)
+			if !ok {
+				return nil, fmt.Errorf("node %s: cache: unknown sku %q", s.Nodes[i].ID, e.SKU)
+			}
+			net.Nodes[i].Cache = append(net.Nodes[i].Cache, model.CacheItem{SKU: k, Capacity: int32(e.Capacity), Stock: int32(e.Stock)})
+		}
+	}
+	if s.Edge() {
+		// cache-first network: nodes log locally and verify pickup codes
+		// with a key derived from the scenario (a deployment sets its own)
+		net.EdgeLog = true
+		h := fnv.New64a()
+		fmt.Fprintf(h, "lockstep pickup code\x00%s\x00%d", s.Name, s.Seed)
+		k0 := h.Sum64()
+		h.Write([]byte{1})
+		net.CodeKey = [2]uint64{k0, h.Sum64()}
+	}
 	l := &s.Labels
 	p := &net.Policy
 	p.TTL[model.Picked] = l.TTL.Picked.Model()
@@ -64,10 +84,29 @@ func (s *Scenario) Network() (*model.Network, error) {
 	p.RefundAmount, p.RefundShare = l.Refund.Amount, float64(l.Refund.Share)
 	p.Cutoff, p.ReadyBy = s.SLA.Cutoff.Duration(), s.SLA.ReadyBy.Duration()
 	p.PickupWindow = s.SLA.PickupWindow.Model()
+	if s.Connectivity.OfflineMode == OfflineRefuse {
+		p.Offline = model.OfflineRefuse
+	}
+	p.RestockWindow, p.RestockCover = 7, 1.5
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
 	return net, nil
+}
+
+// Edge reports whether the scenario has cache-first nodes: a cache, counter
+// trade, or connectivity drops anywhere.
+func (s *Scenario) Edge() bool {
+	if len(s.Connectivity.AreaOutages) > 0 {
+		return true
+	}
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		if len(n.Cache) > 0 || n.CounterSalesPerDay > 0 || n.Connectivity.MTBF > 0 || len(n.Connectivity.Outages) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // modelHours converts opening hours; a range that runs past midnight
@@ -153,6 +192,35 @@ func (s *Scenario) Config() (*sim.Config, error) {
 			}
 		}
 		cfg.Neighborhoods = append(cfg.Neighborhoods, n)
+	}
+	start := s.StartInstant()
+	if s.Edge() {
+		cfg.Nodes = make([]sim.NodeWorld, len(s.Nodes))
+		for i := range s.Nodes {
+			n := &s.Nodes[i]
+			nw := sim.NodeWorld{CounterSalesPerDay: n.CounterSalesPerDay, MTBF: n.Connectivity.MTBF.Model(), MTTR: n.Connectivity.MTTR.Model()}
+			for _, o := range n.Connectivity.Outages {
+				nw.Outages = append(nw.Outages, sim.Outage{Start: start.Add(o.Start.Model()), Duration: o.Duration.Model()})
+			}
+			cfg.Nodes[i] = nw
+		}
+	}
+	for i, a := range s.Connectivity.AreaOutages {
+		cells, err := s.AreaOutageCells(i)
+		if err != nil {
+			return nil, err
+		}
+		in := make(map[model.Cell]bool, len(cells))
+		for _, c := range cells {
+			in[c] = true
+		}
+		ao := sim.AreaOutage{Start: start.Add(a.Start.Model()), Duration: a.Duration.Model()}
+		for j := range net.Nodes {
+			if in[net.Nodes[j].Cell] {
+				ao.Nodes = append(ao.Nodes, model.NodeIndex(j))
+			}
+		}
+		cfg.AreaOutages = append(cfg.AreaOutages, ao)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -22,6 +22,48 @@ type Config struct {
 	Couriers      Couriers
 	Customers     Customers
 	Costs         Costs
+
+	// Nodes is the world around each node, indexed like Network.Nodes (nil:
+	// no counter trade and no connectivity drops anywhere).
+	Nodes []NodeWorld
+	// AreaOutages take down every listed node together.
+	AreaOutages []AreaOutage
+	// Inventory is the replenishment schedule of cache-first nodes.
+	Inventory Inventory
+}
+
+// NodeWorld is the simulated world around one node: its walk-in counter
+// trade and its connectivity.
+type NodeWorld struct {
+	// CounterSalesPerDay is the mean number of walk-in sales per day (Poisson
+	// over the opening hours), of the node's cached SKUs weighted by capacity.
+	CounterSalesPerDay float64
+	// MTBF and MTTR are the means of the exponential times between random
+	// connectivity drops and of their repair; MTBF 0 means no random drops.
+	MTBF, MTTR model.Duration
+	// Outages are scheduled outages.
+	Outages []Outage
+}
+
+// Outage is a scheduled span without connectivity.
+type Outage struct {
+	Start    model.Instant
+	Duration model.Duration
+}
+
+// AreaOutage takes down every node of Nodes at once (all nodes within a set
+// of H3 cells).
+type AreaOutage struct {
+	Nodes    []model.NodeIndex
+	Start    model.Instant
+	Duration model.Duration
+}
+
+// Inventory schedules nightly replenishment: planning at ReplenishAt (offset
+// from midnight; default 02:00) and delivery by restock courier RestockLead
+// later (default 4h).
+type Inventory struct {
+	ReplenishAt, RestockLead model.Duration
 }
 
 // Neighborhood is a demand area.
@@ -105,6 +147,33 @@ func (c *Config) Validate() error {
 		if n.SKUWeights != nil && len(n.SKUWeights) != len(c.Network.SKUs) {
 			return fmt.Errorf("config %q: neighborhood %s: %d SKU weights for %d SKUs", c.Name, n.Name, len(n.SKUWeights), len(c.Network.SKUs))
 		}
+	}
+	if len(c.Nodes) != 0 && len(c.Nodes) != len(c.Network.Nodes) {
+		return fmt.Errorf("config %q: %d node worlds for %d nodes", c.Name, len(c.Nodes), len(c.Network.Nodes))
+	}
+	for i, n := range c.Nodes {
+		id := c.Network.Nodes[i].ID
+		if n.CounterSalesPerDay < 0 || n.MTBF < 0 || n.MTTR < 0 || (n.MTBF > 0 && n.MTTR <= 0) {
+			return fmt.Errorf("config %q: node %s: need counter sales >= 0, and mttr > 0 with mtbf > 0", c.Name, id)
+		}
+		for _, o := range n.Outages {
+			if o.Duration < 0 {
+				return fmt.Errorf("config %q: node %s: negative outage duration", c.Name, id)
+			}
+		}
+	}
+	for i, a := range c.AreaOutages {
+		if a.Duration < 0 {
+			return fmt.Errorf("config %q: area outage %d: negative duration", c.Name, i)
+		}
+		for _, n := range a.Nodes {
+			if n < 0 || int(n) >= len(c.Network.Nodes) {
+				return fmt.Errorf("config %q: area outage %d: unknown node index %d", c.Name, i, n)
+			}
+		}
+	}
+	if c.Inventory.ReplenishAt < 0 || c.Inventory.ReplenishAt >= model.Day || c.Inventory.RestockLead < 0 {
+		return fmt.Errorf("config %q: replenish time must be within a day and restock lead >= 0", c.Name)
 	}
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
 		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)

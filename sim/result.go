@@ -34,6 +34,14 @@ type Result struct {
 	// LockerOccupancy is the mean share of locker slots occupied.
 	LockerOccupancy float64
 
+	// Inventory sums the cache-first counters over the nodes (Edge: the run
+	// had caches, counter trade or connectivity drops at all).
+	Edge      bool
+	Inventory InventoryResult
+	// InventoryError is the first stock invariant broken at the horizon
+	// (conservation, negative stock); empty when all hold.
+	InventoryError string
+
 	Nodes        []NodeResult
 	Daily        []DayResult
 	Trace        Trace
@@ -58,6 +66,34 @@ type NodeResult struct {
 	Occupancy float64 // mean parcels held
 	Cost      float64 // fixed cost plus the variable costs attributed to it
 	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
+	Inventory InventoryResult
+}
+
+// InventoryResult holds the cache-first measures of a node or of the run
+// (measured period). For the run, DriftMax is the largest of any node.
+type InventoryResult struct {
+	DriftIntegral        float64 // |central - actual| shelf stock, unit-hours
+	DriftMax             float64 // units
+	Conflicts            uint64
+	Oversells            uint64
+	Stockouts            uint64 // online orders and counter sales without stock
+	CounterSales         uint64
+	OfflinePickups       uint64 // verified locally while offline
+	OfflinePickupsFailed uint64 // turned away by a refusing offline node
+	Reconciliations      uint64
+	ReconcileLagP90      float64 // minutes
+}
+
+func (a *InventoryResult) add(b InventoryResult) {
+	a.DriftIntegral += b.DriftIntegral
+	a.DriftMax = max(a.DriftMax, b.DriftMax)
+	a.Conflicts += b.Conflicts
+	a.Oversells += b.Oversells
+	a.Stockouts += b.Stockouts
+	a.CounterSales += b.CounterSales
+	a.OfflinePickups += b.OfflinePickups
+	a.OfflinePickupsFailed += b.OfflinePickupsFailed
+	a.Reconciliations += b.Reconciliations
 }
 
 // DayResult is one simulated day (orders placed that day, measured only).
@@ -170,6 +206,15 @@ func (w *world) finish() {
 		r.Costs.Fixed += fixed
 		nr.Cost = fixed + a.cost
 		entered += nr.Arrivals
+		if w.edge.on {
+			inv := w.core.Inventory(model.NodeIndex(i), end)
+			is := inv.Stats
+			nr.Inventory = InventoryResult{DriftIntegral: float64(is.DriftTime) / float64(model.Hour), DriftMax: float64(is.DriftMax),
+				Conflicts: is.Conflicts, Oversells: is.Oversells, Stockouts: is.Stockouts + is.CounterStockouts,
+				CounterSales: is.CounterSales, OfflinePickups: is.OfflinePickups, OfflinePickupsFailed: is.OfflinePickupsFailed,
+				Reconciliations: is.Reconciliations}
+			r.Inventory.add(nr.Inventory)
+		}
 		r.Nodes[i] = nr
 	}
 	// courier cost is attributed to nodes by the parcels brought to them
@@ -179,6 +224,13 @@ func (w *world) finish() {
 		}
 		if r.Nodes[i].PickedUp > 0 {
 			r.Nodes[i].FCPO = r.Nodes[i].Cost / float64(r.Nodes[i].PickedUp)
+		}
+	}
+	if w.edge.on {
+		r.Edge = true
+		r.Inventory.ReconcileLagP90 = st.ReconcileLag.Quantile(0.9)
+		if err := w.core.CheckInventory(); err != nil {
+			r.InventoryError = err.Error()
 		}
 	}
 	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds
@@ -228,8 +280,12 @@ func (w *world) activeDays(nd *model.Node, from, to model.Instant) float64 {
 }
 
 // Conserved checks that every measured order ended in exactly one of picked
-// up, returned, cancelled, or is still in flight.
+// up, returned, cancelled, or is still in flight, and that every cache kept
+// its stock invariants (conservation per SKU and node, no negative stock).
 func (r *Result) Conserved() error {
+	if r.InventoryError != "" {
+		return fmt.Errorf("replication %d: inventory: %s", r.Replication, r.InventoryError)
+	}
 	s := r.Stats
 	if got := s.PickedUp + s.Returned + s.Cancelled + uint64(r.InFlight); got != s.Orders {
 		return fmt.Errorf("replication %d: %d orders but %d picked up + %d returned + %d cancelled + %d in flight = %d",

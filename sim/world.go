@@ -22,6 +22,10 @@ const (
 	kHour                           // trace tick
 	kShift                          // courier shift opens
 	kReposition                     // A: courier arriving at its new base
+	kConn                           // A: node, B: connFail, connRepair, connDown, connUp
+	kCounter                        // A: node (next walk-in customer)
+	kReplenish                      // nightly replenishment planning
+	kRestock                        // A: node, B: SKU, C: units
 )
 
 type hood struct {
@@ -104,8 +108,9 @@ type world struct {
 	busyWarm         int64
 	occWarm          int64
 
-	res *Result
-	obs Observer
+	res  *Result
+	obs  Observer
+	edge edge
 	// hourly trace bookkeeping
 	hourBusy, hourOcc int64
 }
@@ -155,6 +160,7 @@ func newWorld(cfg *Config, rep int) *world {
 	w := &world{cfg: cfg, k: k, net: net, core: model.New(net),
 		pick: st.Rand("fulfilment/pick"), pack: st.Rand("fulfilment/pack"), cust: st.Rand("customers"), next: 1}
 	w.core.OnFinish = w.finished
+	w.core.MeasureFrom = cfg.Start.Add(cfg.Warmup)
 	n := len(net.Nodes)
 	w.nodeLat, w.nodeLng = make([]float64, n), make([]float64, n)
 	w.accs = make([]nodeAcc, n)
@@ -252,6 +258,7 @@ func newWorld(cfg *Config, rep int) *world {
 			h.cells = append(h.cells, cellInfo{cell: c, prefer: w.preferences(c)})
 		}
 	}
+	w.edgeInit(st)
 	return w
 }
 
@@ -316,6 +323,7 @@ func (w *world) start() {
 		}
 	}
 	k.Schedule(w.cfg.Start.Add(model.Hour), kHour, 0, 0, 0)
+	w.edgeStart()
 }
 
 // Handle runs one event of the city.
@@ -328,6 +336,9 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		}
 		k.Schedule(k.Now.Add(model.Duration(h.arrive.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
 	case kPicked:
+		if w.edge.on && w.pickDeferred(ev.A) {
+			return
+		}
 		if slab := w.step(model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)}); slab >= 0 {
 			d := w.cfg.Fulfilment.PackTime.Sample(w.pack)
 			if x := w.cfg.Fulfilment.PackExtra; x != nil {
@@ -336,6 +347,11 @@ func (w *world) Handle(k *Kernel, ev Event) {
 			k.Schedule(k.Now.Add(d), kPacked, ev.A, 0, 0)
 		}
 	case kPacked:
+		if w.edge.on {
+			if l := w.core.Label(model.LabelID(ev.A)); l == nil || l.State != model.Picked {
+				return
+			}
+		}
 		w.step(model.Event{Type: model.EvScanPacked, At: k.Now, Label: model.LabelID(ev.A)})
 	case kStop:
 		w.stop(int(ev.A), int(ev.B))
@@ -360,7 +376,11 @@ func (w *world) Handle(k *Kernel, ev Event) {
 			w.res.MissedPickups++
 			return
 		}
-		w.step(model.Event{Type: model.EvPickup, At: k.Now, Label: l.ID, Node: l.At})
+		pe := model.Event{Type: model.EvPickup, At: k.Now, Label: l.ID, Node: l.At}
+		if w.net.CodeKey != ([2]uint64{}) {
+			pe.Code = model.PickupCode(w.net.CodeKey, l.ID) // the code from the notification
+		}
+		w.step(pe)
 	case kTimer:
 		l := w.core.Label(model.LabelID(ev.A))
 		if l == nil {
@@ -377,6 +397,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 	case kHour:
 		w.tick()
 		k.Schedule(k.Now.Add(model.Hour), kHour, 0, 0, 0)
+	case kConn, kCounter, kReplenish, kRestock:
+		w.handleEdge(k, ev)
 	}
 }
 
@@ -497,6 +519,10 @@ func (w *world) apply(effs []model.Effect) {
 			if e.State == model.ReadyForPickup && e.Hops == 0 {
 				w.res.Trace.add(k.Now, w.cfg.Start).Ready++
 			}
+		case model.EffRestock:
+			k.Schedule(k.Now.Add(w.restockLead()), kRestock, int32(e.Node), int32(e.SKU), uint32(e.Amount))
+		case model.EffPickupFailed:
+			w.edge.retries[e.Node] = append(w.edge.retries[e.Node], retry{int32(e.Label), e.Hops})
 		}
 	}
 }
@@ -713,5 +739,8 @@ func (w *world) tick() {
 		p.Occupancy = float64(occ-w.hourOcc) / float64(w.lockerSlots) / float64(model.Hour)
 	}
 	p.CourierUtilization = float64(w.busyInt-w.hourBusy) / float64(len(w.cour)) / float64(model.Hour)
+	if w.edge.on {
+		p.Drift = w.driftTrace(now)
+	}
 	w.hourOcc, w.hourBusy = occ, w.busyInt
 }
