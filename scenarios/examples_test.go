@@ -14,6 +14,10 @@ func TestExampleFilesValidate(t *testing.T) {
 	bench, err := filepath.Glob("bench/*.yaml")
 	require.NoError(t, err)
 	files = append(files, bench...)
+	examples, err := filepath.Glob("examples/*.yaml")
+	require.NoError(t, err)
+	require.Len(t, examples, 2)
+	files = append(files, examples...)
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
