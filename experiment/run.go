@@ -164,14 +164,8 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		m[results.MRSMI] = r.Revenue / area / days
 	}
 	if r.Edge {
-		inv := &r.Inventory
-		m[results.MDriftIntegral] = inv.DriftIntegral
-		m[results.MDriftMax] = inv.DriftMax
-		m[results.MConflicts] = float64(inv.Conflicts)
-		m[results.MOversells] = float64(inv.Oversells)
-		m[results.MStockouts] = float64(inv.Stockouts)
-		m[results.MOfflinePickupsFailed] = float64(inv.OfflinePickupsFailed)
-		m[results.MReconciliationLagP90Min] = inv.ReconcileLagP90
+		inventoryMetrics(m, &r.Inventory)
+		m[results.MReconciliationLagP90Min] = r.Inventory.ReconcileLagP90
 	}
 	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
@@ -184,13 +178,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 			pn[results.MFCPO] = n.FCPO
 		}
 		if r.Edge {
-			inv := &n.Inventory
-			pn[results.MDriftIntegral] = inv.DriftIntegral
-			pn[results.MDriftMax] = inv.DriftMax
-			pn[results.MConflicts] = float64(inv.Conflicts)
-			pn[results.MOversells] = float64(inv.Oversells)
-			pn[results.MStockouts] = float64(inv.Stockouts)
-			pn[results.MOfflinePickupsFailed] = float64(inv.OfflinePickupsFailed)
+			inventoryMetrics(pn, &n.Inventory)
 		}
 		rep.PerNode[n.ID] = pn
 	}
@@ -221,6 +209,16 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		}
 	}
 	return rep
+}
+
+// inventoryMetrics adds the cache-first counters (a run's or a node's).
+func inventoryMetrics(m map[string]float64, inv *sim.InventoryResult) {
+	m[results.MDriftIntegral] = inv.DriftIntegral
+	m[results.MDriftMax] = inv.DriftMax
+	m[results.MConflicts] = float64(inv.Conflicts)
+	m[results.MOversells] = float64(inv.Oversells)
+	m[results.MStockouts] = float64(inv.Stockouts)
+	m[results.MOfflinePickupsFailed] = float64(inv.OfflinePickupsFailed)
 }
 
 // dayRate is the day's pickup success rate, NaN (null in JSON) without orders.

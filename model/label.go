@@ -20,21 +20,15 @@ const (
 
 var stateNames = [numStates]string{"none", "issued", "picked", "packed", "in_transit", "ready_for_pickup", "picked_up", "rerouting", "returned", "cancelled"}
 
-func (s State) String() string {
-	if s < numStates {
-		return stateNames[s]
-	}
-	return "state(" + itoa(int64(s)) + ")"
-}
+func (s State) String() string { return enumName(stateNames[:], int(s), "state") }
 
 // ParseState is the inverse of State.String.
 func ParseState(s string) (State, bool) {
-	for i, n := range stateNames {
-		if n == s {
-			return State(i), true
-		}
+	i, ok := parseEnum(stateNames[:], s)
+	if !ok {
+		return None, false
 	}
-	return None, false
+	return State(i), true
 }
 
 // Terminal reports whether no further transition leaves s.
@@ -85,12 +79,7 @@ var reasonNames = [numReasons]string{
 	"duplicate_entry", "not_reserved", "bad_code", "not_cached",
 }
 
-func (r Reason) String() string {
-	if r < numReasons {
-		return reasonNames[r]
-	}
-	return "reason(" + itoa(int64(r)) + ")"
-}
+func (r Reason) String() string { return enumName(reasonNames[:], int(r), "reason") }
 
 // Rejection reports whether r is a rejection reason.
 func (r Reason) Rejection() bool { return r >= RejectUnknownLabel && r < numReasons }
@@ -183,6 +172,24 @@ func (l *Label) Verify() int {
 		return n - 1
 	}
 	return -1
+}
+
+// enumName returns names[v], or tag(v) for a value outside the table.
+func enumName(names []string, v int, tag string) string {
+	if v >= 0 && v < len(names) {
+		return names[v]
+	}
+	return tag + "(" + itoa(int64(v)) + ")"
+}
+
+// parseEnum returns the index of s in names.
+func parseEnum(names []string, s string) (int, bool) {
+	for i, n := range names {
+		if n == s {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func itoa(v int64) string {

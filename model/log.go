@@ -31,12 +31,7 @@ const (
 
 var logOpNames = [numLogOps]string{"none", "reserve", "release", "pick", "counter_sale", "restock", "return", "slot_lock", "slot_release", "pickup"}
 
-func (o LogOp) String() string {
-	if o < numLogOps {
-		return logOpNames[o]
-	}
-	return "op(" + itoa(int64(o)) + ")"
-}
+func (o LogOp) String() string { return enumName(logOpNames[:], int(o), "op") }
 
 // MaxLogQty bounds the quantity of one log entry; larger entries are rejected.
 const MaxLogQty = 1 << 20

@@ -22,21 +22,15 @@ const (
 
 var kindNames = [numKinds]string{"locker", "partner", "popup", "microstore"}
 
-func (k NodeKind) String() string {
-	if k < numKinds {
-		return kindNames[k]
-	}
-	return "kind(" + itoa(int64(k)) + ")"
-}
+func (k NodeKind) String() string { return enumName(kindNames[:], int(k), "kind") }
 
 // ParseNodeKind is the inverse of NodeKind.String.
 func ParseNodeKind(s string) (NodeKind, bool) {
-	for i, n := range kindNames {
-		if n == s {
-			return NodeKind(i), true
-		}
+	i, ok := parseEnum(kindNames[:], s)
+	if !ok {
+		return 0, false
 	}
-	return 0, false
+	return NodeKind(i), true
 }
 
 // SizeClass is a parcel or slot size.
@@ -62,12 +56,11 @@ func (s SizeClass) String() string {
 
 // ParseSize is the inverse of SizeClass.String.
 func ParseSize(s string) (SizeClass, bool) {
-	for i, n := range sizeNames {
-		if n == s {
-			return SizeClass(i), true
-		}
+	i, ok := parseEnum(sizeNames[:], s)
+	if !ok {
+		return NoSize, false
 	}
-	return NoSize, false
+	return SizeClass(i), true
 }
 
 // Shrink returns s made smaller by n classes (never below Small).

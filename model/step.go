@@ -42,12 +42,7 @@ const (
 var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel",
 	"node_offline", "node_online", "counter_sale", "restock", "replenish"}
 
-func (e EventType) String() string {
-	if e < numEventTypes {
-		return eventNames[e]
-	}
-	return "event(" + itoa(int64(e)) + ")"
-}
+func (e EventType) String() string { return enumName(eventNames[:], int(e), "event") }
 
 // TimerKind names the timers the core sets on a label.
 type TimerKind uint8
@@ -145,12 +140,7 @@ const (
 var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
 	"stockout", "restock", "conflict", "pickup_failed", "reconciled"}
 
-func (e EffectType) String() string {
-	if e < numEffectTypes {
-		return effectNames[e]
-	}
-	return "effect(" + itoa(int64(e)) + ")"
-}
+func (e EffectType) String() string { return enumName(effectNames[:], int(e), "effect") }
 
 // Effect is one output of Step.
 type Effect struct {
