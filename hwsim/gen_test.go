@@ -1,10 +1,16 @@
 package hwsim
 
 import (
+	"bytes"
+	"io/fs"
+	"math"
 	"testing"
 
+	jsonschema "github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/scenarios"
 	"github.com/lockstep-sim/lockstep/sim"
 	"github.com/lockstep-sim/lockstep/twin/wire"
@@ -19,17 +25,372 @@ func loadSim(t testing.TB, path string) *sim.Config {
 	return cfg
 }
 
-func TestSmoke(t *testing.T) {
-	items, truth, _, err := Generate(Config{Sim: loadSim(t, "../scenarios/examples/offline-serve.yaml")})
+func generate(t testing.TB, cfg Config) ([]Item, *Truth) {
+	t.Helper()
+	items, truth, _, err := Generate(cfg)
 	require.NoError(t, err)
-	byType := map[wire.Type]int{}
+	return items, truth
+}
+
+func messages(items []Item) []Item {
+	var out []Item
 	for _, it := range items {
-		if it.Kind != ItemMessage {
+		if it.Kind == ItemMessage {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func isWill(env wire.Envelope) bool {
+	s, ok := env.Body.(wire.Status)
+	return ok && s.Reason == wire.ReasonLWT
+}
+
+// checkSeqOrder asserts that every source's messages come in increasing seq
+// order (last wills excepted: they carry the seq reserved at connect).
+func checkSeqOrder(t *testing.T, envs []wire.Envelope) {
+	t.Helper()
+	last := map[string]uint64{}
+	for _, env := range envs {
+		if isWill(env) {
 			continue
 		}
-		_, err := wire.Decode(it.Topic, it.Payload)
+		require.Greater(t, env.Seq, last[env.Source], "source %s: seq %d after %d", env.Source, env.Seq, last[env.Source])
+		last[env.Source] = env.Seq
+	}
+}
+
+// Without faults every message decodes strictly, each source's seqs come in
+// order and without gaps other than the seqs reserved for unused last wills,
+// and every message type of the feed is emitted.
+func TestGenerateNoFaults(t *testing.T) {
+	items, truth := generate(t, Config{Sim: loadSim(t, "../scenarios/quickstart.yaml")})
+	msgs := messages(items)
+	require.Len(t, msgs, len(items), "no control items without faults")
+	byType := map[wire.Type]int{}
+	var envs []wire.Envelope
+	seen := map[string]bool{}
+	for _, it := range msgs {
+		env, err := wire.Decode(it.Topic, it.Payload)
 		require.NoError(t, err, string(it.Payload))
+		require.Equal(t, it.Type, env.Type)
+		require.False(t, seen[env.MsgID], "msg_id %s twice", env.MsgID)
+		seen[env.MsgID] = true
+		require.Equal(t, wire.Retained(env.Type), it.Retain)
+		byType[env.Type]++
+		envs = append(envs, env)
+	}
+	for _, typ := range wire.AllTypes {
+		assert.Positive(t, byType[typ], "no %s message", typ)
+	}
+	checkSeqOrder(t, envs)
+	// gaps: only the will reserved right before each online status
+	seqs := map[string]map[uint64]bool{}
+	wills := map[string]map[uint64]bool{}
+	for _, env := range envs {
+		if seqs[env.Source] == nil {
+			seqs[env.Source], wills[env.Source] = map[uint64]bool{}, map[uint64]bool{}
+		}
+		seqs[env.Source][env.Seq] = true
+		if s, ok := env.Body.(wire.Status); ok && s.State == wire.NodeOnline {
+			wills[env.Source][env.Seq-1] = true
+		}
+	}
+	for src, set := range seqs {
+		var mx uint64
+		for s := range set {
+			mx = max(mx, s)
+		}
+		for s := uint64(1); s <= mx; s++ {
+			require.True(t, set[s] || wills[src][s], "source %s: seq %d missing", src, s)
+		}
+	}
+	require.Len(t, truth.Labels, int(byType[wire.TypeOrder]))
+	states := map[string]int{}
+	for _, l := range truth.Labels {
+		states[l.State]++
+	}
+	assert.Positive(t, states["picked_up"])
+	require.Zero(t, truth.Counts.Dropped+truth.Counts.Duplicated+truth.Counts.Malformed)
+}
+
+// The fast encoder writes exactly what wire.Encode writes.
+func TestEncodeMatchesWire(t *testing.T) {
+	items, _ := generate(t, Config{Sim: loadSim(t, "../scenarios/examples/offline-serve.yaml")})
+	for _, it := range messages(items) {
+		env, err := wire.Decode(it.Topic, it.Payload)
+		require.NoError(t, err)
+		want, err := wire.Encode(env)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(it.Payload))
+	}
+}
+
+// A node that loses connectivity: its will goes out, what its devices
+// produce meanwhile is buffered and flushed on reconnect with the original
+// instants and seqs, before the reconnect status.
+func TestOfflineBuffering(t *testing.T) {
+	items, truth := generate(t, Config{Sim: loadSim(t, "../scenarios/examples/offline-serve.yaml")})
+	require.Positive(t, truth.Counts.Offline)
+	require.Positive(t, truth.Counts.Buffered)
+	var envs []wire.Envelope
+	late := 0
+	offline := map[string]bool{}
+	for _, it := range messages(items) {
+		env, err := wire.Decode(it.Topic, it.Payload)
+		require.NoError(t, err)
+		envs = append(envs, env)
+		if s, ok := env.Body.(wire.Status); ok {
+			switch s.Reason {
+			case wire.ReasonLWT:
+				require.False(t, offline[env.Source])
+				offline[env.Source] = true
+				require.Less(t, env.At, it.At, "a will carries its connect instant")
+			case wire.ReasonReconnect:
+				require.True(t, offline[env.Source])
+				offline[env.Source] = false
+			}
+		}
+		if env.At < it.At && !isWill(env) {
+			late++ // flushed from an offline buffer
+		}
+	}
+	require.EqualValues(t, truth.Counts.Buffered, late)
+	checkSeqOrder(t, envs)
+}
+
+func compileSchemas(t *testing.T) (env *jsonschema.Schema, byType map[wire.Type]*jsonschema.Schema) {
+	c := jsonschema.NewCompiler()
+	entries, err := fs.ReadDir(wire.SchemaFS(), ".")
+	require.NoError(t, err)
+	for _, e := range entries {
+		raw, err := fs.ReadFile(wire.SchemaFS(), e.Name())
+		require.NoError(t, err)
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		require.NoError(t, err)
+		require.NoError(t, c.AddResource(wire.SchemaBaseURL+e.Name(), doc))
+	}
+	byType = map[wire.Type]*jsonschema.Schema{}
+	for _, typ := range wire.AllTypes {
+		s, err := c.Compile(wire.SchemaBaseURL + wire.SchemaFile(typ))
+		require.NoError(t, err)
+		byType[typ] = s
+	}
+	env, err = c.Compile(wire.SchemaBaseURL + "envelope.schema.json")
+	require.NoError(t, err)
+	return env, byType
+}
+
+// Every message hwsim emits, in a run with offline periods, reroutes,
+// refunds and every fault but malformed, validates against the envelope
+// schema and its type's schema; every malformed payload fails wire.Decode
+// with the reason its kind promises, and fails the schemas too.
+func TestSchemas(t *testing.T) {
+	envSchema, schemas := compileSchemas(t)
+	cfg := loadSim(t, "../scenarios/examples/offline-serve.yaml")
+	f := Faults{Duplicate: 0.02, Drop: 0.02, Malformed: MalformedFault{Rate: 0.02}, Reorder: ReorderFault{Rate: 0.02},
+		Delay: DelayFault{Rate: 0.02}, Skew: SkewFault{Rate: 0.5}, Disconnect: DisconnectFault{Rate: 0.001}}
+	items, truth := generate(t, Config{Sim: cfg, Faults: f})
+	malformed := map[string]string{}
+	for _, r := range truth.Malformed {
+		malformed[r.MsgID] = r.Reason
+	}
+	byType := map[wire.Type]int{}
+	reasons := map[string]int{}
+	for _, it := range messages(items) {
+		_, err := wire.Decode(it.Topic, it.Payload)
+		if want, bad := malformed[it.MsgID]; bad {
+			require.Error(t, err)
+			require.Equal(t, want, wire.ErrorReason(err), string(it.Payload))
+			reasons[want]++
+			if inst, jerr := jsonschema.UnmarshalJSON(bytes.NewReader(it.Payload)); jerr == nil {
+				require.Error(t, envSchema.Validate(inst), "malformed payload passes the envelope schema: %s", it.Payload)
+			}
+			continue
+		}
+		require.NoError(t, err, string(it.Payload))
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(it.Payload))
+		require.NoError(t, err)
+		require.NoError(t, envSchema.Validate(inst), string(it.Payload))
+		require.NoError(t, schemas[it.Type].Validate(inst), string(it.Payload))
 		byType[it.Type]++
 	}
-	t.Logf("%d items %v counts %+v labels %d", len(items), byType, truth.Counts, len(truth.Labels))
+	for _, typ := range wire.AllTypes {
+		assert.Positive(t, byType[typ], "no valid %s message", typ)
+	}
+	for _, k := range MalformedKinds {
+		assert.Positive(t, reasons[MalformedReason(k)], "no %s payload", k)
+	}
+}
+
+func TestMalform(t *testing.T) {
+	env := wire.Envelope{Source: "L1", Seq: 7, At: model.Instant(1_780_000_000_000), Body: wire.Door{Compartment: "S01", State: wire.DoorOpen}}
+	raw, err := wire.Encode(env)
+	require.NoError(t, err)
+	for _, k := range MalformedKinds {
+		t.Run(k, func(t *testing.T) {
+			_, err := wire.Decode("lockstep/v1/lockers/L1/event", Malform(raw, k))
+			require.Equal(t, MalformedReason(k), wire.ErrorReason(err), "%v", err)
+		})
+	}
+}
+
+// Same seed, same faults: the same items, byte for byte, and the same fault
+// records; another seed gives another pattern.
+func TestFaultsDeterministic(t *testing.T) {
+	cfg := loadSim(t, "../scenarios/quickstart.yaml")
+	f := Faults{Duplicate: 0.05, Drop: 0.05, Malformed: MalformedFault{Rate: 0.05}, Reorder: ReorderFault{Rate: 0.05},
+		Delay: DelayFault{Rate: 0.05}, Skew: SkewFault{Rate: 0.5}, Disconnect: DisconnectFault{Rate: 0.002}}
+	a, ta := generate(t, Config{Sim: cfg, Faults: f})
+	b, tb := generate(t, Config{Sim: cfg, Faults: f})
+	require.Equal(t, a, b)
+	require.Equal(t, ta, tb)
+	other := *cfg
+	other.Seed++
+	_, tc := generate(t, Config{Sim: &other, Faults: f})
+	require.NotEqual(t, ta.Dropped, tc.Dropped)
+	// one fault's pattern does not depend on the others' rates
+	_, td := generate(t, Config{Sim: cfg, Faults: Faults{Drop: 0.05}})
+	require.Equal(t, ta.Dropped, td.Dropped)
+}
+
+// binomialOK: |observed - p| < 4 sigma.
+func binomialOK(t *testing.T, name string, k, n uint64, p float64) {
+	t.Helper()
+	require.Positive(t, n, name)
+	obs := float64(k) / float64(n)
+	tol := 4 * math.Sqrt(p*(1-p)/float64(n))
+	t.Logf("%-10s observed %.4f of %d, configured %.4f, tolerance ±%.4f", name, obs, n, p, tol)
+	require.Less(t, math.Abs(obs-p), tol, "%s rate", name)
+}
+
+// Fault rates observed in a long run (the quickstart city for 21 days,
+// ~75 000 messages) match the configured rates. Drops, duplicates and
+// malformed payloads are counted from the published stream itself; the
+// dropped seqs are exactly the gaps of the stream and match Truth.Dropped.
+func TestFaultRates(t *testing.T) {
+	cfg := loadSim(t, "../scenarios/quickstart.yaml")
+	cfg.Horizon = 21 * model.Day
+	f := Faults{Drop: 0.03, Duplicate: 0.02, Malformed: MalformedFault{Rate: 0.01}, Reorder: ReorderFault{Rate: 0.02},
+		Delay: DelayFault{Rate: 0.015}, Skew: SkewFault{Rate: 0.3}, Disconnect: DisconnectFault{Rate: 0.0005}}
+	items, truth := generate(t, Config{Sim: cfg, Faults: f})
+	c := truth.Counts
+	// observed from the stream: seqs per source (prod-* and scanners take no
+	// reserved will seqs, so every missing seq is a drop)
+	type key struct {
+		src string
+		seq uint64
+	}
+	seen := map[key]int{}
+	maxSeq := map[string]uint64{}
+	badSet := map[key]bool{} // duplicates of a malformed message are malformed too
+	for _, it := range messages(items) {
+		k := key{it.Source, it.Seq}
+		seen[k]++
+		maxSeq[it.Source] = max(maxSeq[it.Source], it.Seq)
+		if _, err := wire.Decode(it.Topic, it.Payload); err != nil {
+			badSet[k] = true
+		}
+	}
+	bad := uint64(len(badSet))
+	var sent, gaps, dups, distinct uint64
+	gapSet := map[key]bool{}
+	for src, mx := range maxSeq {
+		for s := uint64(1); s <= mx; s++ {
+			n := seen[key{src, s}]
+			if n == 0 {
+				if !isGateway(cfg, src) {
+					gaps++
+					gapSet[key{src, s}] = true
+				}
+				continue
+			}
+			distinct++
+			dups += uint64(n - 1)
+		}
+		if !isGateway(cfg, src) {
+			sent += mx
+		}
+	}
+	binomialOK(t, "drop", gaps, sent, f.Drop)
+	for _, r := range truth.Dropped {
+		if !isGateway(cfg, r.Source) {
+			require.True(t, gapSet[key{r.Source, r.Seq}], "dropped %s is not a gap", r.MsgID)
+		}
+	}
+	require.EqualValues(t, len(gapSet), countNonGateway(cfg, truth.Dropped))
+	require.EqualValues(t, c.Duplicated, dups)
+	binomialOK(t, "duplicate", dups, distinct, f.Duplicate)
+	require.EqualValues(t, c.Malformed, bad)
+	binomialOK(t, "malformed", bad, distinct, f.Malformed.Rate)
+	binomialOK(t, "delay", c.Delayed, c.Sent-c.Dropped, f.Delay.Rate)
+	binomialOK(t, "reorder", c.Reordered, c.Sent-c.Dropped+c.Duplicated, f.Reorder.Rate)
+	binomialOK(t, "drop(all)", c.Dropped, c.Sent, f.Drop)
+	require.Positive(t, c.Disconnects)
+	require.Positive(t, len(truth.Skew))
+	for d, ms := range truth.Skew {
+		require.LessOrEqual(t, math.Abs(float64(ms)), float64(truth.Faults.Skew.Max)/float64(model.Millisecond), d)
+	}
+	// reordering is visible: some source's seq goes down
+	down := 0
+	last := map[string]uint64{}
+	for _, it := range messages(items) {
+		if it.Seq < last[it.Source] {
+			down++
+		}
+		last[it.Source] = max(last[it.Source], it.Seq)
+	}
+	require.Positive(t, down)
+}
+
+func isGateway(cfg *sim.Config, src string) bool {
+	for _, n := range cfg.Network.Nodes {
+		if n.ID == src {
+			return true
+		}
+	}
+	return false
+}
+
+func countNonGateway(cfg *sim.Config, recs []FaultRecord) int {
+	n := 0
+	for _, r := range recs {
+		if !isGateway(cfg, r.Source) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestParseFaults(t *testing.T) {
+	f, err := ParseFaults("ok", []byte("drop: 0.01\nreorder: {rate: 0.02, window: 3}\ndelay: {rate: 0.1, max: 90s}\nmalformed: {rate: 0.01, kinds: [bad_json]}\n"))
+	require.NoError(t, err)
+	require.Equal(t, 0.01, f.Drop)
+	require.Equal(t, 3, f.Reorder.Window)
+	require.Equal(t, Duration(90*model.Second), f.Delay.Max)
+	require.Equal(t, Duration(30*model.Second), f.Skew.Max)
+	require.Equal(t, []string{"bad_json"}, f.Malformed.Kinds)
+	f, err = ParseFaults("empty", nil)
+	require.NoError(t, err)
+	require.False(t, f.Any())
+	for name, src := range map[string]string{
+		"unknown field": "dorp: 0.1\n",
+		"rate > 1":      "drop: 1.5\n",
+		"negative":      "duplicate: -0.1\n",
+		"bad kind":      "malformed: {rate: 0.1, kinds: [gibberish]}\n",
+		"bad duration":  "delay: {rate: 0.1, max: soon}\n",
+		"not a map":     "- 1\n",
+	} {
+		_, err := ParseFaults(name, []byte(src))
+		require.Error(t, err, name)
+	}
+}
+
+func TestExampleFaultFiles(t *testing.T) {
+	for _, p := range []string{"../scenarios/faults/flaky.yaml", "../scenarios/faults/hostile.yaml"} {
+		f, err := LoadFaults(p)
+		require.NoError(t, err, p)
+		require.True(t, f.Any(), p)
+	}
 }

@@ -1,0 +1,185 @@
+package hwsim
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/twin/transport"
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+type received struct {
+	mu   sync.Mutex
+	msgs []transport.Message
+}
+
+func (r *received) add(m transport.Message) {
+	r.mu.Lock()
+	r.msgs = append(r.msgs, m)
+	r.mu.Unlock()
+}
+
+func (r *received) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.msgs)
+}
+
+// publishAndReceive runs hwsim against the broker at url with a subscriber
+// on every feed topic, and returns the capture and what the subscriber got.
+func publishAndReceive(t *testing.T, url string, cfg Config) ([]wire.CaptureRecord, []transport.Message, *Truth) {
+	t.Helper()
+	ctx := context.Background()
+	sub, err := transport.Dial(ctx, transport.ClientConfig{URL: url})
+	require.NoError(t, err)
+	defer sub.Close()
+	got := &received{}
+	require.NoError(t, sub.Subscribe(ctx, wire.Topics{Prefix: cfg.Prefix}.All(), wire.QoS, got.add))
+
+	var capBuf bytes.Buffer
+	cw := wire.NewCaptureWriter(&capBuf)
+	truth, st, err := Run(ctx, RunConfig{Gen: cfg, Capture: cw, Dial: func(ctx context.Context) (Conn, error) {
+		return transport.Dial(ctx, transport.ClientConfig{URL: url})
+	}})
+	require.NoError(t, err)
+	t.Logf("published %d messages in %s (%.0f msg/s)", st.Published, st.Elapsed, st.Rate())
+
+	var recs []wire.CaptureRecord
+	cr := wire.NewCaptureReader(&capBuf)
+	for {
+		r, err := cr.Next()
+		if err != nil {
+			break
+		}
+		recs = append(recs, r)
+	}
+	require.EqualValues(t, st.Published, len(recs))
+	require.Eventually(t, func() bool { return got.len() >= len(recs) }, 20*time.Second, 20*time.Millisecond,
+		"subscriber got %d of %d", got.len(), len(recs))
+	time.Sleep(200 * time.Millisecond) // nothing more may arrive
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	return recs, append([]transport.Message(nil), got.msgs...), truth
+}
+
+// checkSame asserts that the subscriber received exactly the captured
+// messages (same topics and payloads, as a multiset) and, per source, in
+// seq order.
+func checkSame(t *testing.T, topics wire.Topics, recs []wire.CaptureRecord, msgs []transport.Message) {
+	t.Helper()
+	key := func(topic string, p []byte) string { return topic + " " + string(p) }
+	want := make([]string, len(recs))
+	for i, r := range recs {
+		want[i] = key(r.Topic, r.Payload)
+	}
+	gotKeys := make([]string, len(msgs))
+	var envs []wire.Envelope
+	for i, m := range msgs {
+		gotKeys[i] = key(m.Topic, m.Payload)
+		env, err := topics.Decode(m.Topic, m.Payload)
+		require.NoError(t, err, string(m.Payload))
+		envs = append(envs, env)
+	}
+	sort.Strings(want)
+	sort.Strings(gotKeys)
+	require.Equal(t, want, gotKeys, "received messages differ from the capture")
+	checkSeqOrder(t, envs)
+}
+
+// Integration: hwsim publishes the quickstart city to the embedded broker
+// at --speed max; a subscriber receives exactly the messages of the capture,
+// each source's in seq order.
+func TestEmbeddedBroker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test; skipped in -short mode")
+	}
+	b, err := transport.StartBroker(context.Background(), transport.BrokerConfig{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer b.Close()
+	recs, msgs, truth := publishAndReceive(t, b.URL(), Config{Sim: loadSim(t, "../scenarios/quickstart.yaml")})
+	checkSame(t, wire.Topics{}, recs, msgs)
+	require.Zero(t, b.Dropped())
+	require.NotEmpty(t, truth.Labels)
+}
+
+// With broker disconnects (and only those) nothing is lost: the backlog is
+// flushed in order after every reconnect.
+func TestEmbeddedBrokerDisconnects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test; skipped in -short mode")
+	}
+	b, err := transport.StartBroker(context.Background(), transport.BrokerConfig{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer b.Close()
+	cfg := loadSim(t, "../scenarios/quickstart.yaml")
+	cfg.Horizon = model.Day
+	recs, msgs, truth := publishAndReceive(t, b.URL(), Config{Sim: cfg, Prefix: "test/hwsim", Faults: Faults{Disconnect: DisconnectFault{Rate: 0.002}}})
+	require.Positive(t, truth.Counts.Disconnects)
+	checkSame(t, wire.Topics{Prefix: "test/hwsim"}, recs, msgs)
+}
+
+func mosquittoPath() string {
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p
+	}
+	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Integration: the same against a real Mosquitto on a free loopback port.
+func TestMosquitto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test; skipped in -short mode")
+	}
+	bin := mosquittoPath()
+	if bin == "" {
+		t.Skip("SKIPPED: mosquitto not installed; install it with `apt-get install -y mosquitto` (Debian/Ubuntu) or `brew install mosquitto` to run this integration test")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
+	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil,
+		"listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nmax_inflight_messages 0\n", port), 0o600))
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "-c", conf)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("mosquitto output:\n%s", logs.String())
+		}
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	require.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "mosquitto did not open port %d", port)
+	cfg := loadSim(t, "../scenarios/quickstart.yaml")
+	cfg.Horizon = model.Day // Mosquitto acknowledges more slowly than the embedded broker
+	recs, msgs, _ := publishAndReceive(t, "mqtt://"+addr, Config{Sim: cfg})
+	checkSame(t, wire.Topics{}, recs, msgs)
+}
