@@ -117,7 +117,9 @@ func TestGenerateNoFaults(t *testing.T) {
 
 // The fast encoder writes exactly what wire.Encode writes.
 func TestEncodeMatchesWire(t *testing.T) {
-	items, _ := generate(t, Config{Sim: loadSim(t, "../scenarios/examples/offline-serve.yaml")})
+	cfg := loadSim(t, "../scenarios/examples/offline-serve.yaml")
+	cfg.Horizon = 2 * model.Day
+	items, _ := generate(t, Config{Sim: cfg})
 	for _, it := range messages(items) {
 		env, err := wire.Decode(it.Topic, it.Payload)
 		require.NoError(t, err)
@@ -131,7 +133,9 @@ func TestEncodeMatchesWire(t *testing.T) {
 // produce meanwhile is buffered and flushed on reconnect with the original
 // instants and seqs, before the reconnect status.
 func TestOfflineBuffering(t *testing.T) {
-	items, truth := generate(t, Config{Sim: loadSim(t, "../scenarios/examples/offline-serve.yaml")})
+	cfg := loadSim(t, "../scenarios/examples/offline-serve.yaml")
+	cfg.Horizon = 2 * model.Day
+	items, truth := generate(t, Config{Sim: cfg})
 	require.Positive(t, truth.Counts.Offline)
 	require.Positive(t, truth.Counts.Buffered)
 	var envs []wire.Envelope
@@ -189,6 +193,7 @@ func compileSchemas(t *testing.T) (env *jsonschema.Schema, byType map[wire.Type]
 func TestSchemas(t *testing.T) {
 	envSchema, schemas := compileSchemas(t)
 	cfg := loadSim(t, "../scenarios/examples/offline-serve.yaml")
+	cfg.Horizon = 2 * model.Day
 	f := Faults{Duplicate: 0.02, Drop: 0.02, Malformed: MalformedFault{Rate: 0.02}, Reorder: ReorderFault{Rate: 0.02},
 		Delay: DelayFault{Rate: 0.02}, Skew: SkewFault{Rate: 0.5}, Disconnect: DisconnectFault{Rate: 0.001}}
 	items, truth := generate(t, Config{Sim: cfg, Faults: f})
@@ -265,13 +270,13 @@ func binomialOK(t *testing.T, name string, k, n uint64, p float64) {
 	require.Less(t, math.Abs(obs-p), tol, "%s rate", name)
 }
 
-// Fault rates observed in a long run (the quickstart city for 21 days,
-// ~75 000 messages) match the configured rates. Drops, duplicates and
+// Fault rates observed in a long run (the quickstart city for 10 days,
+// ~37 000 messages) match the configured rates. Drops, duplicates and
 // malformed payloads are counted from the published stream itself; the
 // dropped seqs are exactly the gaps of the stream and match Truth.Dropped.
 func TestFaultRates(t *testing.T) {
 	cfg := loadSim(t, "../scenarios/quickstart.yaml")
-	cfg.Horizon = 21 * model.Day
+	cfg.Horizon = 10 * model.Day
 	f := Faults{Drop: 0.03, Duplicate: 0.02, Malformed: MalformedFault{Rate: 0.01}, Reorder: ReorderFault{Rate: 0.02},
 		Delay: DelayFault{Rate: 0.015}, Skew: SkewFault{Rate: 0.3}, Disconnect: DisconnectFault{Rate: 0.0005}}
 	items, truth := generate(t, Config{Sim: cfg, Faults: f})
