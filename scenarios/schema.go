@@ -29,6 +29,7 @@ type Scenario struct {
 	Labels           Labels            `yaml:"labels"`
 	Costs            Costs             `yaml:"costs"`
 	Connectivity     Connectivity      `yaml:"connectivity"`
+	Checks           Checks            `yaml:"checks"`
 }
 
 // SLA is the same-day promise.
@@ -264,4 +265,31 @@ type Dist struct {
 	Min       Duration   `yaml:"min"`
 	Max       Duration   `yaml:"max"`
 	Quantiles []Duration `yaml:"quantiles"`
+}
+
+// Significance rules of checks (see docs/scenario.md and results.Significance).
+const (
+	SignificancePaired  = "paired"
+	SignificanceOverlap = "overlap"
+	SignificanceNone    = "none"
+)
+
+// Checks are the SLA regression rules `lockstep check` applies when it
+// compares a run of this scenario with its baseline. Without a checks section
+// the default SLA metrics are checked with their default tolerances.
+type Checks struct {
+	// Significance is the statistical rule a worsening must also pass:
+	// paired (default), overlap or none.
+	Significance string `yaml:"significance"`
+	// Metrics is keyed by catalog metric name: a listed metric is checked (or
+	// skipped) with the given fields; fields left out keep their defaults.
+	Metrics map[string]MetricCheck `yaml:"metrics"`
+}
+
+// MetricCheck is the tolerance of one metric; nil fields keep the default.
+type MetricCheck struct {
+	Absolute     *float64  `yaml:"absolute"`
+	Relative     *Fraction `yaml:"relative"`
+	Significance string    `yaml:"significance"`
+	Skip         bool      `yaml:"skip"`
 }

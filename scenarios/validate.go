@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -203,6 +204,9 @@ func (c *checker) defaults() {
 	if s.Connectivity.OfflineMode == "" && !c.has("connectivity.offline_mode", false) {
 		s.Connectivity.OfflineMode = OfflineServe
 	}
+	if s.Checks.Significance == "" && !c.has("checks.significance", false) {
+		s.Checks.Significance = SignificancePaired
+	}
 }
 
 func (c *checker) neighborhoodLabels() []string {
@@ -335,6 +339,54 @@ func (c *checker) validate() {
 		c.area(p, a.Center, a.Radius, a.Cells, res)
 		c.outage(p, a.Start, a.Duration)
 	}
+	c.validateChecks()
+}
+
+var metricName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// validateChecks checks the form of the checks section. Whether a metric name
+// is in the results catalog (and not neutral) is checked where the catalog
+// lives, by results.CheckConfig.Validate, when baseline or check runs.
+func (c *checker) validateChecks() {
+	ch := c.s.Checks
+	sig := func(path, v string, allowEmpty bool) {
+		switch v {
+		case SignificancePaired, SignificanceOverlap, SignificanceNone:
+		case "":
+			if !allowEmpty {
+				c.errf(path, "must be paired, overlap or none (got \"\")")
+			}
+		default:
+			c.errf(path, "must be paired, overlap or none (got %q)", v)
+		}
+	}
+	sig("checks.significance", ch.Significance, false)
+	for _, name := range sortedKeys(ch.Metrics) {
+		m := ch.Metrics[name]
+		p := "checks.metrics." + name
+		if !metricName.MatchString(name) {
+			c.errf(p, "not a metric name (lower-case snake_case like pickup_success_rate)")
+		}
+		if m.Absolute != nil && (*m.Absolute < 0 || math.IsNaN(*m.Absolute) || math.IsInf(*m.Absolute, 0)) {
+			c.errf(p+".absolute", "must be >= 0 (got %s)", fmtNum(*m.Absolute))
+		}
+		sig(p+".significance", m.Significance, true)
+		if m.Skip && (m.Absolute != nil || m.Relative != nil || m.Significance != "") {
+			c.errf(p+".skip", "skip: true takes no tolerance (remove absolute, relative and significance, or the skip)")
+		}
+		if !m.Skip && m.Absolute == nil && m.Relative == nil && m.Significance == "" {
+			c.errf(p, "give absolute, relative, significance or skip: true")
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (c *checker) positive(path string, v float64) {

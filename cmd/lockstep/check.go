@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-sim/lockstep/results"
+	"github.com/lockstep-sim/lockstep/scenarios"
+)
+
+type checkFlags struct {
+	baseline string
+	junit    string
+	markdown string
+	workers  int
+	quiet    bool
+}
+
+func init() { register(newCheckCmd) }
+
+func newCheckCmd() *cobra.Command {
+	var f checkFlags
+	cmd := &cobra.Command{
+		Use:   "check SCENARIO... [--baseline DIR]",
+		Short: "Fail when SLA metrics got worse than the committed baseline (for CI)",
+		Long: `Check re-runs each scenario (its own seed and replications) and compares every
+metric with the scenario's baseline, DIR/<scenario name>.baseline.json,
+written by lockstep baseline.
+
+A checked metric FAILS when its mean moved in its bad direction (higher or
+lower is better, from the metric catalog) by more than its tolerance allows,
+max(absolute, relative x |baseline|), AND the move is statistically
+significant: by default the 95% CI of the paired difference now - baseline
+(replication i against replication i; the same seed gives common random
+numbers) must lie on the bad side of zero. Unchanged code and scenario give
+identical numbers, so they always pass.
+
+Checked by default: pickup_success_rate and on_time_ready_rate (tolerance one
+percentage point), reroutes, returns, cancelled and refunds (10%, at least 1),
+fcpo (5%) and pickup_friction_p90_min (5%, at least 5 min). Other metrics are
+reported (INFO); neutral ones never fail. The scenario's checks: section
+changes tolerances, adds or skips metrics and picks the significance rule
+(paired, overlap, none); see docs/scenario.md.
+
+Output: a table (scenario, metric, baseline, now, delta, tolerance, status)
+and one line per failure saying why; --junit FILE writes JUnit XML (one
+testcase per scenario x metric) for GitHub, GitLab or Jenkins; --markdown
+FILE a pull-request comment.
+
+Exit codes: 0 every check passed; 1 a check failed (or a run failed); 2 bad
+input: an invalid scenario, a missing or unreadable baseline, or a baseline
+that no longer fits the scenario (other seed, replications, horizon, warm-up
+or metric set). The message says how to fix it, usually by regenerating the
+baseline with lockstep baseline and committing it.`,
+		Example: `  lockstep check scenarios/quickstart.yaml scenarios/pilot-5-neighborhoods.yaml --baseline baselines
+  lockstep check scenarios/*.yaml --baseline baselines --junit out/lockstep-junit.xml --markdown out/lockstep.md
+  lockstep baseline scenarios/quickstart.yaml --out baselines   # accept an intended change, then commit`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var reports []results.CheckReport
+			seen := map[string]string{}
+			for _, path := range args {
+				rep, err := checkOne(path, f, seen)
+				if err != nil {
+					return err
+				}
+				reports = append(reports, *rep)
+			}
+			if err := results.FormatCheckTable(cmd.OutOrStdout(), reports); err != nil {
+				return failed(err)
+			}
+			if err := writeWith(f.junit, func(b *bytes.Buffer) error { return results.WriteJUnit(b, reports) }); err != nil {
+				return failed(fmt.Errorf("--junit: %w", err))
+			}
+			if err := writeWith(f.markdown, func(b *bytes.Buffer) error { return results.WriteCheckMarkdown(b, reports) }); err != nil {
+				return failed(fmt.Errorf("--markdown: %w", err))
+			}
+			var bad, fails []string
+			for _, r := range reports {
+				if r.Error != "" {
+					bad = append(bad, r.Scenario+": "+r.Error)
+				}
+				for _, m := range r.Failures() {
+					fails = append(fails, r.Scenario+" "+m.Metric)
+				}
+			}
+			t := results.Totals(reports)
+			switch {
+			case len(bad) > 0:
+				return badInput(fmt.Errorf("%d of %d scenarios could not be checked:\n  %s", len(bad), len(reports), strings.Join(bad, "\n  ")))
+			case len(fails) > 0:
+				return failed(fmt.Errorf("%d of %d checks failed (SLA regression): %s", t.Fail, t.Pass+t.Fail, strings.Join(fails, ", ")))
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.baseline, "baseline", "baselines", "directory holding the baseline files")
+	fl.StringVar(&f.junit, "junit", "", "also write the result as JUnit XML to this file")
+	fl.StringVar(&f.markdown, "markdown", "", "also write the result as Markdown (a pull-request comment) to this file")
+	fl.IntVar(&f.workers, "workers", 0, "replications run in parallel (default GOMAXPROCS); results are identical for any value")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	return cmd
+}
+
+// checkOne checks one scenario file. Bad input (invalid scenario, missing or
+// mismatched baseline) comes back as a report with Error set, so the other
+// scenarios are still checked and the JUnit file shows it; a failed
+// simulation is an error.
+func checkOne(path string, f checkFlags, seen map[string]string) (*results.CheckReport, error) {
+	regen := fmt.Sprintf("lockstep baseline %s --out %s", path, f.baseline)
+	bad := func(name, format string, args ...any) *results.CheckReport {
+		return &results.CheckReport{Scenario: name, Error: fmt.Sprintf(format, args...)}
+	}
+	s, err := scenarios.Load(path)
+	if err != nil {
+		return bad(path, "%v", err), nil
+	}
+	cfg, err := checkConfig(s)
+	if err != nil {
+		return bad(s.Name, "%s: %v", path, err), nil
+	}
+	file := results.BaselineFileName(s.Name)
+	if other, dup := seen[file]; dup {
+		return bad(s.Name, "%s and %s both name a scenario whose baseline is %s; give the scenarios distinct names", other, path, file), nil
+	}
+	seen[file] = path
+	bpath := filepath.Join(f.baseline, file)
+	base, err := results.ReadBaselineFile(bpath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return bad(s.Name, "no baseline at %s; create it with: %s (and commit it)", bpath, regen), nil
+	case err != nil:
+		return bad(s.Name, "cannot read the baseline: %v; regenerate it with: %s", err, regen), nil
+	}
+	var early []string
+	if base.Seed != s.Seed {
+		early = append(early, fmt.Sprintf("seed %d in the baseline, %d in %s", base.Seed, s.Seed, path))
+	}
+	if base.Replications != s.Replications {
+		early = append(early, fmt.Sprintf("replications %d in the baseline, %d in %s", base.Replications, s.Replications, path))
+	}
+	if len(early) > 0 {
+		return bad(s.Name, "the scenario changed shape since its baseline (%s); if that is intended, re-run: %s", strings.Join(early, "; "), regen), nil
+	}
+	run, err := runForCheck(loaded{path: path, s: s, cfg: cfg}, f.workers, f.quiet)
+	if err != nil {
+		return nil, failed(err)
+	}
+	rep, err := results.Check(base, run, cfg)
+	var mm *results.MismatchError
+	switch {
+	case errors.As(err, &mm):
+		return bad(s.Name, "the scenario changed shape since its baseline (%s); if that is intended, re-run: %s", strings.Join(mm.Problems, "; "), regen), nil
+	case err != nil:
+		return bad(s.Name, "%s: %v", path, err), nil
+	}
+	return rep, nil
+}
+
+// writeWith renders into a buffer and writes it to path ("" writes nothing),
+// creating the parent directory.
+func writeWith(path string, render func(*bytes.Buffer) error) error {
+	if path == "" {
+		return nil
+	}
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
