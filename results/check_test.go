@@ -217,7 +217,7 @@ func TestCheckConfig(t *testing.T) {
 	tol, _ := cfg.Tolerance(MPickupSuccessRate)
 	require.Equal(t, 0.01, tol.Allowed(0.9))
 	tol, _ = cfg.Tolerance(MReturns)
-	require.Equal(t, 1.0, tol.Allowed(3))   // the floor
+	require.Equal(t, 1.0, tol.Allowed(3))    // the floor
 	require.Equal(t, 26.5, tol.Allowed(265)) // 10%
 	require.Equal(t, "10% (min 1)", tol.String())
 }
