@@ -1,8 +1,20 @@
-// Package twin runs the core in live shadow mode beside production lockers.
+// Package twin runs the core (package model) in live shadow mode beside
+// production lockers and reports where production and the core disagree.
 //
-// It will hold the feed adapters (MQTT via an embedded or external broker, and
-// replay of newline-delimited JSON captures), ordering and de-duplication of
-// hardware messages, the wall-clock driver of the core, divergence detection
-// between production's decisions and the core's, the durable journal and the
-// HTTP API. Not implemented yet: see the open issue "twin: live shadow mode".
+// The pipeline, one message at a time:
+//
+//	receive (MQTT or capture) -> journal (bbolt, before the MQTT ack)
+//	  -> wire.Decode (rejects: quarantine, counted by reason)
+//	  -> de-duplicate by msg_id and (source, seq); track sequence gaps
+//	  -> reorder buffer: released in (event instant, source, seq) order once
+//	     a message Window later has arrived; later messages applied at once, flagged late
+//	  -> driver: fire the core's timers due by the message's instant, map the
+//	     message to core events (order, scans, slot, pickup, node status)
+//	  -> compare: production's label_state reports against the core's
+//	     provenance chain, reroutes and refunds, within a Tolerance
+//
+// The clock is event time (the messages' instants) so a replay of a capture
+// reproduces the live run exactly; a wall-clock ticker can advance it while
+// the feed is quiet (Twin.Advance). State is a pure function of the journal:
+// Runner.Restore re-applies it after a restart. docs/twin.md has the details.
 package twin

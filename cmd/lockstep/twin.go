@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/scenarios"
+	"github.com/lockstep-sim/lockstep/twin"
+	"github.com/lockstep-sim/lockstep/twin/transport"
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+func init() { register(newTwinCmd) }
+
+type twinFlags struct {
+	network, broker, replay, httpAddr, data, report, states, prefix, shareGroup, nodes, token, clock, logLevel string
+	tolerance, window                                                                                          time.Duration
+	fsync                                                                                                      bool
+}
+
+func newTwinCmd() *cobra.Command {
+	var f twinFlags
+	cmd := &cobra.Command{
+		Use:   "twin --network FILE.yaml (--broker URL|embedded | --replay CAPTURE.ndjson)",
+		Short: "Run the core in shadow mode beside production and report divergences",
+		Long: `twin listens to the live scanner, locker, node and production feeds (or replays
+a capture of them), drives the core with them in event time, and records every
+place where production's label decisions differ from the core's: a reroute the
+core would not have made, a missing refund, a slot the core thinks is free.
+
+Every received message is written to a bbolt journal in --data before it is
+applied (live: before the MQTT acknowledgement); a restart re-applies the
+journal and carries on. --replay exits at the end of the capture and prints a
+summary; live mode runs until SIGINT/SIGTERM. Both write --report (divergences,
+sorted NDJSON) and --states (final label states) at the end.
+
+The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
+/v1/quarantine, /v1/status, /metrics) listens on loopback unless --token (or
+LOCKSTEP_TWIN_TOKEN) is set; the token is never logged. docs/twin.md has it all.
+
+Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
+		Example: `  lockstep twin --network scenarios/quickstart.yaml --replay capture.ndjson --report divergences.ndjson
+  lockstep twin --network scenarios/quickstart.yaml --broker embedded --http 127.0.0.1:8080 --data /var/lib/lockstep-twin
+  lockstep twin --network region-a.yaml --broker mqtt://broker:1883 --share-group twin --nodes L1,L2,P1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTwin(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.network, "network", "", "scenario file with the network (nodes, SKUs, labels, SLA); required")
+	fl.StringVar(&f.broker, "broker", "", "broker URL (mqtt://host:1883, mqtts://...) or 'embedded'")
+	fl.StringVar(&f.replay, "replay", "", "replay this NDJSON capture instead of subscribing")
+	fl.StringVar(&f.httpAddr, "http", "", "HTTP API listen address, e.g. 127.0.0.1:8080 (off when empty)")
+	fl.StringVar(&f.data, "data", "", "directory of the durable journal (none when empty)")
+	fl.BoolVar(&f.fsync, "fsync", true, "fsync the journal on every commit (off: survives kill -9, not power loss)")
+	fl.StringVar(&f.report, "report", "", "write the divergence report (sorted NDJSON) here at the end")
+	fl.StringVar(&f.states, "states", "", "write the final label states (sorted NDJSON) here at the end")
+	fl.DurationVar(&f.tolerance, "tolerance", 2*time.Minute, "how far production's transitions may lag or lead the core's")
+	fl.DurationVar(&f.window, "window", 5*time.Second, "reorder window in event time")
+	fl.StringVar(&f.prefix, "prefix", wire.DefaultPrefix, "topic prefix")
+	fl.StringVar(&f.shareGroup, "share-group", "", "subscribe with $share/NAME/... (several instances; see docs/twin.md)")
+	fl.StringVar(&f.nodes, "nodes", "", "comma-separated node ids this instance owns (partitioning; default all)")
+	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API (or env LOCKSTEP_TWIN_TOKEN); required off loopback")
+	fl.StringVar(&f.clock, "clock", "wall", "live clock: wall (timers fire on wall time when the feed is quiet) or event (message instants only)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func runTwin(cmd *cobra.Command, f twinFlags) error {
+	if f.network == "" {
+		return badInput(errors.New("--network FILE.yaml is required"))
+	}
+	if (f.broker == "") == (f.replay == "") {
+		return badInput(errors.New("give exactly one of --broker URL|embedded and --replay CAPTURE"))
+	}
+	if f.clock != "wall" && f.clock != "event" {
+		return badInput(fmt.Errorf("--clock %q: want wall or event", f.clock))
+	}
+	if f.tolerance <= 0 || f.window < 0 {
+		return badInput(errors.New("--tolerance must be > 0 and --window >= 0"))
+	}
+	token := f.token
+	if token == "" {
+		token = os.Getenv("LOCKSTEP_TWIN_TOKEN")
+	}
+	if f.httpAddr != "" {
+		if _, _, err := net.SplitHostPort(f.httpAddr); err != nil {
+			return badInput(fmt.Errorf("--http %q: want host:port", f.httpAddr))
+		}
+		if err := twin.CheckBind(f.httpAddr, token); err != nil {
+			return badInput(err)
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return badInput(fmt.Errorf("--log-level: %w", err))
+	}
+	logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	raw, err := os.ReadFile(f.network)
+	if err != nil {
+		return badInput(err)
+	}
+	sc, err := scenarios.Parse(f.network, raw)
+	if err != nil {
+		return badInput(err)
+	}
+	network, err := sc.Network()
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", f.network, err))
+	}
+	metrics := twin.NewMetrics()
+	tw, err := twin.New(twin.Config{Network: network, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
+		Tolerance: model.Duration(f.tolerance.Milliseconds()), Nodes: nodesOrNil(f.nodes), Logger: logger, Metrics: metrics})
+	if err != nil {
+		return badInput(err)
+	}
+	var journal *twin.Journal
+	if f.data != "" {
+		if journal, err = twin.OpenJournal(f.data, f.fsync); err != nil {
+			return failed(err)
+		}
+		defer journal.Close()
+		sum := sha256.Sum256(raw)
+		if err := journal.CheckNetwork(hex.EncodeToString(sum[:])); err != nil {
+			return badInput(err)
+		}
+	}
+	runner := twin.NewRunner(tw, journal)
+	start := time.Now()
+	if err := runner.Restore(); err != nil {
+		return failed(err)
+	}
+	if runner.Restored > 0 {
+		logger.Info("journal restored", "records", runner.Restored, "elapsed", time.Since(start).String())
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.httpAddr != "" {
+		ln, err := net2Listen(f.httpAddr)
+		if err != nil {
+			return failed(err)
+		}
+		srv := &http.Server{Handler: runner.Handler(twin.APIConfig{Token: token, Logger: logger, Metrics: metrics}), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		logger.Info("http api", "addr", ln.Addr().String(), "auth", token != "")
+	}
+	if f.replay != "" {
+		in, err := os.Open(f.replay)
+		if err != nil {
+			return badInput(err)
+		}
+		defer in.Close()
+		runner.SetReady(true)
+		st, err := runner.Replay(ctx, in, 512)
+		if err != nil {
+			return failed(err)
+		}
+		tw.Finish()
+		if err := writeTwinOutputs(f, tw); err != nil {
+			return failed(err)
+		}
+		c := tw.Counters()
+		sum := map[string]any{"records": st.Records, "resumed_from_journal": st.Skipped, "bad_capture_lines": st.BadLines,
+			"elapsed_s": st.Elapsed.Seconds(), "counters": c, "labels": len(tw.Labels()), "gaps": len(tw.Gaps())}
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	url := f.broker
+	if f.broker == "embedded" {
+		b, err := transport.StartBroker(ctx, transport.BrokerConfig{Logger: logger})
+		if err != nil {
+			return failed(err)
+		}
+		defer b.Close()
+		url = b.URL()
+		logger.Info("embedded broker", "url", url)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	client, err := transport.Dial(dctx, transport.ClientConfig{URL: url, Logger: logger, SessionExpiry: time.Hour})
+	cancel()
+	if err != nil {
+		return failed(err)
+	}
+	defer client.Close()
+	err = runner.Live(ctx, client, twin.LiveConfig{Topics: wire.Topics{Prefix: f.prefix}, ShareGroup: f.shareGroup,
+		Nodes: nodesOrNil(f.nodes), WallClock: f.clock == "wall"})
+	tw.Finish()
+	if werr := writeTwinOutputs(f, tw); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		return failed(err)
+	}
+	return nil
+}
+
+func nodesOrNil(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return twin.SplitList(s)
+}
+
+func net2Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+func writeTwinOutputs(f twinFlags, tw *twin.Twin) error {
+	write := func(path string, fn func(*os.File) error) error {
+		if path == "" {
+			return nil
+		}
+		tmp := path + ".tmp"
+		out, err := os.Create(tmp)
+		if err != nil {
+			return err
+		}
+		if err := fn(out); err != nil {
+			out.Close()
+			return err
+		}
+		if err := out.Close(); err != nil {
+			return err
+		}
+		return os.Rename(tmp, path)
+	}
+	if err := write(f.report, func(o *os.File) error { return tw.WriteReport(o) }); err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	if err := write(f.states, func(o *os.File) error { return tw.WriteStates(o) }); err != nil {
+		return fmt.Errorf("--states: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package twin
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+var (
+	bucketJournal = []byte("journal")
+	bucketMeta    = []byte("meta")
+	keyNetwork    = []byte("network")
+)
+
+// Journal is the durable, append-only log of every received message (valid
+// or not), in receive order, in a bbolt file. The twin's state is a pure
+// function of it: on restart Replay re-applies it from the start.
+type Journal struct {
+	db   *bolt.DB
+	next uint64
+}
+
+// OpenJournal opens (or creates) the journal in dir. With sync false the
+// file is not fsynced on every commit: a killed process loses nothing (the
+// pages are in the OS page cache), a power cut may lose the last commits.
+func OpenJournal(dir string, sync bool) (*Journal, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("twin: journal: %w", err)
+	}
+	path := filepath.Join(dir, "journal.db")
+	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: 5 * time.Second, NoSync: !sync, NoFreelistSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("twin: journal %s: %w", path, err)
+	}
+	j := &Journal{db: db}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketJournal)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketMeta); err != nil {
+			return err
+		}
+		if k, _ := b.Cursor().Last(); k != nil {
+			j.next = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("twin: journal %s: %w", path, err)
+	}
+	return j, nil
+}
+
+// CheckNetwork records the network file's digest on first use and refuses
+// a journal written for another network (its replay would mean nothing).
+func (j *Journal) CheckNetwork(digest string) error {
+	return j.db.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		if old := m.Get(keyNetwork); old != nil {
+			if string(old) != digest {
+				return errors.New("twin: the journal in --data was written for another network file; use a fresh --data directory")
+			}
+			return nil
+		}
+		return m.Put(keyNetwork, []byte(digest))
+	})
+}
+
+// Len is the number of records in the journal.
+func (j *Journal) Len() uint64 { return j.next }
+
+// Append writes records in one transaction (committed, and fsynced unless
+// opened without sync, before it returns).
+func (j *Journal) Append(recs ...wire.CaptureRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	n := j.next
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketJournal)
+		var key [8]byte
+		for _, r := range recs {
+			n++
+			binary.BigEndian.PutUint64(key[:], n)
+			if err := b.Put(key[:], encodeRecord(r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("twin: journal append: %w", err)
+	}
+	j.next = n
+	return nil
+}
+
+// Replay calls fn with every record in order.
+func (j *Journal) Replay(fn func(wire.CaptureRecord)) error {
+	return j.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketJournal).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			r, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("twin: journal record %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			fn(r)
+		}
+		return nil
+	})
+}
+
+// Close closes the journal file.
+func (j *Journal) Close() error { return j.db.Close() }
+
+// record: recv_at int64 | retain byte | topic length uint16 | topic | payload
+func encodeRecord(r wire.CaptureRecord) []byte {
+	b := make([]byte, 11+len(r.Topic)+len(r.Payload))
+	binary.BigEndian.PutUint64(b, uint64(r.RecvAt))
+	if r.Retain {
+		b[8] = 1
+	}
+	binary.BigEndian.PutUint16(b[9:], uint16(len(r.Topic)))
+	copy(b[11:], r.Topic)
+	copy(b[11+len(r.Topic):], r.Payload)
+	return b
+}
+
+func decodeRecord(b []byte) (wire.CaptureRecord, error) {
+	if len(b) < 11 {
+		return wire.CaptureRecord{}, errors.New("short record")
+	}
+	n := int(binary.BigEndian.Uint16(b[9:]))
+	if len(b) < 11+n {
+		return wire.CaptureRecord{}, errors.New("short topic")
+	}
+	return wire.CaptureRecord{RecvAt: model.Instant(binary.BigEndian.Uint64(b)), Retain: b[8] == 1, Topic: string(b[11 : 11+n]),
+		Payload: append([]byte(nil), b[11+n:]...)}, nil
+}

@@ -1,0 +1,59 @@
+package twin
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the twin's Prometheus metrics, on their own registry.
+type Metrics struct {
+	Registry    *prometheus.Registry
+	In          *prometheus.CounterVec
+	Quarantined *prometheus.CounterVec
+	Rejected    *prometheus.CounterVec
+	Divergences *prometheus.CounterVec
+	Late        prometheus.Counter
+	Duplicates  prometheus.Counter
+	Missing     prometheus.Gauge
+	Latency     prometheus.Histogram
+
+	mu    sync.Mutex
+	cache map[string]prometheus.Counter
+}
+
+// NewMetrics registers the twin's metrics on a new registry (plus the Go
+// and process collectors).
+func NewMetrics() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry(), cache: map[string]prometheus.Counter{}}
+	m.In = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lockstep_twin_messages_total", Help: "Accepted feed messages by type."}, []string{"type"})
+	m.Quarantined = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lockstep_twin_quarantined_total", Help: "Quarantined messages by reason."}, []string{"reason"})
+	m.Rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lockstep_twin_core_rejected_total", Help: "Events the core rejected, by reason."}, []string{"reason"})
+	m.Divergences = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lockstep_twin_divergences_total", Help: "Divergences between production and the core, by kind."}, []string{"kind"})
+	m.Late = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_late_total", Help: "Messages later than the reorder window (applied out of order)."})
+	m.Duplicates = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_duplicates_total", Help: "Duplicate messages dropped (msg_id or source/seq seen)."})
+	m.Missing = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_sequence_gaps", Help: "Sequence numbers never received (lost messages), over all sources."})
+	m.Latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lockstep_twin_processing_seconds",
+		Help:    "Wall time from receipt to application to the core (includes the reorder window in live mode).",
+		Buckets: prometheus.ExponentialBuckets(1e-6, 4, 14)})
+	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Late, m.Duplicates, m.Missing, m.Latency,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) counter(vec *prometheus.CounterVec, prefix, v string) prometheus.Counter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := prefix + v
+	c, ok := m.cache[k]
+	if !ok {
+		c = vec.WithLabelValues(v)
+		m.cache[k] = c
+	}
+	return c
+}
+
+func (m *Metrics) in(typ string)        { m.counter(m.In, "i", typ).Inc() }
+func (m *Metrics) quarantined(r string) { m.counter(m.Quarantined, "q", r).Inc() }
+func (m *Metrics) rejected(r string)    { m.counter(m.Rejected, "r", r).Inc() }
+func (m *Metrics) diverged(kind string) { m.counter(m.Divergences, "d", kind).Inc() }

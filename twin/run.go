@@ -1,0 +1,221 @@
+package twin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/twin/transport"
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+// Runner puts the journal in front of a Twin: every received message is
+// written to the journal before the twin sees it.
+type Runner struct {
+	Twin    *Twin
+	Journal *Journal // nil: no durability
+	ready   atomic.Bool
+	mu      sync.Mutex // serialises Accept (journal order = ingest order)
+	// Restored is the number of journal records re-applied at start.
+	Restored uint64
+}
+
+// NewRunner returns a runner; call Restore before anything else.
+func NewRunner(t *Twin, j *Journal) *Runner { return &Runner{Twin: t, Journal: j} }
+
+// Restore rebuilds the twin's state by re-applying the journal from the
+// start (deterministic: the same records in the same order give the same
+// state, so nothing is applied twice and nothing accepted is lost).
+func (r *Runner) Restore() error {
+	if r.Journal == nil {
+		return nil
+	}
+	var batch []wire.CaptureRecord
+	err := r.Journal.Replay(func(rec wire.CaptureRecord) {
+		batch = append(batch, rec)
+		if len(batch) == 1024 {
+			r.Twin.IngestBatch(batch)
+			batch = batch[:0]
+		}
+	})
+	r.Twin.IngestBatch(batch)
+	r.Restored = r.Journal.Len()
+	return err
+}
+
+// Accept journals the records, then ingests them.
+func (r *Runner) Accept(recs ...wire.CaptureRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Journal != nil {
+		if err := r.Journal.Append(recs...); err != nil {
+			return err
+		}
+	}
+	r.Twin.IngestBatch(recs)
+	return nil
+}
+
+// SetReady marks the runner ready (for /readyz).
+func (r *Runner) SetReady(v bool) { r.ready.Store(v) }
+
+// Ready reports whether the runner is ready.
+func (r *Runner) Ready() bool { return r.ready.Load() }
+
+// ReplayStats summarises a replay.
+type ReplayStats struct {
+	Records  uint64 // capture records read
+	Skipped  uint64 // already in the journal (resumed)
+	BadLines uint64 // capture lines that could not be parsed
+	Elapsed  time.Duration
+}
+
+// Replay feeds a capture through the runner in batches of batch records.
+// Records already in the journal (a restart after a crash) are skipped:
+// the journal holds exactly the first Journal.Len() records of the capture.
+func (r *Runner) Replay(ctx context.Context, in io.Reader, batch int) (ReplayStats, error) {
+	start := time.Now()
+	if batch <= 0 {
+		batch = 512
+	}
+	var st ReplayStats
+	skip := r.Restored
+	cr := wire.NewCaptureReader(in)
+	buf := make([]wire.CaptureRecord, 0, batch)
+	flush := func() error {
+		err := r.Accept(buf...)
+		buf = buf[:0]
+		return err
+	}
+	for {
+		rec, err := cr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var ce *wire.CaptureError
+			if errors.As(err, &ce) {
+				st.BadLines++
+				continue
+			}
+			return st, fmt.Errorf("twin: read capture: %w", err)
+		}
+		st.Records++
+		if st.Records <= skip {
+			st.Skipped++
+			continue
+		}
+		buf = append(buf, rec)
+		if len(buf) == batch {
+			if err := flush(); err != nil {
+				return st, err
+			}
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return st, err
+	}
+	if st.Records < skip {
+		return st, fmt.Errorf("twin: the journal holds %d records but the capture only %d: not the capture this --data was made from", skip, st.Records)
+	}
+	st.Elapsed = time.Since(start)
+	return st, nil
+}
+
+// LiveConfig configures Live.
+type LiveConfig struct {
+	Topics wire.Topics
+	// ShareGroup, if set, subscribes with "$share/{group}/..." filters.
+	ShareGroup string
+	// Nodes, if set, restricts the per-node topics (orders, locker events,
+	// node status) to these node ids; scanners and label states are
+	// subscribed whole and filtered by the twin (see docs/twin.md).
+	Nodes []string
+	// WallClock advances the core's clock with wall time between messages
+	// (timers fire on time even when the feed is quiet). Off: only message
+	// instants move the clock (hwsim's accelerated time, tests).
+	WallClock bool
+	// Tick is the wall-clock timer resolution (default 1s).
+	Tick time.Duration
+	// OnError is called when a message cannot be journaled (the message
+	// is then not acknowledged... see docs/twin.md); nil ignores.
+	OnError func(error)
+}
+
+// Filters returns the subscription filters for cfg.
+func (cfg LiveConfig) Filters() []string {
+	t := cfg.Topics
+	var fs []string
+	if len(cfg.Nodes) == 0 {
+		for _, k := range wire.Kinds {
+			fs = append(fs, t.Filter(k))
+		}
+	} else {
+		fs = append(fs, t.Filter(wire.KindScan), t.Filter(wire.KindLabelState), t.Orders("hub"))
+		for _, n := range cfg.Nodes {
+			fs = append(fs, t.Orders(n), t.LockerEvent(n), t.NodeStatus(n))
+		}
+	}
+	if cfg.ShareGroup != "" {
+		for i, f := range fs {
+			fs[i] = wire.Shared(cfg.ShareGroup, f)
+		}
+	}
+	return fs
+}
+
+// Live subscribes c (QoS 1) to the feed and runs until ctx is done. Each
+// message is journaled before the handler returns, and autopaho sends the
+// PUBACK only after the handler returns: an acknowledged message is on
+// disk. A message that cannot be journaled makes Live return an error
+// (without acknowledging it; the broker redelivers it to the next session).
+func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	handler := func(m transport.Message) {
+		rec := wire.CaptureRecord{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain, RecvAt: model.InstantOf(time.Now())}
+		if err := r.Accept(rec); err != nil {
+			if cfg.OnError != nil {
+				cfg.OnError(err)
+			}
+			cancel(err)
+			// block so the message is not acknowledged before we go down
+			<-ctx.Done()
+		}
+	}
+	// one client may not hold overlapping filters; ours never overlap
+	for _, f := range cfg.Filters() {
+		if err := c.Subscribe(ctx, f, wire.QoS, handler); err != nil {
+			return fmt.Errorf("twin: subscribe %s: %w", f, err)
+		}
+	}
+	r.SetReady(true)
+	tick := cfg.Tick
+	if tick <= 0 {
+		tick = time.Second
+	}
+	tk := time.NewTicker(tick)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.SetReady(false)
+			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			return nil
+		case now := <-tk.C:
+			if cfg.WallClock {
+				r.Twin.Advance(model.InstantOf(now))
+			}
+		}
+	}
+}
