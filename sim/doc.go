@@ -64,27 +64,40 @@ counted in Kernel.Clamped, which tests and reports can check.
 
 # The queue and cancellation
 
-The queue is a 4-ary min-heap of 16-byte entries (time; insertion order and
-slot) laid out so that the four children of a node share one cache line; the
-rest of each event sits in a slot table beside the heap. The smallest of four
-children is picked with branch-free comparisons, and the grandchildren's cache
-lines are loaded one level ahead. A pop leaves the root vacant; when the next
-operation is a push (a handler scheduling the next event, the usual case) the
-new entry drops into the root and sifts down, one pass instead of two.
-Insertion order is a 32-bit
-counter; in the rare case it would wrap (every 4 billion events) the queued
-entries are renumbered in order, so the tie-break never breaks.
+The queue orders 16-byte entries (time; insertion order and slot); the rest
+of each event sits in a slot table beside them. It has two tiers. The near
+tier is a small 4-ary min-heap holding the events up to a moving boundary lim
+(the next instant, or the next few dozen events); its four children of a node
+share one cache line and the smallest is picked with branch-free comparisons.
+A pop leaves the root vacant; when the next push lands there too the entry
+drops into the root and sifts down, one pass instead of two. The far tier,
+for events after lim, is a radix heap in base 64: an event sits in the bucket
+given by the highest 6-bit digit in which its time differs from lim and the
+value of that digit (11 levels of 64 buckets), so a push is an append to one
+of a few hot bucket tails. When the heap runs dry the lowest non-empty bucket
+is taken: a small one (or one holding a single instant) moves whole into the
+heap; a larger one is split around its earliest time, whose events go to the
+heap while the rest drop to lower levels. Each event moves a couple of times,
+by sequential passes, instead of sifting through a heap larger than the
+cache, so the cost per event hardly grows with the number pending. Buckets
+are lists of 128-entry chunks from one shared free list, so the far tier
+holds about the live entries plus one partial chunk per non-empty bucket.
+Events scheduled before lim (never the case in the kernel, which clamps to
+Now) simply go to the heap. Insertion order is a 32-bit counter; in the rare
+case it would wrap (every 4 billion events) the queued entries are renumbered
+in order, so the tie-break never breaks.
 
 Timers (ScheduleTimer, AfterTimer, Queue.PushTimer) can be cancelled. A
 parcel's TTL timer is cancelled on pickup far more often than it fires, so
 cancellation is lazy and O(1): Cancel checks the Timer against its slot
 (slot index plus the event's 64-bit sequence number, so a stale or reused
 Timer is recognised and Cancel returns false) and marks the slot cancelled;
-the heap entry stays where it is and is discarded when it reaches the top.
-When cancelled entries outnumber live ones the heap is compacted in place in
-O(n), which is O(1) amortised per Cancel and keeps the heap at most twice the
-live count plus one right after every Cancel. Compaction also gives memory
-back after a peak, so nothing grows with the length of the run.
+the entry stays where it is and is discarded when it reaches the top of the
+heap. When cancelled entries outnumber live ones both tiers are compacted in
+O(n), which is O(1) amortised per Cancel and keeps them at most twice the live
+count plus one right after every Cancel. Compaction also gives memory back
+after a peak (the heap and the far tier's chunk slab are reallocated when much
+larger than needed), so nothing grows with the length of the run.
 
 # Random streams
 

@@ -60,27 +60,173 @@ const heapBase = 3
 
 // Queue is a priority queue of events ordered by (At, insertion sequence):
 // the earliest event first and, among events with equal At, the one pushed
-// first. It is a 4-ary min-heap of 16-byte keys; payloads live in a slot
-// table ("cells") beside it.
+// first. Payloads live in a slot table ("cells"); the queue itself orders
+// 16-byte keys (time; insertion order and slot) in two tiers:
+//
+//   - the near tier h, a 4-ary min-heap holding the events with At <= lim,
+//     the ones about to run;
+//   - the far tier, a radix heap: 64 buckets, where an event with At > lim
+//     sits in bucket bits.Len64(At^lim)-1, the highest bit in which its time
+//     differs from lim. A push there is an append to one of 64 hot slices.
+//
+// When the near heap runs dry, the lowest non-empty bucket is taken: a small
+// one moves whole into the heap and lim becomes its latest time; a large one
+// is split around its earliest time m (lim = m, the events at m go to the
+// heap, the rest drop into lower buckets). Events in higher buckets stay put:
+// their highest differing bit does not change. Each event is moved a few
+// times at most, by sequential passes, and the heap stays small (it holds the
+// next instant or the next few dozen events), so the cost per event no longer
+// grows with the number pending and the random memory accesses of a large
+// heap disappear.
 //
 // Cancellation is lazy: Cancel marks the event's cell cancelled in O(1) and
-// the heap entry becomes stale; it is discarded when it reaches the top. When
-// stale entries outnumber live ones the heap is compacted in place (O(n), so
-// O(1) amortised per cancel), which keeps the heap at most 2*live+1 entries
-// right after every Cancel, and the cell table at most as large as the heap.
+// its entry becomes stale; it is discarded when it reaches the top of the
+// heap. When stale entries outnumber live ones both tiers are compacted in
+// place (O(n), so O(1) amortised per cancel), which keeps them at most
+// 2*live+1 entries right after every Cancel, and the cell table at most as
+// large as the peak number of entries.
 //
 // The zero Queue is ready to use. A Queue is not safe for concurrent use.
 type Queue struct {
-	h     []item        // h[:heapBase] unused
+	h     []item        // near tier: heap of items with at <= lim; h[:heapBase] unused
 	cells []cell        // payload per slot
 	free  []uint32      // free slots (LIFO, so reuse is deterministic)
 	seq   uint64        // last event sequence number handed out (never reset)
 	ord   uint32        // next insertion order; renumbered when it would wrap
-	stale int           // cancelled entries still in h
+	stale int           // cancelled entries still queued (either tier)
 	sink  model.Instant // target of prefetching loads in removeTop
 	hole  bool          // the root h[heapBase] was popped and awaits refilling
 
+	lim   model.Instant                    // items with at <= lim go to the heap, later ones to rb
+	far   int                              // items in rb
+	lmask uint64                           // bit l set iff dmask[l] != 0
+	dmask [radixLevels]uint64              // bit d of dmask[l] set iff rb[l<<radixBits|d] is non-empty
+	bk    [radixLevels << radixBits]bucket // far tier, see farIndex
+	slab  []item                           // far items, in chunks of chunkLen
+	next  []int32                          // per chunk: next chunk of its bucket, or of the free list (+1)
+	used  int32                            // chunks of slab handed out so far
+	freeC int32                            // first free chunk + 1; 0 = none
+
 	cancelled uint64 // successful Cancel calls, ever
+}
+
+const (
+	// bulkMax is the size up to which a far bucket moves into the heap
+	// whole when the heap runs dry; a larger one is split around its
+	// earliest time.
+	bulkMax = 48
+
+	// The far tier is a radix heap in base 64: an item's level is the
+	// highest 6-bit digit in which its time differs from lim, and its bucket
+	// within the level is the value of that digit.
+	radixBits   = 6
+	radixLevels = (64 + radixBits - 1) / radixBits
+)
+
+// A far bucket is a list of chunks of chunkLen items in q.slab. Chunks come
+// from one free list, so the far tier holds about live + one partial chunk
+// per non-empty bucket, however the events spread over the buckets.
+type bucket struct {
+	head, tail int32 // first and last chunk
+	n          int32 // items in the tail chunk
+}
+
+const (
+	chunkBits = 7
+	chunkLen  = 1 << chunkBits
+)
+
+// farIndex returns the far bucket of an item at time at > q.lim.
+func (q *Queue) farIndex(at model.Instant) int {
+	l := uint(bits.Len64(uint64(at^q.lim))-1) / radixBits
+	// Digits of the time with its sign bit flipped, so that unsigned digit
+	// order is signed time order (only the top level sees the sign bit).
+	d := (uint64(at) ^ 1<<63) >> (l * radixBits) & (1<<radixBits - 1)
+	return int(l<<radixBits | uint(d))
+}
+
+// farPush appends it, with it.at > q.lim, to its far bucket.
+func (q *Queue) farPush(it item) {
+	i := q.farIndex(it.at)
+	b := &q.bk[i]
+	l, bit := uint(i)>>radixBits, uint64(1)<<(uint(i)&(1<<radixBits-1))
+	if q.dmask[l]&bit == 0 {
+		c := q.newChunk()
+		b.head, b.tail, b.n = c, c, 0
+		q.dmask[l] |= bit
+		q.lmask |= 1 << l
+	} else if b.n == chunkLen {
+		c := q.newChunk()
+		q.next[b.tail] = c
+		b.tail, b.n = c, 0
+	}
+	q.slab[int(b.tail)<<chunkBits+int(b.n)] = it
+	b.n++
+	q.far++
+}
+
+func (q *Queue) newChunk() int32 {
+	if q.freeC != 0 {
+		c := q.freeC - 1
+		q.freeC = q.next[c]
+		return c
+	}
+	if int(q.used) == len(q.next) {
+		q.next = append(q.next, 0)
+		q.slab = append(q.slab, make([]item, chunkLen)...)
+	}
+	q.used++
+	return q.used - 1
+}
+
+func (q *Queue) freeChunk(c int32) {
+	q.next[c] = q.freeC
+	q.freeC = c + 1
+}
+
+// takeFar detaches far bucket i and calls f with each of its chunks' items,
+// in order; a chunk is freed after f returns, so f may push into the far
+// tier. slab and next are the arrays the bucket lives in.
+func (q *Queue) takeFar(i int, slab []item, next []int32, free bool, f func([]item)) {
+	b := q.bk[i]
+	l, d := i>>radixBits, i&(1<<radixBits-1)
+	if q.dmask[l] &^= 1 << d; q.dmask[l] == 0 {
+		q.lmask &^= 1 << l
+	}
+	for c := b.head; ; {
+		n := int32(chunkLen)
+		if c == b.tail {
+			n = b.n
+		}
+		q.far -= int(n)
+		f(slab[int(c)<<chunkBits : int(c)<<chunkBits+int(n)])
+		nc := next[c]
+		if free {
+			q.freeChunk(c)
+		}
+		if c == b.tail {
+			break
+		}
+		c = nc
+	}
+}
+
+// farBuckets returns the indexes of the non-empty far buckets, lowest first,
+// into buf.
+func (q *Queue) farBuckets(buf []int) []int {
+	for lm := q.lmask; lm != 0; lm &= lm - 1 {
+		l := bits.TrailingZeros64(lm)
+		for dm := q.dmask[l]; dm != 0; dm &= dm - 1 {
+			buf = append(buf, l<<radixBits|bits.TrailingZeros64(dm))
+		}
+	}
+	return buf
+}
+
+// clearFar empties the far tier, keeping its memory.
+func (q *Queue) clearFar() {
+	q.lmask, q.dmask, q.far = 0, [radixLevels]uint64{}, 0
+	q.used, q.freeC = 0, 0
 }
 
 // Push adds ev to the queue. The event cannot be cancelled.
@@ -113,6 +259,11 @@ func (q *Queue) push(ev Event) uint32 {
 	q.cells[s] = cell{seq: q.seq, kind: ev.Kind, a: ev.A, b: ev.B, c: ev.C}
 	it := item{at: ev.At, key: uint64(q.ord)<<32 | uint64(s)}
 	q.ord++
+	if it.at > q.lim {
+		// The usual case: a future event goes to the far tier, an append.
+		q.farPush(it)
+		return s
+	}
 	if q.hole {
 		// The last pop left the root vacant: put the new entry there and
 		// sift it down, one pass instead of a removal plus an insertion.
@@ -174,7 +325,7 @@ func (q *Queue) Peek() (ev Event, ok bool) {
 
 // Len returns the number of live (pending, not cancelled) events.
 func (q *Queue) Len() int {
-	n := len(q.h) - heapBase - q.stale
+	n := len(q.h) - heapBase + q.far - q.stale
 	if q.hole {
 		n--
 	}
@@ -191,6 +342,8 @@ func (q *Queue) Reset() {
 		q.h = q.h[:heapBase]
 	}
 	q.hole = false
+	q.clearFar()
+	q.lim = 0
 	clear(q.cells)
 	q.cells = q.cells[:0]
 	q.free = q.free[:0]
@@ -203,7 +356,7 @@ func (q *Queue) Reset() {
 // valid until the next mutation of q.
 func (q *Queue) top() *item {
 	q.fill()
-	for len(q.h) > heapBase {
+	for len(q.h) > heapBase || q.refill() {
 		it := &q.h[heapBase]
 		s := uint32(it.key)
 		if !q.cells[s].cancelled {
@@ -405,25 +558,127 @@ func (q *Queue) heapify() {
 	}
 }
 
-// compact drops every stale entry and rebuilds the heap in O(n). If the heap's
-// backing array has become much larger than needed it is reallocated, so a
-// past peak does not pin memory for the rest of a long run. The cell table
-// is not shrunk (Timers refer to slots); it never exceeds the peak number of
-// heap entries, itself at most 2*peak live + 1.
-func (q *Queue) compact() {
-	q.fill()
-	h := q.h[:heapBase]
-	for _, it := range q.h[heapBase:] {
-		if s := uint32(it.key); q.cells[s].cancelled {
-			q.freeCell(s)
+// refill moves the next events of the far tier into the heap, which the
+// caller has checked to be empty (and without a vacant root). It reports
+// whether the heap now holds an entry (live or stale).
+func (q *Queue) refill() bool {
+	for q.lmask != 0 {
+		l := bits.TrailingZeros64(q.lmask)
+		i := l<<radixBits | bits.TrailingZeros64(q.dmask[l])
+		bk := q.bk[i]
+		lo, hi := q.slab[int(bk.head)<<chunkBits].at, model.Instant(-1<<63)
+		n := 0
+		for c := bk.head; ; c = q.next[c] {
+			m := int32(chunkLen)
+			if c == bk.tail {
+				m = bk.n
+			}
+			for _, it := range q.slab[int(c)<<chunkBits : int(c)<<chunkBits+int(m)] {
+				lo = min(lo, it.at)
+				hi = max(hi, it.at)
+			}
+			n += int(m)
+			if c == bk.tail {
+				break
+			}
+		}
+		h := q.h
+		if n <= bulkMax || lo == hi {
+			// Whole bucket into the heap. Any lim within the bucket's range
+			// that is >= all its times keeps the other buckets valid: their
+			// times differ from it in the same digit as before.
+			q.lim = hi
+			q.takeFar(i, q.slab, q.next, true, func(b []item) { h = append(h, b...) })
 		} else {
-			h = append(h, it)
+			// Split around the earliest time: the events at lo go to the
+			// heap, the rest drop to lower levels relative to lo.
+			q.lim = lo
+			q.takeFar(i, q.slab, q.next, true, func(b []item) {
+				for _, it := range b {
+					if it.at == lo {
+						h = append(h, it)
+					} else {
+						q.farPush(it)
+					}
+				}
+			})
+		}
+		q.h = h
+		q.toHeap()
+		if len(q.h) > heapBase {
+			return true
 		}
 	}
-	if c := cap(h); c > 1024 && c > 4*len(h) {
-		h = append(make([]item, 0, 2*len(h)), h...)
+	return false
+}
+
+// toHeap drops the cancelled entries of the heap, just filled from the far
+// tier, and heapifies it. Reading each entry's cell here, in one pass, also
+// brings the payloads into cache before the pops need them.
+func (q *Queue) toHeap() {
+	h := q.h
+	k := heapBase
+	for _, it := range h[heapBase:] {
+		if s := uint32(it.key); q.cells[s].cancelled {
+			q.freeCell(s)
+			q.stale--
+			continue
+		}
+		h[k] = it
+		k++
 	}
-	q.h = h
+	q.h = h[:k]
+	q.heapify()
+}
+
+// compact drops every stale entry from both tiers and rebuilds the heap in
+// O(n). Arrays that have become much larger than needed are reallocated, so a
+// past peak does not pin memory for the rest of a long run. The cell table is
+// not shrunk (Timers refer to slots); it never exceeds the peak number of
+// queued entries, itself at most 2*peak live + 1.
+func (q *Queue) compact() {
+	q.fill()
+	keep := func(b []item) []item {
+		k := 0
+		for _, it := range b {
+			if s := uint32(it.key); q.cells[s].cancelled {
+				q.freeCell(s)
+			} else {
+				b[k] = it
+				k++
+			}
+		}
+		b = b[:k]
+		if c := cap(b); c > 1024 && c > 4*k {
+			b = append(make([]item, 0, 2*k), b...)
+		}
+		return b
+	}
+	h := keep(q.h[heapBase:])
+	q.h = q.h[:heapBase+len(h)]
+	if c := cap(q.h); c > 1024 && c > 4*len(q.h) {
+		q.h = append(make([]item, 0, 2*len(q.h)), q.h...)
+	}
+	// Re-push the live far items: into a fresh slab if the old one is much
+	// larger than needed (a past peak), else into the chunks they free.
+	live := q.far - q.stale + (len(q.h) - heapBase) // upper bound on live far items
+	slab, next := q.slab, q.next
+	shrink := len(q.next) > 64 && len(q.next) > 4*(live>>chunkBits+len(q.bk)/8)
+	if shrink {
+		q.slab, q.next, q.used, q.freeC = nil, nil, 0, 0
+	}
+	var buf [len(q.bk)]int
+	for _, i := range q.farBuckets(buf[:0]) {
+		q.takeFar(i, slab, next, !shrink, func(b []item) {
+			for _, it := range b {
+				if s := uint32(it.key); q.cells[s].cancelled {
+					q.freeCell(s)
+				} else {
+					q.farPush(it)
+				}
+			}
+		})
+	}
 	q.stale = 0
 	q.heapify()
 }
@@ -433,8 +688,14 @@ func (q *Queue) compact() {
 // every 4 billion pushes). A sorted array is a valid heap.
 func (q *Queue) renumber() {
 	q.fill()
-	live := q.h[heapBase:]
-	slices.SortFunc(live, func(a, b item) int {
+	nh := len(q.h) - heapBase
+	var buf [len(q.bk)]int
+	for _, i := range q.farBuckets(buf[:0]) {
+		q.takeFar(i, q.slab, q.next, true, func(b []item) { q.h = append(q.h, b...) })
+	}
+	q.clearFar()
+	all := q.h[heapBase:]
+	slices.SortFunc(all, func(a, b item) int {
 		if less(&a, &b) {
 			return -1
 		}
@@ -443,10 +704,16 @@ func (q *Queue) renumber() {
 		}
 		return 0
 	})
-	for i := range live {
-		live[i].key = uint64(i)<<32 | live[i].key&(1<<32-1)
+	for i := range all {
+		all[i].key = uint64(i)<<32 | all[i].key&(1<<32-1)
 	}
-	q.ord = uint32(len(live))
+	q.ord = uint32(len(all))
+	// The nh earliest entries are the former heap entries (at <= lim < the
+	// far ones); the rest go back to the far tier.
+	for _, it := range all[nh:] {
+		q.farPush(it)
+	}
+	q.h = q.h[:heapBase+nh]
 }
 
 const (

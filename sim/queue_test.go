@@ -433,3 +433,152 @@ func TestVacantRoot(t *testing.T) {
 		})
 	}
 }
+
+// TestQueueTiersAgainstReference drives the two tiers (near heap, radix far
+// tier) with time patterns that stress them: many equal times, far-future
+// outliers, huge gaps, negative times, cancellation of far-future timers and
+// Reset reuse, against a sort-based reference.
+func TestQueueTiersAgainstReference(t *testing.T) {
+	type draw func(r *rand.Rand, now model.Instant) model.Instant
+	tests := []struct {
+		name string
+		at   draw
+	}{
+		{"equal times", func(r *rand.Rand, now model.Instant) model.Instant { return now + model.Instant(r.IntN(2)) }},
+		{"hold", func(r *rand.Rand, now model.Instant) model.Instant {
+			return now + model.Instant(r.ExpFloat64()*1000)
+		}},
+		{"far outliers", func(r *rand.Rand, now model.Instant) model.Instant {
+			switch r.IntN(20) {
+			case 0:
+				return model.Never
+			case 1:
+				return now + 1<<50 + model.Instant(r.IntN(3))
+			}
+			return now + model.Instant(r.IntN(100))
+		}},
+		{"huge gaps", func(r *rand.Rand, now model.Instant) model.Instant {
+			return now + model.Instant(r.Int64N(1<<uint(r.IntN(62))))
+		}},
+		{"negative times", func(r *rand.Rand, now model.Instant) model.Instant {
+			return -1<<62 + now/2 + model.Instant(r.Int64N(1<<40))
+		}},
+		{"before lim", func(r *rand.Rand, now model.Instant) model.Instant { // not monotone
+			return now + model.Instant(r.IntN(200)) - 100
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(11, uint64(len(tt.name))))
+			var q Queue
+			for round := range 3 { // Reset reuse
+				type ref struct {
+					at  model.Instant
+					id  int32
+					tm  Timer
+					off bool
+				}
+				var pending []*ref
+				now := model.Instant(r.Int64N(1 << 40))
+				id := int32(0)
+				for op := range 20000 {
+					switch x := r.IntN(100); {
+					case x < 45 && len(pending) > 0:
+						i := 0
+						for j, e := range pending {
+							if e.at < pending[i].at || (e.at == pending[i].at && e.id < pending[i].id) {
+								i = j
+							}
+						}
+						want := pending[i]
+						pending = slices.Delete(pending, i, i+1)
+						ev, ok := q.Pop()
+						require.True(t, ok, "round %d op %d", round, op)
+						require.Equal(t, want.id, ev.A, "round %d op %d", round, op)
+						require.Equal(t, want.at, ev.At)
+						require.False(t, q.Active(want.tm))
+						now = ev.At
+					case x < 60 && len(pending) > 0:
+						i := r.IntN(len(pending))
+						e := pending[i]
+						if e.tm.IsZero() {
+							continue
+						}
+						require.True(t, q.Cancel(e.tm))
+						require.False(t, q.Cancel(e.tm))
+						pending = slices.Delete(pending, i, i+1)
+					default:
+						id++
+						e := &ref{at: max(tt.at(r, now), -1<<63), id: id}
+						if r.IntN(2) == 0 {
+							e.tm = q.PushTimer(Event{At: e.at, A: id})
+						} else {
+							q.Push(Event{At: e.at, A: id})
+						}
+						pending = append(pending, e)
+					}
+					require.Equal(t, len(pending), q.Len())
+				}
+				if round == 2 {
+					slices.SortFunc(pending, func(a, b *ref) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
+					for _, e := range pending {
+						ev, ok := q.Pop()
+						require.True(t, ok)
+						require.Equal(t, e.id, ev.A)
+					}
+					_, ok := q.Pop()
+					require.False(t, ok)
+				}
+				q.Reset()
+				require.Zero(t, q.Len())
+				for _, e := range pending {
+					require.False(t, q.Active(e.tm), "timer survives Reset")
+				}
+			}
+		})
+	}
+}
+
+// TestFarTierMemoryBounded cancels far-future timers in a long hold run and
+// checks that the far tier's slab stays proportional to the live count.
+func TestFarTierMemoryBounded(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var q Queue
+	const live = 2000
+	for i := range live {
+		q.Push(Event{At: model.Instant(r.IntN(1000)), A: int32(i)})
+	}
+	maxSlab := 0
+	for i := range 400000 {
+		ev, ok := q.Pop()
+		require.True(t, ok)
+		// a far-future TTL, cancelled at once, and the next hold event
+		q.Cancel(q.PushTimer(Event{At: ev.At + 1<<40 + model.Instant(i)}))
+		ev.At += model.Instant(r.ExpFloat64() * 1000)
+		q.Push(ev)
+		maxSlab = max(maxSlab, len(q.slab))
+	}
+	require.Equal(t, live, q.Len())
+	require.LessOrEqual(t, maxSlab, 4*(2*live+1+len(q.bk)/8*chunkLen))
+	require.LessOrEqual(t, len(q.cells), 2*live+1)
+}
+
+// TestFarTierShrinksAfterPeak checks that a past peak in the far tier does
+// not pin memory.
+func TestFarTierShrinksAfterPeak(t *testing.T) {
+	var q Queue
+	var timers []Timer
+	for i := range 200000 {
+		timers = append(timers, q.PushTimer(Event{At: model.Instant(1e9 + i*1000)}))
+	}
+	for _, tm := range timers[10:] {
+		require.True(t, q.Cancel(tm))
+	}
+	require.Equal(t, 10, q.Len())
+	require.Less(t, len(q.slab), 200000/4)
+	for i := range 10 {
+		ev, ok := q.Pop()
+		require.True(t, ok)
+		require.Equal(t, model.Instant(1e9+i*1000), ev.At)
+	}
+}
