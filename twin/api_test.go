@@ -1,0 +1,113 @@
+package twin
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+func apiRunner(t *testing.T) (*Runner, *Metrics) {
+	m := NewMetrics()
+	no := false
+	tw, err := New(Config{Network: quickstart(t), Window: time5m, Replenish: &no, Metrics: m})
+	require.NoError(t, err)
+	f := newFeed(t)
+	r := NewRunner(tw, nil)
+	recs := f.lifecycle("L-A", 0, true)
+	recs = append(recs, f.msg("prod-core", min_(100), wire.LabelState{LabelID: "L-A", State: wire.LabelRerouting, Node: "L1", RerouteTo: "P1"}))
+	recs = append(recs, wire.CaptureRecord{Topic: "lockstep/v1/lockers/L1/event", Payload: []byte("{")})
+	require.NoError(t, r.Accept(recs...))
+	tw.Finish()
+	return r, m
+}
+
+func get(t *testing.T, h http.Handler, path, token string) (int, map[string]any, string) {
+	req := httptest.NewRequest("GET", path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	var v map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &v)
+	return w.Code, v, w.Body.String()
+}
+
+func TestAPI(t *testing.T) {
+	r, m := apiRunner(t)
+	h := r.Handler(APIConfig{Metrics: m})
+	code, _, _ := get(t, h, "/healthz", "")
+	assert.Equal(t, 200, code)
+	code, _, _ = get(t, h, "/readyz", "")
+	assert.Equal(t, 503, code)
+	r.SetReady(true)
+	code, _, _ = get(t, h, "/readyz", "")
+	assert.Equal(t, 200, code)
+
+	code, v, _ := get(t, h, "/v1/labels/L-A", "")
+	require.Equal(t, 200, code)
+	assert.Equal(t, "picked_up", v["state"])
+	assert.Equal(t, true, v["chain_verified"])
+	assert.Len(t, v["chain"], 6)
+	code, _, _ = get(t, h, "/v1/labels/nope", "")
+	assert.Equal(t, 404, code)
+
+	code, _, body := get(t, h, "/v1/nodes", "")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, `"id": "L1"`)
+
+	code, v, _ = get(t, h, "/v1/divergences?kind=reroute_unexpected", "")
+	assert.Equal(t, 200, code)
+	assert.EqualValues(t, 1, v["count"])
+	_, v, _ = get(t, h, "/v1/divergences?kind=state_mismatch", "")
+	assert.EqualValues(t, 0, v["count"])
+	_, v, _ = get(t, h, "/v1/divergences?node=L1&since="+wire.FormatInstant(min_(99)), "")
+	assert.EqualValues(t, 1, v["count"])
+	_, v, _ = get(t, h, "/v1/divergences?until="+wire.FormatInstant(min_(99)), "")
+	assert.EqualValues(t, 0, v["count"])
+	code, _, _ = get(t, h, "/v1/divergences?since=yesterday", "")
+	assert.Equal(t, 400, code)
+
+	_, v, _ = get(t, h, "/v1/quarantine", "")
+	assert.EqualValues(t, 1, v["count"])
+
+	_, _, body = get(t, h, "/metrics", "")
+	for _, want := range []string{`lockstep_twin_messages_total{type="scan"} 4`, `lockstep_twin_quarantined_total{reason="bad_json"} 1`,
+		`lockstep_twin_divergences_total{kind="reroute_unexpected"} 1`, "lockstep_twin_processing_seconds_bucket", "lockstep_twin_late_total 0"} {
+		assert.Contains(t, body, want)
+	}
+}
+
+func TestAPIToken(t *testing.T) {
+	assert.NoError(t, CheckBind("127.0.0.1:8080", ""))
+	assert.NoError(t, CheckBind("[::1]:8080", ""))
+	assert.NoError(t, CheckBind("localhost:8080", ""))
+	assert.ErrorIs(t, CheckBind("0.0.0.0:8080", ""), ErrTokenRequired)
+	assert.ErrorIs(t, CheckBind(":8080", ""), ErrTokenRequired)
+	assert.NoError(t, CheckBind("0.0.0.0:8080", "s3cret"))
+
+	r, m := apiRunner(t)
+	var logs strings.Builder
+	h := r.Handler(APIConfig{Token: "s3cret", Metrics: m, Logger: testLogger(&logs)})
+	code, _, _ := get(t, h, "/v1/nodes", "")
+	assert.Equal(t, 401, code)
+	code, _, _ = get(t, h, "/v1/nodes", "wrong")
+	assert.Equal(t, 401, code)
+	code, _, _ = get(t, h, "/metrics", "")
+	assert.Equal(t, 401, code)
+	code, _, _ = get(t, h, "/v1/nodes", "s3cret")
+	assert.Equal(t, 200, code)
+	code, _, _ = get(t, h, "/healthz", "")
+	assert.Equal(t, 200, code)
+	assert.NotContains(t, logs.String(), "s3cret")
+	assert.NotContains(t, logs.String(), "wrong")
+	_ = model.NoNode
+}
