@@ -467,13 +467,7 @@ func (c *checker) validateNeighborhoods(res int, skus map[string]bool) {
 	first := map[string]int{}
 	for i, nb := range s.Neighborhoods {
 		p := elemPath("neighborhoods", labels[i])
-		if strings.TrimSpace(nb.Name) == "" {
-			c.errf(p+".name", "required")
-		} else if j, dup := first[nb.Name]; dup {
-			c.errf(p+".name", "duplicate neighborhood name %q (also neighborhoods[%d])", nb.Name, j)
-		} else {
-			first[nb.Name] = i
-		}
+		c.uniqueID(first, p+".name", nb.Name, i, "neighborhood name", "neighborhoods")
 		c.area(p, nb.Center, nb.Radius, nb.Cells, res)
 		if nb.OrdersPerDay <= 0 {
 			if c.has(p+".orders_per_day", false) {
@@ -531,13 +525,7 @@ func (c *checker) validateNodes(skus map[string]bool) {
 	for i := range s.Nodes {
 		n := &s.Nodes[i]
 		p := elemPath("nodes", labels[i])
-		if strings.TrimSpace(n.ID) == "" {
-			c.errf(p+".id", "required")
-		} else if j, dup := first[n.ID]; dup {
-			c.errf(p+".id", "duplicate node id %q (also nodes[%d])", n.ID, j)
-		} else {
-			first[n.ID] = i
-		}
+		c.uniqueID(first, p+".id", n.ID, i, "node id", "nodes")
 		switch n.Kind {
 		case KindLocker, KindPartner, KindPopup, KindMicrostore:
 		case "":
@@ -641,13 +629,7 @@ func (c *checker) validateSKUs() {
 	templates := map[string]int{}
 	for i, t := range s.PackingTemplates {
 		p := elemPath("packing_templates", tl[i])
-		if t.ID == "" {
-			c.errf(p+".id", "required")
-		} else if j, dup := templates[t.ID]; dup {
-			c.errf(p+".id", "duplicate packing template id %q (also packing_templates[%d])", t.ID, j)
-		} else {
-			templates[t.ID] = i
-		}
+		c.uniqueID(templates, p+".id", t.ID, i, "packing template id", "packing_templates")
 		if t.Shrink < 0 || t.Shrink > 2 {
 			c.errf(p+".shrink", "must be 0, 1 or 2 size classes (got %d)", t.Shrink)
 		}
@@ -660,13 +642,7 @@ func (c *checker) validateSKUs() {
 	first := map[string]int{}
 	for i, k := range s.SKUs {
 		p := elemPath("skus", labels[i])
-		if strings.TrimSpace(k.ID) == "" {
-			c.errf(p+".id", "required")
-		} else if j, dup := first[k.ID]; dup {
-			c.errf(p+".id", "duplicate SKU id %q (also skus[%d])", k.ID, j)
-		} else {
-			first[k.ID] = i
-		}
+		c.uniqueID(first, p+".id", k.ID, i, "SKU id", "skus")
 		switch k.Size {
 		case SizeSmall, SizeMedium, SizeLarge:
 		case "":
@@ -766,4 +742,17 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// uniqueID reports a missing or repeated identifier of list element i
+// (at path) and records it in first.
+func (c *checker) uniqueID(first map[string]int, path, id string, i int, what, list string) {
+	switch j, dup := first[id]; {
+	case strings.TrimSpace(id) == "":
+		c.errf(path, "required")
+	case dup:
+		c.errf(path, "duplicate %s %q (also %s[%d])", what, id, list, j)
+	default:
+		first[id] = i
+	}
 }
