@@ -250,7 +250,9 @@ func TestLiveEqualsReplay(t *testing.T) {
 	var capture bytes.Buffer
 	cw := wire.NewCaptureWriter(&capture)
 	_, st, err := hwsim.Run(ctx, hwsim.RunConfig{Gen: hwsim.Config{Sim: cfg, Faults: hwsim.Faults{Duplicate: 0.02}}, Capture: cw,
-		Dial: func(ctx context.Context) (hwsim.Conn, error) { return transport.Dial(ctx, transport.ClientConfig{URL: b.URL()}) }})
+		Dial: func(ctx context.Context) (hwsim.Conn, error) {
+			return transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+		}})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return live.Twin.Counters().Received >= st.Published }, 20*time.Second, 20*time.Millisecond)
 	lcancel()
