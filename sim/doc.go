@@ -66,26 +66,31 @@ counted in Kernel.Clamped, which tests and reports can check.
 
 The queue orders 16-byte entries (time; insertion order and slot); the rest
 of each event sits in a slot table beside them. It has two tiers. The near
-tier is a small 4-ary min-heap holding the events up to a moving boundary lim
-(the next instant, or the next few dozen events); its four children of a node
-share one cache line and the smallest is picked with branch-free comparisons.
-A pop leaves the root vacant; when the next push lands there too the entry
-drops into the root and sifts down, one pass instead of two. The far tier,
-for events after lim, is a radix heap in base 64: an event sits in the bucket
-given by the highest 6-bit digit in which its time differs from lim and the
-value of that digit (11 levels of 64 buckets), so a push is an append to one
-of a few hot bucket tails. When the heap runs dry the lowest non-empty bucket
-is taken: a small one (or one holding a single instant) moves whole into the
-heap; a larger one is split around its earliest time, whose events go to the
-heap while the rest drop to lower levels. Each event moves a couple of times,
-by sequential passes, instead of sifting through a heap larger than the
-cache, so the cost per event hardly grows with the number pending. Buckets
-are lists of 128-entry chunks from one shared free list, so the far tier
-holds about the live entries plus one partial chunk per non-empty bucket.
-Events scheduled before lim (never the case in the kernel, which clamps to
-Now) simply go to the heap. Insertion order is a 32-bit counter; in the rare
-case it would wrap (every 4 billion events) the queued entries are renumbered
-in order, so the tie-break never breaks.
+tier holds the events up to a moving boundary lim (the next instant, or the
+next few dozen events) in two parts: a run, sorted by (time, insertion order)
+and popped from the front, and a small 4-ary min-heap; a pop takes the
+smaller of their heads. The far tier, for events after lim, is a radix heap
+in base 64: an event sits in the bucket given by the highest 6-bit digit in
+which its time differs from lim and the value of that digit (11 levels of 64
+buckets), so a push is an append to one of a few hot bucket tails. When the
+near tier runs dry the lowest non-empty bucket is taken: a small one (or one
+holding a single instant) moves whole into the near tier; a larger one is
+split around its earliest time, whose events move there while the rest drop
+to lower levels. Such a batch is usually the events of one instant, already
+in insertion order: it becomes the run, so a busy instant's events pop in
+O(1) each, and an event scheduled for the current instant (or at least as
+late as the run's last) is appended to it. A batch spanning several times,
+and events scheduled earlier than the run's last, go to the heap, whose four
+children of a node share one cache line and the smallest is picked with
+branch-free comparisons; a pop from it leaves the root vacant, and when the
+next push lands there too the entry drops into the root and sifts down, one
+pass instead of two. Each event moves a couple of times, by sequential
+passes, instead of sifting through a heap larger than the cache, so the cost
+per event hardly grows with the number pending. Buckets are lists of
+128-entry chunks from one shared free list, so the far tier holds about the
+live entries plus one partial chunk per non-empty bucket. Insertion order is
+a 32-bit counter; in the rare case it would wrap (every 4 billion events) the
+queued entries are renumbered in order, so the tie-break never breaks.
 
 Timers (ScheduleTimer, AfterTimer, Queue.PushTimer) can be cancelled. A
 parcel's TTL timer is cancelled on pickup far more often than it fires, so

@@ -63,16 +63,19 @@ const heapBase = 3
 // first. Payloads live in a slot table ("cells"); the queue itself orders
 // 16-byte keys (time; insertion order and slot) in two tiers:
 //
-//   - the near tier h, a 4-ary min-heap holding the events with At <= lim,
-//     the ones about to run;
+//   - the near tier, holding the events with At <= lim, the ones about to
+//     run: a sorted run (usually the events of one instant, in insertion
+//     order, popped in O(1) each) and a 4-ary min-heap h for the rest (a
+//     small bucket spanning several times, pushes earlier than the run's
+//     last entry); the top is the smaller of their heads;
 //   - the far tier, a radix heap: 64 buckets, where an event with At > lim
 //     sits in bucket bits.Len64(At^lim)-1, the highest bit in which its time
 //     differs from lim. A push there is an append to one of 64 hot slices.
 //
-// When the near heap runs dry, the lowest non-empty bucket is taken: a small
-// one moves whole into the heap and lim becomes its latest time; a large one
-// is split around its earliest time m (lim = m, the events at m go to the
-// heap, the rest drop into lower buckets). Events in higher buckets stay put:
+// When the near tier runs dry, the lowest non-empty bucket is taken: a small
+// one moves whole into it and lim becomes its latest time; a large one is
+// split around its earliest time m (lim = m, the events at m go to the near
+// tier, the rest drop into lower buckets). Events in higher buckets stay put:
 // their highest differing bit does not change. Each event is moved a few
 // times at most, by sequential passes, and the heap stays small (it holds the
 // next instant or the next few dozen events), so the cost per event no longer
@@ -88,6 +91,9 @@ const heapBase = 3
 //
 // The zero Queue is ready to use. A Queue is not safe for concurrent use.
 type Queue struct {
+	run   []item        // near tier: run[rh:] sorted by (at, key), popped from the front
+	rh    int           // index of the head of run
+	top1  bool          // the entry returned by the last top is run's head (else the heap root)
 	h     []item        // near tier: heap of items with at <= lim; h[:heapBase] unused
 	cells []cell        // payload per slot
 	free  []uint32      // free slots (LIFO, so reuse is deterministic)
@@ -272,6 +278,16 @@ func (q *Queue) push(ev Event) uint32 {
 		q.downRoot(it)
 		return s
 	}
+	if n := len(q.run); q.rh == n || it.at >= q.run[n-1].at {
+		// Its key is the largest queued, so it is last in (at, key) order
+		// among the run's entries when its time is not earlier than the
+		// last one's: an event for the current instant joins its batch.
+		if q.rh == n {
+			q.run, q.rh = q.run[:0], 0
+		}
+		q.run = append(q.run, it)
+		return s
+	}
 	q.h = append(q.h, it)
 	q.upNew(len(q.h) - 1)
 	return s
@@ -325,7 +341,7 @@ func (q *Queue) Peek() (ev Event, ok bool) {
 
 // Len returns the number of live (pending, not cancelled) events.
 func (q *Queue) Len() int {
-	n := len(q.h) - heapBase + q.far - q.stale
+	n := len(q.h) - heapBase + len(q.run) - q.rh + q.far - q.stale
 	if q.hole {
 		n--
 	}
@@ -342,6 +358,7 @@ func (q *Queue) Reset() {
 		q.h = q.h[:heapBase]
 	}
 	q.hole = false
+	q.run, q.rh = q.run[:0], 0
 	q.clearFar()
 	q.lim = 0
 	clear(q.cells)
@@ -356,25 +373,47 @@ func (q *Queue) Reset() {
 // valid until the next mutation of q.
 func (q *Queue) top() *item {
 	q.fill()
-	for len(q.h) > heapBase || q.refill() {
-		it := &q.h[heapBase]
+	for {
+		var it *item
+		if q.rh < len(q.run) {
+			it, q.top1 = &q.run[q.rh], true
+			if len(q.h) > heapBase && less(&q.h[heapBase], it) {
+				it, q.top1 = &q.h[heapBase], false
+			}
+		} else if len(q.h) > heapBase {
+			it, q.top1 = &q.h[heapBase], false
+		} else if !q.refill() {
+			return nil
+		} else {
+			continue
+		}
 		s := uint32(it.key)
 		if !q.cells[s].cancelled {
 			return it
 		}
-		q.removeTop()
+		if q.top1 {
+			q.rh++
+		} else {
+			q.removeTop()
+		}
 		q.freeCell(s)
 		q.stale--
 	}
-	return nil
 }
 
 // popLive removes the top entry, which the caller has checked with top to be
-// live, and returns its event. The root is left vacant (q.hole) so that the
-// next push can fill it directly.
+// live (with no mutation since), and returns its event. If it is the heap's
+// root, the root is left vacant (q.hole) so that the next push can fill it
+// directly.
 func (q *Queue) popLive() Event {
-	it := q.h[heapBase]
-	q.hole = true
+	var it item
+	if q.top1 {
+		it = q.run[q.rh]
+		q.rh++
+	} else {
+		it = q.h[heapBase]
+		q.hole = true
+	}
 	s := uint32(it.key)
 	c := &q.cells[s]
 	ev := Event{At: it.at, Kind: c.kind, A: c.a, B: c.b, C: c.c}
@@ -582,53 +621,75 @@ func (q *Queue) refill() bool {
 				break
 			}
 		}
-		h := q.h
+		r := q.run[:0]
 		if n <= bulkMax || lo == hi {
-			// Whole bucket into the heap. Any lim within the bucket's range
+			// Whole bucket into the run. Any lim within the bucket's range
 			// that is >= all its times keeps the other buckets valid: their
 			// times differ from it in the same digit as before.
 			q.lim = hi
-			q.takeFar(i, q.slab, q.next, true, func(b []item) { h = append(h, b...) })
+			q.takeFar(i, q.slab, q.next, true, func(b []item) { r = append(r, b...) })
 		} else {
 			// Split around the earliest time: the events at lo go to the
-			// heap, the rest drop to lower levels relative to lo.
+			// run, the rest drop to lower levels relative to lo.
 			q.lim = lo
 			q.takeFar(i, q.slab, q.next, true, func(b []item) {
 				for _, it := range b {
 					if it.at == lo {
-						h = append(h, it)
+						r = append(r, it)
 					} else {
 						q.farPush(it)
 					}
 				}
 			})
 		}
-		q.h = h
-		q.toHeap()
-		if len(q.h) > heapBase {
+		q.run, q.rh = r, 0
+		q.toRun()
+		if len(q.run) > 0 || len(q.h) > heapBase {
 			return true
 		}
 	}
 	return false
 }
 
-// toHeap drops the cancelled entries of the heap, just filled from the far
-// tier, and heapifies it. Reading each entry's cell here, in one pass, also
-// brings the payloads into cache before the pops need them.
-func (q *Queue) toHeap() {
-	h := q.h
-	k := heapBase
-	for _, it := range h[heapBase:] {
+// toRun drops the cancelled entries of the run, just filled from the far
+// tier. Usually it holds the events of one instant, already in insertion
+// order, so the events of a busy instant pop in O(1) each; otherwise (a small
+// bucket spanning several times) its entries move to the heap, which the
+// caller has checked to be empty. Reading each entry's cell here, in one
+// pass, also brings the payloads into cache before the pops need them.
+func (q *Queue) toRun() {
+	r := q.run
+	k := 0
+	sorted := true
+	for _, it := range r {
 		if s := uint32(it.key); q.cells[s].cancelled {
 			q.freeCell(s)
 			q.stale--
 			continue
 		}
-		h[k] = it
+		if k > 0 && less(&it, &r[k-1]) {
+			sorted = false
+		}
+		r[k] = it
 		k++
 	}
-	q.h = h[:k]
-	q.heapify()
+	r = r[:k]
+	if !sorted {
+		q.h = append(q.h, r...)
+		q.heapify()
+		r = r[:0]
+	}
+	q.run = r
+}
+
+func cmpItem(a, b item) int {
+	if less(&a, &b) {
+		return -1
+	}
+	if less(&b, &a) {
+		return 1
+	}
+	return 0
 }
 
 // compact drops every stale entry from both tiers and rebuilds the heap in
@@ -654,6 +715,8 @@ func (q *Queue) compact() {
 		}
 		return b
 	}
+	q.run = keep(q.run[:copy(q.run, q.run[q.rh:])])
+	q.rh = 0
 	h := keep(q.h[heapBase:])
 	q.h = q.h[:heapBase+len(h)]
 	if c := cap(q.h); c > 1024 && c > 4*len(q.h) {
@@ -661,7 +724,7 @@ func (q *Queue) compact() {
 	}
 	// Re-push the live far items: into a fresh slab if the old one is much
 	// larger than needed (a past peak), else into the chunks they free.
-	live := q.far - q.stale + (len(q.h) - heapBase) // upper bound on live far items
+	live := q.far - q.stale + (len(q.h) - heapBase) + len(q.run) // upper bound on live far items
 	slab, next := q.slab, q.next
 	shrink := len(q.next) > 64 && len(q.next) > 4*(live>>chunkBits+len(q.bk)/8)
 	if shrink {
@@ -688,6 +751,8 @@ func (q *Queue) compact() {
 // every 4 billion pushes). A sorted array is a valid heap.
 func (q *Queue) renumber() {
 	q.fill()
+	q.h = append(q.h, q.run[q.rh:]...)
+	q.run, q.rh = q.run[:0], 0
 	nh := len(q.h) - heapBase
 	var buf [len(q.bk)]int
 	for _, i := range q.farBuckets(buf[:0]) {
@@ -695,15 +760,7 @@ func (q *Queue) renumber() {
 	}
 	q.clearFar()
 	all := q.h[heapBase:]
-	slices.SortFunc(all, func(a, b item) int {
-		if less(&a, &b) {
-			return -1
-		}
-		if less(&b, &a) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, cmpItem)
 	for i := range all {
 		all[i].key = uint64(i)<<32 | all[i].key&(1<<32-1)
 	}

@@ -302,13 +302,14 @@ func TestMemoryBounded(t *testing.T) {
 				}
 				if c%1000 == 0 {
 					require.LessOrEqual(t, cap(q.h), bound, "cycle %d", c)
+					require.LessOrEqual(t, cap(q.run), bound, "cycle %d", c)
 					require.LessOrEqual(t, len(q.cells), 2*live+1, "cycle %d", c)
 				}
 				now++
 			}
 			require.Equal(t, live, q.Len())
 			require.LessOrEqual(t, cap(q.h), bound)
-			require.LessOrEqual(t, len(q.h)-heapBase, 2*live+1)
+			require.LessOrEqual(t, len(q.h)-heapBase+len(q.run)-q.rh, 2*live+1)
 		})
 	}
 }
@@ -326,6 +327,7 @@ func TestMemoryShrinksAfterPeak(t *testing.T) {
 	}
 	require.Equal(t, 10, q.Len())
 	require.Less(t, cap(q.h), 4096)
+	require.Less(t, cap(q.run), 4096)
 }
 
 // TestRenumber forces the 32-bit insertion counter to wrap and checks that
