@@ -145,6 +145,10 @@ type LiveConfig struct {
 	WallClock bool
 	// Tick is the wall-clock timer resolution (default 1s).
 	Tick time.Duration
+	// Observe, if set, is called after every message with the wall time
+	// from the handler's entry (receipt) to the return of Accept (journaled
+	// and ingested; with no reorder window, applied). Benchmarks use it.
+	Observe func(time.Duration)
 	// OnError is called when a message cannot be journaled (the message
 	// is then not acknowledged... see docs/twin.md); nil ignores.
 	OnError func(error)
@@ -181,8 +185,13 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	handler := func(m transport.Message) {
-		rec := wire.CaptureRecord{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain, RecvAt: model.InstantOf(time.Now())}
-		if err := r.Accept(rec); err != nil {
+		recv := time.Now()
+		rec := wire.CaptureRecord{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain, RecvAt: model.InstantOf(recv)}
+		err := r.Accept(rec)
+		if cfg.Observe != nil {
+			cfg.Observe(time.Since(recv))
+		}
+		if err != nil {
 			if cfg.OnError != nil {
 				cfg.OnError(err)
 			}
