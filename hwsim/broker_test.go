@@ -3,13 +3,8 @@ package hwsim
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"github.com/lockstep-sim/lockstep/internal/mqtttest"
 	"sort"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -131,55 +126,11 @@ func TestEmbeddedBrokerDisconnects(t *testing.T) {
 	checkSame(t, wire.Topics{Prefix: "test/hwsim"}, recs, msgs)
 }
 
-func mosquittoPath() string {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // Integration: the same against a real Mosquitto on a free loopback port.
 func TestMosquitto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test; skipped in -short mode")
-	}
-	bin := mosquittoPath()
-	if bin == "" {
-		t.Skip("SKIPPED: mosquitto not installed; install it with `apt-get install -y mosquitto` (Debian/Ubuntu) or `brew install mosquitto` to run this integration test")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil,
-		"listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nmax_inflight_messages 0\n", port), 0o600))
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "-c", conf)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("mosquitto output:\n%s", logs.String())
-		}
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	require.Eventually(t, func() bool {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-		}
-		return err == nil
-	}, 10*time.Second, 50*time.Millisecond, "mosquitto did not open port %d", port)
+	url := mqtttest.StartMosquitto(t, "max_queued_messages 0\nmax_inflight_messages 0\n")
 	cfg := loadSim(t, "../scenarios/quickstart.yaml")
 	cfg.Horizon = model.Day // Mosquitto acknowledges more slowly than the embedded broker
-	recs, msgs, _ := publishAndReceive(t, "mqtt://"+addr, Config{Sim: cfg})
+	recs, msgs, _ := publishAndReceive(t, url, Config{Sim: cfg})
 	checkSame(t, wire.Topics{}, recs, msgs)
 }

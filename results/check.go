@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"github.com/lockstep-sim/lockstep/internal/suggest"
 	"math"
 	"sort"
 	"strconv"
@@ -157,7 +158,7 @@ func suggestMetric(name string) string {
 	var names []string
 	for _, d := range Catalog {
 		names = append(names, d.Name)
-		if dist := editDistance(name, d.Name); dist < bestD {
+		if dist := suggest.Distance(name, d.Name); dist < bestD {
 			best, bestD = d.Name, dist
 		}
 	}
@@ -165,26 +166,6 @@ func suggestMetric(name string) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (known: " + strings.Join(names, ", ") + ")"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Tolerance returns the tolerance metric is checked with and whether it is

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	hint "github.com/lockstep-sim/lockstep/internal/suggest"
 	"math"
 	"reflect"
 	"sort"
@@ -297,7 +298,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 func suggest(got string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
-		if dist := levenshtein(got, n); dist < bestD && 2*dist < len(got) {
+		if dist := hint.Distance(got, n); dist < bestD && 2*dist < len(got) {
 			best, bestD = n, dist
 		}
 	}
@@ -307,26 +308,6 @@ func suggest(got string, names []string) string {
 	s := append([]string(nil), names...)
 	sort.Strings(s)
 	return " (known fields: " + strings.Join(s, ", ") + ")"
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // labelKey returns the yaml key ("id" or "name") that names elements of a list of
