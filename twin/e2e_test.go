@@ -314,3 +314,108 @@ func TestSharedSubscription(t *testing.T) {
 		assert.NotZero(t, r.Twin.Counters().Received, "instance %d got nothing", i)
 	}
 }
+
+// TestNodePartitions: two twin instances, region A (M1, L1) and region B
+// (L2, P1), on the embedded broker, fed by one publisher with hwsim's
+// feed. Each receives exactly its region's per-node topics (plus the
+// unpartitionable scans and label states); together they cover every
+// per-node message; no label is processed (ordered into a core) by both.
+func TestNodePartitions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("broker test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer b.Close()
+	sc := load(t)
+	net, err := sc.Network()
+	require.NoError(t, err)
+	recs, _ := generate(t, sc, hwsim.Faults{})
+	regions := [][]string{{"M1", "L1"}, {"L2", "P1"}}
+	lctx, lcancel := context.WithCancel(ctx)
+	defer lcancel()
+	var runners []*twin.Runner
+	var cfgs []twin.LiveConfig
+	for _, nodes := range regions {
+		tw, err := twin.New(twin.Config{Network: net, Window: 3 * model.Day, Nodes: nodes})
+		require.NoError(t, err)
+		r := twin.NewRunner(tw, nil)
+		c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+		require.NoError(t, err)
+		defer c.Close()
+		lc := twin.LiveConfig{Nodes: nodes}
+		go func() { _ = r.Live(lctx, c, lc) }()
+		require.Eventually(t, r.Ready, 10*time.Second, 10*time.Millisecond)
+		runners = append(runners, r)
+		cfgs = append(cfgs, lc)
+	}
+	// what each instance must receive: the capture's topics its filters match
+	matches := func(lc twin.LiveConfig, topic string) bool {
+		for _, f := range lc.Filters() {
+			if transport.MatchTopic(f, topic) {
+				return true
+			}
+		}
+		return false
+	}
+	perNode := func(topic string) bool {
+		k, _, err := wire.Topics{}.ParseTopic(topic)
+		require.NoError(t, err)
+		return k != wire.KindScan && k != wire.KindLabelState && topic != (wire.Topics{}).Orders("hub")
+	}
+	want := make([]uint64, len(regions))
+	nodeMsgs, covered := 0, 0
+	for _, r := range recs {
+		n := 0
+		for i, lc := range cfgs {
+			if matches(lc, r.Topic) {
+				want[i]++
+				if perNode(r.Topic) {
+					n++
+				}
+			}
+		}
+		if perNode(r.Topic) {
+			nodeMsgs++
+			assert.LessOrEqual(t, n, 1, "per-node message %s reaches both instances", r.Topic)
+			if n == 1 {
+				covered++
+			}
+		}
+	}
+	assert.Equal(t, nodeMsgs, covered, "every per-node message reaches one instance")
+	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer pub.Close()
+	for _, r := range recs {
+		require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, r.Retain))
+	}
+	for i, r := range runners {
+		require.Eventually(t, func() bool { return r.Twin.Counters().Received >= want[i] }, 20*time.Second, 10*time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	seen := map[string]int{}
+	ordered := 0
+	for _, r := range recs {
+		if env, err := wire.Decode(r.Topic, r.Payload); err == nil {
+			if _, ok := env.Body.(wire.Order); ok {
+				ordered++
+			}
+		}
+	}
+	for i, r := range runners {
+		assert.Equal(t, want[i], r.Twin.Counters().Received, "instance %d received exactly its subscriptions", i)
+		r.Twin.Finish()
+		t.Logf("instance %d: %d labels", i, len(r.Twin.Labels()))
+		for _, v := range r.Twin.Labels() {
+			seen[v.Label]++
+			assert.Equal(t, 1, seen[v.Label], "label %s processed by both instances", v.Label)
+		}
+	}
+	// every order was placed at a node of exactly one region: together the
+	// instances process every label, each exactly once
+	assert.Equal(t, ordered, len(seen))
+	t.Logf("region A: %d msgs, region B: %d msgs, %d labels", want[0], want[1], len(seen))
+}
