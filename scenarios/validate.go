@@ -209,20 +209,22 @@ func (c *checker) defaults() {
 	}
 }
 
-func (c *checker) neighborhoodLabels() []string {
-	ids := make([]string, len(c.s.Neighborhoods))
-	for i, n := range c.s.Neighborhoods {
-		ids[i] = n.Name
+// labelsOf names the elements of a list for error paths, by id where they
+// have one (see elemLabels).
+func labelsOf[T any](xs []T, id func(T) string) []string {
+	ids := make([]string, len(xs))
+	for i, x := range xs {
+		ids[i] = id(x)
 	}
 	return elemLabels(ids)
 }
 
+func (c *checker) neighborhoodLabels() []string {
+	return labelsOf(c.s.Neighborhoods, func(n Neighborhood) string { return n.Name })
+}
+
 func (c *checker) nodeLabels() []string {
-	ids := make([]string, len(c.s.Nodes))
-	for i, n := range c.s.Nodes {
-		ids[i] = n.ID
-	}
-	return elemLabels(ids)
+	return labelsOf(c.s.Nodes, func(n Node) string { return n.ID })
 }
 
 func (c *checker) validate() {
@@ -621,11 +623,7 @@ func (c *checker) validateSKUs() {
 	if len(s.SKUs) == 0 {
 		c.errf("skus", "at least one SKU is required")
 	}
-	tids := make([]string, len(s.PackingTemplates))
-	for i, t := range s.PackingTemplates {
-		tids[i] = t.ID
-	}
-	tl := elemLabels(tids)
+	tl := labelsOf(s.PackingTemplates, func(t PackingTemplate) string { return t.ID })
 	templates := map[string]int{}
 	for i, t := range s.PackingTemplates {
 		p := elemPath("packing_templates", tl[i])
@@ -634,11 +632,7 @@ func (c *checker) validateSKUs() {
 			c.errf(p+".shrink", "must be 0, 1 or 2 size classes (got %d)", t.Shrink)
 		}
 	}
-	ids := make([]string, len(s.SKUs))
-	for i, k := range s.SKUs {
-		ids[i] = k.ID
-	}
-	labels := elemLabels(ids)
+	labels := labelsOf(s.SKUs, func(k SKU) string { return k.ID })
 	first := map[string]int{}
 	for i, k := range s.SKUs {
 		p := elemPath("skus", labels[i])

@@ -222,12 +222,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer b.Close()
-	sc := load(t)
-	net, err := sc.Network()
-	require.NoError(t, err)
+	b, sc, net := brokerAndNetwork(ctx, t)
 	// at full speed hwsim's sources run hours of event time apart: a
 	// window longer than the run makes the order independent of arrival
 	mk := func() *twin.Twin {
@@ -276,12 +271,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 func TestSharedSubscription(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer b.Close()
-	sc := load(t)
-	net, err := sc.Network()
-	require.NoError(t, err)
+	b, _, net := brokerAndNetwork(ctx, t)
 	var runners []*twin.Runner
 	lctx, lcancel := context.WithCancel(ctx)
 	defer lcancel()
@@ -326,12 +316,7 @@ func TestNodePartitions(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer b.Close()
-	sc := load(t)
-	net, err := sc.Network()
-	require.NoError(t, err)
+	b, sc, net := brokerAndNetwork(ctx, t)
 	recs, _ := generate(t, sc, hwsim.Faults{})
 	regions := [][]string{{"M1", "L1"}, {"L2", "P1"}}
 	lctx, lcancel := context.WithCancel(ctx)
@@ -418,4 +403,17 @@ func TestNodePartitions(t *testing.T) {
 	// instances process every label, each exactly once
 	assert.Equal(t, ordered, len(seen))
 	t.Logf("region A: %d msgs, region B: %d msgs, %d labels", want[0], want[1], len(seen))
+}
+
+// brokerAndNetwork starts an embedded broker on a free loopback port (closed
+// when the test ends) and loads the test scenario and its network.
+func brokerAndNetwork(ctx context.Context, t *testing.T) (*transport.Broker, *scenarios.Scenario, *model.Network) {
+	t.Helper()
+	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	sc := load(t)
+	net, err := sc.Network()
+	require.NoError(t, err)
+	return b, sc, net
 }
