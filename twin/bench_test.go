@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-sim/lockstep/hwsim"
 	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/scenarios"
 	"github.com/lockstep-sim/lockstep/twin"
 	"github.com/lockstep-sim/lockstep/twin/transport"
 	"github.com/lockstep-sim/lockstep/twin/wire"
@@ -166,4 +167,91 @@ func BenchmarkBroker(b *testing.B) {
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(len(recs)), "msgs/op")
+}
+
+// BenchmarkRestart: restart time with and without a snapshot. The journal
+// holds hwsim's feed of the five-neighborhood pilot over four days; "full"
+// re-applies all of it, "snapshot" restores the snapshot taken 1 000
+// records before the end (the runner's worst case with --snapshot-every
+// 1000 is that many) and re-applies the rest. restart-ms is one Restore,
+// snapshot-MB the stored snapshot; "take" times one snapshot.
+func BenchmarkRestart(b *testing.B) {
+	sc, err := scenarios.Load("../scenarios/pilot-5-neighborhoods.yaml")
+	require.NoError(b, err)
+	cfg, err := sc.Config()
+	require.NoError(b, err)
+	cfg.Horizon = 4 * model.Day
+	cfg.Warmup = 0
+	items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg})
+	require.NoError(b, err)
+	var recs []wire.CaptureRecord
+	for _, it := range items {
+		if it.Kind == hwsim.ItemMessage {
+			recs = append(recs, wire.CaptureRecord{Topic: it.Topic, Payload: it.Payload, RecvAt: it.At})
+		}
+	}
+	net, err := sc.Network()
+	require.NoError(b, err)
+	mk := func() *twin.Twin {
+		tw, err := twin.New(twin.Config{Network: net, Window: 10 * model.Minute})
+		require.NoError(b, err)
+		return tw
+	}
+	build := func(snapshot bool) string {
+		dir := b.TempDir()
+		j, err := twin.OpenJournal(dir, false)
+		require.NoError(b, err)
+		r := twin.NewRunner(mk(), j)
+		cut := len(recs) - 1000
+		for k := 0; k < cut; k += 512 {
+			require.NoError(b, r.Accept(recs[k:min(k+512, cut)]...))
+		}
+		if snapshot {
+			require.NoError(b, r.Snapshot())
+		}
+		require.NoError(b, r.Accept(recs[cut:]...))
+		require.NoError(b, j.Close())
+		return dir
+	}
+	for _, snap := range []bool{false, true} {
+		name := map[bool]string{false: "full", true: "snapshot"}[snap]
+		b.Run(name, func(b *testing.B) {
+			dir := build(snap)
+			var reapplied uint64
+			var size int
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				j, err := twin.OpenJournal(dir, false)
+				require.NoError(b, err)
+				r := twin.NewRunner(mk(), j)
+				require.NoError(b, r.Restore())
+				require.NoError(b, r.SkippedSnapshot)
+				reapplied = r.Restored - r.FromSnapshot
+				b.StopTimer()
+				if _, state, ok, _ := j.LoadSnapshot(); ok {
+					size = len(state)
+				}
+				require.NoError(b, j.Close())
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "restart-ms")
+			b.ReportMetric(float64(len(recs)), "journal-records")
+			b.ReportMetric(float64(reapplied), "reapplied-records")
+			b.ReportMetric(float64(size)/1e6, "snapshot-MB")
+		})
+	}
+	// take: the pause a snapshot costs ingest (encode the state after the
+	// whole journal and write it to bbolt)
+	b.Run("take", func(b *testing.B) {
+		j, err := twin.OpenJournal(build(false), false)
+		require.NoError(b, err)
+		defer j.Close()
+		r := twin.NewRunner(mk(), j)
+		require.NoError(b, r.Restore())
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			require.NoError(b, r.Snapshot())
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "snapshot-ms")
+	})
 }

@@ -18,11 +18,16 @@ var (
 	bucketJournal = []byte("journal")
 	bucketMeta    = []byte("meta")
 	keyNetwork    = []byte("network")
+	bucketSnap    = []byte("snapshot")
+	keySnapPos    = []byte("position")
+	keySnapState  = []byte("state")
 )
 
 // Journal is the durable, append-only log of every received message (valid
 // or not), in receive order, in a bbolt file. The twin's state is a pure
-// function of it: on restart Replay re-applies it from the start.
+// function of it: on restart the runner restores the latest snapshot (the
+// state after the first pos records, stored in the same file) and re-applies
+// the records after it, or the whole journal when there is none.
 type Journal struct {
 	db   *bolt.DB
 	next uint64
@@ -47,6 +52,9 @@ func OpenJournal(dir string, sync bool) (*Journal, error) {
 			return err
 		}
 		if _, err := tx.CreateBucketIfNotExists(bucketMeta); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketSnap); err != nil {
 			return err
 		}
 		if k, _ := b.Cursor().Last(); k != nil {
@@ -106,10 +114,15 @@ func (j *Journal) Append(recs ...wire.CaptureRecord) error {
 }
 
 // Replay calls fn with every record in order.
-func (j *Journal) Replay(fn func(wire.CaptureRecord)) error {
+func (j *Journal) Replay(fn func(wire.CaptureRecord)) error { return j.ReplayFrom(0, fn) }
+
+// ReplayFrom calls fn with every record after the first pos, in order.
+func (j *Journal) ReplayFrom(pos uint64, fn func(wire.CaptureRecord)) error {
 	return j.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketJournal).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		var from [8]byte
+		binary.BigEndian.PutUint64(from[:], pos+1)
+		for k, v := c.Seek(from[:]); k != nil; k, v = c.Next() {
 			r, err := decodeRecord(v)
 			if err != nil {
 				return fmt.Errorf("twin: journal record %d: %w", binary.BigEndian.Uint64(k), err)
@@ -118,6 +131,52 @@ func (j *Journal) Replay(fn func(wire.CaptureRecord)) error {
 		}
 		return nil
 	})
+}
+
+// SaveSnapshot stores a snapshot of the state reached after the first pos
+// records, replacing the previous one, in one transaction: a crash leaves
+// either the old snapshot or the new one.
+func (j *Journal) SaveSnapshot(pos uint64, state []byte) error {
+	if pos > j.next {
+		return fmt.Errorf("twin: snapshot at record %d, but the journal holds %d", pos, j.next)
+	}
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSnap)
+		var p [8]byte
+		binary.BigEndian.PutUint64(p[:], pos)
+		if err := b.Put(keySnapState, state); err != nil {
+			return err
+		}
+		return b.Put(keySnapPos, p[:])
+	})
+	if err != nil {
+		return fmt.Errorf("twin: save snapshot: %w", err)
+	}
+	return nil
+}
+
+// LoadSnapshot returns the stored snapshot and the number of journal records
+// it covers; ok is false when there is none.
+func (j *Journal) LoadSnapshot() (pos uint64, state []byte, ok bool, err error) {
+	err = j.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSnap)
+		p, s := b.Get(keySnapPos), b.Get(keySnapState)
+		if p == nil || s == nil {
+			return nil
+		}
+		if len(p) != 8 {
+			return errors.New("corrupt snapshot position")
+		}
+		pos, state, ok = binary.BigEndian.Uint64(p), append([]byte(nil), s...), true
+		return nil
+	})
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("twin: load snapshot: %w", err)
+	}
+	if ok && pos > j.next {
+		return 0, nil, false, fmt.Errorf("twin: the snapshot covers %d records but the journal holds %d", pos, j.next)
+	}
+	return pos, state, ok, nil
 }
 
 // Close closes the journal file.

@@ -57,3 +57,23 @@ func (m *Metrics) in(typ string)        { m.counter(m.In, "i", typ).Inc() }
 func (m *Metrics) quarantined(r string) { m.counter(m.Quarantined, "q", r).Inc() }
 func (m *Metrics) rejected(r string)    { m.counter(m.Rejected, "r", r).Inc() }
 func (m *Metrics) diverged(kind string) { m.counter(m.Divergences, "d", kind).Inc() }
+
+// restored adds the counts of a restored snapshot, so the counters read as
+// if the journal's prefix had been re-applied.
+func (m *Metrics) restored(c *Counters) {
+	for k, v := range c.ByType {
+		m.counter(m.In, "i", k).Add(float64(v))
+	}
+	for k, v := range c.Quarantined {
+		m.counter(m.Quarantined, "q", k).Add(float64(v))
+	}
+	for k, v := range c.Rejected {
+		m.counter(m.Rejected, "r", k).Add(float64(v))
+	}
+	for k, v := range c.Divergences {
+		m.counter(m.Divergences, "d", k).Add(float64(v))
+	}
+	m.Late.Add(float64(c.Late))
+	m.Duplicates.Add(float64(c.Duplicates))
+	m.Missing.Set(float64(c.Missing))
+}

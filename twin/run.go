@@ -21,22 +21,54 @@ type Runner struct {
 	Journal *Journal // nil: no durability
 	ready   atomic.Bool
 	mu      sync.Mutex // serialises Accept (journal order = ingest order)
-	// Restored is the number of journal records re-applied at start.
+	// Restored is the number of journal records the state covers after
+	// Restore (from the snapshot or re-applied).
 	Restored uint64
+	// FromSnapshot is the number of records the restored snapshot covered
+	// (0: none was used); Restore re-applied Restored - FromSnapshot.
+	FromSnapshot uint64
+	// SkippedSnapshot is why Restore could not use the stored snapshot
+	// (nil: it did, or there was none).
+	SkippedSnapshot error
+	// SnapshotEvery, if positive, snapshots the state into the journal
+	// file after every SnapshotEvery accepted records, so a restart
+	// re-applies at most that many. Zero disables snapshots.
+	SnapshotEvery uint64
+	// OnSnapshot, if set, is told about each snapshot taken (records
+	// covered, size, time taken) or failed.
+	OnSnapshot func(pos uint64, bytes int, took time.Duration, err error)
+	lastSnap   uint64
 }
 
 // NewRunner returns a runner; call Restore before anything else.
 func NewRunner(t *Twin, j *Journal) *Runner { return &Runner{Twin: t, Journal: j} }
 
-// Restore rebuilds the twin's state by re-applying the journal from the
-// start (deterministic: the same records in the same order give the same
-// state, so nothing is applied twice and nothing accepted is lost).
+// Restore rebuilds the twin's state from the journal: from its latest
+// snapshot, if any, and then by re-applying the records after it
+// (deterministic: the same records in the same order give the same state,
+// so nothing is applied twice and nothing accepted is lost). A snapshot
+// that cannot be used (another configuration, another version, corrupt)
+// is skipped and the whole journal re-applied; the reason is returned in
+// SkippedSnapshot.
 func (r *Runner) Restore() error {
 	if r.Journal == nil {
 		return nil
 	}
+	from := uint64(0)
+	pos, state, ok, err := r.Journal.LoadSnapshot()
+	switch {
+	case err != nil:
+		r.SkippedSnapshot = err
+	case ok:
+		if err := r.Twin.UnmarshalBinary(state); err != nil {
+			r.SkippedSnapshot = err
+		} else {
+			from = pos
+		}
+	}
+	r.FromSnapshot, r.lastSnap = from, from
 	var batch []wire.CaptureRecord
-	err := r.Journal.Replay(func(rec wire.CaptureRecord) {
+	err = r.Journal.ReplayFrom(from, func(rec wire.CaptureRecord) {
 		batch = append(batch, rec)
 		if len(batch) == 1024 {
 			r.Twin.IngestBatch(batch)
@@ -45,6 +77,32 @@ func (r *Runner) Restore() error {
 	})
 	r.Twin.IngestBatch(batch)
 	r.Restored = r.Journal.Len()
+	return err
+}
+
+// Snapshot stores the twin's current state in the journal file now.
+func (r *Runner) Snapshot() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.snapshot()
+}
+
+func (r *Runner) snapshot() error {
+	if r.Journal == nil {
+		return errors.New("twin: snapshot: no journal")
+	}
+	start := time.Now()
+	pos := r.Journal.Len()
+	state, err := r.Twin.MarshalBinary()
+	if err == nil {
+		err = r.Journal.SaveSnapshot(pos, state)
+	}
+	if err == nil {
+		r.lastSnap = pos
+	}
+	if r.OnSnapshot != nil {
+		r.OnSnapshot(pos, len(state), time.Since(start), err)
+	}
 	return err
 }
 
@@ -58,6 +116,13 @@ func (r *Runner) Accept(recs ...wire.CaptureRecord) error {
 		}
 	}
 	r.Twin.IngestBatch(recs)
+	if r.Journal != nil && r.SnapshotEvery > 0 && r.Journal.Len()-r.lastSnap >= r.SnapshotEvery {
+		// a failed snapshot loses nothing (the journal has every record):
+		// report it and go on; the next one is tried after as many again
+		if err := r.snapshot(); err != nil {
+			r.lastSnap = r.Journal.Len()
+		}
+	}
 	return nil
 }
 

@@ -24,7 +24,8 @@ func TestTwinBadInput(t *testing.T) {
 // TestTwinCrash builds the binary, makes a capture with hwsim, replays it
 // with --data and kill -9s the twin at 6 seeded random points, restarting
 // it each time; the final label states and divergence report equal an
-// uninterrupted run's, byte for byte.
+// uninterrupted run's, byte for byte. The crashed runs snapshot every 2000
+// records, so restarts resume from snapshots.
 func TestTwinCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -42,7 +43,7 @@ func TestTwinCrash(t *testing.T) {
 	require.NoError(t, hw.Run())
 	twinArgs := func(data, report, states string) []string {
 		return []string{"twin", "--network", scen, "--replay", capture, "--window", "30h", "--data", data, "--fsync=false",
-			"--report", report, "--states", states, "--log-level", "error"}
+			"--report", report, "--states", states, "--log-level", "error", "--snapshot-every", "2000"}
 	}
 	ref := filepath.Join(dir, "ref")
 	require.NoError(t, exec.Command(bin, twinArgs(ref, ref+".report", ref+".states")...).Run())
@@ -62,8 +63,9 @@ func TestTwinCrash(t *testing.T) {
 		}
 		_ = cmd.Wait()
 	}
-	out, err := exec.Command(bin, twinArgs(data, data+".report", data+".states")...).CombinedOutput()
+	out, err := exec.Command(bin, append(twinArgs(data, data+".report", data+".states"), "--log-level", "info")...).CombinedOutput()
 	require.NoError(t, err, string(out))
+	assert.Regexp(t, `"msg":"journal restored".*"from_snapshot":[1-9]`, string(out), "the last restart resumed from a snapshot")
 	for _, ext := range []string{".report", ".states"} {
 		want, err := os.ReadFile(ref + ext)
 		require.NoError(t, err)
