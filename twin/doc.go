@@ -16,5 +16,20 @@
 // The clock is event time (the messages' instants) so a replay of a capture
 // reproduces the live run exactly; a wall-clock ticker can advance it while
 // the feed is quiet (Twin.Advance). State is a pure function of the journal:
-// Runner.Restore re-applies it after a restart. docs/twin.md has the details.
+// Runner.Restore re-applies it after a restart, starting from the latest
+// snapshot (Twin.MarshalBinary, stored in the journal file every
+// Runner.SnapshotEvery records) so restart time stays bounded.
+//
+// A sketch of a durable replay (what `lockstep twin --replay` does):
+//
+//	tw, _ := twin.New(twin.Config{Network: net})
+//	j, _ := twin.OpenJournal(dir, true)
+//	r := twin.NewRunner(tw, j)
+//	r.SnapshotEvery = 100000
+//	_ = r.Restore()                     // snapshot + the records after it
+//	_, _ = r.Replay(ctx, capture, 512) // skips what the journal already has
+//	tw.Finish()
+//	_ = tw.WriteReport(os.Stdout)
+//
+// docs/twin.md has the details.
 package twin
