@@ -53,6 +53,25 @@
 //     the SLA when the label was ready on time and picked up within
 //     Policy.PickupWindow of the first ready notification.
 //
+// # Snapshots
+//
+// Core.MarshalBinary encodes the core's whole state: the clock, node states,
+// every live label with its provenance chain and slab index, the free list,
+// Stats with their histograms, KeepFinished, MeasureFrom, the cache-first
+// inventory (caches, central replicas, unmerged logs, queued orders, counters)
+// and the demand heatmap. The network is not saved, only a fingerprint of it
+// (Network.Fingerprint), and neither is OnFinish. Core.UnmarshalBinary
+// restores the state onto a core made by New for an equal network; the
+// restored core steps exactly as the original would have, and labels keep
+// their slab indexes. A snapshot of another network, another format version
+// or a damaged one is refused with an error and the core is left as it was:
+//
+//	data, _ := core.MarshalBinary() // between two Steps
+//	// ... restart ...
+//	core := model.New(network)
+//	core.OnFinish = onFinish
+//	if err := core.UnmarshalBinary(data); err != nil { /* replay from the start */ }
+//
 // Time is an integer Instant (milliseconds since the Unix epoch, read as the
 // city's local wall clock), so event queues stay cheap.
 package model

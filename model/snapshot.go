@@ -229,6 +229,8 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 			l.SlotSize >= NumSizes && l.SlotSize != NoSize, l.Stock > StockPicked, l.Hops < 0,
 			l.Stock != StockNone && (c.inv == nil || l.From == NoNode):
 			r.fail("label field out of range")
+		case (l.At != NoNode) != (l.State == ReadyForPickup), l.At == NoNode && l.SlotSize != NoSize:
+			r.fail("label held at a node while not ready for pickup")
 		}
 		if _, dup := d.index[l.ID]; dup {
 			r.fail("duplicate label id")
