@@ -79,7 +79,15 @@ func TestHwsimFaults(t *testing.T) {
 	// cover the feed's disorder (messages later than it are applied late)
 	tw := replayWindow(t, sc, recs, 12*model.Hour)
 	assert.Zero(t, tw.Counters().Late)
+	checkTruth(t, tw, clean, truth)
+}
 
+// checkTruth: every label none of whose messages was dropped or malformed
+// ends in the truth's state; every dropped message is a sequence gap;
+// duplicates and malformed payloads are counted. clean is the same feed
+// without faults (to know what a lost message was about).
+func checkTruth(t *testing.T, tw *twin.Twin, clean []wire.CaptureRecord, truth *hwsim.Truth) {
+	t.Helper()
 	// the labels a lost message was about (from the clean run's payloads)
 	byID := map[string]wire.Envelope{}
 	for _, r := range clean {
@@ -277,8 +285,11 @@ func TestReplayDeterminism(t *testing.T) {
 	assert.Equal(t, a, b)
 }
 
-// TestLiveEqualsReplay: hwsim publishes through the embedded broker to a
-// live twin; its report equals the replay of hwsim's capture, byte for byte.
+// TestLiveEqualsReplay: hwsim with every fault (drops, duplicates,
+// reordering, delays, malformed payloads, broker disconnects) publishes
+// through the embedded broker to a live twin: its final states match hwsim's
+// truth (checkTruth), and its report and states equal the replay of hwsim's
+// capture, byte for byte.
 func TestLiveEqualsReplay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("broker test")
@@ -304,18 +315,24 @@ func TestLiveEqualsReplay(t *testing.T) {
 
 	cfg, err := sc.Config()
 	require.NoError(t, err)
-	cfg.Horizon = model.Day
+	cfg.Horizon = 2 * model.Day // as generate's, for the clean feed
+	clean, _ := generate(t, sc, hwsim.Faults{})
+	f := hwsim.Faults{Drop: 0.01, Duplicate: 0.02, Reorder: hwsim.ReorderFault{Rate: 0.02}, Delay: hwsim.DelayFault{Rate: 0.02},
+		Malformed: hwsim.MalformedFault{Rate: 0.01}, Disconnect: hwsim.DisconnectFault{Rate: 0.001}}
 	var capture bytes.Buffer
 	cw := wire.NewCaptureWriter(&capture)
-	_, st, err := hwsim.Run(ctx, hwsim.RunConfig{Gen: hwsim.Config{Sim: cfg, Faults: hwsim.Faults{Duplicate: 0.02}}, Capture: cw,
+	truth, st, err := hwsim.Run(ctx, hwsim.RunConfig{Gen: hwsim.Config{Sim: cfg, Faults: f}, Capture: cw,
 		Dial: func(ctx context.Context) (hwsim.Conn, error) {
 			return transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
 		}})
 	require.NoError(t, err)
+	require.Positive(t, truth.Counts.Disconnects)
+	require.NotEmpty(t, truth.Dropped)
 	require.Eventually(t, func() bool { return live.Twin.Counters().Received >= st.Published }, 20*time.Second, 20*time.Millisecond)
 	lcancel()
 	require.NoError(t, <-done)
 	live.Twin.Finish()
+	checkTruth(t, live.Twin, clean, truth)
 
 	rep := twin.NewRunner(mk(), nil)
 	_, err = rep.Replay(ctx, strings.NewReader(capture.String()), 256)
