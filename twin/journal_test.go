@@ -14,11 +14,7 @@ import (
 
 func captureOf(t *testing.T, recs []wire.CaptureRecord) string {
 	var b bytes.Buffer
-	w := wire.NewCaptureWriter(&b)
-	for _, r := range recs {
-		require.NoError(t, w.Write(r))
-	}
-	require.NoError(t, w.Flush())
+	require.NoError(t, wire.WriteCapture(&b, recs...))
 	return b.String()
 }
 

@@ -106,7 +106,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 // fewer than k records and finishes with exactly the uninterrupted output.
 func TestSnapshotRestart(t *testing.T) {
 	net, recs := snapFeed(t, "../scenarios/quickstart.yaml")
-	capture := captureText(t, recs)
+	var cb bytes.Buffer
+	require.NoError(t, wire.WriteCapture(&cb, recs...))
+	capture := cb.String()
 	const window = 10 * model.Minute
 	ref := newSnapTwin(t, net, window)
 	_, err := twin.NewRunner(ref, nil).Replay(context.Background(), strings.NewReader(capture), 64)
@@ -209,14 +211,4 @@ func TestSnapshotCorrupt(t *testing.T) {
 		flip[at] ^= 0x5a
 		require.Error(t, b.UnmarshalBinary(flip), "flipped byte %d", at)
 	}
-}
-
-func captureText(t *testing.T, recs []wire.CaptureRecord) string {
-	var b bytes.Buffer
-	w := wire.NewCaptureWriter(&b)
-	for _, r := range recs {
-		require.NoError(t, w.Write(r))
-	}
-	require.NoError(t, w.Flush())
-	return b.String()
 }

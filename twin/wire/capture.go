@@ -126,6 +126,18 @@ func (c *CaptureWriter) Flush() error {
 	return c.w.Flush()
 }
 
+// WriteCapture writes records as a whole capture to w (one line each) and
+// flushes.
+func WriteCapture(w io.Writer, recs ...CaptureRecord) error {
+	cw := NewCaptureWriter(w)
+	for _, r := range recs {
+		if err := cw.Write(r); err != nil {
+			return err
+		}
+	}
+	return cw.Flush()
+}
+
 // CaptureReader reads capture records one line at a time; memory is bounded
 // by the line limit whatever the size of the capture.
 type CaptureReader struct {
