@@ -64,24 +64,26 @@ counted in Kernel.Clamped, which tests and reports can check.
 
 # The queue and cancellation
 
-The queue orders 16-byte entries (time; insertion order and slot); the rest
-of each event sits in a slot table beside them. It has two tiers. The near
-tier holds the events up to a moving boundary lim (the next instant, or the
-next few dozen events) in two parts: a run, sorted by (time, insertion order)
-and popped from the front, and a small 4-ary min-heap; a pop takes the
-smaller of their heads. The far tier, for events after lim, is a radix heap
-in base 64: an event sits in the bucket given by the highest 6-bit digit in
-which its time differs from lim and the value of that digit (11 levels of 64
-buckets), so a push is an append to one of a few hot bucket tails. When the
-near tier runs dry the lowest non-empty bucket is taken: a small one (or one
-holding a single instant) moves whole into the near tier; a larger one is
-split around its earliest time, whose events move there while the rest drop
+The queue orders 32-byte entries that hold the whole event (time; insertion
+order and timer slot; payload), so popping one reads nothing else; only a
+timer has a small cell beside them, for its cancellation. The queue has two
+tiers. The near tier holds the events up to a moving boundary lim (the next
+instant, or the next few dozen events) in two parts: a run, sorted by (time,
+insertion order) and popped from the front, and a small 4-ary min-heap; a
+pop takes the smaller of their heads. The far tier, for events after lim, is
+a radix heap in base 64: an event sits in the bucket given by the highest
+6-bit digit in which its time differs from lim and the value of that digit
+(11 levels of 64 buckets), so a push is an append to one of a few hot bucket
+tails. When the near tier runs dry the lowest non-empty bucket is taken: a
+level-0 bucket (a single instant) or a small one moves whole into the near
+tier; a larger one is split at its lowest possible time (lim with that
+bucket's digit and zeros below), whose events move there while the rest drop
 to lower levels. Such a batch is usually the events of one instant, already
 in insertion order: it becomes the run, so a busy instant's events pop in
 O(1) each, and an event scheduled for the current instant (or at least as
 late as the run's last) is appended to it. A batch spanning several times,
 and events scheduled earlier than the run's last, go to the heap, whose four
-children of a node share one cache line and the smallest is picked with
+children of a node share two cache lines and the smallest is picked with
 branch-free comparisons; a pop from it leaves the root vacant, and when the
 next push lands there too the entry drops into the root and sifts down, one
 pass instead of two. Each event moves a couple of times, by sequential
@@ -90,12 +92,15 @@ per event hardly grows with the number pending. Buckets are lists of
 128-entry chunks from one shared free list, so the far tier holds about the
 live entries plus one partial chunk per non-empty bucket. Insertion order is
 a 32-bit counter; in the rare case it would wrap (every 4 billion events) the
-queued entries are renumbered in order, so the tie-break never breaks.
+queued entries are renumbered in order, so the tie-break never breaks. Events
+travel through the queue's code as scalars or word-sized fields, never as an
+Event value copied in memory: Go keeps a struct of more than four fields on
+the stack, and copying one just assembled there stalls on store forwarding.
 
 Timers (ScheduleTimer, AfterTimer, Queue.PushTimer) can be cancelled. A
 parcel's TTL timer is cancelled on pickup far more often than it fires, so
 cancellation is lazy and O(1): Cancel checks the Timer against its slot
-(slot index plus the event's 64-bit sequence number, so a stale or reused
+(slot index plus the timer's 64-bit sequence number, so a stale or reused
 Timer is recognised and Cancel returns false) and marks the slot cancelled;
 the entry stays where it is and is discarded when it reaches the top of the
 heap. When cancelled entries outnumber live ones both tiers are compacted in

@@ -183,9 +183,9 @@ func (k *Kernel) Run(h Handler) RunStats {
 			k.endWarmup(wo) // may schedule events; look again
 			continue
 		}
-		ev := q.popLive()
-		k.Now = ev.At
-		h.Handle(k, ev)
+		at, kind, a, b, c := q.popLive()
+		k.Now = at
+		h.Handle(k, Event{At: at, Kind: kind, A: a, B: b, C: c})
 		st.Events++
 		if n := q.Len(); n > st.MaxQueue {
 			st.MaxQueue = n

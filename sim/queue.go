@@ -28,64 +28,81 @@ type Event struct {
 // only has meaning for the Queue (or Kernel) that issued it.
 type Timer struct {
 	slot uint32 // index in Queue.cells
-	seq  uint64 // sequence number of the event; 0 for the zero Timer
+	seq  uint64 // sequence number of the timer; 0 for the zero Timer
 }
 
 // IsZero reports whether t is the zero Timer.
 func (t Timer) IsZero() bool { return t.seq == 0 }
 
-// item is a heap entry: 16 bytes, so four siblings share one cache line.
-// key = ord<<32 | slot, where ord is the insertion order (unique among
-// queued items) and slot indexes the event's cell. Ordering by (at, key) is
-// ordering by (At, insertion order).
+// item is a queued event: 32 bytes, time, order key and payload, so four
+// siblings of the heap span two cache lines and moving an event moves all of
+// it. key = ord<<32 | slot, where ord is the insertion order (unique among
+// queued items) and slot indexes the timer's cell, or is noCell for an event
+// that cannot be cancelled. Ordering by (at, key) is ordering by (At,
+// insertion order). The payload is packed in two words (kc = Kind | C<<32,
+// ab = A | B<<32): a struct of at most four word-sized fields is kept in
+// registers by the compiler and copied word by word, whereas a wider one is
+// assembled on the stack by narrow stores and copied by 16-byte loads, which
+// cannot be store-forwarded (a stall per copy).
 type item struct {
 	at  model.Instant
 	key uint64
+	kc  uint64
+	ab  uint64
 }
 
-// cell holds the payload of a queued event, indexed by slot.
+// payload returns the event's kind and payload.
+func (it *item) payload() (Kind, int32, int32, uint32) {
+	return Kind(it.kc), int32(uint32(it.ab)), int32(it.ab >> 32), uint32(it.kc >> 32)
+}
+
+// noCell is the slot of an event pushed without a Timer.
+const noCell = 1<<32 - 1
+
+// cell is the state of a queued timer, indexed by slot.
 type cell struct {
-	seq       uint64 // sequence number of the event in this cell; 0 = free
-	kind      Kind
+	seq       uint64 // sequence number of the timer in this cell; 0 = free
 	cancelled bool
-	a, b      int32
-	c         uint32
 }
 
 // heapBase is the physical index of the heap's root. Children of physical
 // index p are 4p-8 .. 4p-5 and its parent is p/4+2, so every family of four
-// starts at a multiple of 4: one 64-byte line when the array is aligned
+// starts at a multiple of 4: two 64-byte lines when the array is aligned
 // (large allocations are page-aligned).
 const heapBase = 3
 
 // Queue is a priority queue of events ordered by (At, insertion sequence):
 // the earliest event first and, among events with equal At, the one pushed
-// first. Payloads live in a slot table ("cells"); the queue itself orders
-// 16-byte keys (time; insertion order and slot) in two tiers:
+// first. Entries are 32 bytes, the whole event (time; insertion order and
+// timer slot; payload), so a pop reads nothing else; only a timer has a cell
+// in a slot table ("cells"), for its cancellation. There are two tiers:
 //
 //   - the near tier, holding the events with At <= lim, the ones about to
 //     run: a sorted run (usually the events of one instant, in insertion
 //     order, popped in O(1) each) and a 4-ary min-heap h for the rest (a
 //     small bucket spanning several times, pushes earlier than the run's
 //     last entry); the top is the smaller of their heads;
-//   - the far tier, a radix heap: 64 buckets, where an event with At > lim
-//     sits in bucket bits.Len64(At^lim)-1, the highest bit in which its time
-//     differs from lim. A push there is an append to one of 64 hot slices.
+//   - the far tier, a radix heap in base 64: an event with At > lim sits in
+//     the bucket given by the highest 6-bit digit in which its time differs
+//     from lim and the value of that digit (11 levels of 64 buckets). A push
+//     there is an append to one of a few hot bucket tails.
 //
-// When the near tier runs dry, the lowest non-empty bucket is taken: a small
-// one moves whole into it and lim becomes its latest time; a large one is
-// split around its earliest time m (lim = m, the events at m go to the near
-// tier, the rest drop into lower buckets). Events in higher buckets stay put:
-// their highest differing bit does not change. Each event is moved a few
-// times at most, by sequential passes, and the heap stays small (it holds the
-// next instant or the next few dozen events), so the cost per event no longer
-// grows with the number pending and the random memory accesses of a large
-// heap disappear.
+// When the near tier runs dry, the lowest non-empty bucket is taken. A
+// level-0 bucket (a single instant) or a small one moves whole into it and
+// lim becomes its latest time. A larger one, at level l with digit d, is
+// split at its lowest possible time: lim keeps its digits above l, takes d
+// at l and zeros below (later than the old lim, not later than any event of
+// the bucket); the events at that time go to the near tier, the rest drop
+// into lower levels. Events in other buckets stay put: their highest
+// differing digit does not change. Each event is moved a few times at most,
+// by sequential passes, and the heap stays small (it holds the next instant
+// or the next few dozen events), so the cost per event hardly grows with the
+// number pending and the random memory accesses of a large heap disappear.
 //
-// Cancellation is lazy: Cancel marks the event's cell cancelled in O(1) and
+// Cancellation is lazy: Cancel marks the timer's cell cancelled in O(1) and
 // its entry becomes stale; it is discarded when it reaches the top of the
-// heap. When stale entries outnumber live ones both tiers are compacted in
-// place (O(n), so O(1) amortised per cancel), which keeps them at most
+// heap (or the run). When stale entries outnumber live ones both tiers are
+// compacted (O(n), so O(1) amortised per cancel), which keeps them at most
 // 2*live+1 entries right after every Cancel, and the cell table at most as
 // large as the peak number of entries.
 //
@@ -95,18 +112,18 @@ type Queue struct {
 	rh    int           // index of the head of run
 	top1  bool          // the entry returned by the last top is run's head (else the heap root)
 	h     []item        // near tier: heap of items with at <= lim; h[:heapBase] unused
-	cells []cell        // payload per slot
+	cells []cell        // per slot: state of a queued timer
 	free  []uint32      // free slots (LIFO, so reuse is deterministic)
-	seq   uint64        // last event sequence number handed out (never reset)
+	seq   uint64        // last timer sequence number handed out (never reset)
 	ord   uint32        // next insertion order; renumbered when it would wrap
 	stale int           // cancelled entries still queued (either tier)
 	sink  model.Instant // target of prefetching loads in removeTop
 	hole  bool          // the root h[heapBase] was popped and awaits refilling
 
-	lim   model.Instant                    // items with at <= lim go to the heap, later ones to rb
-	far   int                              // items in rb
+	lim   model.Instant                    // items with at <= lim go to the near tier, later ones to bk
+	far   int                              // items in bk
 	lmask uint64                           // bit l set iff dmask[l] != 0
-	dmask [radixLevels]uint64              // bit d of dmask[l] set iff rb[l<<radixBits|d] is non-empty
+	dmask [radixLevels]uint64              // bit d of dmask[l] set iff bk[l<<radixBits|d] is non-empty
 	bk    [radixLevels << radixBits]bucket // far tier, see farIndex
 	slab  []item                           // far items, in chunks of chunkLen
 	next  []int32                          // per chunk: next chunk of its bucket, or of the free list (+1)
@@ -117,9 +134,8 @@ type Queue struct {
 }
 
 const (
-	// bulkMax is the size up to which a far bucket moves into the heap
-	// whole when the heap runs dry; a larger one is split around its
-	// earliest time.
+	// bulkMax is the size up to which a far bucket moves into the near
+	// tier whole when it runs dry; a larger one is split (see refill).
 	bulkMax = 48
 
 	// The far tier is a radix heap in base 64: an item's level is the
@@ -237,22 +253,11 @@ func (q *Queue) clearFar() {
 
 // Push adds ev to the queue. The event cannot be cancelled.
 func (q *Queue) Push(ev Event) {
-	q.push(ev)
+	q.push(ev.At, ev.Kind, ev.A, ev.B, ev.C, noCell)
 }
 
 // PushTimer adds ev to the queue and returns a Timer that can cancel it.
 func (q *Queue) PushTimer(ev Event) Timer {
-	s := q.push(ev)
-	return Timer{slot: s, seq: q.seq}
-}
-
-func (q *Queue) push(ev Event) uint32 {
-	if len(q.h) < heapBase {
-		q.h = append(q.h[:0], make([]item, heapBase, 64)...)
-	}
-	if q.ord == 1<<32-1 {
-		q.renumber()
-	}
 	q.seq++
 	var s uint32
 	if n := len(q.free); n > 0 {
@@ -262,13 +267,32 @@ func (q *Queue) push(ev Event) uint32 {
 		s = uint32(len(q.cells))
 		q.cells = append(q.cells, cell{})
 	}
-	q.cells[s] = cell{seq: q.seq, kind: ev.Kind, a: ev.A, b: ev.B, c: ev.C}
-	it := item{at: ev.At, key: uint64(q.ord)<<32 | uint64(s)}
+	q.cells[s] = cell{seq: q.seq}
+	q.push(ev.At, ev.Kind, ev.A, ev.B, ev.C, s)
+	return Timer{slot: s, seq: q.seq}
+}
+
+// push takes the event as scalars: an Event, five fields, is spilled to the
+// stack by narrow stores and copied by wide loads that cannot be
+// store-forwarded.
+func (q *Queue) push(at model.Instant, kind Kind, a, b int32, c uint32, s uint32) {
+	if len(q.h) < heapBase {
+		q.init()
+	}
+	if q.ord == 1<<32-1 {
+		q.renumber()
+	}
+	it := item{
+		at:  at,
+		key: uint64(q.ord)<<32 | uint64(s),
+		kc:  uint64(kind) | uint64(c)<<32,
+		ab:  uint64(uint32(a)) | uint64(uint32(b))<<32,
+	}
 	q.ord++
 	if it.at > q.lim {
 		// The usual case: a future event goes to the far tier, an append.
 		q.farPush(it)
-		return s
+		return
 	}
 	if q.hole {
 		// The last pop left the root vacant: put the new entry there and
@@ -276,7 +300,7 @@ func (q *Queue) push(ev Event) uint32 {
 		// This is the common case: a handler schedules the next event.
 		q.hole = false
 		q.downRoot(it)
-		return s
+		return
 	}
 	if n := len(q.run); q.rh == n || it.at >= q.run[n-1].at {
 		// Its key is the largest queued, so it is last in (at, key) order
@@ -286,11 +310,18 @@ func (q *Queue) push(ev Event) uint32 {
 			q.run, q.rh = q.run[:0], 0
 		}
 		q.run = append(q.run, it)
-		return s
+		return
 	}
 	q.h = append(q.h, it)
 	q.upNew(len(q.h) - 1)
-	return s
+}
+
+// init allocates the heap's unused prefix (out of line: its temporary
+// would bloat push's frame).
+//
+//go:noinline
+func (q *Queue) init() {
+	q.h = append(q.h[:0], make([]item, heapBase, 64)...)
 }
 
 // Active reports whether t is still pending: issued by this queue, not yet
@@ -321,11 +352,21 @@ func (q *Queue) Cancel(t Timer) bool {
 
 // Pop removes and returns the earliest live event. ok is false when the
 // queue holds no live event.
-func (q *Queue) Pop() (ev Event, ok bool) {
+func (q *Queue) Pop() (Event, bool) {
+	// The event travels as scalars: a struct of five fields lives in memory,
+	// and copying one assembled by narrow stores with wide loads defeats
+	// store forwarding (a stall of a dozen cycles per copy).
+	at, kind, a, b, c, ok := q.pop()
+	return Event{At: at, Kind: kind, A: a, B: b, C: c}, ok
+}
+
+// pop is Pop with the event as scalars.
+func (q *Queue) pop() (model.Instant, Kind, int32, int32, uint32, bool) {
 	if q.top() == nil {
-		return Event{}, false
+		return 0, 0, 0, 0, 0, false
 	}
-	return q.popLive(), true
+	at, kind, a, b, c := q.popLive()
+	return at, kind, a, b, c, true
 }
 
 // Peek returns the earliest live event without removing it. ok is false when
@@ -335,8 +376,8 @@ func (q *Queue) Peek() (ev Event, ok bool) {
 	if it == nil {
 		return Event{}, false
 	}
-	c := &q.cells[uint32(it.key)]
-	return Event{At: it.at, Kind: c.kind, A: c.a, B: c.b, C: c.c}, true
+	kind, a, b, c := it.payload()
+	return Event{At: it.at, Kind: kind, A: a, B: b, C: c}, true
 }
 
 // Len returns the number of live (pending, not cancelled) events.
@@ -387,10 +428,10 @@ func (q *Queue) top() *item {
 		} else {
 			continue
 		}
-		s := uint32(it.key)
-		if !q.cells[s].cancelled {
+		if !q.stale1(it) {
 			return it
 		}
+		s := uint32(it.key)
 		if q.top1 {
 			q.rh++
 		} else {
@@ -405,7 +446,7 @@ func (q *Queue) top() *item {
 // live (with no mutation since), and returns its event. If it is the heap's
 // root, the root is left vacant (q.hole) so that the next push can fill it
 // directly.
-func (q *Queue) popLive() Event {
+func (q *Queue) popLive() (model.Instant, Kind, int32, int32, uint32) {
 	var it item
 	if q.top1 {
 		it = q.run[q.rh]
@@ -414,11 +455,17 @@ func (q *Queue) popLive() Event {
 		it = q.h[heapBase]
 		q.hole = true
 	}
+	if s := uint32(it.key); s != noCell {
+		q.freeCell(s)
+	}
+	kind, a, b, c := it.payload()
+	return it.at, kind, a, b, c
+}
+
+// stale1 reports whether it is the entry of a cancelled timer.
+func (q *Queue) stale1(it *item) bool {
 	s := uint32(it.key)
-	c := &q.cells[s]
-	ev := Event{At: it.at, Kind: c.kind, A: c.a, B: c.b, C: c.c}
-	q.freeCell(s)
-	return ev
+	return s != noCell && q.cells[s].cancelled
 }
 
 // fill removes a vacant root left by popLive.
@@ -597,44 +644,41 @@ func (q *Queue) heapify() {
 	}
 }
 
-// refill moves the next events of the far tier into the heap, which the
-// caller has checked to be empty (and without a vacant root). It reports
-// whether the heap now holds an entry (live or stale).
+// refill moves the next events of the far tier into the near tier, which
+// the caller has checked to be empty (and without a vacant root). It reports
+// whether the near tier now holds an entry (live or stale).
 func (q *Queue) refill() bool {
 	for q.lmask != 0 {
 		l := bits.TrailingZeros64(q.lmask)
 		i := l<<radixBits | bits.TrailingZeros64(q.dmask[l])
 		bk := q.bk[i]
-		lo, hi := q.slab[int(bk.head)<<chunkBits].at, model.Instant(-1<<63)
-		n := 0
-		for c := bk.head; ; c = q.next[c] {
-			m := int32(chunkLen)
-			if c == bk.tail {
-				m = bk.n
-			}
-			for _, it := range q.slab[int(c)<<chunkBits : int(c)<<chunkBits+int(m)] {
-				lo = min(lo, it.at)
-				hi = max(hi, it.at)
-			}
-			n += int(m)
-			if c == bk.tail {
-				break
-			}
-		}
 		r := q.run[:0]
-		if n <= bulkMax || lo == hi {
-			// Whole bucket into the run. Any lim within the bucket's range
-			// that is >= all its times keeps the other buckets valid: their
-			// times differ from it in the same digit as before.
+		if l == 0 || (bk.head == bk.tail && bk.n <= bulkMax) {
+			// Whole bucket into the run (a level-0 bucket holds a single
+			// instant). Any lim within the bucket's range that is >= all its
+			// times keeps the other buckets valid: their times differ from
+			// it in the same digit as before.
+			hi := q.slab[int(bk.head)<<chunkBits].at
+			if l > 0 {
+				for _, it := range q.slab[int(bk.head)<<chunkBits : int(bk.head)<<chunkBits+int(bk.n)] {
+					hi = max(hi, it.at)
+				}
+			}
 			q.lim = hi
 			q.takeFar(i, q.slab, q.next, true, func(b []item) { r = append(r, b...) })
 		} else {
-			// Split around the earliest time: the events at lo go to the
-			// run, the rest drop to lower levels relative to lo.
-			q.lim = lo
+			// Split at the bucket's lowest possible time: lim becomes lim
+			// with digit l set to the bucket's and the digits below it
+			// cleared (later than the old lim, not later than any event of
+			// the bucket). Events at lim go to the run, the rest drop to
+			// lower levels.
+			sh := uint(l) * radixBits
+			u := uint64(q.lim) ^ 1<<63
+			lim := model.Instant((u&(^uint64(0)<<(sh+radixBits)) | uint64(i&(1<<radixBits-1))<<sh) ^ 1<<63)
+			q.lim = lim
 			q.takeFar(i, q.slab, q.next, true, func(b []item) {
 				for _, it := range b {
-					if it.at == lo {
+					if it.at == lim {
 						r = append(r, it)
 					} else {
 						q.farPush(it)
@@ -655,15 +699,14 @@ func (q *Queue) refill() bool {
 // tier. Usually it holds the events of one instant, already in insertion
 // order, so the events of a busy instant pop in O(1) each; otherwise (a small
 // bucket spanning several times) its entries move to the heap, which the
-// caller has checked to be empty. Reading each entry's cell here, in one
-// pass, also brings the payloads into cache before the pops need them.
+// caller has checked to be empty. Only a timer's entry has a cell to read.
 func (q *Queue) toRun() {
 	r := q.run
 	k := 0
 	sorted := true
 	for _, it := range r {
-		if s := uint32(it.key); q.cells[s].cancelled {
-			q.freeCell(s)
+		if q.stale1(&it) {
+			q.freeCell(uint32(it.key))
 			q.stale--
 			continue
 		}
@@ -696,14 +739,14 @@ func cmpItem(a, b item) int {
 // O(n). Arrays that have become much larger than needed are reallocated, so a
 // past peak does not pin memory for the rest of a long run. The cell table is
 // not shrunk (Timers refer to slots); it never exceeds the peak number of
-// queued entries, itself at most 2*peak live + 1.
+// queued timer entries, itself at most 2*peak live + 1.
 func (q *Queue) compact() {
 	q.fill()
 	keep := func(b []item) []item {
 		k := 0
 		for _, it := range b {
-			if s := uint32(it.key); q.cells[s].cancelled {
-				q.freeCell(s)
+			if q.stale1(&it) {
+				q.freeCell(uint32(it.key))
 			} else {
 				b[k] = it
 				k++
@@ -722,8 +765,9 @@ func (q *Queue) compact() {
 	if c := cap(q.h); c > 1024 && c > 4*len(q.h) {
 		q.h = append(make([]item, 0, 2*len(q.h)), q.h...)
 	}
-	// Re-push the live far items: into a fresh slab if the old one is much
-	// larger than needed (a past peak), else into the chunks they free.
+	// Compact each far bucket within its chunks, or, if the slab is much
+	// larger than needed (a past peak), re-push the live far items into a
+	// fresh one.
 	live := q.far - q.stale + (len(q.h) - heapBase) + len(q.run) // upper bound on live far items
 	slab, next := q.slab, q.next
 	shrink := len(q.next) > 64 && len(q.next) > 4*(live>>chunkBits+len(q.bk)/8)
@@ -732,10 +776,14 @@ func (q *Queue) compact() {
 	}
 	var buf [len(q.bk)]int
 	for _, i := range q.farBuckets(buf[:0]) {
-		q.takeFar(i, slab, next, !shrink, func(b []item) {
+		if !shrink {
+			q.compactBucket(i)
+			continue
+		}
+		q.takeFar(i, slab, next, false, func(b []item) {
 			for _, it := range b {
-				if s := uint32(it.key); q.cells[s].cancelled {
-					q.freeCell(s)
+				if q.stale1(&it) {
+					q.freeCell(uint32(it.key))
 				} else {
 					q.farPush(it)
 				}
@@ -744,6 +792,58 @@ func (q *Queue) compact() {
 	}
 	q.stale = 0
 	q.heapify()
+}
+
+// compactBucket drops the stale entries of far bucket i, moving the live
+// ones forward within its chunks (they keep their order and their bucket,
+// since lim does not change) and freeing the chunks left empty.
+func (q *Queue) compactBucket(i int) {
+	b := &q.bk[i]
+	slab, next := q.slab, q.next
+	tail := b.tail
+	w, k := b.head, 0 // write chunk, entries kept
+	for c := b.head; ; c = next[c] {
+		n := int32(chunkLen)
+		if c == tail {
+			n = b.n
+		}
+		for _, it := range slab[int(c)<<chunkBits : int(c)<<chunkBits+int(n)] {
+			if q.stale1(&it) {
+				q.freeCell(uint32(it.key))
+				q.far--
+				continue
+			}
+			if k > 0 && k&(chunkLen-1) == 0 {
+				w = next[w] // never past c: no more kept than read
+			}
+			slab[int(w)<<chunkBits+k&(chunkLen-1)] = it
+			k++
+		}
+		if c == tail {
+			break
+		}
+	}
+	// Free the chunks after w (all of them if nothing was kept).
+	c := next[w]
+	if k == 0 {
+		c = b.head
+		l, d := i>>radixBits, i&(1<<radixBits-1)
+		if q.dmask[l] &^= 1 << d; q.dmask[l] == 0 {
+			q.lmask &^= 1 << l
+		}
+	} else {
+		b.tail, b.n = w, int32((k-1)&(chunkLen-1)+1)
+	}
+	if k == 0 || w != tail {
+		for {
+			nc := next[c]
+			q.freeChunk(c)
+			if c == tail {
+				break
+			}
+			c = nc
+		}
+	}
 }
 
 // renumber reassigns insertion orders 0..n-1 to the queued entries, keeping

@@ -14,7 +14,7 @@ import (
 
 func TestEventSize(t *testing.T) {
 	require.LessOrEqual(t, int(sizeofEvent), 40)
-	require.Equal(t, 16, int(sizeofItem), "heap entries must stay 16 bytes: four per cache line")
+	require.Equal(t, 32, int(sizeofItem), "queue entries (payload inline) must stay 32 bytes: four per two cache lines")
 }
 
 func TestQueueOrder(t *testing.T) {
@@ -582,5 +582,191 @@ func TestFarTierShrinksAfterPeak(t *testing.T) {
 		ev, ok := q.Pop()
 		require.True(t, ok)
 		require.Equal(t, model.Instant(1e9+i*1000), ev.At)
+	}
+}
+
+// TestQueueDigitBoundaries checks the far tier's splits at a bucket's lowest
+// possible time: times on and next to multiples of powers of 64 (bucket
+// bases at every level), around 0 and next to both ends of int64, pushed,
+// cancelled and popped in random interleavings against a sort-based
+// reference, with payloads at the extremes of their types.
+func TestQueueDigitBoundaries(t *testing.T) {
+	origins := []struct {
+		name string
+		at   model.Instant
+	}{
+		{"zero", 0},
+		{"negative", -1 << 40},
+		{"max", model.Never - 1<<20},
+		{"min", -1 << 63},
+	}
+	for _, o := range origins {
+		t.Run(o.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(17, uint64(o.at)))
+			draw := func(now model.Instant) model.Instant {
+				l := r.IntN(11)
+				step := int64(1) << (6 * l)
+				k := int64(r.IntN(4))
+				d := int64(r.IntN(3)) - 1 // on a multiple, or next to one
+				at := now
+				switch r.IntN(8) {
+				case 0:
+					return model.Never
+				case 1:
+					return -1 << 63
+				case 2:
+					return now // the current instant
+				}
+				if r.IntN(3) == 0 {
+					d = r.Int64N(step) // anywhere in the step
+				}
+				if l < 10 && step*k+step <= int64(model.Never-now) {
+					at = (now &^ model.Instant(step-1)) + model.Instant(step*k+d)
+				}
+				return min(max(at, -1<<63), model.Never)
+			}
+			type ref struct {
+				ev  Event
+				seq int
+				tm  Timer
+			}
+			var q Queue
+			var pending []*ref
+			now := o.at
+			seq := 0
+			for op := range 30000 {
+				switch x := r.IntN(100); {
+				case x < 40 && len(pending) > 0:
+					i := 0
+					for j, e := range pending {
+						if e.ev.At < pending[i].ev.At || (e.ev.At == pending[i].ev.At && e.seq < pending[i].seq) {
+							i = j
+						}
+					}
+					want := pending[i]
+					pending = slices.Delete(pending, i, i+1)
+					if r.IntN(4) == 0 {
+						ev, ok := q.Peek()
+						require.True(t, ok)
+						require.Equal(t, want.ev, ev, "op %d", op)
+					}
+					ev, ok := q.Pop()
+					require.True(t, ok, "op %d", op)
+					require.Equal(t, want.ev, ev, "op %d", op)
+					require.False(t, q.Active(want.tm))
+					now = max(now, ev.At)
+				case x < 55 && len(pending) > 0:
+					i := r.IntN(len(pending))
+					if e := pending[i]; !e.tm.IsZero() {
+						require.True(t, q.Cancel(e.tm))
+						require.False(t, q.Active(e.tm))
+						pending = slices.Delete(pending, i, i+1)
+					}
+				default:
+					seq++
+					ev := Event{
+						At:   draw(now),
+						Kind: Kind(r.Uint32()),
+						A:    int32(r.Uint32()),
+						B:    []int32{-1, -1 << 31, 1<<31 - 1, int32(seq)}[r.IntN(4)],
+						C:    []uint32{0, 1<<32 - 1, uint32(seq)}[r.IntN(3)],
+					}
+					e := &ref{ev: ev, seq: seq}
+					if r.IntN(2) == 0 {
+						e.tm = q.PushTimer(ev)
+					} else {
+						q.Push(ev)
+					}
+					pending = append(pending, e)
+				}
+				require.Equal(t, len(pending), q.Len(), "op %d", op)
+			}
+			slices.SortFunc(pending, func(a, b *ref) int { return cmp.Or(cmp.Compare(a.ev.At, b.ev.At), cmp.Compare(a.seq, b.seq)) })
+			for _, e := range pending {
+				ev, ok := q.Pop()
+				require.True(t, ok)
+				require.Equal(t, e.ev, ev)
+			}
+			_, ok := q.Pop()
+			require.False(t, ok)
+		})
+	}
+}
+
+// checkChunks verifies that every chunk handed out is either in exactly one
+// far bucket's list or on the free list, and that the bucket sizes add up to
+// the far count.
+func checkChunks(t *testing.T, q *Queue) {
+	t.Helper()
+	seen := make([]bool, q.used)
+	far := 0
+	var buf [len(q.bk)]int
+	for _, i := range q.farBuckets(buf[:0]) {
+		b := q.bk[i]
+		for c := b.head; ; c = q.next[c] {
+			require.False(t, seen[c], "chunk %d twice", c)
+			seen[c] = true
+			if c == b.tail {
+				far += int(b.n)
+				break
+			}
+			far += chunkLen
+		}
+	}
+	for c := q.freeC; c != 0; c = q.next[c-1] {
+		require.False(t, seen[c-1], "free chunk %d in use", c-1)
+		seen[c-1] = true
+	}
+	require.NotContains(t, seen, false, "chunk leaked")
+	require.Equal(t, q.far, far)
+}
+
+// TestCompactFarInPlace cancels most of the timers of far buckets spanning
+// many chunks, so that compaction keeps a few entries scattered over each
+// chunk list, and checks the order of the survivors and the chunk lists.
+func TestCompactFarInPlace(t *testing.T) {
+	for _, keepEvery := range []int{1000, 7, 3, 2} {
+		t.Run(fmt.Sprint(keepEvery), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(5, uint64(keepEvery)))
+			var q Queue
+			q.Push(Event{At: 1, A: -1})
+			type ref struct {
+				at model.Instant
+				id int32
+				tm Timer
+			}
+			var all []ref
+			for i := range int32(5000) {
+				at := model.Instant(1<<20 + r.IntN(1<<14)) // few buckets, many chunks each
+				all = append(all, ref{at, i, q.PushTimer(Event{At: at, A: i})})
+			}
+			ev, _ := q.Pop() // moves lim, so the rest is in the far tier
+			require.Equal(t, int32(-1), ev.A)
+			var kept []ref
+			for _, i := range r.Perm(len(all)) {
+				if i%keepEvery == 0 {
+					continue
+				}
+				require.True(t, q.Cancel(all[i].tm))
+			}
+			for i, e := range all {
+				if i%keepEvery == 0 {
+					kept = append(kept, e)
+				}
+			}
+			checkChunks(t, &q)
+			require.Equal(t, len(kept), q.Len())
+			require.LessOrEqual(t, q.far, 2*len(kept)+1)
+			slices.SortFunc(kept, func(a, b ref) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
+			for _, e := range kept {
+				ev, ok := q.Pop()
+				require.True(t, ok)
+				require.Equal(t, e.id, ev.A)
+				require.Equal(t, e.at, ev.At)
+			}
+			_, ok := q.Pop()
+			require.False(t, ok)
+			checkChunks(t, &q)
+		})
 	}
 }
