@@ -385,33 +385,107 @@ func TestSharedSubscription(t *testing.T) {
 	}
 }
 
-// TestNodePartitions: two twin instances, region A (M1, L1) and region B
-// (L2, P1), on the embedded broker, fed by one publisher with hwsim's
-// feed. Each receives exactly its region's per-node topics (plus the
-// unpartitionable scans and label states); together they cover every
-// per-node message; no label is processed (ordered into a core) by both.
+// twoTowns are the closed regions of testdata/two-towns.yaml: Kreuzberg
+// and Potsdam, ~28 km apart.
+var twoTowns = [][]string{{"M1", "L1", "L2", "P1", "P3"}, {"M2", "L3", "L4", "P2", "P4"}}
+
+// checkClosed asserts that the feed never crosses between regions: every
+// order's fulfilling node and destination, and every node a label is
+// scanned, held, picked up or rerouted to, lie in the label's region (that
+// of its order). It returns the number of labels per region and of
+// reroutes, so that the caller can check the feed exercises both.
+func checkClosed(t *testing.T, recs []wire.CaptureRecord, regions [][]string) (labels []int, reroutes int) {
+	t.Helper()
+	region := map[string]int{}
+	for i, nodes := range regions {
+		for _, n := range nodes {
+			region[n] = i
+		}
+	}
+	in := func(label, node, what string, lr map[string]int) {
+		t.Helper()
+		r, ok := lr[label]
+		if !assert.True(t, ok, "%s of label %s before its order", what, label) {
+			return
+		}
+		nr, ok := region[node]
+		assert.True(t, ok && nr == r, "label %s of region %d: %s at node %q (region %d)", label, r, what, node, nr)
+	}
+	lr := map[string]int{} // label -> region of its order
+	labels = make([]int, len(regions))
+	for _, rec := range recs {
+		env, err := wire.Decode(rec.Topic, rec.Payload)
+		require.NoError(t, err)
+		switch b := env.Body.(type) {
+		case wire.Order:
+			r, ok := region[b.Node]
+			require.True(t, ok, "order %s at unknown node %q", b.LabelID, b.Node)
+			lr[b.LabelID] = r
+			labels[r]++
+			in(b.LabelID, b.Destination, "destination", lr)
+		case wire.Scan:
+			in(b.LabelID, b.Node, "scan "+string(b.Stage), lr)
+		case wire.Slot:
+			if b.LabelID != "" {
+				_, locker, err := wire.Topics{}.ParseTopic(rec.Topic)
+				require.NoError(t, err)
+				in(b.LabelID, locker, "slot", lr)
+			}
+		case wire.Pickup:
+			_, locker, err := wire.Topics{}.ParseTopic(rec.Topic)
+			require.NoError(t, err)
+			in(b.LabelID, locker, "pickup", lr)
+		case wire.LabelState:
+			if b.Node != "" {
+				in(b.LabelID, b.Node, "state "+string(b.State), lr)
+			}
+			if b.RerouteTo != "" {
+				reroutes++
+				in(b.LabelID, b.RerouteTo, "reroute target", lr)
+			}
+		}
+	}
+	return labels, reroutes
+}
+
+// TestNodePartitions: two twin instances on the embedded broker, each
+// owning one town of testdata/two-towns.yaml (a closed region: its own
+// microstore, lockers, partners and neighborhood), fed by one publisher with
+// hwsim's two-day feed. The feed is checked to be closed (nothing crosses
+// between the towns). Each instance receives exactly its region's per-node
+// topics (plus the unpartitionable scans and label states); together they
+// cover every per-node message; each label is processed (ordered into a
+// core) by exactly one of them, each a substantial share; and together their
+// final label states and divergence reports equal those of one
+// unpartitioned twin replaying the same capture.
 func TestNodePartitions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("broker test")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	b, sc, net := brokerAndNetwork(ctx, t)
+	b, sc, net := brokerAndScenario(ctx, t, "testdata/two-towns.yaml")
 	recs, _ := generate(t, sc, hwsim.Faults{})
-	regions := [][]string{{"M1", "L1"}, {"L2", "P1"}}
+	regions := twoTowns
+	perRegion, reroutes := checkClosed(t, recs, regions)
+	t.Logf("labels per town %v, %d reroutes", perRegion, reroutes)
+	require.Positive(t, reroutes, "the feed has no reroute: closure of reroutes is untested")
+
+	const window = 3 * model.Day // longer than the run: the order of arrival does not matter
 	lctx, lcancel := context.WithCancel(ctx)
 	defer lcancel()
 	var runners []*twin.Runner
 	var cfgs []twin.LiveConfig
+	done := make(chan error, len(regions))
 	for _, nodes := range regions {
-		tw, err := twin.New(twin.Config{Network: net, Window: 3 * model.Day, Nodes: nodes})
+		tw, err := twin.New(twin.Config{Network: net, Window: window, Nodes: nodes})
 		require.NoError(t, err)
 		r := twin.NewRunner(tw, nil)
 		c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
 		require.NoError(t, err)
 		defer c.Close()
 		lc := twin.LiveConfig{Nodes: nodes}
-		go func() { _ = r.Live(lctx, c, lc) }()
+		go func() { done <- r.Live(lctx, c, lc) }()
 		require.Eventually(t, r.Ready, 10*time.Second, 10*time.Millisecond)
 		runners = append(runners, r)
 		cfgs = append(cfgs, lc)
@@ -458,10 +532,15 @@ func TestNodePartitions(t *testing.T) {
 		require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, r.Retain))
 	}
 	for i, r := range runners {
-		require.Eventually(t, func() bool { return r.Twin.Counters().Received >= want[i] }, 20*time.Second, 10*time.Millisecond)
+		require.Eventually(t, func() bool { return r.Twin.Counters().Received >= want[i] }, 60*time.Second, 10*time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond)
-	seen := map[string]int{}
+	// give a message beyond an instance's subscriptions time to show, then
+	// stop the instances before counting
+	time.Sleep(200 * time.Millisecond)
+	lcancel()
+	for range runners {
+		require.NoError(t, <-done)
+	}
 	ordered := 0
 	for _, r := range recs {
 		if env, err := wire.Decode(r.Topic, r.Payload); err == nil {
@@ -470,29 +549,66 @@ func TestNodePartitions(t *testing.T) {
 			}
 		}
 	}
+
+	// one unpartitioned twin replaying the same capture
+	single, err := twin.New(twin.Config{Network: net, Window: window})
+	require.NoError(t, err)
+	for _, r := range recs {
+		single.Ingest(r)
+	}
+	single.Finish()
+
+	seen := map[string]int{}
+	var union []twin.LabelView
+	var divs []twin.Divergence
 	for i, r := range runners {
 		assert.Equal(t, want[i], r.Twin.Counters().Received, "instance %d received exactly its subscriptions", i)
 		r.Twin.Finish()
-		t.Logf("instance %d: %d labels", i, len(r.Twin.Labels()))
-		for _, v := range r.Twin.Labels() {
+		labels := r.Twin.Labels()
+		t.Logf("instance %d (%v): %d msgs, %d labels, ignored %v", i, regions[i], want[i], len(labels), r.Twin.Counters().Ignored)
+		assert.Greater(t, len(labels), ordered/4, "instance %d owns too few labels", i)
+		assert.Equal(t, perRegion[i], len(labels), "instance %d processes exactly its town's orders", i)
+		for _, v := range labels {
 			seen[v.Label]++
 			assert.Equal(t, 1, seen[v.Label], "label %s processed by both instances", v.Label)
 		}
+		union = append(union, labels...)
+		divs = append(divs, r.Twin.Divergences(twin.Filter{})...)
 	}
 	// every order was placed at a node of exactly one region: together the
 	// instances process every label, each exactly once
 	assert.Equal(t, ordered, len(seen))
-	t.Logf("region A: %d msgs, region B: %d msgs, %d labels", want[0], want[1], len(seen))
+
+	// together they decide what one twin decides, label by label
+	sort.Slice(union, func(i, j int) bool { return union[i].Label < union[j].Label })
+	want1 := single.Labels()
+	require.Equal(t, len(want1), len(union))
+	for i := range want1 {
+		assert.Equal(t, want1[i], union[i], "label %s", want1[i].Label)
+	}
+	divs = append([]twin.Divergence{}, divs...)
+	twin.SortDivergences(divs)
+	wantDivs := single.Divergences(twin.Filter{})
+	assert.Equal(t, wantDivs, divs, "divergences: partitioned = unpartitioned")
+	assert.Empty(t, wantDivs, "a clean feed diverges nowhere")
 }
 
 // brokerAndNetwork starts an embedded broker on a free loopback port (closed
-// when the test ends) and loads the test scenario and its network.
+// when the test ends) and loads the quickstart scenario and its network.
 func brokerAndNetwork(ctx context.Context, t *testing.T) (*transport.Broker, *scenarios.Scenario, *model.Network) {
+	t.Helper()
+	return brokerAndScenario(ctx, t, "../scenarios/quickstart.yaml")
+}
+
+// brokerAndScenario starts an embedded broker on a free loopback port (closed
+// when the test ends) and loads the scenario at path and its network.
+func brokerAndScenario(ctx context.Context, t *testing.T, path string) (*transport.Broker, *scenarios.Scenario, *model.Network) {
 	t.Helper()
 	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
-	sc := load(t)
+	sc, err := scenarios.Load(path)
+	require.NoError(t, err)
 	net, err := sc.Network()
 	require.NoError(t, err)
 	return b, sc, net
