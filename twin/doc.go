@@ -6,7 +6,7 @@
 //	receive (MQTT or capture) -> journal (bbolt, before the MQTT ack)
 //	  -> wire.Decode (rejects: quarantine, counted by reason)
 //	  -> de-duplicate by msg_id and (source, seq); track sequence gaps
-//	  -> reorder buffer: released in (event instant, source, seq) order once
+//	  -> reorder buffer: released in (event instant, lifecycle rank, source, seq) order once
 //	     a message Window later has arrived; later messages applied at once, flagged late
 //	  -> driver: fire the core's timers due by the message's instant, map the
 //	     message to core events (order, scans, slot, pickup, node status)

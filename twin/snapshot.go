@@ -77,6 +77,7 @@ type (
 	}
 	snapKey struct {
 		At     model.Instant
+		Rank   uint8
 		Source string
 		Seq    uint64
 	}
@@ -210,7 +211,7 @@ func (t *Twin) MarshalBinary() ([]byte, error) {
 		s.Buf = append(s.Buf, snapMsg{Topic: m.topic, Payload: p, At: m.at, Recv: m.recv, Late: m.late})
 	}
 	if k := t.lastKey; k != nil {
-		s.LastKey = &snapKey{At: k.at, Source: k.env.Source, Seq: k.env.Seq}
+		s.LastKey = &snapKey{At: k.at, Rank: k.rank, Source: k.env.Source, Seq: k.env.Seq}
 	}
 	c := &t.counters
 	s.Counters = snapCounters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates,
@@ -307,11 +308,11 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 		if err != nil {
 			return fmt.Errorf("twin: snapshot: buffered message on %s: %w", sm.Topic, err)
 		}
-		buf = append(buf, &msg{env: env, at: sm.At, recv: sm.Recv, topic: sm.Topic, late: sm.Late})
+		buf = append(buf, &msg{env: env, at: sm.At, rank: rankOf(env), recv: sm.Recv, topic: sm.Topic, late: sm.Late})
 	}
 	var last *msg
 	if k := s.LastKey; k != nil {
-		last = &msg{at: k.At, env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
+		last = &msg{at: k.At, rank: k.Rank, env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
 	}
 	labels := make([]labelRec, len(s.Labels))
 	labelIDs := make(map[string]model.LabelID, len(s.Labels))

@@ -133,15 +133,51 @@ func (s *srcState) missing() uint64 { return s.max - s.hw - uint64(len(s.above))
 type msg struct {
 	env   wire.Envelope
 	at    model.Instant // event instant (recv for a last will)
+	rank  uint8         // lifecycle rank, see rankOf
 	recv  model.Instant
 	topic string
 	late  bool
 	wall  time.Time
 }
 
+// rankOf orders messages of the same instant from different sources along a
+// parcel's life: node status, then orders, pick, pack, hand-off, delivery,
+// locker events, pickups, and production's reports last. Two devices can
+// stamp the same millisecond (a reroute between two nodes in one H3 cell
+// hands off and delivers at once); without this rank the tie would fall to
+// the source ids, which could apply a delivery before its hand-off.
+func rankOf(env wire.Envelope) uint8 {
+	switch b := env.Body.(type) {
+	case wire.Status:
+		return 0
+	case wire.Order:
+		return 1
+	case wire.Scan:
+		switch b.Stage {
+		case wire.StagePick:
+			return 2
+		case wire.StagePack:
+			return 3
+		case wire.StageHandoff:
+			return 4
+		}
+		return 5
+	case wire.Slot, wire.Door, wire.Occupancy:
+		return 6
+	case wire.Pickup:
+		return 7
+	case wire.LabelState:
+		return 9
+	}
+	return 8
+}
+
 func (m *msg) less(o *msg) bool {
 	if m.at != o.at {
 		return m.at < o.at
+	}
+	if m.rank != o.rank {
+		return m.rank < o.rank
 	}
 	if m.env.Source != o.env.Source {
 		return m.env.Source < o.env.Source
@@ -376,7 +412,7 @@ func (t *Twin) ingest(rec wire.CaptureRecord, wall time.Time) {
 		t.m.in(string(env.Type))
 		t.m.Missing.Set(float64(t.counters.Missing))
 	}
-	m := &msg{env: env, at: env.At, recv: rec.RecvAt, topic: rec.Topic, wall: wall}
+	m := &msg{env: env, at: env.At, rank: rankOf(env), recv: rec.RecvAt, topic: rec.Topic, wall: wall}
 	if st, ok := env.Body.(wire.Status); ok {
 		if st.Reason == wire.ReasonLWT && rec.RecvAt != 0 {
 			m.at = rec.RecvAt // the will's at is its connect instant

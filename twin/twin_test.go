@@ -45,9 +45,21 @@ func (f *feed) msg(src string, at model.Instant, body wire.Body) wire.CaptureRec
 }
 
 // lifecycle is a label's full clean life: order at M1, picked, packed,
-// handed off, slotted at L1, picked up; production's reports beside it.
+// handed off, slotted at L1 15 minutes later, picked up; production's
+// reports beside it.
 func (f *feed) lifecycle(label string, start int64, pickup bool) []wire.CaptureRecord {
-	at := func(m int64) model.Instant { return min_(start + m) }
+	return f.lifecycleTravel(label, start, pickup, 15)
+}
+
+// lifecycleTravel is lifecycle with travel minutes from hand-off to
+// delivery.
+func (f *feed) lifecycleTravel(label string, start int64, pickup bool, travel int64) []wire.CaptureRecord {
+	at := func(m int64) model.Instant {
+		if m >= 35 {
+			m += travel - 15
+		}
+		return min_(start + m)
+	}
 	ls := func(m int64, s wire.LabelStatus, node string) wire.CaptureRecord {
 		return f.msg("prod-core", at(m), wire.LabelState{LabelID: label, State: s, Node: node, Reason: reasonFor(s)})
 	}
@@ -89,6 +101,25 @@ func reasonFor(s wire.LabelStatus) string {
 		return "pickup"
 	}
 	return ""
+}
+
+// TestSameInstantCausalOrder: a hand-off and the delivery it leads to
+// stamped with the same millisecond by two devices (zero travel, e.g. two
+// nodes in one H3 cell) are applied hand-off first, whatever the devices'
+// ids (here the delivering scanner and locker sort before the hand-off's
+// scanner); no divergence.
+func TestSameInstantCausalOrder(t *testing.T) {
+	for _, window := range []model.Duration{5 * model.Minute, -1} {
+		f := newFeed(t)
+		tw := newTwin(t, window)
+		recs := f.lifecycleTravel("L-0", 0, true, 0)
+		for _, r := range recs {
+			tw.Ingest(r)
+		}
+		tw.Finish()
+		assert.Equal(t, "picked_up", state(t, tw, "L-0"), "window %v", window)
+		assert.Empty(t, tw.Divergences(Filter{}), "window %v", window)
+	}
 }
 
 func newTwin(t testing.TB, window model.Duration) *Twin {
