@@ -67,31 +67,31 @@ counted in Kernel.Clamped, which tests and reports can check.
 The queue orders 32-byte entries that hold the whole event (time; insertion
 order and timer slot; payload), so popping one reads nothing else; only a
 timer has a small cell beside them, for its cancellation. The queue has two
-tiers. The near tier holds the events up to a moving boundary lim (the next
-instant, or the next few dozen events) in two parts: a run, sorted by (time,
-insertion order) and popped from the front, and a small 4-ary min-heap; a
-pop takes the smaller of their heads. The far tier, for events after lim, is
-a radix heap in base 64: an event sits in the bucket given by the highest
-6-bit digit in which its time differs from lim and the value of that digit
-(11 levels of 64 buckets), so a push is an append to one of a few hot bucket
-tails. When the near tier runs dry the lowest non-empty bucket is taken: a
-level-0 bucket (a single instant) or a small one moves whole into the near
-tier; a larger one is split at its lowest possible time (lim with that
-bucket's digit and zeros below), whose events move there while the rest drop
-to lower levels. Such a batch is usually the events of one instant, already
-in insertion order: it becomes the run, so a busy instant's events pop in
-O(1) each, and an event scheduled for the current instant (or at least as
-late as the run's last) is appended to it. A batch spanning several times,
-and events scheduled earlier than the run's last, go to the heap, whose four
-children of a node share two cache lines and the smallest is picked with
-branch-free comparisons; a pop from it leaves the root vacant, and when the
-next push lands there too the entry drops into the root and sifts down, one
-pass instead of two. Each event moves a couple of times, by sequential
-passes, instead of sifting through a heap larger than the cache, so the cost
-per event hardly grows with the number pending. Buckets are lists of
-128-entry chunks from one shared free list, so the far tier holds about the
-live entries plus one partial chunk per non-empty bucket. Insertion order is
-a 32-bit counter; in the rare case it would wrap (every 4 billion events) the
+tiers. The near tier holds the events up to a moving boundary lim (the last
+instant of the current block of 64, or the next instant) in two parts: a run,
+sorted by (time, insertion order) and popped from the front, and a small
+4-ary min-heap; a pop takes the smaller of their heads. The far tier, for
+events after lim, is a radix heap in base 64: an event sits in the bucket
+given by the highest 6-bit digit in which its time differs from lim and the
+value of that digit (11 levels of 64 buckets), so a push is an append to one
+of a few hot bucket tails. When the near tier runs dry the lowest non-empty
+bucket is taken: a level-0 bucket (a single instant), or a small one higher
+up, moves whole into the near tier; otherwise the bucket's first block of 64
+instants is taken and the rest drop to lower levels. A bucket is always in
+insertion order, so a stable counting sort on the last 6-bit digit of the
+time sorts the block: it becomes the run, popped in O(1) per event, and an
+event scheduled at least as late as the run's last is appended to it. A small
+bucket spanning several blocks, and events scheduled into the current block
+earlier than the run's last, go to the heap, whose four children of a node
+share two cache lines and the smallest is picked with branch-free
+comparisons; a pop from it leaves the root vacant, and when the next push
+lands there too the entry drops into the root and sifts down, one pass
+instead of two. Each event moves a couple of times, by sequential passes,
+instead of sifting through a heap larger than the cache, so the cost per
+event hardly grows with the number pending. Buckets are lists of 128-entry
+chunks from one shared free list, so the far tier holds about the live
+entries plus one partial chunk per non-empty bucket. Insertion order is a
+32-bit counter; in the rare case it would wrap (every 4 billion events) the
 queued entries are renumbered in order, so the tie-break never breaks. Events
 travel through the queue's code as scalars or word-sized fields, never as an
 Event value copied in memory: Go keeps a struct of more than four fields on

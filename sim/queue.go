@@ -78,9 +78,9 @@ const heapBase = 3
 // in a slot table ("cells"), for its cancellation. There are two tiers:
 //
 //   - the near tier, holding the events with At <= lim, the ones about to
-//     run: a sorted run (usually the events of one instant, in insertion
-//     order, popped in O(1) each) and a 4-ary min-heap h for the rest (a
-//     small bucket spanning several times, pushes earlier than the run's
+//     run: a sorted run (usually the events of a block of 64 instants or of
+//     one instant, popped in O(1) each) and a 4-ary min-heap h for the rest
+//     (a small bucket spanning several blocks, pushes earlier than the run's
 //     last entry); the top is the smaller of their heads;
 //   - the far tier, a radix heap in base 64: an event with At > lim sits in
 //     the bucket given by the highest 6-bit digit in which its time differs
@@ -88,16 +88,20 @@ const heapBase = 3
 //     there is an append to one of a few hot bucket tails.
 //
 // When the near tier runs dry, the lowest non-empty bucket is taken. A
-// level-0 bucket (a single instant) or a small one moves whole into it and
-// lim becomes its latest time. A larger one, at level l with digit d, is
-// split at its lowest possible time: lim keeps its digits above l, takes d
-// at l and zeros below (later than the old lim, not later than any event of
-// the bucket); the events at that time go to the near tier, the rest drop
-// into lower levels. Events in other buckets stay put: their highest
-// differing digit does not change. Each event is moved a few times at most,
-// by sequential passes, and the heap stays small (it holds the next instant
-// or the next few dozen events), so the cost per event hardly grows with the
-// number pending and the random memory accesses of a large heap disappear.
+// level-0 bucket (a single instant), or a small one above level 1, moves
+// whole into it and lim becomes its latest time. Otherwise, for a bucket at
+// level l >= 1 with digit d, its first block of 64 instants is taken: lim
+// keeps its digits above l, takes d at l, then zeros and a last digit of 63
+// (later than the old lim, earlier than the bucket's events after the
+// block); the block's events become the run, sorted by a stable counting
+// sort on the last digit of their time (a bucket is always in insertion
+// order), and the rest drop into levels 1..l-1. A level-1 bucket is a single
+// block. Events in other buckets stay put: their highest differing digit
+// does not change. Each event is moved a few times at most, by sequential
+// passes, and the heap stays small (it holds events scheduled into the
+// current block, or a small bucket), so the cost per event hardly grows with
+// the number pending and the random memory accesses of a large heap
+// disappear.
 //
 // Cancellation is lazy: Cancel marks the timer's cell cancelled in O(1) and
 // its entry becomes stale; it is discarded when it reaches the top of the
@@ -109,6 +113,7 @@ const heapBase = 3
 // The zero Queue is ready to use. A Queue is not safe for concurrent use.
 type Queue struct {
 	run   []item        // near tier: run[rh:] sorted by (at, key), popped from the front
+	tmp   []item        // scratch for takeBlock, empty between calls
 	rh    int           // index of the head of run
 	top1  bool          // the entry returned by the last top is run's head (else the heap root)
 	h     []item        // near tier: heap of items with at <= lim; h[:heapBase] unused
@@ -134,8 +139,9 @@ type Queue struct {
 }
 
 const (
-	// bulkMax is the size up to which a far bucket moves into the near
-	// tier whole when it runs dry; a larger one is split (see refill).
+	// bulkMax is the size up to which a far bucket above level 1 moves
+	// into the near tier whole when it runs dry; a larger one is split
+	// (see refill).
 	bulkMax = 48
 
 	// The far tier is a radix heap in base 64: an item's level is the
@@ -652,8 +658,8 @@ func (q *Queue) refill() bool {
 		l := bits.TrailingZeros64(q.lmask)
 		i := l<<radixBits | bits.TrailingZeros64(q.dmask[l])
 		bk := q.bk[i]
-		r := q.run[:0]
-		if l == 0 || (bk.head == bk.tail && bk.n <= bulkMax) {
+		switch {
+		case l == 0 || (l >= 2 && bk.head == bk.tail && bk.n <= bulkMax):
 			// Whole bucket into the run (a level-0 bucket holds a single
 			// instant). Any lim within the bucket's range that is >= all its
 			// times keeps the other buckets valid: their times differ from
@@ -665,34 +671,76 @@ func (q *Queue) refill() bool {
 				}
 			}
 			q.lim = hi
+			r := q.run[:0]
 			q.takeFar(i, q.slab, q.next, true, func(b []item) { r = append(r, b...) })
-		} else {
-			// Split at the bucket's lowest possible time: lim becomes lim
-			// with digit l set to the bucket's and the digits below it
-			// cleared (later than the old lim, not later than any event of
-			// the bucket). Events at lim go to the run, the rest drop to
-			// lower levels.
+			q.run, q.rh = r, 0
+			q.toRun()
+		default:
+			// Take the bucket's first block of 64 instants: lim becomes the
+			// last instant of that block (lim's digits above l, the bucket's
+			// digit at l, ones below), later than the old lim and earlier
+			// than the bucket's other events, whose highest digit differing
+			// from lim is the same as from the block's start, so they drop
+			// to levels 1..l-1 and the other buckets stay put. A level-1
+			// bucket is a single block.
 			sh := uint(l) * radixBits
 			u := uint64(q.lim) ^ 1<<63
-			lim := model.Instant((u&(^uint64(0)<<(sh+radixBits)) | uint64(i&(1<<radixBits-1))<<sh) ^ 1<<63)
+			lim := model.Instant((u&(^uint64(0)<<(sh+radixBits)) | uint64(i&(1<<radixBits-1))<<sh | (1<<radixBits - 1)) ^ 1<<63)
 			q.lim = lim
-			q.takeFar(i, q.slab, q.next, true, func(b []item) {
-				for _, it := range b {
-					if it.at == lim {
-						r = append(r, it)
-					} else {
-						q.farPush(it)
-					}
-				}
-			})
+			q.takeBlock(i, lim)
 		}
-		q.run, q.rh = r, 0
-		q.toRun()
 		if len(q.run) > 0 || len(q.h) > heapBase {
 			return true
 		}
 	}
 	return false
+}
+
+// takeBlock moves the entries of far bucket i with at <= lim, one block of
+// 64 instants, into the run, sorted by (at, key), and pushes the others back
+// into the far tier (relative to lim, the block's last instant), dropping
+// stale entries. A bucket's entries are in insertion order (a bucket is
+// empty when a split fills it, and pushes append to it), so a stable
+// counting sort on the lowest digit of at sorts the block.
+func (q *Queue) takeBlock(i int, lim model.Instant) {
+	var cnt [1 << radixBits]int32
+	t := q.tmp[:0]
+	sorted, prev := true, model.Instant(-1<<63)
+	q.takeFar(i, q.slab, q.next, true, func(b []item) {
+		for _, it := range b {
+			if it.at > lim {
+				q.farPush(it)
+				continue
+			}
+			if q.stale1(&it) {
+				q.freeCell(uint32(it.key))
+				q.stale--
+				continue
+			}
+			cnt[it.at&(1<<radixBits-1)]++
+			sorted = sorted && it.at >= prev
+			prev = it.at
+			t = append(t, it)
+		}
+	})
+	if sorted {
+		q.run, q.tmp = t, q.run[:0]
+		q.rh = 0
+		return
+	}
+	var pos [1 << radixBits]int32
+	n := int32(0)
+	for d, c := range cnt {
+		pos[d] = n
+		n += c
+	}
+	r := slices.Grow(q.run[:0], len(t))[:len(t)]
+	for _, it := range t {
+		d := it.at & (1<<radixBits - 1)
+		r[pos[d]] = it
+		pos[d]++
+	}
+	q.run, q.rh, q.tmp = r, 0, t[:0]
 }
 
 // toRun drops the cancelled entries of the run, just filled from the far
@@ -760,6 +808,9 @@ func (q *Queue) compact() {
 	}
 	q.run = keep(q.run[:copy(q.run, q.run[q.rh:])])
 	q.rh = 0
+	if cap(q.tmp) > 1024 && cap(q.tmp) > 4*len(q.run) {
+		q.tmp = nil
+	}
 	h := keep(q.h[heapBase:])
 	q.h = q.h[:heapBase+len(h)]
 	if c := cap(q.h); c > 1024 && c > 4*len(q.h) {

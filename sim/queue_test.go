@@ -303,6 +303,7 @@ func TestMemoryBounded(t *testing.T) {
 				if c%1000 == 0 {
 					require.LessOrEqual(t, cap(q.h), bound, "cycle %d", c)
 					require.LessOrEqual(t, cap(q.run), bound, "cycle %d", c)
+					require.LessOrEqual(t, cap(q.tmp), bound, "cycle %d", c)
 					require.LessOrEqual(t, len(q.cells), 2*live+1, "cycle %d", c)
 				}
 				now++
@@ -328,6 +329,7 @@ func TestMemoryShrinksAfterPeak(t *testing.T) {
 	require.Equal(t, 10, q.Len())
 	require.Less(t, cap(q.h), 4096)
 	require.Less(t, cap(q.run), 4096)
+	require.Less(t, cap(q.tmp), 4096)
 }
 
 // TestRenumber forces the 32-bit insertion counter to wrap and checks that
