@@ -703,6 +703,10 @@ func (q *Queue) refill() bool {
 // empty when a split fills it, and pushes append to it), so a stable
 // counting sort on the lowest digit of at sorts the block.
 func (q *Queue) takeBlock(i int, lim model.Instant) {
+	if i < 2<<radixBits {
+		q.takeBlock1(i)
+		return
+	}
 	var cnt [1 << radixBits]int32
 	t := q.tmp[:0]
 	sorted, prev := true, model.Instant(-1<<63)
@@ -741,6 +745,52 @@ func (q *Queue) takeBlock(i int, lim model.Instant) {
 		pos[d]++
 	}
 	q.run, q.rh, q.tmp = r, 0, t[:0]
+}
+
+// takeBlock1 is takeBlock for a level-1 bucket, a single block: its entries
+// are counted in a first pass over its chunks and scattered straight into the
+// run in a second one.
+func (q *Queue) takeBlock1(i int) {
+	b := q.bk[i]
+	slab, next := q.slab, q.next
+	var pos [1 << radixBits]int32
+	n := int32(0)
+	for c := b.head; ; c = next[c] {
+		m := int32(chunkLen)
+		if c == b.tail {
+			m = b.n
+		}
+		for k := range slab[int(c)<<chunkBits : int(c)<<chunkBits+int(m)] {
+			it := &slab[int(c)<<chunkBits+k]
+			if !q.stale1(it) {
+				pos[it.at&(1<<radixBits-1)]++
+			}
+		}
+		n += m
+		if c == b.tail {
+			break
+		}
+	}
+	live := int32(0)
+	for d, c := range pos {
+		pos[d] = live
+		live += c
+	}
+	r := slices.Grow(q.run[:0], int(live))[:live]
+	q.takeFar(i, slab, next, true, func(b []item) {
+		for k := range b {
+			it := &b[k]
+			if q.stale1(it) {
+				q.freeCell(uint32(it.key))
+				q.stale--
+				continue
+			}
+			d := it.at & (1<<radixBits - 1)
+			r[pos[d]] = *it
+			pos[d]++
+		}
+	})
+	q.run, q.rh = r, 0
 }
 
 // toRun drops the cancelled entries of the run, just filled from the far
