@@ -56,7 +56,8 @@ func (it *item) payload() (Kind, int32, int32, uint32) {
 	return Kind(it.kc), int32(uint32(it.ab)), int32(it.ab >> 32), uint32(it.kc >> 32)
 }
 
-// noCell is the slot of an event pushed without a Timer.
+// noCell is the slot of an event pushed without a Timer (no real slot gets
+// there: that would take 2^32-1 timers queued at once).
 const noCell = 1<<32 - 1
 
 // cell is the state of a queued timer, indexed by slot.
@@ -536,9 +537,10 @@ func (q *Queue) removeTop() {
 		c := 4*p - 8
 		if c+3 < n {
 			kids := h[c : c+4 : c+4]
-			// Touch the four cache lines of the grandchildren (contiguous)
-			// so that their loads overlap with this level's comparisons;
-			// Go has no prefetch instruction, plain loads do the job.
+			// Touch the grandchildren (contiguous: four families, the first
+			// of the two cache lines of each) so that their loads overlap
+			// with this level's comparisons; Go has no prefetch
+			// instruction, plain loads do the job.
 			if g := 4*c - 8; g+15 < n {
 				gk := h[g : g+16 : g+16]
 				q.sink += gk[0].at ^ gk[4].at ^ gk[8].at ^ gk[12].at
@@ -678,11 +680,11 @@ func (q *Queue) refill() bool {
 		default:
 			// Take the bucket's first block of 64 instants: lim becomes the
 			// last instant of that block (lim's digits above l, the bucket's
-			// digit at l, ones below), later than the old lim and earlier
-			// than the bucket's other events, whose highest digit differing
-			// from lim is the same as from the block's start, so they drop
-			// to levels 1..l-1 and the other buckets stay put. A level-1
-			// bucket is a single block.
+			// digit at l, zero digits below but the last, which is 63),
+			// later than the old lim and earlier than the bucket's other
+			// events, whose highest digit differing from lim is the same as
+			// from the block's start, so they drop to levels 1..l-1 and the
+			// other buckets stay put. A level-1 bucket is a single block.
 			sh := uint(l) * radixBits
 			u := uint64(q.lim) ^ 1<<63
 			lim := model.Instant((u&(^uint64(0)<<(sh+radixBits)) | uint64(i&(1<<radixBits-1))<<sh | (1<<radixBits - 1)) ^ 1<<63)
@@ -754,7 +756,6 @@ func (q *Queue) takeBlock1(i int) {
 	b := q.bk[i]
 	slab, next := q.slab, q.next
 	var pos [1 << radixBits]int32
-	n := int32(0)
 	for c := b.head; ; c = next[c] {
 		m := int32(chunkLen)
 		if c == b.tail {
@@ -766,7 +767,6 @@ func (q *Queue) takeBlock1(i int) {
 				pos[it.at&(1<<radixBits-1)]++
 			}
 		}
-		n += m
 		if c == b.tail {
 			break
 		}
