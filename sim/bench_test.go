@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -10,43 +11,68 @@ import (
 
 // holdDelays returns a ring of exponential delays with mean 1 s (1000 ms),
 // drawn before the timer starts so the benchmarks measure the queue.
-func holdDelays() []model.Duration {
+func holdDelays() []model.Duration { return expDelays(1000) }
+
+// expDelays returns a ring of exponential delays with the given mean in
+// milliseconds, rounded down to the clock's millisecond.
+func expDelays(mean float64) []model.Duration {
 	r := rand.New(rand.NewPCG(1, 2))
 	d := make([]model.Duration, 1<<16)
 	for i := range d {
-		d[i] = model.Duration(r.ExpFloat64() * 1000)
+		d[i] = model.Duration(r.ExpFloat64() * mean)
 	}
 	return d
 }
 
 var holdSizes = []int{1e3, 1e5, 1e6}
 
-// BenchmarkHold is the classic hold model: N pending events; each operation
-// pops the earliest and schedules one at now + Exp(mean 1 s).
+// holdRegimes are the delay distributions of BenchmarkHold.
+var holdRegimes = []struct {
+	name string
+	mean float64 // ms
+}{
+	// ties: mean 1 s on the millisecond clock. With N pending, about N/2000
+	// events share each instant (25 at N=1e5), like the simulator's bursts
+	// of same-instant events; the queue exploits them.
+	{"ties", 1000},
+	// sparse: mean 1 h, so practically every event has an instant of its
+	// own (N/7.2e6 per instant): the continuous-time classic hold model.
+	{"sparse", 3_600_000},
+}
+
+// BenchmarkHold is the hold model: N pending events; each operation pops the
+// earliest and schedules one at now + Exp(mean), for each regime of
+// holdRegimes (Hold/ties/N=1e5, Hold/sparse/N=1e5, ...).
 func BenchmarkHold(b *testing.B) {
-	delays := holdDelays()
-	for _, n := range holdSizes {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			var q Queue
-			for i := 0; i < n; i++ {
-				q.Push(Event{At: model.Instant(delays[i&(len(delays)-1)]) * 10, A: int32(i)})
-			}
-			// warm up to the steady state
-			for i := 0; i < 2*n; i++ {
-				ev, _ := q.Pop()
-				ev.At = ev.At.Add(delays[i&(len(delays)-1)])
-				q.Push(ev)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				ev, _ := q.Pop()
-				ev.At = ev.At.Add(delays[i&(len(delays)-1)])
-				q.Push(ev)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
+	for _, rg := range holdRegimes {
+		delays := expDelays(rg.mean)
+		for _, n := range holdSizes {
+			b.Run(fmt.Sprintf("%s/N=1e%d", rg.name, int(math.Round(math.Log10(float64(n))))), func(b *testing.B) {
+				benchHold(b, delays, n)
+			})
+		}
 	}
+}
+
+func benchHold(b *testing.B, delays []model.Duration, n int) {
+	var q Queue
+	for i := 0; i < n; i++ {
+		q.Push(Event{At: model.Instant(delays[i&(len(delays)-1)]) * 10, A: int32(i)})
+	}
+	// warm up to the steady state
+	for i := 0; i < 2*n; i++ {
+		ev, _ := q.Pop()
+		ev.At = ev.At.Add(delays[i&(len(delays)-1)])
+		q.Push(ev)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev, _ := q.Pop()
+		ev.At = ev.At.Add(delays[i&(len(delays)-1)])
+		q.Push(ev)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkScheduleCancel measures a cancellable timer that is cancelled
