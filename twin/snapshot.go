@@ -38,7 +38,8 @@ type (
 		Config   snapConfig
 		Core     []byte // model.Core.MarshalBinary
 		Sources  []snapSource
-		IDs      []string // every accepted msg_id, sorted
+		IDs      []snapID // accepted msg_ids within the retention, sorted
+		IDsPrune model.Instant
 		Buf      []snapMsg
 		MaxAt    model.Instant
 		LastKey  *snapKey
@@ -63,6 +64,7 @@ type (
 		ReplenishAt, RestockLead model.Duration
 		Nodes                    []string
 		QuarantineMax            int
+		IDRetention              model.Duration
 	}
 	snapSource struct {
 		ID            string
@@ -74,6 +76,10 @@ type (
 		Payload  []byte // wire.Encode of the envelope
 		At, Recv model.Instant
 		Late     bool
+	}
+	snapID struct {
+		ID string
+		At model.Instant
 	}
 	snapKey struct {
 		At     model.Instant
@@ -137,7 +143,8 @@ func (t *Twin) snapConfig() snapConfig {
 	nodes := slices.Clone(t.cfg.Nodes)
 	sort.Strings(nodes)
 	return snapConfig{Prefix: t.topics.Prefix, Window: t.cfg.Window, Tolerance: t.cfg.Tolerance, Replenish: t.replenish,
-		ReplenishAt: t.cfg.ReplenishAt, RestockLead: t.cfg.RestockLead, Nodes: nodes, QuarantineMax: t.cfg.QuarantineMax}
+		ReplenishAt: t.cfg.ReplenishAt, RestockLead: t.cfg.RestockLead, Nodes: nodes, QuarantineMax: t.cfg.QuarantineMax,
+		IDRetention: t.cfg.IDRetention}
 }
 
 func countsOf(m map[string]uint64) []snapCount {
@@ -202,7 +209,10 @@ func (t *Twin) MarshalBinary() ([]byte, error) {
 		st := t.src[id]
 		s.Sources = append(s.Sources, snapSource{ID: id, HW: st.hw, Max: st.max, Above: sortedKeys(st.above), Reserv: sortedKeys(st.reserved)})
 	}
-	s.IDs = sortedKeys(t.ids)
+	for _, id := range sortedKeys(t.ids) {
+		s.IDs = append(s.IDs, snapID{id, t.ids[id]})
+	}
+	s.IDsPrune = t.idsPrune
 	for _, m := range t.buf {
 		p, err := wire.Encode(m.env)
 		if err != nil {
@@ -298,9 +308,9 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 		}
 		src[ss.ID] = st
 	}
-	ids := make(map[string]struct{}, len(s.IDs))
+	ids := make(map[string]model.Instant, len(s.IDs))
 	for _, id := range s.IDs {
-		ids[id] = struct{}{}
+		ids[id.ID] = id.At
 	}
 	buf := make(msgHeap, 0, len(s.Buf))
 	for _, sm := range s.Buf {
@@ -355,7 +365,7 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 
 	c := s.Counters
 	t.core = core
-	t.src, t.ids, t.buf, t.maxAt, t.lastKey, t.clock, t.started = src, ids, buf, s.MaxAt, last, s.Clock, s.Started
+	t.src, t.ids, t.idsPrune, t.buf, t.maxAt, t.lastKey, t.clock, t.started = src, ids, s.IDsPrune, buf, s.MaxAt, last, s.Clock, s.Started
 	t.counters = Counters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates, Conflicts: c.Conflicts,
 		Late: c.Late, Timers: c.Timers, Missing: c.Missing, Quarantined: mapOf(c.Quarantined), ByType: mapOf(c.ByType),
 		Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored), Divergences: mapOf(c.Divergences)}

@@ -20,6 +20,7 @@ const (
 	DefaultWindow        = 5 * model.Second
 	DefaultTolerance     = 2 * model.Minute
 	DefaultQuarantineMax = 10000
+	DefaultIDRetention   = 48 * model.Hour
 	maxLabelMsgs         = 32
 )
 
@@ -45,6 +46,10 @@ type Config struct {
 	// Nodes, if set, is the partition this instance owns (node ids); see
 	// docs/twin.md. Nil owns every node.
 	Nodes []string
+	// IDRetention is how long (in event time) accepted msg_ids are kept for
+	// de-duplication; older duplicates are still caught by (source, seq).
+	// Zero means DefaultIDRetention.
+	IDRetention model.Duration
 	// QuarantineMax bounds the quarantine store (oldest dropped first;
 	// counters keep counting). Zero means DefaultQuarantineMax.
 	QuarantineMax int
@@ -270,7 +275,8 @@ type Twin struct {
 
 	// ingest
 	src      map[string]*srcState
-	ids      map[string]struct{}
+	ids      map[string]model.Instant // accepted msg_ids -> event instant, pruned after IDRetention
+	idsPrune model.Instant            // next instant at which to prune ids
 	buf      msgHeap
 	maxAt    model.Instant
 	lastKey  *msg // key of the last message released in order
@@ -322,6 +328,9 @@ func New(cfg Config) (*Twin, error) {
 	if cfg.QuarantineMax <= 0 {
 		cfg.QuarantineMax = DefaultQuarantineMax
 	}
+	if cfg.IDRetention <= 0 {
+		cfg.IDRetention = DefaultIDRetention
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -329,7 +338,7 @@ func New(cfg Config) (*Twin, error) {
 	core := model.New(cfg.Network)
 	core.KeepFinished = true
 	t := &Twin{cfg: cfg, net: cfg.Network, core: core, topics: cfg.Topics, log: log, m: cfg.Metrics,
-		src: map[string]*srcState{}, ids: map[string]struct{}{}, labelIDs: map[string]model.LabelID{},
+		src: map[string]*srcState{}, ids: map[string]model.Instant{}, labelIDs: map[string]model.LabelID{},
 		timerGen: map[timerKey]uint64{}, session: make([]uint64, len(cfg.Network.Nodes))}
 	t.counters = Counters{Quarantined: map[string]uint64{}, ByType: map[string]uint64{}, Rejected: map[string]uint64{},
 		Ignored: map[string]uint64{}, Divergences: map[string]uint64{}}
@@ -402,7 +411,7 @@ func (t *Twin) ingest(rec wire.CaptureRecord, wall time.Time) {
 		t.duplicate(env)
 		return
 	}
-	t.ids[env.MsgID] = struct{}{}
+	t.ids[env.MsgID] = env.At
 	before := s.missing()
 	s.add(env.Seq)
 	t.counters.Missing = t.counters.Missing - before + s.missing()
@@ -426,6 +435,9 @@ func (t *Twin) ingest(rec wire.CaptureRecord, wall time.Time) {
 	}
 	if m.at > t.maxAt {
 		t.maxAt = m.at
+		if t.maxAt >= t.idsPrune {
+			t.pruneIDs()
+		}
 	}
 	if t.lastKey != nil && m.less(t.lastKey) {
 		m.late = true
@@ -439,6 +451,20 @@ func (t *Twin) ingest(rec wire.CaptureRecord, wall time.Time) {
 	}
 	heap.Push(&t.buf, m)
 	t.release(t.maxAt - model.Instant(t.cfg.Window))
+}
+
+// pruneIDs forgets the msg_ids of messages more than IDRetention older than
+// the newest, once an hour of event time: memory stays bounded however
+// long the twin runs. An older duplicate is still caught by its (source,
+// seq), which every source's sequence state keeps compactly.
+func (t *Twin) pruneIDs() {
+	horizon := t.maxAt - model.Instant(t.cfg.IDRetention)
+	for id, at := range t.ids {
+		if at < horizon {
+			delete(t.ids, id)
+		}
+	}
+	t.idsPrune = t.maxAt + model.Instant(model.Hour)
 }
 
 func (t *Twin) duplicate(env wire.Envelope) {

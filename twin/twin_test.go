@@ -2,6 +2,7 @@ package twin
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -297,4 +298,52 @@ func TestWriteReportDeterministic(t *testing.T) {
 	assert.Equal(t, outs[0].String(), outs[1].String())
 	assert.Equal(t, 3, bytes.Count(outs[0].Bytes(), []byte("\n")))
 	assert.True(t, bytes.Index(outs[0].Bytes(), []byte(`"L-1"`)) < bytes.Index(outs[0].Bytes(), []byte(`"L-2"`)))
+}
+
+// TestIDRetention: msg_ids older than the retention are forgotten, so the
+// de-duplication set stays bounded however long the feed; a duplicate of
+// such an old message is still dropped by its (source, seq).
+func TestIDRetention(t *testing.T) {
+	f := newFeed(t)
+	var recs []wire.CaptureRecord
+	for i := range 100 { // a label every 30 minutes: 50 hours of feed
+		recs = append(recs, f.lifecycle(fmt.Sprintf("L-%03d", i), int64(i*30), true)...)
+	}
+	no := false
+	mk := func() *Twin {
+		tw, err := New(Config{Network: quickstart(t), Window: 5 * model.Minute, Replenish: &no, IDRetention: 3 * model.Hour})
+		require.NoError(t, err)
+		return tw
+	}
+	ref, tw := mk(), mk()
+	most := 0
+	for _, r := range recs {
+		ref.Ingest(r)
+		tw.Ingest(r)
+		most = max(most, len(tw.ids))
+	}
+	// about 4 h of messages at most (retention + the hourly prune), not 50 h
+	perLabel := len(recs) / 100
+	assert.Less(t, most, perLabel*2*(4+1), "ids kept: %d of %d", most, len(recs))
+	assert.Less(t, len(tw.ids), len(recs)/5)
+	old := recs[:perLabel] // the first label's messages, two days old
+	for _, r := range old {
+		_, kept := tw.ids[mustEnv(t, r).MsgID]
+		require.False(t, kept, "an id older than the retention is forgotten")
+		tw.Ingest(r)
+	}
+	ref.Finish()
+	tw.Finish()
+	assert.Equal(t, ref.Counters().Duplicates+uint64(len(old)), tw.Counters().Duplicates, "old duplicates still dropped by (source, seq)")
+	assert.Equal(t, ref.Counters().Applied, tw.Counters().Applied)
+	var a, b bytes.Buffer
+	require.NoError(t, ref.WriteStates(&a))
+	require.NoError(t, tw.WriteStates(&b))
+	assert.Equal(t, a.String(), b.String())
+}
+
+func mustEnv(t *testing.T, r wire.CaptureRecord) wire.Envelope {
+	env, err := wire.Decode(r.Topic, r.Payload)
+	require.NoError(t, err)
+	return env
 }
