@@ -407,7 +407,11 @@ func (t *Twin) ingest(rec wire.CaptureRecord, wall time.Time) {
 		return
 	}
 	if s.seen(env.Seq) {
-		t.counters.Conflicts++
+		// a (source, seq) seen with another msg_id, unless the message is
+		// so old its msg_id may have been pruned (then it is a duplicate)
+		if env.At >= t.idsPrune-model.Instant(model.Hour)-model.Instant(t.cfg.IDRetention) {
+			t.counters.Conflicts++
+		}
 		t.duplicate(env)
 		return
 	}

@@ -335,6 +335,7 @@ func TestIDRetention(t *testing.T) {
 	ref.Finish()
 	tw.Finish()
 	assert.Equal(t, ref.Counters().Duplicates+uint64(len(old)), tw.Counters().Duplicates, "old duplicates still dropped by (source, seq)")
+	assert.Equal(t, ref.Counters().Conflicts, tw.Counters().Conflicts, "an old duplicate whose id was pruned is not a conflict")
 	assert.Equal(t, ref.Counters().Applied, tw.Counters().Applied)
 	var a, b bytes.Buffer
 	require.NoError(t, ref.WriteStates(&a))
