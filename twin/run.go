@@ -100,8 +100,12 @@ func (r *Runner) snapshot() error {
 	if err == nil {
 		r.lastSnap = pos
 	}
+	took := time.Since(start)
+	if m := r.Twin.m; m != nil {
+		m.snapshot(pos, len(state), took.Seconds(), err)
+	}
 	if r.OnSnapshot != nil {
-		r.OnSnapshot(pos, len(state), time.Since(start), err)
+		r.OnSnapshot(pos, len(state), took, err)
 	}
 	return err
 }

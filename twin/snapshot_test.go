@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -211,4 +213,53 @@ func TestSnapshotCorrupt(t *testing.T) {
 		flip[at] ^= 0x5a
 		require.Error(t, b.UnmarshalBinary(flip), "flipped byte %d", at)
 	}
+}
+
+// TestSnapshotMetrics: each snapshot is counted and its position, size and
+// duration exported; a restored twin's counters carry the snapshot's counts.
+func TestSnapshotMetrics(t *testing.T) {
+	net, recs := snapFeed(t, "../scenarios/quickstart.yaml")
+	recs = recs[:2500]
+	dir := t.TempDir()
+	j, err := twin.OpenJournal(dir, false)
+	require.NoError(t, err)
+	m := twin.NewMetrics()
+	tw, err := twin.New(twin.Config{Network: net, Window: 10 * model.Minute, Metrics: m})
+	require.NoError(t, err)
+	r := twin.NewRunner(tw, j)
+	r.SnapshotEvery = 1000
+	for i := 0; i < len(recs); i += 100 {
+		require.NoError(t, r.Accept(recs[i:i+100]...))
+	}
+	assert.Equal(t, 2.0, value(t, m.Snapshots.WithLabelValues("ok")))
+	assert.Equal(t, 2000.0, value(t, m.SnapshotPosition))
+	assert.Positive(t, value(t, m.SnapshotBytes))
+	require.NoError(t, j.Close())
+
+	j, err = twin.OpenJournal(dir, false)
+	require.NoError(t, err)
+	defer j.Close()
+	m2 := twin.NewMetrics()
+	tw2, err := twin.New(twin.Config{Network: net, Window: 10 * model.Minute, Metrics: m2})
+	require.NoError(t, err)
+	r2 := twin.NewRunner(tw2, j)
+	require.NoError(t, r2.Restore())
+	assert.Equal(t, uint64(2000), r2.FromSnapshot)
+	for _, typ := range []string{"scan", "order", "label_state"} {
+		assert.Equal(t, value(t, m.In.WithLabelValues(typ)), value(t, m2.In.WithLabelValues(typ)), typ)
+	}
+	assert.Equal(t, value(t, m.Duplicates), value(t, m2.Duplicates))
+}
+
+// value reads a counter or gauge.
+func value(t *testing.T, c prometheus.Collector) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 1)
+	c.Collect(ch)
+	var out dto.Metric
+	require.NoError(t, (<-ch).Write(&out))
+	if out.Counter != nil {
+		return out.Counter.GetValue()
+	}
+	return out.Gauge.GetValue()
 }
