@@ -68,21 +68,26 @@ The queue orders 32-byte entries that hold the whole event (time; insertion
 order and timer slot; payload), so popping one reads nothing else; only a
 timer has a small cell beside them, for its cancellation. The queue has two
 tiers. The near tier holds the events up to a moving boundary lim (the last
-instant of the current block of 64, or the next instant) in two parts: a run,
-sorted by (time, insertion order) and popped from the front, and a small
-4-ary min-heap; a pop takes the smaller of their heads. The far tier, for
-events after lim, is a radix heap in base 64: an event sits in the bucket
+instant of the range of instants last taken from the far tier) in two parts:
+a run, sorted by (time, insertion order) and popped from the front, and a
+small 4-ary min-heap; a pop takes the smaller of their heads. The far tier,
+for events after lim, is a radix heap in base 64: an event sits in the bucket
 given by the highest 6-bit digit in which its time differs from lim and the
 value of that digit (11 levels of 64 buckets), so a push is an append to one
 of a few hot bucket tails. When the near tier runs dry the lowest non-empty
-bucket is taken: a level-0 bucket (a single instant), or a small one higher
-up, moves whole into the near tier; otherwise the bucket's first block of 64
-instants is taken and the rest drop to lower levels. A bucket is always in
-insertion order, so a stable counting sort on the last 6-bit digit of the
-time sorts the block: it becomes the run, popped in O(1) per event, and an
-event scheduled at least as late as the run's last is appended to it. A small
-bucket spanning several blocks, and events scheduled into the current block
-earlier than the run's last, go to the heap, whose four children of a node
+bucket is taken: a level-0 bucket (a single instant) moves whole into the
+near tier; otherwise the bucket's first range of 64^j instants is taken and
+the rest drop to lower levels, with j sized to the bucket's density so that
+the range holds a few hundred events at most but is at least a block of 64
+instants: one block when many events share an instant, a wider range when
+events are sparse (about one per instant or fewer, as in continuous time),
+rather than one block after another holding a single event each. A bucket is
+always in insertion order, so a least-significant-digit radix sort of stable
+counting sorts on the range's j lowest 6-bit digits (one pass for a block; a
+pass whose digit all the events share is skipped) sorts the range: it becomes
+the run, popped in O(1) per event, and an event scheduled at least as late as
+the run's last is appended to it. Events scheduled into the current range
+earlier than the run's last go to the heap, whose four children of a node
 share two cache lines and the smallest is picked with branch-free
 comparisons; a pop from it leaves the root vacant, and when the next push
 lands there too the entry drops into the root and sifts down, one pass

@@ -89,20 +89,26 @@ const heapBase = 3
 //     there is an append to one of a few hot bucket tails.
 //
 // When the near tier runs dry, the lowest non-empty bucket is taken. A
-// level-0 bucket (a single instant), or a small one above level 1, moves
-// whole into it and lim becomes its latest time. Otherwise, for a bucket at
-// level l >= 1 with digit d, its first block of 64 instants is taken: lim
-// keeps its digits above l, takes d at l, then zeros and a last digit of 63
-// (later than the old lim, earlier than the bucket's events after the
-// block); the block's events become the run, sorted by a stable counting
-// sort on the last digit of their time (a bucket is always in insertion
-// order), and the rest drop into levels 1..l-1. A level-1 bucket is a single
-// block. Events in other buckets stay put: their highest differing digit
-// does not change. Each event is moved a few times at most, by sequential
-// passes, and the heap stays small (it holds events scheduled into the
-// current block, or a small bucket), so the cost per event hardly grows with
-// the number pending and the random memory accesses of a large heap
-// disappear.
+// level-0 bucket (a single instant) moves whole into the run and lim becomes
+// that instant. A bucket at level l >= 1 with digit d hands out its first
+// range of 64^j instants, j in 1..l sized to the bucket's density: the
+// widest range expected to hold at most takeMax (256) of its n events if
+// they were spread evenly, but at least a block of 64 instants (j = 1) and
+// at most the whole bucket (j = l). lim keeps its digits above l, takes d
+// at l, then zeros down to j and digits of 63 below (later than the old lim,
+// earlier than the bucket's events after the range; for j >= 2 it is then
+// lowered to the latest event taken); the range's events become the run,
+// sorted by a least-significant-digit radix sort on their j lowest digits,
+// stable counting sorts (a bucket is always in insertion order), and the
+// rest drop into levels j..l-1. So dense events (many per instant) come out
+// a block of 64 instants at a time, and sparse ones (about one per instant
+// or fewer, the continuous-time case) a range of a few hundred events at a
+// time, not a block holding one event or none. Events in other buckets stay
+// put: their highest differing digit does not change. Each event is moved a
+// few times at most, by sequential passes, and the heap stays small (it
+// holds events scheduled into the current range before the run's last), so
+// the cost per event hardly grows with the number pending and the random
+// memory accesses of a large heap disappear.
 //
 // Cancellation is lazy: Cancel marks the timer's cell cancelled in O(1) and
 // its entry becomes stale; it is discarded when it reaches the top of the
@@ -114,7 +120,7 @@ const heapBase = 3
 // The zero Queue is ready to use. A Queue is not safe for concurrent use.
 type Queue struct {
 	run   []item        // near tier: run[rh:] sorted by (at, key), popped from the front
-	tmp   []item        // scratch for takeBlock, empty between calls
+	tmp   []item        // scratch for takeBlock and takeRange, empty between calls
 	rh    int           // index of the head of run
 	top1  bool          // the entry returned by the last top is run's head (else the heap root)
 	h     []item        // near tier: heap of items with at <= lim; h[:heapBase] unused
@@ -136,15 +142,14 @@ type Queue struct {
 	used  int32                            // chunks of slab handed out so far
 	freeC int32                            // first free chunk + 1; 0 = none
 
+	// digit counts of takeRange's radix sort, allocated on first use (as an
+	// array inside Queue, 2.8 KB, it made every hold benchmark ~40% slower)
+	hist *[radixLevels][1 << radixBits]int32
+
 	cancelled uint64 // successful Cancel calls, ever
 }
 
 const (
-	// bulkMax is the size up to which a far bucket above level 1 moves
-	// into the near tier whole when it runs dry; a larger one is split
-	// (see refill).
-	bulkMax = 48
-
 	// The far tier is a radix heap in base 64: an item's level is the
 	// highest 6-bit digit in which its time differs from lim, and its bucket
 	// within the level is the value of that digit.
@@ -659,43 +664,152 @@ func (q *Queue) refill() bool {
 	for q.lmask != 0 {
 		l := bits.TrailingZeros64(q.lmask)
 		i := l<<radixBits | bits.TrailingZeros64(q.dmask[l])
-		bk := q.bk[i]
-		switch {
-		case l == 0 || (l >= 2 && bk.head == bk.tail && bk.n <= bulkMax):
-			// Whole bucket into the run (a level-0 bucket holds a single
-			// instant). Any lim within the bucket's range that is >= all its
-			// times keeps the other buckets valid: their times differ from
-			// it in the same digit as before.
-			hi := q.slab[int(bk.head)<<chunkBits].at
-			if l > 0 {
-				for _, it := range q.slab[int(bk.head)<<chunkBits : int(bk.head)<<chunkBits+int(bk.n)] {
-					hi = max(hi, it.at)
-				}
-			}
-			q.lim = hi
+		if l == 0 {
+			// A level-0 bucket holds a single instant, in insertion order:
+			// it moves whole into the run. That instant becomes lim, which
+			// keeps the other buckets valid: their times differ from it in
+			// the same digit as before.
+			bk := q.bk[i]
+			q.lim = q.slab[int(bk.head)<<chunkBits].at
 			r := q.run[:0]
 			q.takeFar(i, q.slab, q.next, true, func(b []item) { r = append(r, b...) })
 			q.run, q.rh = r, 0
 			q.toRun()
-		default:
-			// Take the bucket's first block of 64 instants: lim becomes the
-			// last instant of that block (lim's digits above l, the bucket's
-			// digit at l, zero digits below but the last, which is 63),
-			// later than the old lim and earlier than the bucket's other
-			// events, whose highest digit differing from lim is the same as
-			// from the block's start, so they drop to levels 1..l-1 and the
-			// other buckets stay put. A level-1 bucket is a single block.
-			sh := uint(l) * radixBits
-			u := uint64(q.lim) ^ 1<<63
-			lim := model.Instant((u&(^uint64(0)<<(sh+radixBits)) | uint64(i&(1<<radixBits-1))<<sh | (1<<radixBits - 1)) ^ 1<<63)
-			q.lim = lim
-			q.takeBlock(i, lim)
+		} else {
+			q.takeRange(i, l)
 		}
 		if len(q.run) > 0 || len(q.h) > heapBase {
 			return true
 		}
 	}
 	return false
+}
+
+// takeMax is the number of events that the far tier aims to hand out at a
+// time (see takeRange).
+const takeMax = 256
+
+// takeRange moves the first range of far bucket i, at level l >= 1, into
+// the run. The range is the bucket's first sub-range of 64^j instants (its
+// digits j..l-1 zero), j in 1..l chosen as the widest one expected to hold
+// at most takeMax events if the bucket's n events were spread evenly (j = l:
+// the whole bucket), and at least a block of 64 instants (j = 1). So the far
+// tier hands out a block of 64 instants when events are dense (many share
+// an instant) and a wider range when they are sparse, instead of a block
+// holding one event or none. lim becomes the range's last instant (lim's
+// digits above l, the bucket's digit at l, zeros down to j, then digits of
+// 63), later than the old lim and earlier than the bucket's events after the
+// range; for j >= 2 it is then lowered to the latest live event taken, so
+// that a wide range does not pull later pushes into the near tier. Any lim
+// within the range keeps every other bucket valid: an event's highest digit
+// differing from it is the same as from the range's end. The bucket's events
+// after the range drop to levels j..l-1.
+//
+// The taken events are sorted by a least-significant-digit radix sort on
+// their j lowest digits: a bucket is always in insertion order (it is empty
+// when a split fills it, and pushes append to it) and each counting-sort
+// pass is stable, so equal times keep insertion order. A pass over a digit
+// that all the events share is skipped, and a few events are sorted by
+// insertion instead.
+func (q *Queue) takeRange(i, l int) {
+	b := q.bk[i]
+	n := int(b.n)
+	for c := b.head; c != b.tail; c = q.next[c] {
+		n += chunkLen
+	}
+	j := l
+	for j > 1 && n>>(uint(l-j)*radixBits) > takeMax {
+		j--
+	}
+	sh := uint(l) * radixBits
+	u := uint64(q.lim) ^ 1<<63
+	end := model.Instant((u&(^uint64(0)<<(sh+radixBits)) | uint64(i&(1<<radixBits-1))<<sh | (1<<(uint(j)*radixBits) - 1)) ^ 1<<63)
+	q.lim = end
+	if j == 1 {
+		if l == 1 {
+			q.takeBlock1(i)
+		} else {
+			q.takeBlock(i, end)
+		}
+		return
+	}
+	// Gather the range's live events into t, pushing the bucket's later
+	// events back, and count the digits of the live ones.
+	if q.hist == nil {
+		q.hist = new([radixLevels][1 << radixBits]int32)
+	}
+	hist := q.hist
+	clear(hist[:j])
+	t := q.tmp[:0]
+	sorted, hi := true, model.Instant(-1<<63)
+	small := n <= 16
+	q.takeFar(i, q.slab, q.next, true, func(b []item) {
+		for k := range b {
+			it := &b[k]
+			if it.at > end {
+				q.farPush(*it)
+				continue
+			}
+			if q.stale1(it) {
+				q.freeCell(uint32(it.key))
+				q.stale--
+				continue
+			}
+			if !small {
+				u := uint64(it.at)
+				for p := range hist[:j] {
+					hist[p][u>>(uint(p)*radixBits)&(1<<radixBits-1)]++
+				}
+			}
+			sorted = sorted && it.at >= hi
+			hi = max(hi, it.at)
+			t = append(t, *it)
+		}
+	})
+	if len(t) == 0 {
+		q.tmp = t
+		return
+	}
+	q.lim = hi
+	switch {
+	case sorted:
+	case small:
+		// Stable insertion sort on at (equal times keep insertion order).
+		for k := 1; k < len(t); k++ {
+			it := t[k]
+			m := k
+			for m > 0 && t[m-1].at > it.at {
+				t[m] = t[m-1]
+				m--
+			}
+			t[m] = it
+		}
+	default:
+		o := slices.Grow(q.run[:0], len(t))[:len(t)]
+		live := int32(len(t))
+		for p := range hist[:j] {
+			cnt := &hist[p]
+			s := uint(p) * radixBits
+			if cnt[uint64(hi)>>s&(1<<radixBits-1)] == live {
+				continue // every event has the same digit p
+			}
+			pos := int32(0)
+			for d, c := range cnt {
+				cnt[d] = pos
+				pos += c
+			}
+			for _, it := range t {
+				d := uint64(it.at) >> s & (1<<radixBits - 1)
+				o[cnt[d]] = it
+				cnt[d]++
+			}
+			t, o = o, t
+		}
+		q.tmp = o[:0]
+		q.run, q.rh = t, 0
+		return
+	}
+	q.run, q.rh, q.tmp = t, 0, q.run[:0]
 }
 
 // takeBlock moves the entries of far bucket i with at <= lim, one block of
@@ -705,10 +819,6 @@ func (q *Queue) refill() bool {
 // empty when a split fills it, and pushes append to it), so a stable
 // counting sort on the lowest digit of at sorts the block.
 func (q *Queue) takeBlock(i int, lim model.Instant) {
-	if i < 2<<radixBits {
-		q.takeBlock1(i)
-		return
-	}
 	var cnt [1 << radixBits]int32
 	t := q.tmp[:0]
 	sorted, prev := true, model.Instant(-1<<63)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"cmp"
+	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -770,5 +771,126 @@ func TestCompactFarInPlace(t *testing.T) {
 			require.False(t, ok)
 			checkChunks(t, &q)
 		})
+	}
+}
+
+// refHeap is a reference priority queue of (at, seq) for the hold tests.
+type refItem struct {
+	at  model.Instant
+	seq int32
+}
+
+type refHeap []refItem
+
+func (h refHeap) Len() int { return len(h) }
+func (h refHeap) Less(i, j int) bool {
+	return h[i].at < h[j].at || (h[i].at == h[j].at && h[i].seq < h[j].seq)
+}
+func (h refHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *refHeap) Push(x any)   { *h = append(*h, x.(refItem)) }
+func (h *refHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// TestQueueRangesAgainstReference runs hold models whose density ranges
+// from many events per instant to one per several blocks, so that the far
+// tier hands out blocks of 64 instants, wider ranges (2 to several digits,
+// split off a bucket or the whole bucket) sorted by the multi-pass radix
+// sort, and a few events sorted by insertion; times on multiples of 64^k
+// (passes skipped because all events share a digit) and ties at one instant
+// (stable passes keep insertion order); pushes earlier than the run's last
+// entry, timers cancelled at random, around zero and near the ends of int64.
+// The pop order is checked against a reference heap on (At, insertion).
+func TestQueueRangesAgainstReference(t *testing.T) {
+	type regime struct {
+		name  string
+		n     int
+		mean  float64
+		grain model.Instant // times are rounded down to a multiple of grain
+	}
+	regimes := []regime{
+		{"dense", 2000, 100, 1},
+		{"ties", 3000, 1000, 1},
+		{"minute", 1000, 60000, 1},
+		{"sparse", 3000, 3.6e6, 1},
+		{"very sparse", 300, 1e12, 1},
+		{"sparse grain 64", 3000, 3.6e6, 64},
+		{"sparse grain 4096", 3000, 3.6e8, 4096},
+		{"sparse grain 1000", 5000, 3.6e6, 1000},
+		{"small", 12, 3.6e6, 1},
+	}
+	origins := []model.Instant{0, -1 << 40, -1<<63 + 1<<20, model.Never - 1<<50}
+	for _, rg := range regimes {
+		for oi, origin := range origins {
+			t.Run(fmt.Sprintf("%s/origin=%d", rg.name, oi), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(23, uint64(oi)<<8|uint64(len(rg.name))))
+				var q Queue
+				var ref refHeap
+				timers := map[int32]Timer{}
+				gone := map[int32]bool{}
+				seq := int32(0)
+				draw := func(now model.Instant) model.Instant {
+					d := model.Instant(r.ExpFloat64() * rg.mean)
+					if r.IntN(50) == 0 {
+						d = model.Instant(r.IntN(100)) // into the current range
+					}
+					at := now + d
+					if at < now { // overflow near the top
+						at = model.Never
+					}
+					return max(at-(at-origin)%rg.grain, now)
+				}
+				push := func(now model.Instant) {
+					seq++
+					at := draw(now)
+					ev := Event{At: at, A: seq, B: int32(at), C: uint32(at >> 32)}
+					if r.IntN(3) == 0 {
+						timers[seq] = q.PushTimer(ev)
+					} else {
+						q.Push(ev)
+					}
+					heap.Push(&ref, refItem{at: at, seq: seq})
+				}
+				for range rg.n {
+					push(origin)
+				}
+				live := rg.n
+				for op := range 40 * rg.n {
+					if r.IntN(8) == 0 && len(timers) > 0 {
+						// cancel a random pending timer
+						for id, tm := range timers {
+							require.True(t, q.Cancel(tm))
+							delete(timers, id)
+							gone[id] = true
+							live--
+							break
+						}
+					}
+					for len(ref) > 0 && gone[ref[0].seq] {
+						heap.Pop(&ref)
+					}
+					if len(ref) == 0 {
+						break
+					}
+					want := heap.Pop(&ref).(refItem)
+					ev, ok := q.Pop()
+					require.True(t, ok, "op %d", op)
+					require.Equal(t, want.seq, ev.A, "op %d", op)
+					require.Equal(t, want.at, ev.At, "op %d", op)
+					require.Equal(t, Event{At: want.at, A: want.seq, B: int32(want.at), C: uint32(want.at >> 32)}, ev)
+					delete(timers, ev.A)
+					live--
+					for k := r.IntN(3); k > 0 && live < rg.n; k-- { // keep about n pending
+						push(ev.At)
+						live++
+					}
+					require.Equal(t, live, q.Len(), "op %d", op)
+				}
+				checkChunks(t, &q)
+			})
+		}
 	}
 }
