@@ -741,6 +741,9 @@ func (q *Queue) takeRange(i, l int) {
 	hist := q.hist
 	clear(hist[:j])
 	t := q.tmp[:0]
+	if j == l {
+		t = slices.Grow(t, n) // the whole bucket: one allocation, not doublings
+	}
 	sorted, hi := true, model.Instant(-1<<63)
 	small := n <= 16
 	q.takeFar(i, q.slab, q.next, true, func(b []item) {
