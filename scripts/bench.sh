@@ -5,8 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=${1:-}
+case "$quick" in
+  "" | quick) ;;
+  *)
+    echo "usage: scripts/bench.sh [quick]"
+    echo "  runs every performance benchmark of lockstep (kernel, city, replications, twin, snapshots)"
+    echo "  and the locker-city memory measurement; 'quick' runs only the kernel and the city."
+    echo "  Figures and targets are in the README's Performance section."
+    [ "$quick" = "-h" ] || [ "$quick" = "--help" ] && exit 0
+    exit 2 ;;
+esac
 
-echo "== event kernel: hold model (target >= 15 M events/s at N=1e5, 0 allocs/op), schedule+cancel, Kernel.Run"
+echo "== event kernel: hold model, ties and sparse (target >= 15 M events/s at N=1e5, 0 allocs/op), schedule+cancel, Kernel.Run"
 go test -run '^$' -bench 'Hold|ScheduleCancel|KernelRun' -benchmem -count 3 ./sim/
 
 echo "== city: locker-day (target >= 500 000 parcels/s), pilot with and without connectivity drops (<= 1.5x)"
@@ -24,6 +34,9 @@ go test -run '^$' -bench 'PilotReplications' -benchtime 1x ./experiment/
 
 echo "== sweep: 4 x 3 grid x 10 replications on the pilot, 1 and 2 workers"
 go test -run '^$' -bench 'SweepPilot' -benchtime 1x ./experiment/
+
+echo "== model: core snapshot of 100 000 labels (marshal, unmarshal)"
+go test -run '^$' -bench 'Snapshot' -benchtime 20x -benchmem ./model/
 
 for pkg in ./hwsim/ ./twin/... ./twin/transport/; do
   if go test -list 'Benchmark.*' "$pkg" 2>/dev/null | grep -q '^Benchmark'; then
