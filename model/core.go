@@ -607,6 +607,21 @@ func (c *Core) timer(l *Label, ev Event) {
 	}
 }
 
+// Forget releases a label kept in a terminal state (KeepFinished), with its
+// provenance chain, so a long-running driver keeps memory bounded. It
+// reports whether the label was found in a terminal state; a live label is
+// never released. Statistics are not affected.
+func (c *Core) Forget(id LabelID) bool {
+	s, ok := c.index[id]
+	if !ok || !c.labels[s].State.Terminal() {
+		return false
+	}
+	delete(c.index, id)
+	c.labels[s] = Label{slab: s}
+	c.free = append(c.free, s)
+	return true
+}
+
 // finish folds a label that reached a terminal state and releases it unless
 // KeepFinished is set.
 func (c *Core) finish(l *Label) {

@@ -392,6 +392,28 @@ func TestProvenanceChain(t *testing.T) {
 	require.Equal(t, 2, cp.Verify())
 }
 
+// TestForget: a finished label kept for the twin can be released; a live
+// one cannot; the slab is reused and statistics are untouched.
+func TestForget(t *testing.T) {
+	c := New(testNet(t))
+	c.KeepFinished = true
+	drive(t, c, 1, 0, l1, PickedUp)
+	drive(t, c, 2, 0, l1, ReadyForPickup)
+	stats := c.Stats
+	require.False(t, c.Forget(2), "a live label is not released")
+	require.False(t, c.Forget(99), "unknown label")
+	require.NotNil(t, c.Label(2))
+	slab := c.Label(1).Slab()
+	require.True(t, c.Forget(1))
+	require.Nil(t, c.Label(1))
+	require.False(t, c.Forget(1), "already released")
+	require.Equal(t, 1, c.Live())
+	require.Equal(t, stats, c.Stats)
+	drive(t, c, 3, 0, l1, PickedUp)
+	require.Equal(t, slab, c.Label(3).Slab(), "the slab is reused")
+	require.Len(t, c.Label(3).Chain, 6)
+}
+
 func TestSlabReuseAllocationFree(t *testing.T) {
 	c := New(testNet(t))
 	id := LabelID(0)

@@ -16,6 +16,8 @@ type Metrics struct {
 	Late        prometheus.Counter
 	Duplicates  prometheus.Counter
 	Missing     prometheus.Gauge
+	Labels      prometheus.Gauge
+	Forgotten   prometheus.Counter
 	Latency     prometheus.Histogram
 	// snapshots (Runner)
 	Snapshots        *prometheus.CounterVec
@@ -38,6 +40,8 @@ func NewMetrics() *Metrics {
 	m.Late = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_late_total", Help: "Messages later than the reorder window (applied out of order)."})
 	m.Duplicates = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_duplicates_total", Help: "Duplicate messages dropped (msg_id or source/seq seen)."})
 	m.Missing = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_sequence_gaps", Help: "Sequence numbers never received (lost messages), over all sources."})
+	m.Labels = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_labels", Help: "Labels held in memory (live, plus finished ones within --label-retention)."})
+	m.Forgotten = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_labels_forgotten_total", Help: "Finished labels released after --label-retention."})
 	m.Latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lockstep_twin_processing_seconds",
 		Help:    "Wall time from receipt to application to the core (includes the reorder window in live mode).",
 		Buckets: prometheus.ExponentialBuckets(1e-6, 4, 14)})
@@ -45,7 +49,7 @@ func NewMetrics() *Metrics {
 	m.SnapshotSeconds = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_seconds", Help: "Time the last snapshot took (ingest pauses meanwhile)."})
 	m.SnapshotBytes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_bytes", Help: "Size of the last snapshot."})
 	m.SnapshotPosition = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_records", Help: "Journal records covered by the last snapshot (a restart re-applies the rest)."})
-	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Late, m.Duplicates, m.Missing, m.Latency,
+	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Late, m.Duplicates, m.Missing, m.Labels, m.Forgotten, m.Latency,
 		m.Snapshots, m.SnapshotSeconds, m.SnapshotBytes, m.SnapshotPosition,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
@@ -86,6 +90,7 @@ func (m *Metrics) restored(c *Counters) {
 	m.Late.Add(float64(c.Late))
 	m.Duplicates.Add(float64(c.Duplicates))
 	m.Missing.Set(float64(c.Missing))
+	m.Forgotten.Add(float64(c.Forgotten))
 }
 
 // snapshot records one snapshot attempt.

@@ -48,7 +48,9 @@ type (
 		Counters snapCounters
 		Quar     []Quarantined
 		QuarHead int
-		Labels   []snapLabel
+		Labels   []snapLabel // by id
+		NextID   model.LabelID
+		Finished []snapFin   // not yet forgotten, in order
 		Timers   []snapTimer // heap order
 		TimerOrd uint64
 		TimerGen []snapTimerGen
@@ -65,6 +67,7 @@ type (
 		Nodes                    []string
 		QuarantineMax            int
 		IDRetention              model.Duration
+		LabelRetention           model.Duration
 	}
 	snapSource struct {
 		ID            string
@@ -92,8 +95,8 @@ type (
 		Value uint64
 	}
 	snapCounters struct {
-		Received, Accepted, Applied, Duplicates, Conflicts, Late, Timers, Missing uint64
-		Quarantined, ByType, Rejected, Ignored, Divergences                       []snapCount
+		Received, Accepted, Applied, Duplicates, Conflicts, Late, Timers, Missing, Forgotten uint64
+		Quarantined, ByType, Rejected, Ignored, Divergences                                  []snapCount
 	}
 	snapDecision struct {
 		At      model.Instant
@@ -101,7 +104,12 @@ type (
 		Amount  uint64
 		Matched bool
 	}
+	snapFin struct {
+		At model.Instant
+		ID model.LabelID
+	}
 	snapLabel struct {
+		ID       model.LabelID
 		Name     string
 		Msgs     []string
 		Matched  []bool
@@ -144,7 +152,7 @@ func (t *Twin) snapConfig() snapConfig {
 	sort.Strings(nodes)
 	return snapConfig{Prefix: t.topics.Prefix, Window: t.cfg.Window, Tolerance: t.cfg.Tolerance, Replenish: t.replenish,
 		ReplenishAt: t.cfg.ReplenishAt, RestockLead: t.cfg.RestockLead, Nodes: nodes, QuarantineMax: t.cfg.QuarantineMax,
-		IDRetention: t.cfg.IDRetention}
+		IDRetention: t.cfg.IDRetention, LabelRetention: t.cfg.LabelRetention}
 }
 
 func countsOf(m map[string]uint64) []snapCount {
@@ -225,12 +233,17 @@ func (t *Twin) MarshalBinary() ([]byte, error) {
 	}
 	c := &t.counters
 	s.Counters = snapCounters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates,
-		Conflicts: c.Conflicts, Late: c.Late, Timers: c.Timers, Missing: c.Missing, Quarantined: countsOf(c.Quarantined),
+		Conflicts: c.Conflicts, Late: c.Late, Timers: c.Timers, Missing: c.Missing, Forgotten: c.Forgotten, Quarantined: countsOf(c.Quarantined),
 		ByType: countsOf(c.ByType), Rejected: countsOf(c.Rejected), Ignored: countsOf(c.Ignored), Divergences: countsOf(c.Divergences)}
-	s.Labels = make([]snapLabel, len(t.labels))
-	for i := range t.labels {
-		lr := &t.labels[i]
-		s.Labels[i] = snapLabel{Name: lr.name, Msgs: lr.msgs, Matched: lr.matched, Reroutes: decisionsOut(lr.reroutes), Refunds: decisionsOut(lr.refunds)}
+	s.Labels = make([]snapLabel, 0, len(t.labels))
+	for _, id := range sortedKeys(t.labels) {
+		lr := t.labels[id]
+		s.Labels = append(s.Labels, snapLabel{ID: id, Name: lr.name, Msgs: lr.msgs, Matched: lr.matched, Reroutes: decisionsOut(lr.reroutes),
+			Refunds: decisionsOut(lr.refunds)})
+	}
+	s.NextID = t.nextLabel
+	for _, f := range t.finished[t.finHead:] {
+		s.Finished = append(s.Finished, snapFin{f.at, f.id})
 	}
 	s.Timers = make([]snapTimer, len(t.timers))
 	for i, tm := range t.timers {
@@ -285,6 +298,7 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 	}
 	core := model.New(t.net)
 	core.KeepFinished = t.core.KeepFinished
+	core.OnFinish = t.onFinish
 	if err := core.UnmarshalBinary(s.Core); err != nil {
 		return fmt.Errorf("twin: snapshot: %w", err)
 	}
@@ -324,11 +338,18 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 	if k := s.LastKey; k != nil {
 		last = &msg{at: k.At, rank: k.Rank, env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
 	}
-	labels := make([]labelRec, len(s.Labels))
+	labels := make(map[model.LabelID]*labelRec, len(s.Labels))
 	labelIDs := make(map[string]model.LabelID, len(s.Labels))
-	for i, sl := range s.Labels {
-		labels[i] = labelRec{name: sl.Name, msgs: sl.Msgs, matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds)}
-		labelIDs[sl.Name] = model.LabelID(i + 1)
+	for _, sl := range s.Labels {
+		if sl.ID <= 0 || sl.ID > s.NextID || labels[sl.ID] != nil {
+			return errors.New("twin: snapshot: bad label id")
+		}
+		labels[sl.ID] = &labelRec{name: sl.Name, msgs: sl.Msgs, matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds)}
+		labelIDs[sl.Name] = sl.ID
+	}
+	fin := make([]finished, len(s.Finished))
+	for i, f := range s.Finished {
+		fin[i] = finished{f.At, f.ID}
 	}
 	timers := make(timerHeap, len(s.Timers))
 	for i, st := range s.Timers {
@@ -344,12 +365,13 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 	}
 	checks := make(decisionHeap, len(s.CoreQ))
 	for i, c := range s.CoreQ {
-		if c.Label <= 0 || int(c.Label) > len(labels) {
+		lr := labels[c.Label]
+		if lr == nil {
 			return errors.New("twin: snapshot: a pending check names an unknown label")
 		}
-		n := len(labels[c.Label-1].refunds)
+		n := len(lr.refunds)
 		if c.Reroute {
-			n = len(labels[c.Label-1].reroutes)
+			n = len(lr.reroutes)
 		}
 		if c.Idx < 0 || c.Idx >= n {
 			return errors.New("twin: snapshot: a pending check names an unknown decision")
@@ -367,14 +389,15 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 	t.core = core
 	t.src, t.ids, t.idsPrune, t.buf, t.maxAt, t.lastKey, t.clock, t.started = src, ids, s.IDsPrune, buf, s.MaxAt, last, s.Clock, s.Started
 	t.counters = Counters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates, Conflicts: c.Conflicts,
-		Late: c.Late, Timers: c.Timers, Missing: c.Missing, Quarantined: mapOf(c.Quarantined), ByType: mapOf(c.ByType),
+		Late: c.Late, Timers: c.Timers, Missing: c.Missing, Forgotten: c.Forgotten, Quarantined: mapOf(c.Quarantined), ByType: mapOf(c.ByType),
 		Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored), Divergences: mapOf(c.Divergences)}
 	t.quar, t.quarHead = s.Quar, s.QuarHead
-	t.labelIDs, t.labels = labelIDs, labels
+	t.labelIDs, t.labels, t.nextLabel, t.finished, t.finHead = labelIDs, labels, s.NextID, fin, 0
 	t.timers, t.timerOrd, t.timerGen, t.session = timers, s.TimerOrd, gens, s.Session
 	t.pending, t.corePending, t.divs = pending, checks, s.Divs
 	if t.m != nil {
 		t.m.restored(&t.counters)
+		t.m.Labels.Set(float64(len(t.labels)))
 	}
 	return nil
 }

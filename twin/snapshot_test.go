@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -231,9 +229,9 @@ func TestSnapshotMetrics(t *testing.T) {
 	for i := 0; i < len(recs); i += 100 {
 		require.NoError(t, r.Accept(recs[i:i+100]...))
 	}
-	assert.Equal(t, 2.0, value(t, m.Snapshots.WithLabelValues("ok")))
-	assert.Equal(t, 2000.0, value(t, m.SnapshotPosition))
-	assert.Positive(t, value(t, m.SnapshotBytes))
+	assert.Equal(t, 2.0, twin.MetricValue(t, m.Snapshots.WithLabelValues("ok")))
+	assert.Equal(t, 2000.0, twin.MetricValue(t, m.SnapshotPosition))
+	assert.Positive(t, twin.MetricValue(t, m.SnapshotBytes))
 	require.NoError(t, j.Close())
 
 	j, err = twin.OpenJournal(dir, false)
@@ -246,20 +244,7 @@ func TestSnapshotMetrics(t *testing.T) {
 	require.NoError(t, r2.Restore())
 	assert.Equal(t, uint64(2000), r2.FromSnapshot)
 	for _, typ := range []string{"scan", "order", "label_state"} {
-		assert.Equal(t, value(t, m.In.WithLabelValues(typ)), value(t, m2.In.WithLabelValues(typ)), typ)
+		assert.Equal(t, twin.MetricValue(t, m.In.WithLabelValues(typ)), twin.MetricValue(t, m2.In.WithLabelValues(typ)), typ)
 	}
-	assert.Equal(t, value(t, m.Duplicates), value(t, m2.Duplicates))
-}
-
-// value reads a counter or gauge.
-func value(t *testing.T, c prometheus.Collector) float64 {
-	t.Helper()
-	ch := make(chan prometheus.Metric, 1)
-	c.Collect(ch)
-	var out dto.Metric
-	require.NoError(t, (<-ch).Write(&out))
-	if out.Counter != nil {
-		return out.Counter.GetValue()
-	}
-	return out.Gauge.GetValue()
+	assert.Equal(t, twin.MetricValue(t, m.Duplicates), twin.MetricValue(t, m2.Duplicates))
 }

@@ -17,11 +17,12 @@ import (
 
 // Defaults.
 const (
-	DefaultWindow        = 5 * model.Second
-	DefaultTolerance     = 2 * model.Minute
-	DefaultQuarantineMax = 10000
-	DefaultIDRetention   = 48 * model.Hour
-	maxLabelMsgs         = 32
+	DefaultWindow         = 5 * model.Second
+	DefaultTolerance      = 2 * model.Minute
+	DefaultQuarantineMax  = 10000
+	DefaultIDRetention    = 48 * model.Hour
+	DefaultLabelRetention = 7 * model.Day
+	maxLabelMsgs          = 32
 )
 
 // Config configures a Twin.
@@ -46,6 +47,11 @@ type Config struct {
 	// Nodes, if set, is the partition this instance owns (node ids); see
 	// docs/twin.md. Nil owns every node.
 	Nodes []string
+	// LabelRetention is how long (in event time) a label is kept after it
+	// reached a terminal state (picked up, returned, cancelled), for the API
+	// and late reports; then it is forgotten. Zero means
+	// DefaultLabelRetention; negative keeps every label.
+	LabelRetention model.Duration
 	// IDRetention is how long (in event time) accepted msg_ids are kept for
 	// de-duplication; older duplicates are still caught by (source, seq).
 	// Zero means DefaultIDRetention.
@@ -82,7 +88,8 @@ type Counters struct {
 	Rejected    map[string]uint64 `json:"rejected"` // events the core rejected, by reason
 	Ignored     map[string]uint64 `json:"ignored"`  // accepted messages that map to no core event, by why
 	Timers      uint64            `json:"timers_fired"`
-	Missing     uint64            `json:"missing"` // sequence numbers never seen (gaps)
+	Forgotten   uint64            `json:"labels_forgotten"` // finished labels released after the retention
+	Missing     uint64            `json:"missing"`          // sequence numbers never seen (gaps)
 	Divergences map[string]uint64 `json:"divergences"`
 }
 
@@ -254,6 +261,13 @@ type decision struct {
 	matched bool
 }
 
+// finished is a label that reached a terminal state at an instant; it is
+// forgotten LabelRetention later.
+type finished struct {
+	at model.Instant
+	id model.LabelID
+}
+
 type labelRec struct {
 	name     string
 	msgs     []string
@@ -288,7 +302,10 @@ type Twin struct {
 
 	// driver
 	labelIDs  map[string]model.LabelID
-	labels    []labelRec // by LabelID-1
+	labels    map[model.LabelID]*labelRec
+	nextLabel model.LabelID
+	finished  []finished // labels in a terminal state, in the order they got there
+	finHead   int
 	timers    timerHeap
 	timerOrd  uint64
 	timerGen  map[timerKey]uint64
@@ -331,6 +348,9 @@ func New(cfg Config) (*Twin, error) {
 	if cfg.IDRetention <= 0 {
 		cfg.IDRetention = DefaultIDRetention
 	}
+	if cfg.LabelRetention == 0 {
+		cfg.LabelRetention = DefaultLabelRetention
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -339,7 +359,9 @@ func New(cfg Config) (*Twin, error) {
 	core.KeepFinished = true
 	t := &Twin{cfg: cfg, net: cfg.Network, core: core, topics: cfg.Topics, log: log, m: cfg.Metrics,
 		src: map[string]*srcState{}, ids: map[string]model.Instant{}, labelIDs: map[string]model.LabelID{},
+		labels:   map[model.LabelID]*labelRec{},
 		timerGen: map[timerKey]uint64{}, session: make([]uint64, len(cfg.Network.Nodes))}
+	core.OnFinish = t.onFinish
 	t.counters = Counters{Quarantined: map[string]uint64{}, ByType: map[string]uint64{}, Rejected: map[string]uint64{},
 		Ignored: map[string]uint64{}, Divergences: map[string]uint64{}}
 	if cfg.Replenish != nil {
@@ -469,6 +491,7 @@ func (t *Twin) pruneIDs() {
 		}
 	}
 	t.idsPrune = t.maxAt + model.Instant(model.Hour)
+	t.forgetLabels(t.clock)
 }
 
 func (t *Twin) duplicate(env wire.Envelope) {
@@ -594,7 +617,7 @@ func (t *Twin) label(name string) (model.LabelID, *labelRec) {
 	if !ok {
 		return 0, nil
 	}
-	return id, &t.labels[id-1]
+	return id, t.labels[id]
 }
 
 // apply maps one ordered message onto core events (and comparisons).
@@ -769,10 +792,14 @@ func (t *Twin) order(env wire.Envelope, b wire.Order, at model.Instant) {
 		t.counters.Rejected[model.RejectDuplicateLabel.String()]++
 		return
 	}
-	id := model.LabelID(len(t.labels) + 1)
+	t.nextLabel++
+	id := t.nextLabel
 	t.labelIDs[b.LabelID] = id
-	t.labels = append(t.labels, labelRec{name: b.LabelID})
-	lr := &t.labels[id-1]
+	lr := &labelRec{name: b.LabelID}
+	t.labels[id] = lr
+	if t.m != nil {
+		t.m.Labels.Set(float64(len(t.labels)))
+	}
 	t.note(lr, env.MsgID)
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(b.OrderID))
@@ -833,11 +860,39 @@ func minor(amount float64) uint64 {
 	return uint64(m)
 }
 
-func (t *Twin) rec(id model.LabelID) *labelRec {
-	if id == 0 || int(id) > len(t.labels) {
-		return nil
+func (t *Twin) rec(id model.LabelID) *labelRec { return t.labels[id] }
+
+// onFinish queues a label that reached a terminal state for forgetting.
+func (t *Twin) onFinish(l *model.Label) {
+	t.finished = append(t.finished, finished{at: lastAt(l), id: l.ID})
+}
+
+// forgetLabels releases the labels that finished more than LabelRetention
+// before at (core state, provenance chain, message ids), so memory and
+// snapshots stay bounded however long the twin runs. A message about a
+// forgotten label is treated as one about an unknown label.
+func (t *Twin) forgetLabels(at model.Instant) {
+	if t.cfg.LabelRetention < 0 {
+		return
 	}
-	return &t.labels[id-1]
+	horizon := at - model.Instant(t.cfg.LabelRetention)
+	for t.finHead < len(t.finished) && t.finished[t.finHead].at < horizon {
+		f := t.finished[t.finHead]
+		t.finHead++
+		if lr := t.labels[f.id]; lr != nil && t.core.Forget(f.id) {
+			delete(t.labelIDs, lr.name)
+			delete(t.labels, f.id)
+			t.counters.Forgotten++
+			if t.m != nil {
+				t.m.Forgotten.Inc()
+				t.m.Labels.Set(float64(len(t.labels)))
+			}
+		}
+	}
+	if t.finHead > 1024 && t.finHead*2 > len(t.finished) {
+		t.finished = append(t.finished[:0], t.finished[t.finHead:]...)
+		t.finHead = 0
+	}
 }
 
 func (t *Twin) nodeName(i model.NodeIndex) string {
@@ -1005,8 +1060,8 @@ func (t *Twin) Labels() []LabelView {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]LabelView, 0, len(t.labels))
-	for i := range t.labels {
-		if v, ok := t.view(model.LabelID(i+1), false); ok {
+	for id := range t.labels {
+		if v, ok := t.view(id, false); ok {
 			out = append(out, v)
 		}
 	}

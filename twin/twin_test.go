@@ -348,3 +348,70 @@ func mustEnv(t *testing.T, r wire.CaptureRecord) wire.Envelope {
 	require.NoError(t, err)
 	return env
 }
+
+// TestLabelRetention: labels are forgotten LabelRetention after they
+// finish, so memory stays bounded on a long feed; what is kept, the
+// divergences and the counters match a twin that keeps everything; a
+// snapshot carries what is still to be forgotten.
+func TestLabelRetention(t *testing.T) {
+	f := newFeed(t)
+	var recs []wire.CaptureRecord
+	for i := range 100 { // a label every 30 minutes, each done in 90 min: 50 hours
+		recs = append(recs, f.lifecycle(fmt.Sprintf("L-%03d", i), int64(i*30), i%10 != 0)...)
+	}
+	recs = append(recs, f.msg("prod-core", min_(99*30+100), wire.LabelState{LabelID: "L-095", State: wire.LabelRerouting, Node: "L1", RerouteTo: "P1"}))
+	no := false
+	mk := func(keep model.Duration) *Twin {
+		tw, err := New(Config{Network: quickstart(t), Window: 5 * model.Minute, Replenish: &no, LabelRetention: keep, Metrics: NewMetrics()})
+		require.NoError(t, err)
+		return tw
+	}
+	all, tw := mk(-1), mk(3*model.Hour)
+	most := 0
+	for i, r := range recs {
+		all.Ingest(r)
+		tw.Ingest(r)
+		most = max(most, len(tw.labels), tw.core.Live())
+		if i == len(recs)/2 { // a snapshot mid-way carries the retention state
+			snap, err := tw.MarshalBinary()
+			require.NoError(t, err)
+			tw = mk(3 * model.Hour)
+			require.NoError(t, tw.UnmarshalBinary(snap))
+		}
+	}
+	all.Finish()
+	tw.Finish()
+	assert.Less(t, most, 20, "labels held at once: about 4 h of labels, not 50 h")
+	kept := tw.Labels()
+	require.NotEmpty(t, kept)
+	assert.Equal(t, uint64(100-len(kept)), tw.Counters().Forgotten)
+	assert.Equal(t, float64(tw.Counters().Forgotten), metricValue(t, tw.cfg.Metrics.Forgotten), "metric survives the restore")
+	assert.Equal(t, float64(len(kept)), metricValue(t, tw.cfg.Metrics.Labels))
+	byName := map[string]LabelView{}
+	for _, v := range all.Labels() {
+		byName[v.Label] = v
+	}
+	for _, v := range kept {
+		assert.Equal(t, byName[v.Label], v)
+	}
+	// kept: exactly the labels not finished, or finished within the
+	// retention of the clock at the last hourly check
+	keptSet := map[string]bool{}
+	for _, v := range kept {
+		keptSet[v.Label] = true
+	}
+	for _, v := range all.Labels() {
+		at, err := wire.ParseInstant(v.At)
+		require.NoError(t, err)
+		terminal := v.State == "picked_up" || v.State == "returned" || v.State == "cancelled"
+		if !terminal || at >= tw.Clock()-model.Instant(3*model.Hour) {
+			assert.True(t, keptSet[v.Label], "%s (%s at %s) is kept", v.Label, v.State, v.At)
+		} else if at < tw.Clock()-model.Instant(5*model.Hour) {
+			assert.False(t, keptSet[v.Label], "%s (%s at %s) is forgotten", v.Label, v.State, v.At)
+		}
+	}
+	_, ok := tw.Label("L-001")
+	assert.False(t, ok, "picked up two days ago: forgotten")
+	assert.Equal(t, all.Divergences(Filter{}), tw.Divergences(Filter{}))
+	assert.NotEmpty(t, tw.Divergences(Filter{}))
+}

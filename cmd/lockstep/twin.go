@@ -28,7 +28,7 @@ func init() { register(newTwinCmd) }
 
 type twinFlags struct {
 	network, broker, replay, httpAddr, data, report, states, prefix, shareGroup, nodes, token, clock, logLevel string
-	tolerance, window, dedupRetention                                                                          time.Duration
+	tolerance, window, dedupRetention, labelRetention                                                          time.Duration
 	fsync                                                                                                      bool
 	snapshotEvery                                                                                              uint64
 }
@@ -73,6 +73,7 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl.StringVar(&f.states, "states", "", "write the final label states (sorted NDJSON) here at the end")
 	fl.DurationVar(&f.tolerance, "tolerance", 2*time.Minute, "how far production's transitions may lag or lead the core's")
 	fl.DurationVar(&f.window, "window", 5*time.Second, "reorder window in event time")
+	fl.DurationVar(&f.labelRetention, "label-retention", 7*24*time.Hour, "how long (event time) a finished label stays in memory for the API and late reports; 0 keeps every label")
 	fl.DurationVar(&f.dedupRetention, "dedup-retention", 48*time.Hour, "how long (event time) msg_ids are kept for de-duplication; older duplicates are caught by (source, seq)")
 	fl.StringVar(&f.prefix, "prefix", wire.DefaultPrefix, "topic prefix")
 	fl.StringVar(&f.shareGroup, "share-group", "", "subscribe with $share/NAME/... (several instances; see docs/twin.md)")
@@ -93,8 +94,12 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	if f.clock != "wall" && f.clock != "event" {
 		return badInput(fmt.Errorf("--clock %q: want wall or event", f.clock))
 	}
-	if f.tolerance <= 0 || f.window < 0 || f.dedupRetention <= 0 {
-		return badInput(errors.New("--tolerance and --dedup-retention must be > 0 and --window >= 0"))
+	if f.tolerance <= 0 || f.window < 0 || f.dedupRetention <= 0 || f.labelRetention < 0 {
+		return badInput(errors.New("--tolerance and --dedup-retention must be > 0, --window and --label-retention >= 0"))
+	}
+	labelRetention := model.Duration(f.labelRetention.Milliseconds())
+	if labelRetention == 0 {
+		labelRetention = -1 // keep every label
 	}
 	token := f.token
 	if token == "" {
@@ -127,7 +132,7 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	}
 	metrics := twin.NewMetrics()
 	tw, err := twin.New(twin.Config{Network: network, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
-		Tolerance: model.Duration(f.tolerance.Milliseconds()), IDRetention: model.Duration(f.dedupRetention.Milliseconds()), Nodes: nodesOrNil(f.nodes), Logger: logger, Metrics: metrics})
+		Tolerance: model.Duration(f.tolerance.Milliseconds()), IDRetention: model.Duration(f.dedupRetention.Milliseconds()), LabelRetention: labelRetention, Nodes: nodesOrNil(f.nodes), Logger: logger, Metrics: metrics})
 	if err != nil {
 		return badInput(err)
 	}
