@@ -568,24 +568,16 @@ func (r *snapReader) fail(msg string) {
 	}
 }
 
-func (r *snapReader) uint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.data[r.off:])
-	if n <= 0 {
-		r.fail("truncated or bad varint")
-		return 0
-	}
-	r.off += n
-	return v
-}
+func (r *snapReader) uint() uint64 { return varint(r, binary.Uvarint) }
 
-func (r *snapReader) int() int64 {
+func (r *snapReader) int() int64 { return varint(r, binary.Varint) }
+
+// varint reads one signed or unsigned varint with dec.
+func varint[T int64 | uint64](r *snapReader, dec func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.data[r.off:])
+	v, n := dec(r.data[r.off:])
 	if n <= 0 {
 		r.fail("truncated or bad varint")
 		return 0
