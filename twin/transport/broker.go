@@ -117,6 +117,16 @@ func (b *Broker) Dropped() int64 {
 	return atomic.LoadInt64(&b.srv.Info.MessagesDropped) + atomic.LoadInt64(&b.srv.Info.InflightDropped)
 }
 
+// Retained returns the payload the broker holds as the retained message of
+// topic, if any.
+func (b *Broker) Retained(topic string) ([]byte, bool) {
+	pk, ok := b.srv.Topics.Retained.Get(topic)
+	if !ok {
+		return nil, false
+	}
+	return pk.Payload, true
+}
+
 // Close stops the broker and disconnects every client (their last wills
 // are not published: the broker is shutting down, not the clients failing).
 func (b *Broker) Close() error {
