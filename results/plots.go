@@ -73,9 +73,10 @@ func safeDraw(f figure, dc draw.Canvas) (err error) {
 // order. Figures: pickup-delay (ECDF of ready-to-pickup minutes per
 // scenario), pickup-success-daily, locker-occupancy, courier-utilization,
 // fcpo-by-node, key-metrics (means with 95% CI error bars per scenario) and
-// demand-<scenario> (H3 demand heatmap with node markers).
+// demand-<scenario> (H3 demand heatmap with node markers). MissingPlots says
+// which of them were left out and why.
 func WritePlots(dir string, runs []RunResult) ([]string, error) {
-	figs, err := figures(runs)
+	figs, _, err := figures(runs)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +102,7 @@ func WritePlots(dir string, runs []RunResult) ([]string, error) {
 
 // PlotNames lists the file stems WritePlots would write for runs.
 func PlotNames(runs []RunResult) ([]string, error) {
-	figs, err := figures(runs)
+	figs, _, err := figures(runs)
 	if err != nil {
 		return nil, err
 	}
@@ -112,41 +113,90 @@ func PlotNames(runs []RunResult) ([]string, error) {
 	return names, nil
 }
 
-func figures(runs []RunResult) ([]figure, error) {
+// MissingPlot is a figure WritePlots leaves out for lack of data.
+type MissingPlot struct {
+	Name   string // file stem it would have had
+	Title  string
+	Reason string // why it is absent, and how to get it when the user can
+}
+
+// MissingPlots lists, in figure order, the figures WritePlots leaves out
+// for runs and why.
+func MissingPlots(runs []RunResult) ([]MissingPlot, error) {
+	_, missing, err := figures(runs)
+	return missing, err
+}
+
+// Trace figures and the reason they are absent without a trace.
+const (
+	occupancyFigure   = "locker-occupancy"
+	utilizationFigure = "courier-utilization"
+	noTraceReason     = "the results hold no hourly trace: they were written without --trace. " +
+		"Run or compare with --trace or --report (which records it), then regenerate the report."
+)
+
+func figures(runs []RunResult) ([]figure, []MissingPlot, error) {
 	if len(runs) == 0 {
-		return nil, errors.New("results: no runs to plot")
+		return nil, nil, errors.New("results: no runs to plot")
 	}
 	var figs []figure
-	add := func(f *figure) {
+	var missing []MissingPlot
+	add := func(f *figure, name, title string, why func() string) {
 		if f != nil {
 			figs = append(figs, *f)
+			return
 		}
+		missing = append(missing, MissingPlot{Name: name, Title: title, Reason: why()})
 	}
-	add(pickupDelayFigure(runs))
-	add(dailySuccessFigure(runs))
-	add(traceFigure(runs, "locker-occupancy", "Locker occupancy over time",
+	add(pickupDelayFigure(runs), "pickup-delay", "Ready-to-pickup time", func() string {
+		return "no parcel was picked up after the warm-up in any replication, so there is no ready-to-pickup time to plot."
+	})
+	add(dailySuccessFigure(runs), "pickup-success-daily", "Pickup success within SLA per day", func() string {
+		return "no replication has a day with orders after the warm-up."
+	})
+	traceWhy := func() string {
+		for _, r := range runs {
+			for _, rep := range r.Replications {
+				if len(rep.Trace) > 0 {
+					return "the hourly trace holds no finite value to plot."
+				}
+			}
+		}
+		return noTraceReason
+	}
+	add(traceFigure(runs, occupancyFigure, "Locker occupancy over time",
 		"Mean occupied share of locker slots per simulated hour from the start (the warm-up included, to help choose it), averaged over replications.",
-		"occupied share of slots", func(p TracePoint) float64 { return p.Occupancy }))
-	add(traceFigure(runs, "courier-utilization", "Courier utilisation over time",
+		"occupied share of slots", func(p TracePoint) float64 { return p.Occupancy }),
+		occupancyFigure, "Locker occupancy over time", traceWhy)
+	add(traceFigure(runs, utilizationFigure, "Courier utilisation over time",
 		"Share of courier time spent on tasks per simulated hour from the start (warm-up included), averaged over replications.",
-		"utilisation", func(p TracePoint) float64 { return p.CourierUtilization }))
-	add(fcpoFigure(runs))
-	add(keyMetricsFigure(runs))
+		"utilisation", func(p TracePoint) float64 { return p.CourierUtilization }),
+		utilizationFigure, "Courier utilisation over time", traceWhy)
+	add(fcpoFigure(runs), "fcpo-by-node", "Fulfilment cost per delivered order, by node", func() string {
+		return "no node had a parcel picked up after the warm-up, so no node has an FCPO."
+	})
+	add(keyMetricsFigure(runs), "key-metrics", "Key metrics across scenarios", func() string {
+		return "none of the key metrics was measured."
+	})
 	used := map[string]bool{}
 	for i := range runs {
 		f, err := demandFigure(&runs[i])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		name := "demand-" + slug(runs[i].Scenario)
 		if f != nil {
 			for used[f.Name] { // two scenario names with the same slug
 				f.Name += "-" + fmt.Sprint(i)
 			}
 			used[f.Name] = true
-			add(f)
+			name = f.Name
 		}
+		add(f, name, "Demand heatmap — "+runs[i].Scenario, func() string {
+			return runs[i].Scenario + " reports no orders by H3 cell."
+		})
 	}
-	return figs, nil
+	return figs, missing, nil
 }
 
 // scenarioColors is the Okabe–Ito palette (distinguishable with colour

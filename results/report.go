@@ -19,7 +19,8 @@ const ReportFile = "report.html"
 // fetch) with the scenario overview, each scenario's summary table with 95%
 // CIs and precision flags, per-node tables, the comparison against the first
 // scenario when there is more than one (cmp may be nil: it is computed), and
-// every plot of WritePlots with a caption. The same inputs give the same
+// every plot of WritePlots with a caption; a plot left out for lack of data
+// is named with the reason (MissingPlots). The same inputs give the same
 // bytes.
 func WriteReport(dir string, runs []RunResult, cmp *Comparison) (string, error) {
 	b, err := RenderReport(runs, cmp)
@@ -65,10 +66,11 @@ func RenderReport(runs []RunResult, cmp *Comparison) ([]byte, error) {
 		cv := compareView(cmp)
 		data.Comparison = &cv
 	}
-	figs, err := figures(runs)
+	figs, missing, err := figures(runs)
 	if err != nil {
 		return nil, err
 	}
+	data.Missing = missing
 	for _, f := range figs {
 		png, err := f.render("png")
 		if err != nil {
@@ -91,6 +93,7 @@ type reportData struct {
 	NodeTables []nodeTable
 	Comparison *comparisonView
 	Plots      []plotView
+	Missing    []MissingPlot
 }
 
 type scenarioView struct {
@@ -267,6 +270,7 @@ tbody tr:hover { background: #eef4fb; }
 .v-na, .v-insufficient-data, .base { color: var(--muted); font-style: italic; }
 .muted { color: var(--muted); }
 .note { background: #fff7e6; border-left: 4px solid #e69f00; padding: 6px 10px; margin: 6px 0; }
+.missing ul { list-style: none; padding: 0; }
 figure { margin: 18px 0 30px; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
@@ -333,7 +337,13 @@ figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
 {{end}}
 <section id="plots">
 <h2>Plots</h2>
-{{range $i, $p := .Plots}}
+{{if .Missing}}<div class="missing">
+<p class="muted">Not drawn, for lack of data:</p>
+<ul>
+{{range .Missing}}<li class="note" data-plot="{{.Name}}"><strong>{{.Title}}</strong> ({{.Name}}.png): {{.Reason}}</li>
+{{end}}</ul>
+</div>
+{{end}}{{range $i, $p := .Plots}}
 <figure id="{{$p.ID}}">
 <h3>Figure {{inc $i}}. {{$p.Title}}</h3>
 <img src="{{$p.Src}}" alt="{{$p.Title}}">

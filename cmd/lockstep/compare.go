@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -22,6 +23,7 @@ func newCompareCmd() *cobra.Command {
 		workers      int
 		out          string
 		report       bool
+		trace        bool
 		quiet        bool
 	)
 	cmd := &cobra.Command{
@@ -36,7 +38,9 @@ For each metric it prints each scenario's mean and 95% CI, the paired
 difference against the first scenario with its 95% CI, and a verdict: better
 or worse when the CI excludes zero (in the metric's direction), no significant
 difference otherwise, n/a for neutral metrics. compare.json, compare.csv and
-each scenario's results.json go to --out; --report adds plots and report.html.`,
+each scenario's results.json go to --out; --report adds plots and report.html
+(and records the hourly trace, which the occupancy and utilisation plots need).
+The output files are described in docs/results.md.`,
 		Example: `  lockstep compare scenarios/pilot-5-neighborhoods.yaml my-variant.yaml --replications 20
   lockstep compare a.yaml b.yaml c.yaml --out out/abc --report`,
 		Args: cobra.MinimumNArgs(2),
@@ -54,7 +58,7 @@ each scenario's results.json go to --out; --report adds plots and report.html.`,
 				seen[s.Name] = path
 				scs = append(scs, s)
 			}
-			opt := experiment.Options{Replications: replications, Workers: workers}
+			opt := experiment.Options{Replications: replications, Workers: workers, Trace: trace || report}
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &seed
 			}
@@ -62,13 +66,15 @@ each scenario's results.json go to --out; --report adds plots and report.html.`,
 			if err != nil {
 				return failed(err)
 			}
-			if err := writeCompare(out, runs, cmp, report); err != nil {
+			missing, err := writeCompare(out, runs, cmp, report)
+			if err != nil {
 				return failed(err)
 			}
 			if err := results.FormatCompareTable(cmd.OutOrStdout(), cmp); err != nil {
 				return failed(err)
 			}
 			if !quiet {
+				noteMissing(cmd.ErrOrStderr(), missing)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", filepath.Join(out, "compare.json"))
 			}
 			return nil
@@ -79,30 +85,33 @@ each scenario's results.json go to --out; --report adds plots and report.html.`,
 	fl.IntVar(&replications, "replications", 0, "replications per scenario (default: the first scenario's)")
 	fl.IntVar(&workers, "workers", 0, "replications run in parallel (default GOMAXPROCS)")
 	fl.StringVar(&out, "out", "out", "directory for compare.json, compare.csv and per-scenario results")
-	fl.BoolVar(&report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html")
+	fl.BoolVar(&report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html (implies --trace)")
+	fl.BoolVar(&trace, "trace", false, "keep the hourly time series (orders, ready, picked up, occupancy, courier utilization, drift) in each results.json")
 	fl.BoolVar(&quiet, "quiet", false, "no notes on stderr")
 	return cmd
 }
 
-func writeCompare(dir string, runs []results.RunResult, cmp *results.Comparison, report bool) error {
+// writeCompare writes the comparison's files to dir and, with report, the
+// plots and report.html; it returns the plots left out for lack of data.
+func writeCompare(dir string, runs []results.RunResult, cmp *results.Comparison, report bool) ([]results.MissingPlot, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+		return nil, fmt.Errorf("create output directory: %w", err)
 	}
 	for i := range runs {
 		if err := writeRun(filepath.Join(dir, runs[i].Scenario), &runs[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := writeFile(filepath.Join(dir, "compare.json"), func(f *os.File) error { return results.WriteCompareJSON(f, cmp) }); err != nil {
-		return err
+		return nil, err
 	}
 	if err := writeFile(filepath.Join(dir, "compare.csv"), func(f *os.File) error { return results.WriteCompareCSV(f, cmp) }); err != nil {
-		return err
+		return nil, err
 	}
 	if report {
 		return writeReport(dir, runs, cmp)
 	}
-	return nil
+	return nil, nil
 }
 
 func writeFile(path string, write func(*os.File) error) error {
@@ -117,12 +126,25 @@ func writeFile(path string, write func(*os.File) error) error {
 	return f.Close()
 }
 
-func writeReport(dir string, runs []results.RunResult, cmp *results.Comparison) error {
+// writeReport writes the plots to dir/plots and dir/report.html, and returns
+// the plots left out for lack of data (report.html names them too).
+func writeReport(dir string, runs []results.RunResult, cmp *results.Comparison) ([]results.MissingPlot, error) {
 	if _, err := results.WritePlots(filepath.Join(dir, "plots"), runs); err != nil {
-		return fmt.Errorf("plots: %w", err)
+		return nil, fmt.Errorf("plots: %w", err)
 	}
 	if _, err := results.WriteReport(dir, runs, cmp); err != nil {
-		return fmt.Errorf("report: %w", err)
+		return nil, fmt.Errorf("report: %w", err)
 	}
-	return nil
+	missing, err := results.MissingPlots(runs)
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	return missing, nil
+}
+
+// noteMissing tells the user on w which plots were left out and why.
+func noteMissing(w io.Writer, missing []results.MissingPlot) {
+	for _, m := range missing {
+		fmt.Fprintf(w, "note: plot %s not drawn: %s\n", m.Name, m.Reason)
+	}
 }

@@ -99,9 +99,15 @@ func TestCompareAndReport(t *testing.T) {
 	code, stdout, errOut := lockstep(t, "compare", "../../scenarios/quickstart.yaml", variant, "--replications", "3", "--out", out, "--report", "--quiet")
 	require.Equal(t, exitOK, code, errOut)
 	require.Contains(t, stdout, "pickup_success_rate")
-	for _, f := range []string{"compare.json", "compare.csv", "report.html", "quickstart/results.json", "quickstart-variant/results.json"} {
+	for _, f := range []string{"compare.json", "compare.csv", "report.html", "quickstart/results.json", "quickstart-variant/results.json",
+		"plots/locker-occupancy.png", "plots/courier-utilization.png", "plots/locker-occupancy.svg", "plots/courier-utilization.svg"} {
 		require.FileExists(t, filepath.Join(out, f))
 	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(html), `id="plot-locker-occupancy"`)
+	require.Contains(t, string(html), `id="plot-courier-utilization"`)
+	require.NotContains(t, string(html), "Not drawn", "--report records the trace, so every plot is drawn")
 	// identical designs under common random numbers: every difference is zero
 	cj, err := os.ReadFile(filepath.Join(out, "compare.json"))
 	require.NoError(t, err)

@@ -22,7 +22,10 @@ func newReportCmd() *cobra.Command {
 writes the plots (PNG and SVG) to DIR/plots and one self-contained
 DIR/report.html: scenario summaries with confidence intervals, the comparison
 against the first scenario (in lexical order of their directories) when there
-are several, and every plot. The report needs no network to view.`,
+are several, and every plot. The report needs no network to view. Plots that
+need data the results lack (the occupancy and utilisation plots need the
+hourly trace of --trace or --report) are named in the report, with the reason,
+and in a note on stderr.`,
 		Example: `  lockstep run scenarios/pilot-5-neighborhoods.yaml --out out/pilot && lockstep report out/pilot
   lockstep compare a.yaml b.yaml --out out/ab && lockstep report out/ab`,
 		Args: cobra.ExactArgs(1),
@@ -66,9 +69,11 @@ are several, and every plot. The report needs no network to view.`,
 				}
 				cmp = &c
 			}
-			if err := writeReport(dir, runs, cmp); err != nil {
+			missing, err := writeReport(dir, runs, cmp)
+			if err != nil {
 				return failed(err)
 			}
+			noteMissing(cmd.ErrOrStderr(), missing)
 			fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(dir, results.ReportFile))
 			return nil
 		},

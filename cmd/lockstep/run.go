@@ -38,7 +38,9 @@ func newRunCmd() *cobra.Command {
 		Long: `Run simulates the scenario's replications in parallel (every core by default)
 and prints a summary table: per metric the mean over replications, the 95%
 confidence interval (Student t) and a precision check. results.json (schema in
-docs/results.md) goes to --out.
+docs/results.md) goes to --out. --report adds plots and report.html, and
+records the hourly trace (as --trace does) that the occupancy and utilisation
+plots need.
 
 The same file and seed give byte-identical results.json, whatever --workers.`,
 		Example: `  lockstep run scenarios/pilot-5-neighborhoods.yaml
@@ -53,7 +55,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 			if err != nil {
 				return badInput(err)
 			}
-			opt := experiment.Options{Replications: f.replications, Workers: f.workers, Trace: f.trace, Precision: f.precision}
+			opt := experiment.Options{Replications: f.replications, Workers: f.workers, Trace: f.trace || f.report, Precision: f.precision}
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &f.seed
 			}
@@ -75,8 +77,9 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 			if err := writeRun(f.out, run); err != nil {
 				return failed(err)
 			}
+			var missing []results.MissingPlot
 			if f.report {
-				if err := writeReport(f.out, []results.RunResult{*run}, nil); err != nil {
+				if missing, err = writeReport(f.out, []results.RunResult{*run}, nil); err != nil {
 					return failed(err)
 				}
 			}
@@ -87,6 +90,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 				return failed(err)
 			}
 			if !f.quiet {
+				noteMissing(cmd.ErrOrStderr(), missing)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", filepath.Join(f.out, "results.json"))
 			}
 			return nil
@@ -99,7 +103,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 	fl.StringVar(&f.out, "out", "out", "directory for results.json")
 	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
 	fl.BoolVar(&f.trace, "trace", false, "keep the hourly time series (orders, ready, picked up, occupancy, courier utilization, drift) in results.json")
-	fl.BoolVar(&f.report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html to --out")
+	fl.BoolVar(&f.report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html to --out (implies --trace)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar or notes on stderr")
 	fl.Float64Var(&f.precision, "precision", 0, "target relative CI half-width for the precision check (default: the scenario's, 5%)")
 	return cmd
