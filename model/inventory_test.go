@@ -238,6 +238,43 @@ func FuzzReplicaMerge(f *testing.F) {
 // replenishment and connectivity drops: after every step the stock is
 // conserved per SKU and node, never negative, and an online node's central
 // view equals its shelf; once all nodes are back the drift is zero.
+// invEvent draws one event of the inventory workload (orders, picks,
+// cancels, counter sales, restocks, connectivity changes, replenishment)
+// from pick, which returns a number in [0, n). id is the last label issued.
+func invEvent(pick func(n int) int, now Instant, id *LabelID) Event {
+	node := func() NodeIndex { return []NodeIndex{m1, m2}[pick(2)] }
+	switch x := pick(10); {
+	case x < 3:
+		*id++
+		return Event{Type: EvOrderPlaced, At: now, Label: *id, SKU: SKUIndex(pick(2)), Node: node(), Dest: l1, Size: NoSize}
+	case x < 5:
+		lid := LabelID(1 + pick(int(*id)+1))
+		return Event{Type: []EventType{EvScanPicked, EvCancel}[pick(2)], At: now, Label: lid}
+	case x < 7:
+		return Event{Type: EvCounterSale, At: now, Node: node(), SKU: SKUIndex(pick(2)), Qty: int32(pick(3))}
+	case x < 8:
+		return Event{Type: EvRestock, At: now, Node: node(), SKU: SKUIndex(pick(2)), Qty: int32(pick(6))}
+	case x < 9:
+		return Event{Type: []EventType{EvNodeOffline, EvNodeOnline}[pick(2)], At: now, Node: node()}
+	}
+	return Event{Type: EvReplenish, At: now}
+}
+
+// checkReconciled brings every node online and requires the two views to
+// agree, no drift, and no negative shelf.
+func checkReconciled(t *testing.T, c *Core, now Instant) {
+	t.Helper()
+	for _, n := range []NodeIndex{m1, m2} {
+		c.Step(Event{Type: EvNodeOnline, At: now, Node: n})
+		require.Zero(t, c.Inventory(n, now).Drift)
+		for _, s := range c.Inventory(n, now).SKUs {
+			require.Equal(t, s.Shelf, s.CentralShelf)
+			require.GreaterOrEqual(t, s.Shelf, int32(0))
+		}
+	}
+	require.NoError(t, c.CheckInventory())
+}
+
 func TestInventoryInvariantsRandom(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -248,37 +285,45 @@ func TestInventoryInvariantsRandom(t *testing.T) {
 			var id LabelID
 			for i := 0; i < 400; i++ {
 				now += Instant(r.IntN(int(10 * Minute)))
-				var ev Event
-				switch x := r.IntN(10); {
-				case x < 3:
-					id++
-					ev = Event{Type: EvOrderPlaced, At: now, Label: id, SKU: SKUIndex(r.IntN(2)), Node: []NodeIndex{m1, m2}[r.IntN(2)], Dest: l1, Size: NoSize}
-				case x < 5:
-					lid := LabelID(1 + r.IntN(int(id)+1))
-					ev = Event{Type: []EventType{EvScanPicked, EvCancel}[r.IntN(2)], At: now, Label: lid}
-				case x < 7:
-					ev = Event{Type: EvCounterSale, At: now, Node: []NodeIndex{m1, m2}[r.IntN(2)], SKU: SKUIndex(r.IntN(2)), Qty: int32(r.IntN(3))}
-				case x < 8:
-					ev = Event{Type: EvRestock, At: now, Node: []NodeIndex{m1, m2}[r.IntN(2)], SKU: SKUIndex(r.IntN(2)), Qty: int32(r.IntN(6))}
-				case x < 9:
-					ev = Event{Type: []EventType{EvNodeOffline, EvNodeOnline}[r.IntN(2)], At: now, Node: []NodeIndex{m1, m2}[r.IntN(2)]}
-				default:
-					ev = Event{Type: EvReplenish, At: now}
-				}
+				ev := invEvent(r.IntN, now, &id)
 				c.Step(ev) // rejections (unknown labels, illegal moves) are fine
 				require.NoError(t, c.CheckInventory(), "step %d %v", i, ev.Type)
 			}
-			for _, n := range []NodeIndex{m1, m2} {
-				c.Step(Event{Type: EvNodeOnline, At: now, Node: n})
-				require.Zero(t, c.Inventory(n, now).Drift)
-				for _, s := range c.Inventory(n, now).SKUs {
-					require.Equal(t, s.Shelf, s.CentralShelf)
-					require.GreaterOrEqual(t, s.Shelf, int32(0))
-				}
-			}
-			require.NoError(t, c.CheckInventory())
+			checkReconciled(t, c, now)
 		})
 	}
+}
+
+// FuzzReconcile drives the whole core (reservations, counter sales,
+// restocks, drops and reconnects, so reconciliation and the conflict rule)
+// from fuzz bytes: no panic, the inventory invariants (conservation, no
+// negative physical stock) hold after every step, and after reconnecting
+// every node the two views agree.
+//
+//	go test -run '^$' -fuzz FuzzReconcile -fuzztime 30s ./model/
+func FuzzReconcile(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 8, 0, 5, 0, 0, 0, 0, 8, 1, 1, 3})
+	f.Add([]byte{8, 0, 0, 0, 1, 0, 6, 0, 0, 2, 8, 1, 0, 4, 0, 9, 7, 1, 0, 5})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		i := 0
+		pick := func(n int) int {
+			if n <= 1 || i >= len(data) {
+				return 0
+			}
+			i++
+			return int(data[i-1]) % n
+		}
+		c := New(cacheNet(t, 3, 2, OfflineMode(pick(2))))
+		now := at(8, 0)
+		var id LabelID
+		for step := 0; i < len(data) && step < 500; step++ {
+			now += Instant(pick(60)) * Instant(Minute)
+			ev := invEvent(pick, now, &id)
+			c.Step(ev)
+			require.NoError(t, c.CheckInventory(), "step %d %v", step, ev.Type)
+		}
+		checkReconciled(t, c, now)
+	})
 }
 
 func TestPickupCodes(t *testing.T) {
