@@ -69,6 +69,8 @@ func TestGenerateNoFaults(t *testing.T) {
 	msgs := messages(items)
 	require.Len(t, msgs, len(items), "no control items without faults")
 	byType := map[wire.Type]int{}
+	stages := map[wire.Stage]int{}
+	reroutes, refunds := 0, 0
 	var envs []wire.Envelope
 	seen := map[string]bool{}
 	for _, it := range msgs {
@@ -79,11 +81,32 @@ func TestGenerateNoFaults(t *testing.T) {
 		seen[env.MsgID] = true
 		require.Equal(t, wire.Retained(env.Type), it.Retain)
 		byType[env.Type]++
+		switch b := env.Body.(type) {
+		case wire.Scan:
+			stages[b.Stage]++
+		case wire.LabelState:
+			if b.RerouteTo != "" {
+				reroutes++
+			}
+			if b.Refund != nil {
+				refunds++
+			}
+		}
 		envs = append(envs, env)
 	}
 	for _, typ := range wire.AllTypes {
 		assert.Positive(t, byType[typ], "no %s message", typ)
 	}
+	// every scan stage of the forward flow, and production's reroutes and
+	// refunds: in the quickstart's three days (seed 7) some parcels are
+	// rerouted (ttl_expired, node_closed: ~20) and some orders cancelled
+	// out of stock with a refund (~24)
+	t.Logf("scans by stage %v; label_state with reroute_to %d, with refund %d", stages, reroutes, refunds)
+	for _, st := range []wire.Stage{wire.StagePick, wire.StagePack, wire.StageHandoff, wire.StageDelivery} {
+		assert.Positive(t, stages[st], "no %s scan", st)
+	}
+	assert.Positive(t, reroutes, "no label_state with reroute_to")
+	assert.Positive(t, refunds, "no label_state with a refund")
 	checkSeqOrder(t, envs)
 	// gaps: only the will reserved right before each online status
 	seqs := map[string]map[uint64]bool{}
