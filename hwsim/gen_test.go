@@ -301,7 +301,7 @@ func TestFaultRates(t *testing.T) {
 	cfg := loadSim(t, "../scenarios/quickstart.yaml")
 	cfg.Horizon = 10 * model.Day
 	f := Faults{Drop: 0.03, Duplicate: 0.02, Malformed: MalformedFault{Rate: 0.01}, Reorder: ReorderFault{Rate: 0.02},
-		Delay: DelayFault{Rate: 0.015}, Skew: SkewFault{Rate: 0.3}, Disconnect: DisconnectFault{Rate: 0.0005}}
+		Delay: DelayFault{Rate: 0.015}, Skew: SkewFault{Rate: 0.3}, Disconnect: DisconnectFault{Rate: 0.01}}
 	items, truth := generate(t, Config{Sim: cfg, Faults: f})
 	c := truth.Counts
 	// observed from the stream: seqs per source (prod-* and scanners take no
@@ -355,7 +355,41 @@ func TestFaultRates(t *testing.T) {
 	binomialOK(t, "delay", c.Delayed, c.Sent-c.Dropped, f.Delay.Rate)
 	binomialOK(t, "reorder", c.Reordered, c.Sent-c.Dropped+c.Duplicated, f.Reorder.Rate)
 	binomialOK(t, "drop(all)", c.Dropped, c.Sent, f.Drop)
-	require.Positive(t, c.Disconnects)
+	// Disconnects: one Bernoulli(rate) trial per message the publisher sends
+	// while connected; a message arriving while the connection is down goes
+	// to the backlog without a trial. From the stream: every disconnect is
+	// an ItemDisconnect, its ItemReconnect follows reconnect_after later,
+	// and the flushed backlog right after it carries the reconnect instant
+	// (each was held for being earlier). So trials = messages - flushed +
+	// disconnects (each disconnect's trigger is flushed but had its trial).
+	// A message that triggers the reconnect at exactly that instant would
+	// count as flushed: at most one trial per disconnect too few, ~1 % of n,
+	// far inside the tolerance. Expected ~360 disconnects in ~36 000
+	// trials; 4 binomial sigma (= Poisson for p this small) is ±21 % of the
+	// rate, so a rate off by a quarter fails.
+	var msgsN, flushed, discs uint64
+	reconnectAt, discAt := model.Instant(-1), model.Instant(-1)
+	for _, it := range items {
+		switch it.Kind {
+		case ItemDisconnect:
+			discs++
+			discAt, reconnectAt = it.At, -1
+		case ItemReconnect:
+			require.Equal(t, discAt.Add(model.Duration(truth.Faults.Disconnect.ReconnectAfter)), it.At, "reconnect after reconnect_after")
+			reconnectAt = it.At
+		case ItemMessage:
+			msgsN++
+			if it.At == reconnectAt {
+				flushed++
+			} else {
+				reconnectAt = -1
+			}
+		}
+	}
+	require.Equal(t, c.Disconnects, discs)
+	require.EqualValues(t, len(truth.Disconnects), discs)
+	binomialOK(t, "disconnect", discs, msgsN-flushed+discs, f.Disconnect.Rate)
+	// skew: chosen per device (9 here), too few for a rate check; see TestSkew
 	require.Positive(t, len(truth.Skew))
 	for d, ms := range truth.Skew {
 		require.LessOrEqual(t, math.Abs(float64(ms)), float64(truth.Faults.Skew.Max)/float64(model.Millisecond), d)
@@ -370,6 +404,70 @@ func TestFaultRates(t *testing.T) {
 		last[it.Source] = max(last[it.Source], it.Seq)
 	}
 	require.Positive(t, down)
+}
+
+// Clock skew is drawn once per device (node gateways and scanners, hub
+// scanner included): Bernoulli(rate) whether it is skewed, then an offset
+// uniform in [-max, +max]. The quickstart has only 9 devices, so the draws
+// of 400 replications (each its own stream; building a generator does not
+// run the simulation) are pooled: n = 3 600 trials at rate 0.3, 4 binomial
+// sigma = ±0.031 (±10 % of the rate). For the ~1 080 skewed devices the
+// offset's mean must be 0 and the mean |offset| max/2, each within 4 sigma
+// of the uniform's (sd max/sqrt(3) and max/sqrt(12)) over sqrt(k). A run
+// then checks the skew lands in the envelopes: every message of a skewed
+// device (its will and offline-buffered messages aside) carries its
+// publish instant plus the skew.
+func TestSkew(t *testing.T) {
+	cfg := loadSim(t, "../scenarios/quickstart.yaml")
+	f := Faults{Skew: SkewFault{Rate: 0.3, Max: Duration(20 * model.Second)}}
+	maxMs := float64(f.Skew.Max) / float64(model.Millisecond)
+	var devices, skewed uint64
+	var sum, sumAbs float64
+	for rep := range 400 {
+		g, err := NewGenerator(Config{Sim: cfg, Replication: rep, Faults: f}, func(Item) {})
+		require.NoError(t, err)
+		tr := g.Truth()
+		devices += uint64(tr.Counts.Devices)
+		for d, ms := range tr.Skew {
+			require.LessOrEqual(t, math.Abs(float64(ms)), maxMs, d)
+			skewed++
+			sum += float64(ms) / maxMs
+			sumAbs += math.Abs(float64(ms)) / maxMs
+		}
+	}
+	require.EqualValues(t, 400*(2*len(cfg.Network.Nodes)+1), devices)
+	binomialOK(t, "skew", skewed, devices, f.Skew.Rate)
+	k := float64(skewed)
+	mean, meanAbs := sum/k, sumAbs/k
+	tolMean, tolAbs := 4/math.Sqrt(3*k), 4/math.Sqrt(12*k)
+	t.Logf("skew offset/max: mean %.4f (want 0 ± %.4f), mean |.| %.4f (want 0.5 ± %.4f)", mean, tolMean, meanAbs, tolAbs)
+	require.Less(t, math.Abs(mean), tolMean, "skew offsets not centred")
+	require.Less(t, math.Abs(meanAbs-0.5), tolAbs, "skew offsets not uniform in [-max, max]")
+
+	items, truth := generate(t, Config{Sim: cfg, Faults: f})
+	require.NotEmpty(t, truth.Skew)
+	checked, sent := map[string]int{}, map[string]int{}
+	for _, it := range messages(items) {
+		env, err := wire.Decode(it.Topic, it.Payload)
+		require.NoError(t, err)
+		sent[env.Source]++
+		ms, ok := truth.Skew[env.Source]
+		if !ok || isWill(env) {
+			continue
+		}
+		shift := model.Duration(ms) * model.Millisecond
+		if env.At.Add(-shift) < it.At {
+			continue // produced while its node was offline, flushed later
+		}
+		require.Equal(t, it.At.Add(shift), env.At, "%s seq %d", env.Source, env.Seq)
+		checked[env.Source]++
+	}
+	for d := range truth.Skew {
+		if sent[d] > 0 { // the hub scanner is silent without hub orders
+			require.Positive(t, checked[d], "no message of skewed device %s", d)
+		}
+	}
+	require.NotEmpty(t, checked)
 }
 
 func isGateway(cfg *sim.Config, src string) bool {
