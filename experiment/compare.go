@@ -16,13 +16,7 @@ func Compare(ctx context.Context, scs []*scenarios.Scenario, opt Options) ([]res
 	if len(scs) < 2 {
 		return nil, nil, fmt.Errorf("compare needs at least two scenarios, got %d", len(scs))
 	}
-	if opt.Seed == nil {
-		seed := scs[0].Seed
-		opt.Seed = &seed
-	}
-	if opt.Replications <= 0 {
-		opt.Replications = scs[0].Replications
-	}
+	opt = compareOptions(scs, opt)
 	runs := make([]results.RunResult, 0, len(scs))
 	for _, s := range scs {
 		run, err := Run(ctx, s, opt)
@@ -36,4 +30,35 @@ func Compare(ctx context.Context, scs []*scenarios.Scenario, opt Options) ([]res
 		return nil, nil, err
 	}
 	return runs, &cmp, nil
+}
+
+// compareOptions fills in what Compare takes from the first scenario: the
+// seed and the number of replications.
+func compareOptions(scs []*scenarios.Scenario, opt Options) Options {
+	if opt.Seed == nil {
+		seed := scs[0].Seed
+		opt.Seed = &seed
+	}
+	if opt.Replications <= 0 {
+		opt.Replications = scs[0].Replications
+	}
+	return opt
+}
+
+// CompareWork is how much Compare(ctx, scs, opt) simulates: the replications
+// and simulated days (the number of Day calls) over all the scenarios.
+func CompareWork(scs []*scenarios.Scenario, opt Options) (replications int, days int64, err error) {
+	if len(scs) == 0 {
+		return 0, 0, nil
+	}
+	opt = compareOptions(scs, opt)
+	for _, s := range scs {
+		n, d, err := Work(s, opt)
+		if err != nil {
+			return 0, 0, fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+		replications += n
+		days += d
+	}
+	return replications, days, nil
 }

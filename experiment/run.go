@@ -27,6 +27,33 @@ type Options struct {
 	Precision float64
 	// Progress, if set, is called after each replication (from any goroutine).
 	Progress func(done, total int)
+	// Day, if set, is called once per simulated day of every replication:
+	// Day(i, d) when replication i has simulated d days, d = 1 .. the horizon
+	// in days (a last partial day counted whole), in order, on the goroutine
+	// running the replication (so calls for different replications are
+	// concurrent). It costs nothing per event and does not change the results.
+	Day func(replication, day int)
+}
+
+// replications is how many replications Run(s, opt) simulates.
+func (opt Options) replications(s *scenarios.Scenario) int {
+	n := s.Replications
+	if opt.Replications > 0 {
+		n = opt.Replications
+	}
+	return max(n, 1)
+}
+
+// Work is how much Run(ctx, s, opt) simulates: its replications and the
+// simulated days over all of them (the number of Day calls), for progress
+// bars.
+func Work(s *scenarios.Scenario, opt Options) (replications int, days int64, err error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return 0, 0, err
+	}
+	n := opt.replications(s)
+	return n, int64(n) * int64(cfg.Days()), nil
 }
 
 // Run runs the scenario's replications and returns the finalized results.
@@ -38,14 +65,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*results.RunR
 	if opt.Seed != nil {
 		cfg.Seed = *opt.Seed
 	}
-	n := s.Replications
-	if opt.Replications > 0 {
-		n = opt.Replications
-	}
-	if n < 1 {
-		n = 1
-	}
-	reps, err := Replications(ctx, cfg, opt.First, n, opt.Workers, opt.Trace, opt.Progress)
+	reps, err := replications(ctx, cfg, opt.First, opt.replications(s), opt)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +90,12 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*results.RunR
 // Replications runs replications first..first+n-1 of cfg on up to workers
 // goroutines and returns them in index order.
 func Replications(ctx context.Context, cfg *sim.Config, first, n, workers int, trace bool, progress func(done, total int)) ([]results.Replication, error) {
+	return replications(ctx, cfg, first, n, Options{Workers: workers, Trace: trace, Progress: progress})
+}
+
+// replications is Replications with opt's Workers, Trace, Progress and Day.
+func replications(ctx context.Context, cfg *sim.Config, first, n int, opt Options) ([]results.Replication, error) {
+	workers, trace, progress := opt.Workers, opt.Trace, opt.Progress
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -85,7 +111,12 @@ func Replications(ctx context.Context, cfg *sim.Config, first, n, workers int, t
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				r, err := sim.Run(cfg, first+i)
+				var onDay func(int)
+				if opt.Day != nil {
+					rep := first + i
+					onDay = func(d int) { opt.Day(rep, d) }
+				}
+				r, err := sim.RunDaily(cfg, first+i, nil, onDay)
 				if err != nil {
 					errs[i] = fmt.Errorf("replication %d: %w", first+i, err)
 					continue

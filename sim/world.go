@@ -113,6 +113,10 @@ type world struct {
 	edge edge
 	// hourly trace bookkeeping
 	hourBusy, hourOcc int64
+	// onDay, if set, is called once per simulated day (RunDaily); daysDone
+	// is the last day reported
+	onDay    func(day int)
+	daysDone int
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -743,4 +747,28 @@ func (w *world) tick() {
 		p.Drift = w.driftTrace(now)
 	}
 	w.hourOcc, w.hourBusy = occ, w.busyInt
+	if w.onDay != nil {
+		if h := int(now.Sub(w.cfg.Start) / model.Hour); h%24 == 0 {
+			w.daysDone = h / 24
+			w.onDay(w.daysDone)
+		}
+	}
+}
+
+// Days is the number of simulated days of a replication of c as RunDaily
+// reports them: the horizon in days, a last partial day counted whole.
+func (c *Config) Days() int {
+	return int((c.Horizon + model.Day - 1) / model.Day)
+}
+
+// lastDays reports to onDay the days the hourly tick has not when the run
+// ends: a last partial day (the tick at the horizon reports a whole one).
+func (w *world) lastDays() {
+	if w.onDay == nil {
+		return
+	}
+	for d := w.daysDone + 1; d <= w.cfg.Days(); d++ {
+		w.daysDone = d
+		w.onDay(d)
+	}
 }

@@ -62,7 +62,13 @@ The output files are described in docs/results.md.`,
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &seed
 			}
+			var bar *simProgress
+			if reps, days, err := experiment.CompareWork(scs, opt); err == nil { // else Compare reports it
+				bar = newSimProgress(cmd.ErrOrStderr(), quiet, fmt.Sprintf("comparing %d scenarios", len(scs)), reps, days)
+			}
+			bar.hook(&opt)
 			runs, cmp, err := experiment.Compare(context.Background(), scs, opt)
+			bar.finish()
 			if err != nil {
 				return failed(err)
 			}
@@ -87,7 +93,7 @@ The output files are described in docs/results.md.`,
 	fl.StringVar(&out, "out", "out", "directory for compare.json, compare.csv and per-scenario results")
 	fl.BoolVar(&report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html (implies --trace)")
 	fl.BoolVar(&trace, "trace", false, "keep the hourly time series (orders, ready, picked up, occupancy, courier utilization, drift) in each results.json")
-	fl.BoolVar(&quiet, "quiet", false, "no notes on stderr")
+	fl.BoolVar(&quiet, "quiet", false, "no progress bar or notes on stderr")
 	return cmd
 }
 

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -59,18 +62,13 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &f.seed
 			}
-			n := s.Replications
-			if f.replications > 0 {
-				n = f.replications
+			var bar *simProgress
+			if reps, days, err := experiment.Work(s, opt); err == nil { // else Run reports it
+				bar = newSimProgress(cmd.ErrOrStderr(), f.quiet, "simulating "+s.Name, reps, days)
 			}
-			bar := newProgress(n, "simulating "+s.Name, f.quiet)
-			if bar != nil {
-				opt.Progress = func(done, total int) { _ = bar.Set(done) }
-			}
+			bar.hook(&opt)
 			run, err := experiment.Run(context.Background(), s, opt)
-			if bar != nil {
-				_ = bar.Finish()
-			}
+			bar.finish()
 			if err != nil {
 				return failed(err)
 			}
@@ -125,10 +123,16 @@ func writeRun(dir string, run *results.RunResult) error {
 	return fh.Close()
 }
 
+// isTerminal reports whether w is a terminal (a variable, for tests).
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // newProgress returns a progress bar on stderr when stderr is a terminal and
 // the run is not quiet; nil otherwise, so CI logs stay clean.
 func newProgress(total int, what string, quiet bool) *progressbar.ProgressBar {
-	if quiet || !term.IsTerminal(int(os.Stderr.Fd())) {
+	if quiet || !isTerminal(os.Stderr) {
 		return nil
 	}
 	return progressbar.NewOptions(total,
@@ -138,4 +142,109 @@ func newProgress(total int, what string, quiet bool) *progressbar.ProgressBar {
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish())
+}
+
+// progressDelay is how long simulation runs before its progress bar
+// appears: work that finishes sooner draws nothing (a variable, for tests).
+var progressDelay = time.Second
+
+// simProgress is the progress bar of run and compare on stderr: the
+// replications done out of all in its description, the simulated days done
+// out of all (all replications of all scenarios) as the bar with days per
+// second, and the ETA. newSimProgress returns nil, and nothing is drawn,
+// with --quiet or when stderr is not a terminal; the bar appears only once
+// the work has run progressDelay, so short work stays silent. Its methods
+// accept nil. It writes only to stderr: results do not depend on it.
+type simProgress struct {
+	what      string
+	repsTotal int
+	out       *delayedWriter
+	bar       *progressbar.ProgressBar
+
+	mu   sync.Mutex
+	reps int
+	days int64
+}
+
+func newSimProgress(stderr io.Writer, quiet bool, what string, reps int, days int64) *simProgress {
+	if quiet || reps <= 0 || days <= 0 || !isTerminal(stderr) {
+		return nil
+	}
+	p := &simProgress{what: what, repsTotal: reps, out: &delayedWriter{w: stderr, after: time.Now().Add(progressDelay)}}
+	// the bar writes through delayedWriter, so it cannot size itself to the
+	// terminal: leave room for the description, counts and times
+	width := 30
+	if f, ok := stderr.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			width = max(10, min(40, cols-len(p.describe())-48))
+		}
+	}
+	p.bar = progressbar.NewOptions64(days,
+		progressbar.OptionSetWriter(p.out),
+		progressbar.OptionSetDescription(p.describe()),
+		progressbar.OptionSetWidth(width),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("days"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
+	return p
+}
+
+func (p *simProgress) describe() string {
+	return fmt.Sprintf("%s: %d/%d replications, simulated days", p.what, p.reps, p.repsTotal)
+}
+
+// hook makes opt report to p: a step of the bar per simulated day, the
+// description per replication.
+func (p *simProgress) hook(opt *experiment.Options) {
+	if p == nil {
+		return
+	}
+	opt.Day = func(int, int) { p.day() }
+	opt.Progress = func(int, int) { p.replication() }
+}
+
+func (p *simProgress) day() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.days++
+	_ = p.bar.Set64(p.days)
+}
+
+func (p *simProgress) replication() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reps++
+	p.bar.Describe(p.describe())
+}
+
+// finish clears the bar if it was drawn.
+func (p *simProgress) finish() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.out.shown.Load() {
+		_ = p.bar.Finish()
+	}
+}
+
+// delayedWriter drops writes until after, then passes them all on.
+type delayedWriter struct {
+	w     io.Writer
+	after time.Time
+	shown atomic.Bool // something was written
+}
+
+func (d *delayedWriter) Write(b []byte) (int, error) {
+	if !d.shown.Load() {
+		if time.Now().Before(d.after) {
+			return len(b), nil
+		}
+		d.shown.Store(true)
+	}
+	return d.w.Write(b)
 }
