@@ -102,7 +102,7 @@ func (s *Scenario) Edge() bool {
 	}
 	for i := range s.Nodes {
 		n := &s.Nodes[i]
-		if len(n.Cache) > 0 || n.CounterSalesPerDay > 0 || n.Connectivity.MTBF > 0 || len(n.Connectivity.Outages) > 0 {
+		if len(n.Cache) > 0 || n.CounterSalesPerDay > 0 || n.Connectivity.MTBF.Given() || len(n.Connectivity.Outages) > 0 {
 			return true
 		}
 	}
@@ -198,7 +198,10 @@ func (s *Scenario) Config() (*sim.Config, error) {
 		cfg.Nodes = make([]sim.NodeWorld, len(s.Nodes))
 		for i := range s.Nodes {
 			n := &s.Nodes[i]
-			nw := sim.NodeWorld{CounterSalesPerDay: n.CounterSalesPerDay, MTBF: n.Connectivity.MTBF.Model(), MTTR: n.Connectivity.MTTR.Model()}
+			nw := sim.NodeWorld{CounterSalesPerDay: n.CounterSalesPerDay}
+			if n.Connectivity.MTBF.Given() {
+				nw.MTBF, nw.MTTR = dist(Dist(n.Connectivity.MTBF)), dist(Dist(n.Connectivity.MTTR))
+			}
 			for _, o := range n.Connectivity.Outages {
 				nw.Outages = append(nw.Outages, sim.Outage{Start: start.Add(o.Start.Model()), Duration: o.Duration.Model()})
 			}

@@ -31,6 +31,7 @@ const nodeBudget = 5_000_000
 var (
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 	cellType        = reflect.TypeOf(h3.Cell(0))
+	meanOrDistType  = reflect.TypeOf(MeanOrDist{})
 )
 
 func newDecoder(file string) *decoder {
@@ -84,6 +85,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
 		v = v.Elem()
+	}
+	if v.Type() == meanOrDistType {
+		d.decodeMeanOrDist(n, v, path)
+		return
 	}
 	if reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
 		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
@@ -165,6 +170,25 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.SetBool(b)
 	default:
 		panic(fmt.Sprintf("scenarios: cannot decode into %s", v.Type()))
+	}
+}
+
+// decodeMeanOrDist decodes a plain duration (the mean of an exponential
+// distribution; 0 is none) or a distribution mapping, field by field like
+// any Dist, so errors inside the mapping carry their own line and path.
+func (d *decoder) decodeMeanOrDist(n *yaml.Node, v reflect.Value, path string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		d.decodeStruct(n, v, path)
+	case yaml.ScalarNode:
+		mean, err := ParseDuration(n.Value)
+		if err != nil {
+			d.errAt(n, path, "%s, or write a distribution like {dist: lognormal, median: 60h, sigma: 0.5}", err.Error())
+			return
+		}
+		v.Set(reflect.ValueOf(Exp(mean)))
+	default:
+		d.errAt(n, path, "must be a duration like 72h (the mean of an exponential distribution) or a distribution like {dist: lognormal, median: 60h, sigma: 0.5} (got %s)", kindName(n))
 	}
 }
 

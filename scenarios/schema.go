@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"reflect"
+
 	h3 "github.com/uber/h3-go/v4"
+	"gopkg.in/yaml.v3"
 )
 
 // Scenario is one pilot design, schema version 1. Load or Parse fill it, apply
@@ -112,11 +115,13 @@ type CacheEntry struct {
 	Stock    int    `yaml:"stock"`
 }
 
-// NodeConnectivity describes random and scheduled connectivity drops of one node.
+// NodeConnectivity describes random and scheduled connectivity drops of one
+// node: up-times drawn from MTBF alternate with drops lasting a time drawn
+// from MTTR. An absent (or 0) MTBF means no random drops.
 type NodeConnectivity struct {
-	MTBF    Duration `yaml:"mtbf"`
-	MTTR    Duration `yaml:"mttr"`
-	Outages []Outage `yaml:"outages"`
+	MTBF    MeanOrDist `yaml:"mtbf"`
+	MTTR    MeanOrDist `yaml:"mttr"`
+	Outages []Outage   `yaml:"outages"`
 }
 
 // Outage is a scheduled outage, Start being an offset from the scenario start.
@@ -265,6 +270,66 @@ type Dist struct {
 	Min       Duration   `yaml:"min"`
 	Max       Duration   `yaml:"max"`
 	Quantiles []Duration `yaml:"quantiles"`
+}
+
+// MeanOrDist is a distribution of durations written either as a plain
+// duration, the mean of an exponential distribution ("72h" reads as
+// {dist: exponential, mean: 72h}), or as a Dist mapping
+// ({dist: lognormal, median: 60h, sigma: 0.5}). The zero value (absent, null
+// or a plain 0) is no distribution: Given reports false.
+type MeanOrDist Dist
+
+// Exp is the MeanOrDist written as the plain duration mean.
+func Exp(mean Duration) MeanOrDist {
+	if mean == 0 {
+		return MeanOrDist{}
+	}
+	return MeanOrDist{Dist: DistExponential, Mean: mean}
+}
+
+// Given reports whether m holds a distribution.
+func (m MeanOrDist) Given() bool { return m.Dist != "" }
+
+// UnmarshalYAML implements yaml.Unmarshaler: a plain duration, or a
+// distribution mapping decoded as strictly as Parse decodes one (Parse itself
+// decodes MeanOrDist fields with its decoder, to place errors in the mapping).
+func (m *MeanOrDist) UnmarshalYAML(n *yaml.Node) error {
+	d := newDecoder("")
+	var v MeanOrDist
+	d.decode(n, reflect.ValueOf(&v).Elem(), "")
+	if len(d.errs) > 0 {
+		return d.errs
+	}
+	*m = v
+	return nil
+}
+
+// MarshalYAML writes an exponential distribution as its mean (the plain
+// form), any other as a mapping of the fields its family uses, and no
+// distribution as 0.
+func (m MeanOrDist) MarshalYAML() (any, error) {
+	switch m.Dist {
+	case "":
+		return "0", nil
+	case DistExponential:
+		return m.Mean.String(), nil
+	}
+	out := map[string]any{"dist": m.Dist}
+	switch m.Dist {
+	case DistLognormal:
+		out["median"], out["sigma"] = m.Median.String(), m.Sigma
+	case DistConstant:
+		out["mean"] = m.Mean.String()
+	case DistUniform:
+		out["min"], out["max"] = m.Min.String(), m.Max.String()
+	case DistEmpirical:
+		q := make([]string, len(m.Quantiles))
+		for i, x := range m.Quantiles {
+			q[i] = x.String()
+		}
+		out["quantiles"] = q
+	}
+	return out, nil
 }
 
 // Significance rules of checks (see docs/scenario.md and results.Significance).

@@ -606,10 +606,12 @@ func (c *checker) validateNodes(skus map[string]bool) {
 		}
 		cn := n.Connectivity
 		cp := p + ".connectivity"
-		if cn.MTBF > 0 && cn.MTTR <= 0 {
-			c.errf(cp+".mttr", "required when mtbf is set (mean time to repair, > 0)")
+		mtbf := c.meanOrDist(cp+".mtbf", cn.MTBF)
+		mttr := c.meanOrDist(cp+".mttr", cn.MTTR)
+		if mtbf && !mttr {
+			c.errf(cp+".mttr", "required when mtbf is set (time to repair: a mean duration like 30m, or a distribution)")
 		}
-		if cn.MTBF == 0 && cn.MTTR > 0 {
+		if !mtbf && mttr {
 			c.errf(cp+".mttr", "only used with mtbf (set mtbf for random drops)")
 		}
 		for j, o := range cn.Outages {
@@ -727,6 +729,43 @@ func (c *checker) dist(path string, d Dist) {
 			}
 		}
 	}
+}
+
+// meanOrDist validates an mtbf or mttr: nothing (absent or 0), a plain
+// duration, or a distribution mapping checked like any distribution whose
+// mean must also be > 0. It reports whether one was given.
+func (c *checker) meanOrDist(path string, m MeanOrDist) bool {
+	if c.bad[path] {
+		return true // written, but not decodable: reported already
+	}
+	mapping := false
+	if n, ok := c.pos[path]; ok {
+		mapping = deref(n).Kind == yaml.MappingNode
+	}
+	if !m.Given() && !mapping {
+		return false
+	}
+	before := len(c.errs)
+	c.dist(path, Dist(m))
+	if len(c.errs) == before && !positiveMean(m) {
+		c.errf(path, "the distribution's mean must be > 0 (leave %s out for none)", path[strings.LastIndex(path, ".")+1:])
+	}
+	return true
+}
+
+// positiveMean reports whether the mean of a valid distribution is > 0.
+func positiveMean(m MeanOrDist) bool {
+	switch m.Dist {
+	case DistConstant, DistExponential:
+		return m.Mean > 0
+	case DistLognormal:
+		return m.Median > 0
+	case DistUniform:
+		return m.Max > 0
+	case DistEmpirical:
+		return len(m.Quantiles) > 0 && m.Quantiles[len(m.Quantiles)-1] > 0
+	}
+	return false
 }
 
 func contains(s []string, x string) bool {

@@ -38,11 +38,35 @@ type NodeWorld struct {
 	// CounterSalesPerDay is the mean number of walk-in sales per day (Poisson
 	// over the opening hours), of the node's cached SKUs weighted by capacity.
 	CounterSalesPerDay float64
-	// MTBF and MTTR are the means of the exponential times between random
-	// connectivity drops and of their repair; MTBF 0 means no random drops.
-	MTBF, MTTR model.Duration
+	// MTBF and MTTR are the distributions of the up-times between random
+	// connectivity drops and of the drops' lengths (times to repair), drawn
+	// in turn from the node's "connectivity/<id>" stream. An MTBF with mean 0
+	// (the zero Dist) means no random drops; with drops, MTTR needs a mean
+	// > 0. Every draw lasts at least 1 ms; an Exponential one is truncated to
+	// the millisecond plus 1 ms (not rounded like Dist.Sample), as drops have
+	// always been drawn, so a scenario's numbers do not change.
+	MTBF, MTTR Dist
 	// Outages are scheduled outages.
 	Outages []Outage
+}
+
+// drops reports whether the node has random connectivity drops.
+func (n *NodeWorld) drops() bool { return positiveMean(&n.MTBF) }
+
+// positiveMean reports whether d's mean is > 0 (for a valid d; unlike
+// MeanDuration it cannot overflow).
+func positiveMean(d *Dist) bool {
+	switch d.Kind {
+	case Constant, Exponential:
+		return d.Mean > 0
+	case LogNormal:
+		return d.Median > 0
+	case Uniform:
+		return d.Max > 0
+	case Empirical:
+		return len(d.Quantiles) > 0 && d.Quantiles[len(d.Quantiles)-1] > 0
+	}
+	return false
 }
 
 // Outage is a scheduled span without connectivity.
@@ -153,8 +177,17 @@ func (c *Config) Validate() error {
 	}
 	for i, n := range c.Nodes {
 		id := c.Network.Nodes[i].ID
-		if n.CounterSalesPerDay < 0 || n.MTBF < 0 || n.MTTR < 0 || (n.MTBF > 0 && n.MTTR <= 0) {
-			return fmt.Errorf("config %q: node %s: need counter sales >= 0, and mttr > 0 with mtbf > 0", c.Name, id)
+		if n.CounterSalesPerDay < 0 {
+			return fmt.Errorf("config %q: node %s: need counter sales >= 0", c.Name, id)
+		}
+		if err := n.MTBF.Validate(); err != nil {
+			return fmt.Errorf("config %q: node %s: mtbf: %w", c.Name, id, err)
+		}
+		if err := n.MTTR.Validate(); err != nil {
+			return fmt.Errorf("config %q: node %s: mttr: %w", c.Name, id, err)
+		}
+		if n.drops() && !positiveMean(&n.MTTR) {
+			return fmt.Errorf("config %q: node %s: need an mttr with mean > 0 with mtbf", c.Name, id)
 		}
 		for _, o := range n.Outages {
 			if o.Duration < 0 {

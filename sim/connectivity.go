@@ -8,8 +8,8 @@ import (
 
 // Sub-kinds of kConn.
 const (
-	connFail   = iota // random drop (MTBF elapsed)
-	connRepair        // random drop repaired (MTTR elapsed)
+	connFail   = iota // random drop (an up-time drawn from MTBF elapsed)
+	connRepair        // random drop repaired (a time drawn from MTTR elapsed)
 	connDown          // scheduled or area outage starts
 	connUp            // scheduled or area outage ends
 )
@@ -47,7 +47,7 @@ func (w *world) edgeInit(st Streams) {
 		}
 	}
 	for _, n := range cfg.Nodes {
-		if n.MTBF > 0 || len(n.Outages) > 0 || n.CounterSalesPerDay > 0 {
+		if n.drops() || len(n.Outages) > 0 || n.CounterSalesPerDay > 0 {
 			e.on = true
 		}
 	}
@@ -66,7 +66,7 @@ func (w *world) edgeInit(st Streams) {
 	for i := range cfg.Nodes {
 		nw := &cfg.Nodes[i]
 		nd := &net.Nodes[i]
-		if nw.MTBF > 0 {
+		if nw.drops() {
 			e.conn[i] = st.Rand("connectivity/" + nd.ID)
 		}
 		if nw.CounterSalesPerDay > 0 && len(nd.Cache) > 0 {
@@ -109,6 +109,18 @@ func expDur(r *rand.Rand, mean model.Duration) model.Duration {
 	return model.Duration(r.ExpFloat64()*float64(mean)) + 1
 }
 
+// connDur draws one up-time or repair time from d (see NodeWorld.MTBF): an
+// exponential one with expDur, which drew every drop before distributions
+// other than the exponential were allowed, so the same scenario and seed
+// draw the same numbers; any other with d.Sample, at least 1 ms, so a node
+// never fails and recovers at the same instant.
+func connDur(r *rand.Rand, d *Dist) model.Duration {
+	if d.Kind == Exponential {
+		return expDur(r, d.Mean)
+	}
+	return max(d.Sample(r), 1)
+}
+
 func (w *world) edgeStart() {
 	e := &w.edge
 	if !e.on {
@@ -120,7 +132,7 @@ func (w *world) edgeStart() {
 	for i := range cfg.Nodes {
 		nw := &cfg.Nodes[i]
 		if r := e.conn[i]; r != nil {
-			k.Schedule(k.Now.Add(expDur(r, nw.MTBF)), kConn, int32(i), connFail, 0)
+			k.Schedule(k.Now.Add(connDur(r, &nw.MTBF)), kConn, int32(i), connFail, 0)
 		}
 		for _, o := range nw.Outages {
 			if o.Duration > 0 && o.Start < end {
@@ -173,10 +185,10 @@ func (w *world) handleEdge(k *Kernel, ev Event) {
 		switch ev.B {
 		case connFail:
 			w.goDown(n)
-			k.Schedule(k.Now.Add(expDur(e.conn[n], w.cfg.Nodes[n].MTTR)), kConn, ev.A, connRepair, 0)
+			k.Schedule(k.Now.Add(connDur(e.conn[n], &w.cfg.Nodes[n].MTTR)), kConn, ev.A, connRepair, 0)
 		case connRepair:
 			w.goUp(n)
-			k.Schedule(k.Now.Add(expDur(e.conn[n], w.cfg.Nodes[n].MTBF)), kConn, ev.A, connFail, 0)
+			k.Schedule(k.Now.Add(connDur(e.conn[n], &w.cfg.Nodes[n].MTBF)), kConn, ev.A, connFail, 0)
 		case connDown:
 			w.goDown(n)
 		case connUp:
