@@ -1,7 +1,10 @@
 // Package mqtttest runs a real Mosquitto broker for integration tests: on a
 // free loopback port, with its own config file, stopped when the test ends.
-// When the binary is absent the test is skipped with a visible message that
-// says how to install it, never silently.
+// When the binary is absent the test is skipped with a message that says
+// how to install it (go test -v shows it; a plain go test ./... only
+// prints "ok"), unless LOCKSTEP_REQUIRE_MOSQUITTO=1 is set, as .ci/run
+// sets it: then a missing mosquitto fails the test, so CI cannot pass
+// without running it.
 package mqtttest
 
 import (
@@ -18,13 +21,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// RequireEnv is the environment variable that turns a missing mosquitto
+// from a skip into a failure when set to "1".
+const RequireEnv = "LOCKSTEP_REQUIRE_MOSQUITTO"
+
+// Required reports whether RequireEnv asks for mosquitto to be present.
+func Required() bool { return os.Getenv(RequireEnv) == "1" }
+
+// sbinPaths are where Debian and Homebrew-style installs put mosquitto,
+// outside a user's PATH (a variable so the tests can hide them).
+var sbinPaths = []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"}
+
 // MosquittoPath finds the mosquitto binary on PATH or in the sbin folders
 // Debian installs it to; "" when absent.
 func MosquittoPath() string {
 	if p, err := exec.LookPath("mosquitto"); err == nil {
 		return p
 	}
-	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
+	for _, p := range sbinPaths {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
@@ -33,15 +47,24 @@ func MosquittoPath() string {
 }
 
 // StartMosquitto starts Mosquitto for t and returns its mqtt:// URL. extra
-// is appended to the generated config (one directive per line).
+// is appended to the generated config (one directive per line). Without
+// mosquitto it skips t, or fails it when Required (which also overrides
+// -short).
 func StartMosquitto(t testing.TB, extra string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test; skipped in -short mode")
-	}
+	const install = "install it with `apt-get install -y mosquitto` (Debian/Ubuntu) or `brew install mosquitto`"
 	bin := MosquittoPath()
-	if bin == "" {
-		t.Skip("SKIPPED: mosquitto not installed; install it with `apt-get install -y mosquitto` (Debian/Ubuntu) or `brew install mosquitto` to run this integration test")
+	if Required() {
+		if bin == "" {
+			t.Fatalf("mosquitto not installed but %s=1 requires this integration test to run; %s", RequireEnv, install)
+		}
+	} else {
+		if testing.Short() {
+			t.Skip("integration test; skipped in -short mode")
+		}
+		if bin == "" {
+			t.Skipf("SKIPPED: mosquitto not installed; %s to run this integration test (%s=1 makes this a failure, as in CI)", install, RequireEnv)
+		}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
