@@ -27,7 +27,7 @@ type TracePoint struct {
 	PickedUp           float64 `json:"picked_up"`           // parcels picked up in the hour
 	Occupancy          float64 `json:"occupancy"`           // mean occupied share of locker slots
 	CourierUtilization float64 `json:"courier_utilization"` // share of courier time on tasks
-	Drift              float64 `json:"drift"`               // Σ |central − real stock| over cache-first nodes, end of hour
+	Drift              float64 `json:"drift"`               // Σ |central − real stock| over cache-first nodes, mean over the hour
 }
 
 // MarshalJSON writes non-finite fields as null.
