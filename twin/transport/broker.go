@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,11 @@ type BrokerConfig struct {
 	// Logger receives the broker's own log (connections, errors; never
 	// passwords). Nil discards it.
 	Logger *slog.Logger
+	// TLS, when set, makes the listener speak MQTT over TLS with this
+	// configuration (at least Certificates); clients then connect with
+	// mqtts:// (see URL). It changes nothing else: a non-loopback Listen
+	// still requires Users.
+	TLS *tls.Config
 }
 
 // Broker is an embedded MQTT 5 (and 3.1.1) broker, mochi-mqtt underneath.
@@ -44,6 +50,7 @@ type Broker struct {
 	closeOnce sync.Once
 	done      chan struct{}
 	stop      context.CancelFunc
+	tls       bool
 }
 
 // StartBroker starts an embedded broker and returns once it accepts
@@ -84,7 +91,10 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: broker auth: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen})
+	if cfg.TLS != nil && len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil {
+		return nil, errors.New("transport: broker TLS config has no certificate")
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen, TLSConfig: cfg.TLS})
 	if err := srv.AddListener(tcp); err != nil {
 		return nil, fmt.Errorf("transport: broker listen on %s: %w", cfg.Listen, err)
 	}
@@ -93,7 +103,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 		return nil, fmt.Errorf("transport: broker serve: %w", err)
 	}
 	bctx, stop := context.WithCancel(ctx)
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan struct{}), stop: stop}
+	b := &Broker{srv: srv, tcp: tcp, done: make(chan struct{}), stop: stop, tls: cfg.TLS != nil}
 	go func() {
 		<-bctx.Done()
 		b.shutdown()
@@ -105,8 +115,14 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 // Listen asked for port 0).
 func (b *Broker) Addr() string { return b.tcp.Address() }
 
-// URL is the broker's client URL, "mqtt://host:port".
-func (b *Broker) URL() string { return "mqtt://" + b.Addr() }
+// URL is the broker's client URL, "mqtt://host:port" ("mqtts://host:port"
+// with TLS).
+func (b *Broker) URL() string {
+	if b.tls {
+		return "mqtts://" + b.Addr()
+	}
+	return "mqtt://" + b.Addr()
+}
 
 // Done is closed once the broker has stopped.
 func (b *Broker) Done() <-chan struct{} { return b.done }

@@ -120,7 +120,8 @@ func redactErr(err error, raw string) error {
 
 // Dial connects to the broker and returns once the first connection is up.
 // It fails fast when the broker refuses the connection (bad credentials,
-// for instance) and otherwise retries until ctx is done. ctx bounds only
+// for instance) or its TLS certificate does not verify (wrong CA or host
+// name), and otherwise retries until ctx is done. ctx bounds only
 // the dial; the client lives until Close.
 func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	u, user, pass, err := ParseURL(cfg.URL)
@@ -202,9 +203,17 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		OnConnectError: func(err error) {
 			logger.Warn("mqtt connect failed", "err", err)
 			var ce *autopaho.ConnackError
-			if errors.As(err, &ce) {
+			var ve *tls.CertificateVerificationError
+			var fatal error
+			switch {
+			case errors.As(err, &ce):
+				fatal = fmt.Errorf("transport: broker %s refused connection: reason 0x%02x %s", u.Redacted(), ce.ReasonCode, ce.Reason)
+			case errors.As(err, &ve):
+				fatal = fmt.Errorf("transport: broker %s: TLS certificate not trusted (check CAFile): %w", u.Redacted(), ve)
+			}
+			if fatal != nil {
 				select {
-				case refused <- fmt.Errorf("transport: broker %s refused connection: reason 0x%02x %s", u.Redacted(), ce.ReasonCode, ce.Reason):
+				case refused <- fatal:
 				default:
 				}
 			}
