@@ -556,8 +556,12 @@ func (w *world) notify(e *model.Effect) {
 	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, 0)
 }
 
-// finished folds a label in a terminal state into the metrics.
+// finished folds a label in a terminal state into the metrics, and a pickup
+// into the trace (which, unlike the metrics, counts warm-up orders too).
 func (w *world) finished(l *model.Label) {
+	if l.State == model.PickedUp {
+		w.res.Trace.add(w.k.Now, w.cfg.Start).PickedUp++
+	}
 	if !l.Measured {
 		return
 	}
@@ -569,7 +573,6 @@ func (w *world) finished(l *model.Label) {
 		if !l.Late && l.ReadyAt <= l.Due && wait <= w.net.Policy.PickupWindow {
 			w.res.day(int(l.Placed.Sub(w.cfg.Start)/model.Day)).PickedUpWithinSLA++
 		}
-		w.res.Trace.add(w.k.Now, w.cfg.Start).PickedUp++
 	}
 }
 
