@@ -80,6 +80,18 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*results.RunR
 	for _, nd := range cfg.Network.Nodes {
 		run.Nodes = append(run.Nodes, results.NodeInfo{ID: nd.ID, Kind: nd.Kind.String(), Lat: nd.Lat, Lng: nd.Lng})
 	}
+	for _, nb := range cfg.Neighborhoods {
+		if len(nb.Cells) == 0 {
+			continue
+		}
+		info := results.NeighborhoodInfo{Name: nb.Name}
+		for _, c := range nb.Cells {
+			ll := c.LatLng()
+			info.Lat += ll.Lat / float64(len(nb.Cells))
+			info.Lng += ll.Lng / float64(len(nb.Cells))
+		}
+		run.Neighborhoods = append(run.Neighborhoods, info)
+	}
 	run.Finalize()
 	if err := run.Validate(); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)

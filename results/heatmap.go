@@ -8,7 +8,9 @@ import (
 	"strconv"
 
 	"github.com/uber/h3-go/v4"
+	stdfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
@@ -154,17 +156,22 @@ func demandFigure(run *RunResult) (*figure, error) {
 		mp.Add(poly)
 	}
 
-	// nodes grouped by kind, each kind one legend entry; labels with ids
+	// nodes grouped by kind, each kind one legend entry; ids and
+	// neighborhood names placed by mapLabels so they do not overlap
 	nodes := append([]NodeInfo(nil), run.Nodes...)
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
 	kinds := map[string]plotter.XYs{}
-	var lxy plotter.XYs
-	var ltxt []string
+	labels := &mapLabels{}
 	for _, n := range nodes {
 		kinds[n.Kind] = append(kinds[n.Kind], plotter.XY{X: n.Lng, Y: n.Lat})
-		lxy = append(lxy, plotter.XY{X: n.Lng, Y: n.Lat})
-		ltxt = append(ltxt, n.ID)
+		labels.nodes = append(labels.nodes, mapText{XY: plotter.XY{X: n.Lng, Y: n.Lat}, Text: n.ID})
 		extend(n.Lat, n.Lng)
+	}
+	for _, nb := range run.Neighborhoods {
+		if finite(nb.Lat) && finite(nb.Lng) && nb.Name != "" {
+			labels.areas = append(labels.areas, mapText{XY: plotter.XY{X: nb.Lng, Y: nb.Lat}, Text: nb.Name})
+			extend(nb.Lat, nb.Lng)
+		}
 	}
 	for _, kind := range sortedKeys(kinds) {
 		halo, err := plotter.NewScatter(kinds[kind])
@@ -176,38 +183,11 @@ func demandFigure(run *RunResult) (*figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: color.NRGBA{0x10, 0x2a, 0x5c, 0xff}, Radius: vg.Points(5), Shape: glyphFor(kind)}
+		s.GlyphStyle = draw.GlyphStyle{Color: nodeInk, Radius: vg.Points(5), Shape: glyphFor(kind)}
 		mp.Add(halo, s)
 		mp.Legend.Add(kind, s)
 	}
-	if len(lxy) > 0 {
-		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: lxy, Labels: ltxt})
-		if err != nil {
-			return nil, err
-		}
-		// white halo: the label drawn in white around the dark one, so ids
-		// stay readable on dark cells
-		off := vg.Point{X: vg.Points(9), Y: vg.Points(4)}
-		d := vg.Points(1)
-		for _, o := range []vg.Point{{X: -d}, {X: d}, {Y: -d}, {Y: d}, {X: -d, Y: -d}, {X: d, Y: d}, {X: -d, Y: d}, {X: d, Y: -d}} {
-			halo, err := plotter.NewLabels(plotter.XYLabels{XYs: lxy, Labels: ltxt})
-			if err != nil {
-				return nil, err
-			}
-			for i := range halo.TextStyle {
-				halo.TextStyle[i].Font.Size = vg.Points(11)
-				halo.TextStyle[i].Color = color.White
-			}
-			halo.Offset = vg.Point{X: off.X + o.X, Y: off.Y + o.Y}
-			mp.Add(halo)
-		}
-		for i := range labels.TextStyle {
-			labels.TextStyle[i].Font.Size = vg.Points(11)
-			labels.TextStyle[i].Color = color.NRGBA{0x10, 0x2a, 0x5c, 0xff}
-		}
-		labels.Offset = off
-		mp.Add(labels)
-	}
+	mp.Add(labels)
 	mp.Legend.Top, mp.Legend.Left = true, true
 	mp.Legend.XOffs, mp.Legend.YOffs = vg.Points(6), -vg.Points(6)
 	mp.Legend.TextStyle.Font.Size = vg.Points(10)
@@ -225,8 +205,8 @@ func demandFigure(run *RunResult) (*figure, error) {
 
 	w, h := wideW, wideH
 	return &figure{Name: "demand-" + slug(run.Scenario), Title: "Demand heatmap — " + run.Scenario,
-		Caption: fmt.Sprintf("Mean orders per replication in each H3 resolution-%d cell (%d cells, darker = more orders), with the nodes of %s marked by kind and labelled with their ids. Axes are longitude and latitude, scaled so distances are true in both directions.",
-			h3.Cell(h3.IndexFromString(cells[0].Cell)).Resolution(), len(cells), run.Scenario),
+		Caption: fmt.Sprintf("Mean orders per replication in each H3 resolution-%d cell (%d cells, darker = more orders), with the nodes of %s marked by kind and labelled with their ids%s. Axes are longitude and latitude, scaled so distances are true in both directions.",
+			h3.Cell(h3.IndexFromString(cells[0].Cell)).Resolution(), len(cells), run.Scenario, areaNote(run)),
 		W: w, H: h, draw: func(dc draw.Canvas) {
 			barW := 1.3 * vg.Inch
 			mapC := draw.Crop(dc, 0, -barW, 0, 0)
@@ -246,4 +226,167 @@ func demandFigure(run *RunResult) (*figure, error) {
 			mp.Draw(mapC)
 			cb.Draw(barC)
 		}}, nil
+}
+
+// nodeInk is the colour of node markers and ids on the map.
+var nodeInk = color.NRGBA{0x10, 0x2a, 0x5c, 0xff}
+
+func areaNote(run *RunResult) string {
+	if len(run.Neighborhoods) == 0 {
+		return ""
+	}
+	return " (a thin line joins an id set apart from its node) and each neighborhood named in bold italics at its centre"
+}
+
+// mapText is a label anchored at a point of the map.
+type mapText struct {
+	plotter.XY
+	Text string
+}
+
+// mapLabels draws neighborhood names at their centres and node ids beside
+// their markers, each with a white halo, placed so that no two labels
+// overlap and no label covers a node marker when there is room. Placement
+// is greedy and deterministic: names first, in order, each at the first of
+// a list of positions around its centre that is free; then ids in order,
+// each at the first free position of rings around its node, nearest first
+// (right, left, above, below, the diagonals), with a thin leader line when
+// it had to move beyond the first ring. When no position is free, the one
+// overlapping least is used.
+type mapLabels struct {
+	areas []mapText // neighborhood names
+	nodes []mapText // node ids
+}
+
+const (
+	areaFontSize = 13 // points
+	nodeFontSize = 11
+	markerHalf   = 7 // half the side of the box a node marker occupies, points
+	labelGap     = 2 // points between a label and what it avoids
+)
+
+func mapTextStyle(size float64, bold bool) draw.TextStyle {
+	f := font.From(plot.DefaultFont, vg.Points(size))
+	if bold {
+		f.Weight = stdfont.WeightBold
+		f.Style = stdfont.StyleItalic
+	}
+	return draw.TextStyle{Font: f, Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YCenter}
+}
+
+// placedLabel is a label with the centre chosen for it.
+type placedLabel struct {
+	text   string
+	style  draw.TextStyle
+	at     vg.Point // centre of the text
+	anchor vg.Point // the point it labels
+	leader bool
+}
+
+// Plot implements plot.Plotter.
+func (m *mapLabels) Plot(c draw.Canvas, plt *plot.Plot) {
+	placed := m.layout(c, plt)
+	for _, l := range placed {
+		if l.leader {
+			// from the marker's edge to the label's box
+			v := l.anchor.Sub(l.at)
+			n := math.Hypot(float64(v.X), float64(v.Y))
+			box := l.style.Rectangle(l.text)
+			hw, hh := float64(box.Max.X-box.Min.X)/2+labelGap/2, float64(box.Max.Y-box.Min.Y)/2
+			s := math.Min(hw/math.Abs(float64(v.X)), hh/math.Abs(float64(v.Y))) // +Inf for a zero component
+			from := l.anchor.Sub(v.Scale(vg.Length(markerHalf / n)))
+			to := l.at.Add(v.Scale(vg.Length(s)))
+			c.StrokeLine2(draw.LineStyle{Color: color.NRGBA{0x10, 0x2a, 0x5c, 0xc0}, Width: vg.Points(0.8)}, from.X, from.Y, to.X, to.Y)
+		}
+	}
+	for _, l := range placed {
+		halo := l.style
+		halo.Color = color.White
+		d := vg.Points(1.2)
+		for _, o := range []vg.Point{{X: -d}, {X: d}, {Y: -d}, {Y: d}, {X: -d, Y: -d}, {X: d, Y: d}, {X: -d, Y: d}, {X: d, Y: -d}} {
+			c.FillText(halo, l.at.Add(o), l.text)
+		}
+		c.FillText(l.style, l.at, l.text)
+	}
+}
+
+// layout places every label on canvas c (see mapLabels).
+func (m *mapLabels) layout(c draw.Canvas, plt *plot.Plot) []placedLabel {
+	trX, trY := plt.Transforms(&c)
+	at := func(xy plotter.XY) vg.Point { return vg.Point{X: trX(xy.X), Y: trY(xy.Y)} }
+	var taken []vg.Rectangle // markers, then every label placed
+	for _, n := range m.nodes {
+		p := at(n.XY)
+		h := vg.Points(markerHalf)
+		taken = append(taken, vg.Rectangle{Min: vg.Point{X: p.X - h, Y: p.Y - h}, Max: vg.Point{X: p.X + h, Y: p.Y + h}})
+	}
+	bounds := c.Rectangle
+	var out []placedLabel
+	place := func(text string, style draw.TextStyle, anchor vg.Point, cands []vg.Point, ring1 int) {
+		box := style.Rectangle(text)
+		gap := vg.Points(labelGap)
+		best, bestCost := 0, math.Inf(1)
+		for i, off := range cands {
+			r := vg.Rectangle{Min: anchor.Add(off).Add(box.Min), Max: anchor.Add(off).Add(box.Max)}
+			cost := outside(r, bounds) * 4
+			for _, t := range taken {
+				cost += overlap(r, vg.Rectangle{Min: t.Min.Sub(vg.Point{X: gap, Y: gap}), Max: t.Max.Add(vg.Point{X: gap, Y: gap})})
+			}
+			if cost < bestCost {
+				best, bestCost = i, cost
+			}
+			if cost == 0 {
+				break
+			}
+		}
+		off := cands[best]
+		taken = append(taken, vg.Rectangle{Min: anchor.Add(off).Add(box.Min), Max: anchor.Add(off).Add(box.Max)})
+		out = append(out, placedLabel{text: text, style: style, at: anchor.Add(off), anchor: anchor, leader: best >= ring1})
+	}
+	area := mapTextStyle(areaFontSize, true)
+	area.Color = color.NRGBA{0x1d, 0x27, 0x33, 0xff}
+	for _, a := range m.areas {
+		box := area.Rectangle(a.Text)
+		h, w := box.Max.Y-box.Min.Y, box.Max.X-box.Min.X
+		var cands []vg.Point
+		for _, k := range []float64{0, 1, -1, 2, -2, 3, -3} {
+			cands = append(cands, vg.Point{Y: vg.Length(k) * h})
+		}
+		for _, k := range []float64{0.5, -0.5} {
+			cands = append(cands, vg.Point{X: vg.Length(k) * w, Y: h}, vg.Point{X: vg.Length(k) * w, Y: -h})
+		}
+		place(a.Text, area, at(a.XY), cands, len(cands)+1)
+	}
+	node := mapTextStyle(nodeFontSize, false)
+	node.Color = nodeInk
+	for _, n := range m.nodes {
+		box := node.Rectangle(n.Text)
+		hw, hh := (box.Max.X-box.Min.X)/2, (box.Max.Y-box.Min.Y)/2
+		var cands []vg.Point
+		for ring := 0; ring < 4; ring++ {
+			d := vg.Points(markerHalf+labelGap) + vg.Length(ring)*(hh*2+vg.Points(labelGap))
+			dx, dy := d+hw, d+hh
+			cands = append(cands,
+				vg.Point{X: dx}, vg.Point{X: -dx}, vg.Point{Y: dy}, vg.Point{Y: -dy},
+				vg.Point{X: dx, Y: dy}, vg.Point{X: dx, Y: -dy}, vg.Point{X: -dx, Y: dy}, vg.Point{X: -dx, Y: -dy})
+		}
+		place(n.Text, node, at(n.XY), cands, 8)
+	}
+	return out
+}
+
+// overlap is the area two rectangles share, in square points.
+func overlap(a, b vg.Rectangle) float64 {
+	w := math.Min(float64(a.Max.X), float64(b.Max.X)) - math.Max(float64(a.Min.X), float64(b.Min.X))
+	h := math.Min(float64(a.Max.Y), float64(b.Max.Y)) - math.Max(float64(a.Min.Y), float64(b.Min.Y))
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	return w * h
+}
+
+// outside is the area of r outside bounds, in square points.
+func outside(r, bounds vg.Rectangle) float64 {
+	area := float64(r.Max.X-r.Min.X) * float64(r.Max.Y-r.Min.Y)
+	return area - overlap(r, bounds)
 }

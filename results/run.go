@@ -91,6 +91,14 @@ type NodeInfo struct {
 	Lng  float64 `json:"lng"`
 }
 
+// NeighborhoodInfo names a demand area of the scenario and places it on the
+// map: Lat and Lng are the mean of its H3 cells' centres.
+type NeighborhoodInfo struct {
+	Name string  `json:"name"`
+	Lat  float64 `json:"lat"`
+	Lng  float64 `json:"lng"`
+}
+
 // MetricSummary is the replication statistics of one catalog metric.
 type MetricSummary struct {
 	Metric string  `json:"metric"`
@@ -117,8 +125,12 @@ type RunResult struct {
 	Warmup        string `json:"warmup"`  // e.g. "1d"
 	// Precision is the target relative CI half-width used for the summaries
 	// (0 when written means DefaultPrecision was used).
-	Precision      float64             `json:"precision"`
-	Nodes          []NodeInfo          `json:"nodes,omitempty"`
+	Precision float64    `json:"precision"`
+	Nodes     []NodeInfo `json:"nodes,omitempty"`
+	// Neighborhoods are the demand areas in scenario order (the heatmap
+	// names them); results.json files written before they were recorded
+	// lack them.
+	Neighborhoods  []NeighborhoodInfo  `json:"neighborhoods,omitempty"`
 	Replications   []Replication       `json:"replications"`
 	Summary        []MetricSummary     `json:"summary"`
 	PerNodeSummary []NodeMetricSummary `json:"per_node_summary,omitempty"`
@@ -332,6 +344,7 @@ func MergeRuns(parts ...RunResult) (RunResult, error) {
 		}
 	}
 	out.Nodes = append([]NodeInfo(nil), out.Nodes...)
+	out.Neighborhoods = append([]NeighborhoodInfo(nil), out.Neighborhoods...)
 	out.Finalize()
 	return out, nil
 }
