@@ -262,6 +262,7 @@ func inventoryMetrics(m map[string]float64, inv *sim.InventoryResult) {
 	m[results.MOversells] = float64(inv.Oversells)
 	m[results.MStockouts] = float64(inv.Stockouts)
 	m[results.MOfflinePickupsFailed] = float64(inv.OfflinePickupsFailed)
+	m[results.MOfflinePickupsDelayed] = float64(inv.OfflinePickupsDelayed)
 }
 
 // dayRate is the day's pickup success rate, NaN (null in JSON) without orders.

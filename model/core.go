@@ -494,6 +494,11 @@ func (c *Core) returned(l *Label, node NodeIndex, at Instant, why Reason) {
 	if l.Measured {
 		c.Stats.Returned++
 	}
+	if l.ReadyAt == 0 {
+		// It never reached the customer: the order is refunded like a
+		// cancelled one (a returned no-show, once ready, is not).
+		c.refundUndelivered(l, at, why)
+	}
 	c.finish(l)
 }
 
@@ -512,12 +517,16 @@ func (c *Core) pickup(l *Label, ev Event) {
 			if c.measured(ev.At) {
 				iv.stats.OfflinePickupsFailed++
 			}
+			l.TurnedAway = true
 			c.emit(Effect{Type: EffPickupFailed, Label: l.ID, Slab: l.slab, Node: ev.Node, At: ev.At, Reason: ReasonNodeOffline, Hops: int32(l.Hops)})
 			return
 		}
 		if c.measured(ev.At) {
 			iv.stats.OfflinePickups++
 		}
+	}
+	if l.TurnedAway && c.inv != nil && c.measured(ev.At) {
+		c.inv[ev.Node].stats.OfflinePickupsDelayed++
 	}
 	if c.logging {
 		c.slotLog(ev.Node, OpPickup, l, ev.At)
@@ -544,13 +553,7 @@ func (c *Core) cancel(l *Label, ev Event) {
 		c.unitBack(l, ev.At)
 	}
 	c.move(l, Cancelled, ev.At, ev.Node, why)
-	amount := c.Net.SKUs[l.SKU].Price
-	if l.Late {
-		amount -= c.refundAmount(l)
-	}
-	if amount > 0 {
-		c.refund(l, ev.At, amount, why)
-	}
+	c.refundUndelivered(l, ev.At, why)
 	if l.Measured {
 		c.Stats.Cancelled++
 	}
@@ -567,6 +570,18 @@ func (c *Core) refundAmount(l *Label) float64 {
 		return p.RefundShare * price
 	}
 	return price
+}
+
+// refundUndelivered refunds an order that will never reach its customer:
+// the price, less the late-SLA refund already recorded.
+func (c *Core) refundUndelivered(l *Label, at Instant, why Reason) {
+	amount := c.Net.SKUs[l.SKU].Price
+	if l.Late {
+		amount -= c.refundAmount(l)
+	}
+	if amount > 0 {
+		c.refund(l, at, amount, why)
+	}
 }
 
 func (c *Core) refund(l *Label, at Instant, amount float64, why Reason) {

@@ -470,3 +470,44 @@ func TestHistogramQuantiles(t *testing.T) {
 	require.InDelta(t, 90, h.Quantile(0.9), 1)
 	require.InDelta(t, 49.5, h.Mean(), 1e-9)
 }
+
+// TestRefundOnReturn: an order returned before it was ever ready never
+// reaches its customer and is refunded its price (less a late refund already
+// paid); a parcel returned after it was ready (nobody collected it) is not.
+func TestRefundOnReturn(t *testing.T) {
+	setup := func(t *testing.T, share float64) *Core {
+		net := testNet(t)
+		net.Policy.MaxHops = 0 // no reroute: a refused parcel is returned
+		if share > 0 {
+			net.Policy.Refund, net.Policy.RefundShare = RefundShare, share
+		}
+		return New(net)
+	}
+	t.Run("returned on arrival", func(t *testing.T) {
+		c := setup(t, 0)
+		drive(t, c, 1, 2, l1, InTransit) // SKU 3, large: L1 has no large slot
+		effs := stepOK(t, c, Event{Type: EvArrived, At: at(10, 40), Label: 1, Node: l1})
+		require.Len(t, effectsOf(effs, EffReturn), 1)
+		rf := effectsOf(effs, EffRefund)
+		require.Len(t, rf, 1)
+		require.InDelta(t, 30, rf[0].Amount, 1e-9)
+		require.Equal(t, uint64(1), c.Stats.Refunds)
+	})
+	t.Run("late, then returned", func(t *testing.T) {
+		c := setup(t, 0.25)
+		drive(t, c, 1, 2, l1, InTransit)
+		effs := stepOK(t, c, Event{Type: EvTimer, Timer: TimerSLA, At: at(22, 0), Label: 1})
+		require.InDelta(t, 7.5, effectsOf(effs, EffRefund)[0].Amount, 1e-9)
+		effs = stepOK(t, c, Event{Type: EvArrived, At: at(22, 30), Label: 1, Node: l1})
+		require.InDelta(t, 22.5, effectsOf(effs, EffRefund)[0].Amount, 1e-9, "the rest of the price")
+		require.InDelta(t, 30, c.Stats.RefundAmount, 1e-9)
+	})
+	t.Run("returned after it was ready", func(t *testing.T) {
+		c := setup(t, 0)
+		drive(t, c, 1, 0, l1, ReadyForPickup)
+		effs := stepOK(t, c, Event{Type: EvTimer, Timer: TimerTTL, At: at(10, 40) + Instant(24*Hour), Label: 1})
+		require.Len(t, effectsOf(effs, EffReturn), 1)
+		require.Empty(t, effectsOf(effs, EffRefund))
+		require.Zero(t, c.Stats.Refunds)
+	})
+}

@@ -37,9 +37,11 @@ type InventoryStats struct {
 	// CounterRefused: counter sales lost because a refusing node was offline.
 	CounterRefused uint64
 	// OfflinePickups: pickups verified locally while offline;
-	// OfflinePickupsFailed: customers turned away by a refusing offline node.
-	OfflinePickups, OfflinePickupsFailed uint64
-	Reconciliations                      uint64
+	// OfflinePickupsFailed: customers turned away by a refusing offline node;
+	// OfflinePickupsDelayed: pickups completed after such a turn-away
+	// (counted at the node where the parcel was finally collected).
+	OfflinePickups, OfflinePickupsFailed, OfflinePickupsDelayed uint64
+	Reconciliations                                             uint64
 	// Rerouted and CancelledConflict: how conflict losers ended.
 	Rerouted, CancelledConflict uint64
 	// DriftTime is |central - actual| shelf stock summed over SKUs and

@@ -130,6 +130,9 @@ type Label struct {
 	Late       bool      // the SLA was missed and a refund was recorded
 	Measured   bool      // counts towards the metrics (placed after warm-up)
 	Subscriber bool
+	// TurnedAway: a customer came for the parcel while its node was
+	// offline and refusing (offline_mode refuse), so the pickup is delayed.
+	TurnedAway bool
 	// Stock is the state of the unit this order takes from a cache-first
 	// fulfilling node (From).
 	Stock StockState

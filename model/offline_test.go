@@ -37,6 +37,11 @@ func TestOfflineLocker(t *testing.T) {
 				effs = stepOK(t, c2, Event{Type: EvPickup, At: at(11, 30), Label: 2, Node: l1, Code: PickupCode(n.CodeKey, 2)})
 				require.Len(t, effectsOf(effs, EffPickupFailed), 1)
 				require.Equal(t, ReadyForPickup, c2.Label(2).State)
+				require.Equal(t, uint64(1), c2.Inventory(l1, at(11, 30)).Stats.OfflinePickupsFailed)
+				// back online, the customer collects: a pickup delayed by connectivity
+				stepOK(t, c2, Event{Type: EvNodeOnline, At: at(12, 0), Node: l1})
+				stepOK(t, c2, Event{Type: EvPickup, At: at(12, 30), Label: 2, Node: l1, Code: PickupCode(n.CodeKey, 2)})
+				require.Equal(t, uint64(1), c2.Inventory(l1, at(12, 30)).Stats.OfflinePickupsDelayed)
 				return
 			}
 			require.Len(t, effectsOf(effs, EffSlot), 1, "slot locked offline")
@@ -52,6 +57,7 @@ func TestOfflineLocker(t *testing.T) {
 			require.Equal(t, RejectBadCode, effs[0].Reason)
 			stepOK(t, c, Event{Type: EvPickup, At: at(11, 1), Label: 1, Node: l1, Code: PickupCode(n.CodeKey, 1)})
 			require.Nil(t, c.Label(1), "picked up and released")
+			require.Zero(t, c.Inventory(l1, at(11, 1)).Stats.OfflinePickupsDelayed, "served offline: not delayed")
 			require.Equal(t, uint64(1), c.Stats.PickedUp)
 			require.Equal(t, 3, c.Inventory(l1, at(11, 1)).Unsynced, "slot lock, pickup and slot release wait for the network")
 

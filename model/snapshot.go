@@ -25,7 +25,7 @@ import (
 // The index map is not stored: it is rebuilt from the live slots.
 const (
 	snapMagic   = "LSCS"
-	snapVersion = 1
+	snapVersion = 2
 )
 
 // Snapshot errors, wrapped by UnmarshalBinary's error.
@@ -432,6 +432,7 @@ const (
 	lfLate
 	lfMeasured
 	lfSubscriber
+	lfTurnedAway
 	// lfLinked: every Prev is the hash of the entry before (0 for the
 	// first) and Head the hash of the last, as Label.append leaves them;
 	// the hashes are then recomputed on decode instead of stored.
@@ -460,7 +461,7 @@ func (w *snapWriter) label(l *Label) {
 	for _, b := range [...]struct {
 		on  bool
 		bit uint8
-	}{{l.SameDay, lfSameDay}, {l.Late, lfLate}, {l.Measured, lfMeasured}, {l.Subscriber, lfSubscriber}, {linked(l.Chain, l.Head), lfLinked}} {
+	}{{l.SameDay, lfSameDay}, {l.Late, lfLate}, {l.Measured, lfMeasured}, {l.Subscriber, lfSubscriber}, {l.TurnedAway, lfTurnedAway}, {linked(l.Chain, l.Head), lfLinked}} {
 		if b.on {
 			f |= b.bit
 		}
@@ -542,7 +543,7 @@ func (w *snapWriter) nodeInv(iv *nodeInv) {
 	}
 	st := &iv.stats
 	for _, v := range [...]uint64{st.Conflicts, st.Oversells, st.Stockouts, st.CounterStockouts, st.CounterSales, st.CounterRefused,
-		st.OfflinePickups, st.OfflinePickupsFailed, st.Reconciliations, st.Rerouted, st.CancelledConflict} {
+		st.OfflinePickups, st.OfflinePickupsFailed, st.OfflinePickupsDelayed, st.Reconciliations, st.Rerouted, st.CancelledConflict} {
 		w.uint(v)
 	}
 	w.int(st.DriftTime)
@@ -747,6 +748,7 @@ func (r *snapReader) label(l *Label, chains []Entry) []Entry {
 	l.Stock = StockState(r.byte())
 	f := r.byte()
 	l.SameDay, l.Late, l.Measured, l.Subscriber = f&lfSameDay != 0, f&lfLate != 0, f&lfMeasured != 0, f&lfSubscriber != 0
+	l.TurnedAway = f&lfTurnedAway != 0
 	n := r.count(4)
 	if r.err != nil || n > len(chains) || f >= lfLinked<<1 {
 		r.fail("bad chain")
@@ -849,7 +851,7 @@ func (r *snapReader) nodeInv(iv *nodeInv, node NodeIndex, ns int) {
 	}
 	st := &iv.stats
 	for _, p := range [...]*uint64{&st.Conflicts, &st.Oversells, &st.Stockouts, &st.CounterStockouts, &st.CounterSales, &st.CounterRefused,
-		&st.OfflinePickups, &st.OfflinePickupsFailed, &st.Reconciliations, &st.Rerouted, &st.CancelledConflict} {
+		&st.OfflinePickups, &st.OfflinePickupsFailed, &st.OfflinePickupsDelayed, &st.Reconciliations, &st.Rerouted, &st.CancelledConflict} {
 		*p = r.uint()
 	}
 	st.DriftTime = r.int()

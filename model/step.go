@@ -181,7 +181,7 @@ var Transitions = []Transition{
 	{Rerouting, EvHandoff, InTransit, "a courier took the rerouted parcel"},
 	{InTransit, EvArrived, ReadyForPickup, "the node is open, active, online and has a fitting slot or counter space; customer notified"},
 	{InTransit, EvArrived, Rerouting, "the node is full, closed, inactive or offline: reroute to the nearest node that can take it"},
-	{InTransit, EvArrived, Returned, "the node cannot take it and hops are exhausted or no node can"},
+	{InTransit, EvArrived, Returned, "the node cannot take it and hops are exhausted or no node can; never delivered, so refunded"},
 	{ReadyForPickup, EvPickup, PickedUp, "pickup code verified at the node holding the parcel"},
 	{ReadyForPickup, EvTimer, Rerouting, "ready-for-pickup TTL expired: reroute to the nearest partner with space"},
 	{ReadyForPickup, EvTimer, Returned, "TTL expired and hops are exhausted or no partner has space"},

@@ -103,6 +103,7 @@ const (
 	MOversells               = "oversells"
 	MStockouts               = "stockouts"
 	MOfflinePickupsFailed    = "offline_pickups_failed"
+	MOfflinePickupsDelayed   = "offline_pickups_delayed"
 	MReconciliationLagP90Min = "reconciliation_lag_p90_min"
 )
 
@@ -119,7 +120,7 @@ var Catalog = []MetricDef{
 	{MReroutes, UnitCount, "reroutes (TTL expired, node full or offline, conflict lost)", LowerIsBetter},
 	{MReturns, UnitCount, "parcels returned after exhausting reroute hops", LowerIsBetter},
 	{MCancelled, UnitCount, "orders cancelled because stock could not be honoured", LowerIsBetter},
-	{MRefunds, UnitCount, "late-delivery and cancellation refunds", LowerIsBetter},
+	{MRefunds, UnitCount, "refunds: late SLA, cancelled orders, parcels returned before they were ever ready", LowerIsBetter},
 	{MRefundCost, UnitCurrency, "money refunded", LowerIsBetter},
 	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds)", LowerIsBetter},
 	{MFCPO, UnitCurrency, "fulfilment cost per delivered order", LowerIsBetter},
@@ -136,6 +137,7 @@ var Catalog = []MetricDef{
 	{MOversells, UnitCount, "cache-first nodes: units sold that were not there", LowerIsBetter},
 	{MStockouts, UnitCount, "cache-first nodes: orders that found no stock", LowerIsBetter},
 	{MOfflinePickupsFailed, UnitCount, "cache-first nodes: pickups that failed while the node was offline", LowerIsBetter},
+	{MOfflinePickupsDelayed, UnitCount, "cache-first nodes: pickups completed only after a customer was turned away by an offline node", LowerIsBetter},
 	{MReconciliationLagP90Min, UnitMinutes, "cache-first nodes: 90th percentile minutes from local event to central view", LowerIsBetter},
 }
 

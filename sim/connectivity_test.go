@@ -76,6 +76,9 @@ func TestDropsServeVersusRefuse(t *testing.T) {
 	require.Positive(t, serve.OfflinePickups)
 	require.Zero(t, serve.OfflinePickupsFailed)
 	require.Positive(t, refuse.OfflinePickupsFailed)
+	require.Zero(t, serve.OfflinePickupsDelayed)
+	require.Positive(t, refuse.OfflinePickupsDelayed, "turned-away customers come back and collect")
+	require.LessOrEqual(t, refuse.OfflinePickupsDelayed, refuse.OfflinePickupsFailed)
 	require.Positive(t, serve.ReconcileLagP90)
 
 	_, calm := sumRuns(t, dropsConfig(t, model.OfflineServe, false), reps)

@@ -72,16 +72,17 @@ type NodeResult struct {
 // InventoryResult holds the cache-first measures of a node or of the run
 // (measured period). For the run, DriftMax is the largest of any node.
 type InventoryResult struct {
-	DriftIntegral        float64 // |central - actual| shelf stock, unit-hours
-	DriftMax             float64 // units
-	Conflicts            uint64
-	Oversells            uint64
-	Stockouts            uint64 // online orders and counter sales without stock
-	CounterSales         uint64
-	OfflinePickups       uint64 // verified locally while offline
-	OfflinePickupsFailed uint64 // turned away by a refusing offline node
-	Reconciliations      uint64
-	ReconcileLagP90      float64 // minutes
+	DriftIntegral         float64 // |central - actual| shelf stock, unit-hours
+	DriftMax              float64 // units
+	Conflicts             uint64
+	Oversells             uint64
+	Stockouts             uint64 // online orders and counter sales without stock
+	CounterSales          uint64
+	OfflinePickups        uint64 // verified locally while offline
+	OfflinePickupsFailed  uint64 // turned away by a refusing offline node
+	OfflinePickupsDelayed uint64 // collected after being turned away
+	Reconciliations       uint64
+	ReconcileLagP90       float64 // minutes
 }
 
 func (a *InventoryResult) add(b InventoryResult) {
@@ -93,6 +94,7 @@ func (a *InventoryResult) add(b InventoryResult) {
 	a.CounterSales += b.CounterSales
 	a.OfflinePickups += b.OfflinePickups
 	a.OfflinePickupsFailed += b.OfflinePickupsFailed
+	a.OfflinePickupsDelayed += b.OfflinePickupsDelayed
 	a.Reconciliations += b.Reconciliations
 }
 
@@ -223,7 +225,8 @@ func (w *world) finish() {
 			nr.Inventory = InventoryResult{DriftIntegral: float64(is.DriftTime) / float64(model.Hour), DriftMax: float64(is.DriftMax),
 				Conflicts: is.Conflicts, Oversells: is.Oversells, Stockouts: is.Stockouts + is.CounterStockouts,
 				CounterSales: is.CounterSales, OfflinePickups: is.OfflinePickups, OfflinePickupsFailed: is.OfflinePickupsFailed,
-				Reconciliations: is.Reconciliations}
+				OfflinePickupsDelayed: is.OfflinePickupsDelayed,
+				Reconciliations:       is.Reconciliations}
 			r.Inventory.add(nr.Inventory)
 		}
 		r.Nodes[i] = nr
