@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -285,50 +284,132 @@ type fields struct {
 	err  *DecodeError
 }
 
-// parseObject parses raw (valid JSON) as an object, rejecting duplicate keys.
+// parseObject parses raw as an object, rejecting duplicate keys. raw must be
+// valid JSON (every caller checks json.Valid on the whole payload, and a
+// nested value of valid JSON is valid JSON), so a small scanner that only
+// splits the top-level members is enough: this is the twin's hottest path,
+// and encoding/json's Decoder spends a third of its time building errors
+// for the "next value" it peeks at.
 func parseObject(path string, raw []byte) *fields {
-	f := &fields{path: path, m: map[string]json.RawMessage{}, used: map[string]bool{}}
+	f := &fields{path: path, m: make(map[string]json.RawMessage, 8), used: make(map[string]bool, 8)}
 	where := path
 	if where == "" {
 		where = "payload"
 	} else {
 		where = where[:len(where)-1]
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil {
-		f.fail(derr(ReasonBadJSON, "%s: %v", where, err))
-		return f
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
 		f.fail(derr(ReasonWrongType, "%s must be an object", where))
 		return f
 	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			f.fail(derr(ReasonBadJSON, "%s: %v", where, err))
-			return f
+	bad := func() *fields {
+		f.fail(derr(ReasonBadJSON, "%s: malformed object", where))
+		return f
+	}
+	i = skipSpace(raw, i+1)
+	for i < len(raw) && raw[i] != '}' {
+		if raw[i] == ',' {
+			i = skipSpace(raw, i+1)
 		}
-		k, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			f.fail(derr(ReasonBadJSON, "%s%s: %v", path, k, err))
-			return f
+		ke := endOfValue(raw, i)
+		if ke < 0 || raw[i] != '"' {
+			return bad()
+		}
+		k, err := unquote(raw[i:ke])
+		if err != nil {
+			return bad()
+		}
+		i = skipSpace(raw, ke)
+		if i >= len(raw) || raw[i] != ':' {
+			return bad()
+		}
+		vs := skipSpace(raw, i+1)
+		ve := endOfValue(raw, vs)
+		if ve < 0 {
+			return bad()
 		}
 		if _, dup := f.m[k]; dup {
 			f.fail(derr(ReasonDuplicateField, "%s%s appears twice", path, k))
 			return f
 		}
 		f.keys = append(f.keys, k)
-		f.m[k] = v
+		f.m[k] = json.RawMessage(raw[vs:ve:ve])
+		i = skipSpace(raw, ve)
 	}
-	if _, err := dec.Token(); err != nil {
-		f.fail(derr(ReasonBadJSON, "%s: %v", where, err))
-	} else if _, err := dec.Token(); err != io.EOF {
+	if i >= len(raw) {
+		return bad()
+	}
+	if skipSpace(raw, i+1) != len(raw) {
 		f.fail(derr(ReasonBadJSON, "%s: trailing data", where))
 	}
 	return f
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfValue returns the index just past the JSON value starting at b[i]
+// (valid JSON assumed), or -1.
+func endOfValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		for i++; i < len(b); i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				e := endOfValue(b, i)
+				if e < 0 {
+					return -1
+				}
+				i = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
+
+// unquote decodes a JSON string literal (quotes included).
+func unquote(q []byte) (string, error) {
+	if len(q) < 2 {
+		return "", errors.New("short string")
+	}
+	if bytes.IndexByte(q, '\\') < 0 {
+		return string(q[1 : len(q)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(q, &s)
+	return s, err
 }
 
 func (f *fields) fail(e *DecodeError) {
