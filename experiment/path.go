@@ -276,6 +276,8 @@ func typeName(t reflect.Type) string {
 		return `opening hours like "08:00-22:00"`
 	case reflect.TypeOf(scenarios.Date{}):
 		return "a date like 2026-03-02"
+	case reflect.TypeOf(scenarios.MeanOrDist{}):
+		return "a duration like 72h (the mean of an exponential)"
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
