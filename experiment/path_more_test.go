@@ -13,14 +13,7 @@ import (
 	"github.com/lockstep-sim/lockstep/scenarios"
 )
 
-func pilotDoc(t *testing.T) *yaml.Node {
-	t.Helper()
-	data, err := os.ReadFile("../scenarios/pilot-5-neighborhoods.yaml")
-	require.NoError(t, err)
-	var doc yaml.Node
-	require.NoError(t, yaml.Unmarshal(data, &doc))
-	return &doc
-}
+func pilotDoc(t *testing.T) *yaml.Node { return scenarioDoc(t, "pilot-5-neighborhoods") }
 
 // neighborhoods[*].orders_per_day sets the demand of every neighborhood (the
 // pilot has five), names each one it set, and leaves the other fields alone;

@@ -11,9 +11,12 @@ import (
 	"github.com/lockstep-sim/lockstep/scenarios"
 )
 
-func quickstartDoc(t *testing.T) *yaml.Node {
+func quickstartDoc(t *testing.T) *yaml.Node { return scenarioDoc(t, "quickstart") }
+
+// scenarioDoc is the YAML document of scenarios/NAME.yaml.
+func scenarioDoc(t *testing.T, name string) *yaml.Node {
 	t.Helper()
-	data, err := os.ReadFile("../scenarios/quickstart.yaml")
+	data, err := os.ReadFile("../scenarios/" + name + ".yaml")
 	require.NoError(t, err)
 	var doc yaml.Node
 	require.NoError(t, yaml.Unmarshal(data, &doc))

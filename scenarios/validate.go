@@ -747,25 +747,10 @@ func (c *checker) meanOrDist(path string, m MeanOrDist) bool {
 	}
 	before := len(c.errs)
 	c.dist(path, Dist(m))
-	if len(c.errs) == before && !positiveMean(m) {
+	if d := dist(Dist(m)); len(c.errs) == before && !d.PositiveMean() {
 		c.errf(path, "the distribution's mean must be > 0 (leave %s out for none)", path[strings.LastIndex(path, ".")+1:])
 	}
 	return true
-}
-
-// positiveMean reports whether the mean of a valid distribution is > 0.
-func positiveMean(m MeanOrDist) bool {
-	switch m.Dist {
-	case DistConstant, DistExponential:
-		return m.Mean > 0
-	case DistLognormal:
-		return m.Median > 0
-	case DistUniform:
-		return m.Max > 0
-	case DistEmpirical:
-		return len(m.Quantiles) > 0 && m.Quantiles[len(m.Quantiles)-1] > 0
-	}
-	return false
 }
 
 func contains(s []string, x string) bool {

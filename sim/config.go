@@ -51,11 +51,11 @@ type NodeWorld struct {
 }
 
 // drops reports whether the node has random connectivity drops.
-func (n *NodeWorld) drops() bool { return positiveMean(&n.MTBF) }
+func (n *NodeWorld) drops() bool { return n.MTBF.PositiveMean() }
 
-// positiveMean reports whether d's mean is > 0 (for a valid d; unlike
+// PositiveMean reports whether d's mean is > 0 (for a valid d; unlike
 // MeanDuration it cannot overflow).
-func positiveMean(d *Dist) bool {
+func (d *Dist) PositiveMean() bool {
 	switch d.Kind {
 	case Constant, Exponential:
 		return d.Mean > 0
@@ -186,7 +186,7 @@ func (c *Config) Validate() error {
 		if err := n.MTTR.Validate(); err != nil {
 			return fmt.Errorf("config %q: node %s: mttr: %w", c.Name, id, err)
 		}
-		if n.drops() && !positiveMean(&n.MTTR) {
+		if n.drops() && !n.MTTR.PositiveMean() {
 			return fmt.Errorf("config %q: node %s: need an mttr with mean > 0 with mtbf", c.Name, id)
 		}
 		for _, o := range n.Outages {
