@@ -81,4 +81,15 @@ func TestBrokerRefusesOpenListener(t *testing.T) {
 	code, out, _ := lockstep(t, "broker", "--help")
 	require.Equal(t, exitOK, code)
 	require.Contains(t, out, "--users-file")
+	require.Contains(t, out, "--tls-cert")
+
+	// TLS: both files or neither; unreadable or mismatched files are bad input
+	code, _, errOut = lockstep(t, "broker", "--tls-cert", "cert.pem")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errOut, "go together")
+	junk := filepath.Join(t.TempDir(), "junk.pem")
+	require.NoError(t, os.WriteFile(junk, []byte("not a certificate"), 0o600))
+	code, _, errOut = lockstep(t, "broker", "--tls-cert", junk, "--tls-key", junk)
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errOut, "--tls-cert "+junk)
 }
