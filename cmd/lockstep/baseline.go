@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -153,14 +154,13 @@ func checkedMetricsMeasured(l loaded, run *results.RunResult) error {
 
 func runForCheck(l loaded, workers int, quiet bool) (*results.RunResult, error) {
 	opt := experiment.Options{Workers: workers}
-	bar := newProgress(l.s.Replications, "simulating "+l.s.Name, quiet)
-	if bar != nil {
-		opt.Progress = func(done, total int) { _ = bar.Set(done) }
+	var bar *simProgress
+	if reps, days, err := experiment.Work(l.s, opt); err == nil { // else Run reports it
+		bar = newSimProgress(os.Stderr, quiet, "simulating "+l.s.Name, reps, days)
 	}
+	bar.hook(&opt)
 	run, err := experiment.Run(context.Background(), l.s, opt)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.finish()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Clean(l.path), err)
 	}
