@@ -53,22 +53,6 @@ type NodeWorld struct {
 // drops reports whether the node has random connectivity drops.
 func (n *NodeWorld) drops() bool { return n.MTBF.PositiveMean() }
 
-// PositiveMean reports whether d's mean is > 0 (for a valid d; unlike
-// MeanDuration it cannot overflow).
-func (d *Dist) PositiveMean() bool {
-	switch d.Kind {
-	case Constant, Exponential:
-		return d.Mean > 0
-	case LogNormal:
-		return d.Median > 0
-	case Uniform:
-		return d.Max > 0
-	case Empirical:
-		return len(d.Quantiles) > 0 && d.Quantiles[len(d.Quantiles)-1] > 0
-	}
-	return false
-}
-
 // Outage is a scheduled span without connectivity.
 type Outage struct {
 	Start    model.Instant

@@ -92,6 +92,22 @@ func (d *Dist) MeanDuration() model.Duration {
 	return 0
 }
 
+// PositiveMean reports whether d's mean is > 0 (for a valid d; unlike
+// MeanDuration it cannot overflow).
+func (d *Dist) PositiveMean() bool {
+	switch d.Kind {
+	case Constant, Exponential:
+		return d.Mean > 0
+	case LogNormal:
+		return d.Median > 0
+	case Uniform:
+		return d.Max > 0
+	case Empirical:
+		return len(d.Quantiles) > 0 && d.Quantiles[len(d.Quantiles)-1] > 0
+	}
+	return false
+}
+
 // Validate reports parameters Sample cannot use.
 func (d *Dist) Validate() error {
 	switch d.Kind {

@@ -154,11 +154,7 @@ func checkedMetricsMeasured(l loaded, run *results.RunResult) error {
 
 func runForCheck(l loaded, workers int, quiet bool) (*results.RunResult, error) {
 	opt := experiment.Options{Workers: workers}
-	var bar *simProgress
-	if reps, days, err := experiment.Work(l.s, opt); err == nil { // else Run reports it
-		bar = newSimProgress(os.Stderr, quiet, "simulating "+l.s.Name, reps, days)
-	}
-	bar.hook(&opt)
+	bar := startProgress(os.Stderr, quiet, "simulating "+l.s.Name, &opt, func(o experiment.Options) (int, int64, error) { return experiment.Work(l.s, o) })
 	run, err := experiment.Run(context.Background(), l.s, opt)
 	bar.finish()
 	if err != nil {

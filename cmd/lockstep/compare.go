@@ -62,11 +62,8 @@ The output files are described in docs/results.md.`,
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &seed
 			}
-			var bar *simProgress
-			if reps, days, err := experiment.CompareWork(scs, opt); err == nil { // else Compare reports it
-				bar = newSimProgress(cmd.ErrOrStderr(), quiet, fmt.Sprintf("comparing %d scenarios", len(scs)), reps, days)
-			}
-			bar.hook(&opt)
+			bar := startProgress(cmd.ErrOrStderr(), quiet, fmt.Sprintf("comparing %d scenarios", len(scs)), &opt,
+				func(o experiment.Options) (int, int64, error) { return experiment.CompareWork(scs, o) })
 			runs, cmp, err := experiment.Compare(context.Background(), scs, opt)
 			bar.finish()
 			if err != nil {

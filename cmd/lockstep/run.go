@@ -62,11 +62,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &f.seed
 			}
-			var bar *simProgress
-			if reps, days, err := experiment.Work(s, opt); err == nil { // else Run reports it
-				bar = newSimProgress(cmd.ErrOrStderr(), f.quiet, "simulating "+s.Name, reps, days)
-			}
-			bar.hook(&opt)
+			bar := startProgress(cmd.ErrOrStderr(), f.quiet, "simulating "+s.Name, &opt, func(o experiment.Options) (int, int64, error) { return experiment.Work(s, o) })
 			run, err := experiment.Run(context.Background(), s, opt)
 			bar.finish()
 			if err != nil {
@@ -189,6 +185,19 @@ func newSimProgress(stderr io.Writer, quiet bool, what string, reps int, days in
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish())
+	return p
+}
+
+// startProgress sizes a simProgress by work (the replications and simulated
+// days opt asks for) and hooks it into opt; nil (nothing drawn) when
+// newSimProgress says so or work fails (the run itself then reports why).
+func startProgress(stderr io.Writer, quiet bool, what string, opt *experiment.Options, work func(experiment.Options) (int, int64, error)) *simProgress {
+	reps, days, err := work(*opt)
+	if err != nil {
+		return nil
+	}
+	p := newSimProgress(stderr, quiet, what, reps, days)
+	p.hook(opt)
 	return p
 }
 
