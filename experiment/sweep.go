@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -41,7 +42,7 @@ func ParseVary(s string) (Vary, error) {
 	for _, x := range strings.Split(vals, ",") {
 		x = strings.TrimSpace(x)
 		if x == "" {
-			return Vary{}, &PathError{Path: path, Msg: fmt.Sprintf("empty value in %q", vals)}
+			return Vary{}, &scenarios.PathError{Path: path, Msg: fmt.Sprintf("empty value in %q", vals)}
 		}
 		v.Values = append(v.Values, x)
 	}
@@ -61,7 +62,7 @@ type SweepDef struct {
 }
 
 type sweepParam struct {
-	path   Path
+	path   scenarios.Path
 	values []*yaml.Node
 }
 
@@ -69,7 +70,7 @@ type sweepParam struct {
 type Sweep struct {
 	Info   SweepInfo
 	Hash   string
-	root   yaml.Node
+	base   []byte // the base file, decoded afresh for every grid point
 	params []sweepParam
 }
 
@@ -125,6 +126,26 @@ func DefinitionHash(base []byte, vary []Vary, replications int, seed uint64) str
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
+// notVaried are fields a sweep sets itself.
+var notVaried = map[string]string{
+	"seed":         "the sweep's seed (--seed or sweep.seed) applies to every grid point",
+	"replications": "use --replications or sweep.replications",
+	"version":      "the schema version is not a parameter",
+	"name":         "every grid point keeps the base scenario's name",
+	"precision":    "the CI precision target is the base scenario's for every grid point",
+}
+
+// checkVaried is scenarios.CheckPath for a path a sweep varies: the fields a
+// sweep sets itself cannot be.
+func checkVaried(p scenarios.Path) (reflect.Type, error) {
+	if key, alone := p.Root(); alone {
+		if why, ok := notVaried[key]; ok {
+			return nil, &scenarios.PathError{Path: p.String(), At: key, Msg: "cannot be varied: " + why}
+		}
+	}
+	return scenarios.CheckPath(p)
+}
+
 // NewSweep checks a sweep definition: the base scenario must be valid, every
 // path must name a scalar field, every value must have the field's type, and
 // every grid point must be a valid scenario. Problems name the path.
@@ -133,10 +154,7 @@ func NewSweep(def SweepDef) (*Sweep, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw := &Sweep{}
-	if err := yaml.Unmarshal(def.Base, &sw.root); err != nil {
-		return nil, fmt.Errorf("%s: %w", def.BaseName, err)
-	}
+	sw := &Sweep{base: def.Base}
 	if len(def.Vary) == 0 {
 		return nil, errors.New("nothing to vary: give at least one --vary PATH=V1,V2,... (or a vary list in the sweep file)")
 	}
@@ -167,38 +185,38 @@ func NewSweep(def SweepDef) (*Sweep, error) {
 	var errs []error
 	seen := map[string]bool{}
 	for _, v := range def.Vary {
-		p, err := ParsePath(v.Path)
+		p, err := scenarios.ParsePath(v.Path)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if seen[v.Path] {
-			errs = append(errs, &PathError{Path: v.Path, Msg: "varied twice; give all its values in one --vary"})
+			errs = append(errs, &scenarios.PathError{Path: v.Path, Msg: "varied twice; give all its values in one --vary"})
 			continue
 		}
 		seen[v.Path] = true
-		t, err := CheckPath(p)
+		t, err := checkVaried(p)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if len(v.Values) == 0 {
-			errs = append(errs, &PathError{Path: v.Path, Msg: "no values"})
+			errs = append(errs, &scenarios.PathError{Path: v.Path, Msg: "no values"})
 			continue
 		}
 		sp := sweepParam{path: p}
 		dup := map[string]bool{}
 		for _, x := range v.Values {
-			n, err := ScalarValue(x)
+			n, err := scenarios.ScalarValue(x)
 			if err == nil {
-				err = checkValue(t, n)
+				err = scenarios.CheckValue(t, n)
 			}
 			if err != nil {
-				errs = append(errs, &PathError{Path: v.Path, Value: x, Msg: err.Error()})
+				errs = append(errs, &scenarios.PathError{Path: v.Path, Value: x, Msg: err.Error()})
 				continue
 			}
 			if dup[x] {
-				errs = append(errs, &PathError{Path: v.Path, Value: x, Msg: "value listed twice"})
+				errs = append(errs, &scenarios.PathError{Path: v.Path, Value: x, Msg: "value listed twice"})
 				continue
 			}
 			dup[x] = true
@@ -231,7 +249,10 @@ func NewSweep(def SweepDef) (*Sweep, error) {
 
 // PointScenario builds and validates the scenario of grid point p.
 func (sw *Sweep) PointScenario(p int) (*scenarios.Scenario, error) {
-	doc := deepCopy(&sw.root)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(sw.base, &doc); err != nil {
+		return nil, fmt.Errorf("grid point %d (%s): %w", p, sw.Info.PointLabel(p), err)
+	}
 	idx := make([]int, len(sw.params))
 	q := p
 	for j := len(sw.params) - 1; j >= 0; j-- {
@@ -242,7 +263,7 @@ func (sw *Sweep) PointScenario(p int) (*scenarios.Scenario, error) {
 	set := make([][]string, len(sw.params))
 	for j, sp := range sw.params {
 		v := *sp.values[idx[j]]
-		paths, err := ApplyPath(doc, sp.path, &v)
+		paths, err := scenarios.ApplyPath(&doc, sp.path, &v)
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +272,7 @@ func (sw *Sweep) PointScenario(p int) (*scenarios.Scenario, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, fmt.Errorf("grid point %d (%s): encoding the scenario: %w", p, sw.Info.PointLabel(p), err)
 	}
 	if err := enc.Close(); err != nil {
@@ -280,10 +301,10 @@ func (sw *Sweep) pointError(p int, set [][]string, err error) error {
 			for _, c := range paths {
 				if e.Path == c || strings.HasPrefix(e.Path, c+".") || strings.HasPrefix(e.Path, c+"[") {
 					at := ""
-					if e.Path != sw.params[j].path.raw {
+					if e.Path != sw.params[j].path.String() {
 						at = e.Path + ": "
 					}
-					line = fmt.Sprintf("%s=%s: %s%s", sw.params[j].path.raw, vals[j], at, e.Msg)
+					line = fmt.Sprintf("%s=%s: %s%s", sw.params[j].path.String(), vals[j], at, e.Msg)
 				}
 			}
 		}

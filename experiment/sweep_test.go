@@ -181,6 +181,8 @@ func TestSweepPointErrors(t *testing.T) {
 		{[]Vary{{Path: "couriers.fleet", Values: []string{"2", "2"}}}, []string{"couriers.fleet=2: value listed twice"}},
 		{[]Vary{{Path: "couriers.fleet", Values: []string{"2"}}, {Path: "couriers.fleet", Values: []string{"3"}}}, []string{"couriers.fleet: varied twice"}},
 		{nil, []string{"nothing to vary"}},
+		{[]Vary{{Path: "seed", Values: []string{"3"}}}, []string{"seed: cannot be varied: the sweep's seed"}},
+		{[]Vary{{Path: "replications", Values: []string{"3"}}}, []string{"replications: cannot be varied"}},
 	} {
 		_, err := NewSweep(SweepDef{BaseName: "q.yaml", Base: data, Vary: c.vary})
 		require.Error(t, err)
@@ -192,6 +194,31 @@ func TestSweepPointErrors(t *testing.T) {
 	assert.ErrorContains(t, err, `metric "nope" is not in the catalog`)
 	_, err = NewSweep(SweepDef{BaseName: "bad.yaml", Base: []byte("name: x\ncolour: red\n"), Vary: []Vary{{Path: "couriers.fleet", Values: []string{"2"}}}})
 	assert.ErrorContains(t, err, "bad.yaml:2:1: colour: unknown field")
+}
+
+// A sweep over neighborhoods[*].orders_per_day builds one scenario per value
+// with every neighborhood's demand set, and rejects a value that fails
+// validation naming the path and the value.
+func TestSweepOrdersPerDayStar(t *testing.T) {
+	data, err := os.ReadFile("../scenarios/pilot-5-neighborhoods.yaml")
+	require.NoError(t, err)
+	sw, err := NewSweep(SweepDef{BaseName: "pilot-5-neighborhoods.yaml", Base: data, Replications: 1,
+		Vary: []Vary{{Path: "neighborhoods[*].orders_per_day", Values: []string{"100", "250.5"}}}})
+	require.NoError(t, err)
+	require.Equal(t, 2, sw.Info.Points)
+	for p, want := range []float64{100, 250.5} {
+		s, err := sw.PointScenario(p)
+		require.NoError(t, err)
+		require.Len(t, s.Neighborhoods, 5)
+		for _, n := range s.Neighborhoods {
+			assert.Equal(t, want, n.OrdersPerDay, "point %d, %s", p, n.Name)
+		}
+	}
+
+	_, err = NewSweep(SweepDef{BaseName: "pilot-5-neighborhoods.yaml", Base: data, Replications: 1,
+		Vary: []Vary{{Path: "neighborhoods[*].orders_per_day", Values: []string{"100", "-5"}}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "neighborhoods[*].orders_per_day=-5")
 }
 
 func TestParseVary(t *testing.T) {

@@ -207,14 +207,24 @@ type pair struct {
 }
 
 // pairs lists the key/value pairs of mapping n; keys merged in with "<<: *anchor"
-// come first and may be overridden by the mapping's own keys.
+// come first and may be overridden by the mapping's own keys. Bad merge keys
+// are reported at path.
 func (d *decoder) pairs(n *yaml.Node, path string) []pair {
-	return d.pairsDepth(n, path, 0)
+	return mappingPairs(n, func(at *yaml.Node, msg string) { d.errAt(at, path, "%s", msg) })
 }
 
-func (d *decoder) pairsDepth(n *yaml.Node, path string, depth int) []pair {
+// mappingPairs is the key/value pairs of mapping n (see decoder.pairs); bad
+// merge keys go to report, which may be nil.
+func mappingPairs(n *yaml.Node, report func(at *yaml.Node, msg string)) []pair {
+	if report == nil {
+		report = func(*yaml.Node, string) {}
+	}
+	return pairsDepth(n, report, 0)
+}
+
+func pairsDepth(n *yaml.Node, report func(at *yaml.Node, msg string), depth int) []pair {
 	if depth > 32 {
-		d.errAt(n, path, "merge keys (<<) nested too deeply or in a cycle")
+		report(n, "merge keys (<<) nested too deeply or in a cycle")
 		return nil
 	}
 	var merged, own []pair
@@ -228,10 +238,10 @@ func (d *decoder) pairsDepth(n *yaml.Node, path string, depth int) []pair {
 			for _, s := range srcs {
 				s = deref(s)
 				if s.Kind != yaml.MappingNode {
-					d.errAt(s, path, "merge key << needs a mapping or a list of mappings")
+					report(s, "merge key << needs a mapping or a list of mappings")
 					continue
 				}
-				for _, p := range d.pairsDepth(s, path, depth+1) {
+				for _, p := range pairsDepth(s, report, depth+1) {
 					p.merged = true
 					merged = append(merged, p)
 				}
@@ -250,7 +260,11 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// yamlFields maps the yaml keys of struct type t to field indexes.
+// yamlFields maps the yaml keys of struct type t to field indexes, and lists
+// the keys in field order. It is the one rule for field names in scenario
+// paths, shared by the decoder (and so every Error.Path) and by Path: the
+// yaml tag's name, else the lower-cased Go name; "-" and unexported fields
+// are not fields.
 func yamlFields(t reflect.Type) (map[string]int, []string) {
 	m := map[string]int{}
 	var names []string
@@ -337,6 +351,9 @@ func suggest(got string, names []string) string {
 // labelKey returns the yaml key ("id" or "name") that names elements of a list of
 // struct type t, or "".
 func labelKey(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	if t.Kind() != reflect.Struct {
 		return ""
 	}
@@ -349,8 +366,10 @@ func labelKey(t reflect.Type) string {
 	return ""
 }
 
-// elemLabels names list elements in paths: by id/name when it is non-empty, free
-// of path punctuation and its first occurrence, else by index.
+// elemLabels names list elements in paths, given their ids or names ("" for
+// none): by id/name when it is non-empty, free of path punctuation and its
+// first occurrence, else by index. It is the one rule for list elements,
+// shared by the decoder, the validator and ApplyPath.
 func elemLabels(ids []string) []string {
 	out := make([]string, len(ids))
 	seen := map[string]bool{}
@@ -365,6 +384,28 @@ func elemLabels(ids []string) []string {
 	return out
 }
 
+// nodeLabels is elemLabels of the elements of YAML list n, of Go element type
+// et.
+func nodeLabels(n *yaml.Node, et reflect.Type) []string { return elemLabels(nodeIDs(n, et)) }
+
+// nodeIDs is the id or name of each element of YAML list n, of Go element
+// type et: the value of its labelKey, merge keys included; "" for none.
+func nodeIDs(n *yaml.Node, et reflect.Type) []string {
+	ids := make([]string, len(n.Content))
+	k := labelKey(et)
+	for i, c := range n.Content {
+		if c = deref(c); k == "" || c.Kind != yaml.MappingNode {
+			continue
+		}
+		for _, p := range mappingPairs(c, nil) {
+			if v := deref(p.val); p.key.Value == k && v.Kind == yaml.ScalarNode && !isNull(v) {
+				ids[i] = v.Value
+			}
+		}
+	}
+	return ids
+}
+
 func elemPath(path, label string) string { return path + "[" + label + "]" }
 
 func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
@@ -372,22 +413,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 		d.errAt(n, path, "must be a list (got %s)", kindName(n))
 		return
 	}
-	et := v.Type().Elem()
-	ids := make([]string, len(n.Content))
-	if k := labelKey(et); k != "" {
-		for i, c := range n.Content {
-			c = deref(c)
-			if c.Kind != yaml.MappingNode {
-				continue
-			}
-			for _, p := range d.pairs(c, "") {
-				if p.key.Value == k && deref(p.val).Kind == yaml.ScalarNode && !isNull(deref(p.val)) {
-					ids[i] = deref(p.val).Value
-				}
-			}
-		}
-	}
-	labels := elemLabels(ids)
+	labels := nodeLabels(n, v.Type().Elem())
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, c := range n.Content {
 		d.decode(c, s.Index(i), elemPath(path, labels[i]))

@@ -1,4 +1,4 @@
-package experiment
+package scenarios
 
 import (
 	"fmt"
@@ -8,19 +8,21 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/lockstep-sim/lockstep/scenarios"
 )
 
-// A Path names one scalar field of a scenario, in the notation the scenario
-// errors use: keys joined by dots, list elements selected in brackets by id
-// or name (nodes[L1]), by index (neighborhoods[0]) or all at once (*):
+// A Path names one field of a scenario, spelled exactly as Error.Path spells
+// it: keys joined by dots, list elements selected in brackets by id or name
+// (nodes[L1]), by index (neighborhoods[0]) or all at once (*):
 //
 //	labels.ttl.ready_for_pickup
 //	couriers.fleet
 //	nodes[L1].slots.medium
 //	neighborhoods[*].orders_per_day
 //	neighborhoods[Kreuzberg].sku_mix.S01
+//
+// Field names and element labels follow the decoder's rules (yamlFields,
+// elemLabels), so the paths ApplyPath reports are the paths of the errors
+// Parse reports for the same fields.
 type Path struct {
 	raw  string
 	segs []pathSeg
@@ -35,8 +37,8 @@ type pathSeg struct {
 // String returns the path as written.
 func (p Path) String() string { return p.raw }
 
-// PathError is a problem with a sweep path or one of its values. Path is the
-// path as the user wrote it; At is the part that failed when it differs.
+// PathError is a problem with a path or a value for it. Path is the path as
+// the user wrote it; At is the part that failed when it differs.
 type PathError struct {
 	Path  string
 	At    string
@@ -114,20 +116,19 @@ func validKey(k string) bool {
 	return true
 }
 
-var (
-	lineRE          = regexp.MustCompile(`line \d+: `)
-	scenarioType    = reflect.TypeOf(scenarios.Scenario{})
-	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
-)
-
-// notVaried are fields a sweep sets itself.
-var notVaried = map[string]string{
-	"seed":         "the sweep's seed (--seed or sweep.seed) applies to every grid point",
-	"replications": "use --replications or sweep.replications",
-	"version":      "the schema version is not a parameter",
-	"name":         "every grid point keeps the base scenario's name",
-	"precision":    "the CI precision target is the base scenario's for every grid point",
+// Root is the path's first key (seed, couriers, nodes ...) and whether the
+// path is that key alone.
+func (p Path) Root() (key string, alone bool) {
+	if len(p.segs) == 0 {
+		return "", false
+	}
+	return p.segs[0].key, len(p.segs) == 1 && len(p.segs[0].sels) == 0
 }
+
+var (
+	lineRE       = regexp.MustCompile(`line \d+: `)
+	scenarioType = reflect.TypeOf(Scenario{})
+)
 
 // isScalar reports whether t is written as one YAML scalar in a scenario.
 func isScalar(t reflect.Type) bool {
@@ -142,23 +143,24 @@ func isScalar(t reflect.Type) bool {
 	return false
 }
 
-// yamlField finds the struct field with yaml key k.
-func yamlField(t reflect.Type, k string) (reflect.StructField, []string, bool) {
-	var names []string
-	var found reflect.StructField
-	ok := false
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		names = append(names, name)
-		if name == k {
-			found, ok = f, true
-		}
+func elem(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	return found, names, ok
+	return t
+}
+
+// fieldType is the Go type of key k in struct or map type t.
+func fieldType(t reflect.Type, k string) (reflect.Type, bool) {
+	if t.Kind() == reflect.Map {
+		return t.Elem(), true
+	}
+	fields, _ := yamlFields(t)
+	i, ok := fields[k]
+	if !ok {
+		return nil, false
+	}
+	return t.Field(i).Type, true
 }
 
 // CheckPath checks p against the scenario schema: every key must exist, list
@@ -170,44 +172,33 @@ func CheckPath(p Path) (reflect.Type, error) {
 	fail := func(format string, args ...any) (reflect.Type, error) {
 		return nil, &PathError{Path: p.raw, At: at, Msg: fmt.Sprintf(format, args...)}
 	}
-	if why, ok := notVaried[p.segs[0].key]; ok && len(p.segs) == 1 && len(p.segs[0].sels) == 0 {
-		at = p.segs[0].key
-		return fail("cannot be varied: %s", why)
-	}
 	for _, seg := range p.segs {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
+		t = elem(t)
+		at = joinKey(at, seg.key)
 		switch {
 		case t.Kind() == reflect.Struct && !isScalar(t):
-			f, names, ok := yamlField(t, seg.key)
-			at = joinPath(at, seg.key)
+			ft, ok := fieldType(t, seg.key)
 			if !ok {
+				_, names := yamlFields(t)
 				return fail("unknown field %q (fields here: %s)", seg.key, strings.Join(names, ", "))
 			}
-			t = f.Type
+			t = ft
 		case t.Kind() == reflect.Map:
-			at = joinPath(at, seg.key)
 			t = t.Elem()
 		default:
-			at = joinPath(at, seg.key)
 			return fail("%s is a scalar field; it has no field %q", parentOf(at), seg.key)
 		}
 		for _, sel := range seg.sels {
-			for t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			at += "[" + sel + "]"
+			t = elem(t)
+			list := at
+			at = elemPath(at, sel)
 			if t.Kind() != reflect.Slice || isScalar(t) {
-				return fail("[%s] selects list elements but %s is not a list", sel, strings.TrimSuffix(at, "["+sel+"]"))
+				return fail("[%s] selects list elements but %s is not a list", sel, list)
 			}
 			t = t.Elem()
 		}
 	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if !isScalar(t) {
+	if t = elem(t); !isScalar(t) {
 		what := "a group of fields"
 		switch t.Kind() {
 		case reflect.Slice:
@@ -220,13 +211,6 @@ func CheckPath(p Path) (reflect.Type, error) {
 	return t, nil
 }
 
-func joinPath(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
-}
-
 func parentOf(p string) string {
 	if i := strings.LastIndexAny(p, ".["); i > 0 {
 		return p[:i]
@@ -234,7 +218,7 @@ func parentOf(p string) string {
 	return p
 }
 
-// ScalarValue parses one sweep value as a YAML scalar (12h, 20%, 3, "14:00").
+// ScalarValue parses one value as a YAML scalar (12h, 20%, 3, "14:00").
 func ScalarValue(v string) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(v), &doc); err != nil {
@@ -251,9 +235,9 @@ func ScalarValue(v string) (*yaml.Node, error) {
 	return n, nil
 }
 
-// checkValue decodes v into a fresh value of type t with the type's own YAML
-// rules (durations, fractions, clock times ...).
-func checkValue(t reflect.Type, v *yaml.Node) error {
+// CheckValue decodes v into a fresh value of type t (as CheckPath returns
+// it) with the type's own YAML rules (durations, fractions, clock times ...).
+func CheckValue(t reflect.Type, v *yaml.Node) error {
 	ptr := reflect.New(t)
 	if err := v.Decode(ptr.Interface()); err != nil {
 		msg := err.Error()
@@ -266,17 +250,17 @@ func checkValue(t reflect.Type, v *yaml.Node) error {
 
 func typeName(t reflect.Type) string {
 	switch t {
-	case reflect.TypeOf(scenarios.Duration(0)):
+	case reflect.TypeOf(Duration(0)):
 		return "a duration like 12h or 45m"
-	case reflect.TypeOf(scenarios.Fraction(0)):
+	case reflect.TypeOf(Fraction(0)):
 		return "a fraction like 20% or 0.2"
-	case reflect.TypeOf(scenarios.ClockTime(0)):
+	case reflect.TypeOf(ClockTime(0)):
 		return `a clock time like "14:00"`
-	case reflect.TypeOf(scenarios.Hours{}):
+	case reflect.TypeOf(Hours{}):
 		return `opening hours like "08:00-22:00"`
-	case reflect.TypeOf(scenarios.Date{}):
+	case reflect.TypeOf(Date{}):
 		return "a date like 2026-03-02"
-	case reflect.TypeOf(scenarios.MeanOrDist{}):
+	case meanOrDistType:
 		return "a duration like 72h (the mean of an exponential)"
 	}
 	switch t.Kind() {
@@ -293,7 +277,7 @@ func typeName(t reflect.Type) string {
 // ApplyPath sets the field p names to value in the scenario document root (a
 // yaml.Node as decoded from the base file), creating missing mapping keys.
 // Elements selected by [*] are all set. It returns the concrete paths set,
-// named like scenario errors name them (nodes[L1].slots.medium,
+// named as Error.Path names them (nodes[L1].slots.medium,
 // neighborhoods[Kreuzberg].orders_per_day). Shared anchors are copied before
 // they are changed, so an alias elsewhere keeps its value.
 func ApplyPath(root *yaml.Node, p Path, value *yaml.Node) ([]string, error) {
@@ -301,7 +285,7 @@ func ApplyPath(root *yaml.Node, p Path, value *yaml.Node) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkValue(t, value); err != nil {
+	if err := CheckValue(t, value); err != nil {
 		return nil, &PathError{Path: p.raw, Value: value.Value, Msg: err.Error()}
 	}
 	n := root
@@ -360,9 +344,7 @@ func (a *applier) walk(n *yaml.Node, t reflect.Type, si, sel int, at string) {
 	if a.err != nil {
 		return
 	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
+	t = elem(t)
 	if si == len(a.p.segs) {
 		hc, lc, fc := n.HeadComment, n.LineComment, n.FootComment
 		*n = *a.value
@@ -371,65 +353,57 @@ func (a *applier) walk(n *yaml.Node, t reflect.Type, si, sel int, at string) {
 		return
 	}
 	seg := a.p.segs[si]
-	if sel == 0 {
-		// a key in a mapping
-		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		}
-		if n.Kind != yaml.MappingNode {
-			a.fail(at, "is not a mapping in the base file, cannot set %q", seg.key)
-			return
-		}
-		var ft reflect.Type
-		if t.Kind() == reflect.Map {
-			ft = t.Elem()
-		} else {
-			f, _, _ := yamlField(t, seg.key)
-			ft = f.Type
-		}
-		at = joinPath(at, seg.key)
-		var child *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == seg.key && n.Content[i].Kind == yaml.ScalarNode {
-				child = unalias(&n.Content[i+1])
-			}
-		}
-		if child == nil {
-			if len(seg.sels) > 0 {
-				a.fail(at, "the base file has no %s list to select from", at)
-				return
-			}
-			child = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
-			if si+1 < len(a.p.segs) {
-				child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: seg.key}, child)
-		}
-		if len(seg.sels) == 0 {
-			a.walk(child, ft, si+1, 0, at)
-		} else {
-			a.walkList(child, ft, si, 0, at)
-		}
+	if sel > 0 {
+		a.walkList(n, t, si, sel, at)
 		return
 	}
-	a.walkList(n, t, si, sel, at)
+	// a key in a mapping
+	if isNull(n) {
+		*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	if n.Kind != yaml.MappingNode {
+		a.fail(at, "is not a mapping in the base file, cannot set %q", seg.key)
+		return
+	}
+	ft, _ := fieldType(t, seg.key) // CheckPath found it
+	at = joinKey(at, seg.key)
+	var child *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == seg.key && n.Content[i].Kind == yaml.ScalarNode {
+			child = unalias(&n.Content[i+1])
+		}
+	}
+	if child == nil {
+		if len(seg.sels) > 0 {
+			a.fail(at, "the base file has no %s list to select from", at)
+			return
+		}
+		child = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+		if si+1 < len(a.p.segs) {
+			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: seg.key}, child)
+	}
+	if len(seg.sels) == 0 {
+		a.walk(child, ft, si+1, 0, at)
+	} else {
+		a.walkList(child, ft, si, 0, at)
+	}
 }
 
 // walkList applies selector sel of segment si to the list n of Go type t.
 func (a *applier) walkList(n *yaml.Node, t reflect.Type, si, sel int, at string) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
+	t = elem(t)
 	s := a.p.segs[si].sels[sel]
 	if n.Kind != yaml.SequenceNode {
 		a.fail(at, "[%s] selects list elements but %s is not a list in the base file", s, at)
 		return
 	}
 	et := t.Elem()
-	labels := listLabels(n, et)
+	labels := nodeLabels(n, et)
 	next := func(i int) {
 		c := unalias(&n.Content[i])
-		cat := at + "[" + labels[i] + "]"
+		cat := elemPath(at, labels[i])
 		if sel+1 < len(a.p.segs[si].sels) {
 			a.walkList(c, et, si, sel+1, cat)
 		} else {
@@ -438,7 +412,7 @@ func (a *applier) walkList(n *yaml.Node, t reflect.Type, si, sel int, at string)
 	}
 	if s == "*" {
 		if len(n.Content) == 0 {
-			a.fail(at+"[*]", "%s is empty in the base file", at)
+			a.fail(elemPath(at, s), "%s is empty in the base file", at)
 			return
 		}
 		for i := range n.Content {
@@ -446,71 +420,20 @@ func (a *applier) walkList(n *yaml.Node, t reflect.Type, si, sel int, at string)
 		}
 		return
 	}
+	ids := nodeIDs(n, et)
 	for i, l := range labels {
-		if l == s || listID(n.Content[i], et) == s {
+		if l == s || ids[i] == s {
 			next(i)
 			return
 		}
 	}
 	if i, err := strconv.Atoi(s); err == nil {
 		if i < 0 || i >= len(n.Content) {
-			a.fail(at+"["+s+"]", "index %d out of range (%s has %d elements)", i, at, len(n.Content))
+			a.fail(elemPath(at, s), "index %d out of range (%s has %d elements)", i, at, len(n.Content))
 			return
 		}
 		next(i)
 		return
 	}
-	a.fail(at+"["+s+"]", "no element with id or name %q (have %s)", s, strings.Join(labels, ", "))
-}
-
-// listID returns the id or name of list element n, "" when it has none.
-func listID(n *yaml.Node, et reflect.Type) string {
-	for et.Kind() == reflect.Pointer {
-		et = et.Elem()
-	}
-	if et.Kind() != reflect.Struct || isScalar(et) {
-		return ""
-	}
-	key := ""
-	for _, k := range []string{"id", "name"} {
-		if f, _, ok := yamlField(et, k); ok && f.Type.Kind() == reflect.String {
-			key = k
-			break
-		}
-	}
-	if key == "" {
-		return ""
-	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n.Kind != yaml.MappingNode {
-		return ""
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
-				return v.Value
-			}
-		}
-	}
-	return ""
-}
-
-// listLabels names list elements the way scenario errors do: by id or name
-// when it is non-empty, unique so far and free of path punctuation, else by
-// index.
-func listLabels(n *yaml.Node, et reflect.Type) []string {
-	out := make([]string, len(n.Content))
-	seen := map[string]bool{}
-	for i, c := range n.Content {
-		id := listID(c, et)
-		if id != "" && !seen[id] && !strings.ContainsAny(id, "[]. \t\n") {
-			out[i] = id
-			seen[id] = true
-		} else {
-			out[i] = strconv.Itoa(i)
-		}
-	}
-	return out
+	a.fail(elemPath(at, s), "no element with id or name %q (have %s)", s, strings.Join(labels, ", "))
 }
