@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lockstep-sim/lockstep/experiment"
+	"github.com/lockstep-sim/lockstep/sweep"
 )
 
 func init() { register(newMergeCmd) }
@@ -38,12 +38,12 @@ caught). Exit code 2 when they do not.`,
 			if err != nil {
 				return badInput(err)
 			}
-			set, err := experiment.OpenShards(args)
+			set, err := sweep.OpenShards(args)
 			if err != nil {
 				return badInput(err)
 			}
 			set.Close()
-			res, err := experiment.MergeShards(args, out, metric)
+			res, err := sweep.MergeShards(args, out, metric)
 			if err != nil {
 				return failed(err)
 			}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lockstep-sim/lockstep/experiment"
 	"github.com/lockstep-sim/lockstep/results"
+	"github.com/lockstep-sim/lockstep/sweep"
 )
 
 type sweepFlags struct {
@@ -87,13 +87,13 @@ A sweep file (for review in git) holds the same definition:
 				return badInput(err)
 			}
 			stderr := cmd.ErrOrStderr()
-			opt := experiment.SweepOptions{Workers: f.workers}
+			opt := sweep.Options{Workers: f.workers}
 			if !sharded {
 				bar := newProgress(sw.Info.Items(), fmt.Sprintf("sweeping %d points", sw.Info.Points), f.quiet)
 				if bar != nil {
 					opt.Progress = func(done, _ int) { _ = bar.Set(done) }
 				}
-				out, err := experiment.RunSweep(context.Background(), sw, f.out, opt)
+				out, err := sweep.Run(context.Background(), sw, f.out, opt)
 				if bar != nil {
 					_ = bar.Finish()
 				}
@@ -115,7 +115,7 @@ A sweep file (for review in git) holds the same definition:
 			if bar != nil {
 				opt.Progress = func(done, _ int) { _ = bar.Set(done) }
 			}
-			path, err := experiment.RunShardFile(context.Background(), sw, sh, f.out, opt)
+			path, err := sweep.RunShardFile(context.Background(), sw, sh, f.out, opt)
 			if bar != nil {
 				_ = bar.Finish()
 			}
@@ -134,27 +134,27 @@ A sweep file (for review in git) holds the same definition:
 	fl.StringArrayVar(&f.vary, "vary", nil, "PATH=V1,V2,... a parameter and its values (repeat for more; the grid is every combination)")
 	fl.IntVar(&f.replications, "replications", 0, "replications per grid point (default: the sweep file's, else the base scenario's)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for every grid point (default: the sweep file's, else the base scenario's)")
-	fl.StringVar(&f.metric, "metric", "", "metric to plot against each parameter (default "+experiment.DefaultSweepMetric+")")
+	fl.StringVar(&f.metric, "metric", "", "metric to plot against each parameter (default "+sweep.DefaultMetric+")")
 	fl.StringVar(&f.out, "out", "out/sweep", "output directory (with --shard: where the shard file goes)")
 	fl.IntVar(&f.workers, "workers", 0, "work items run in parallel (default GOMAXPROCS); output is identical for any N")
 	fl.StringVar(&f.shard, "shard", "", "I/N: run only shard I (from 0) of N and write its shard file")
-	fl.IntVar(&f.shards, "shards", 0, "shard count N when the index comes from "+experiment.EnvShardIndex+" (default env "+experiment.EnvShardCount+")")
-	fl.BoolVar(&f.shardFromEnv, "shard-from-env", false, "take the shard index from "+experiment.EnvShardIndex+" (Kubernetes Indexed Job); it must be set")
+	fl.IntVar(&f.shards, "shards", 0, "shard count N when the index comes from "+sweep.EnvShardIndex+" (default env "+sweep.EnvShardCount+")")
+	fl.BoolVar(&f.shardFromEnv, "shard-from-env", false, "take the shard index from "+sweep.EnvShardIndex+" (Kubernetes Indexed Job); it must be set")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar or notes on stderr")
 	return cmd
 }
 
 // loadSweep builds the sweep definition from the sweep file or the
 // positional base and --vary flags; flags override the file.
-func loadSweep(cmd *cobra.Command, f *sweepFlags, args []string) (*experiment.Sweep, error) {
-	var def experiment.SweepDef
+func loadSweep(cmd *cobra.Command, f *sweepFlags, args []string) (*sweep.Sweep, error) {
+	var def sweep.Def
 	switch {
 	case f.file != "" && len(args) > 0:
 		return nil, errors.New("give either a base scenario or --file, not both")
 	case f.file != "" && len(f.vary) > 0:
 		return nil, errors.New("--vary cannot be combined with --file: put the parameters in the sweep file")
 	case f.file != "":
-		d, err := experiment.LoadSweepFile(f.file)
+		d, err := sweep.LoadFile(f.file)
 		if err != nil {
 			return nil, err
 		}
@@ -166,9 +166,9 @@ func loadSweep(cmd *cobra.Command, f *sweepFlags, args []string) (*experiment.Sw
 		if err != nil {
 			return nil, err
 		}
-		def = experiment.SweepDef{BaseName: args[0], Base: data}
+		def = sweep.Def{BaseName: args[0], Base: data}
 		for _, v := range f.vary {
-			vr, err := experiment.ParseVary(v)
+			vr, err := sweep.ParseVary(v)
 			if err != nil {
 				return nil, err
 			}
@@ -187,34 +187,34 @@ func loadSweep(cmd *cobra.Command, f *sweepFlags, args []string) (*experiment.Sw
 	if f.metric != "" {
 		def.Metric = f.metric
 	}
-	return experiment.NewSweep(def)
+	return sweep.New(def)
 }
 
 // chooseShard: --shard, else the Indexed Job environment; sharded is false
 // for a single-machine run.
-func chooseShard(f *sweepFlags) (sh experiment.Shard, sharded bool, err error) {
+func chooseShard(f *sweepFlags) (sh sweep.Shard, sharded bool, err error) {
 	if f.shard != "" {
 		if f.shardFromEnv {
 			return sh, false, errors.New("--shard and --shard-from-env exclude each other")
 		}
-		sh, err = experiment.ParseShard(f.shard)
+		sh, err = sweep.ParseShard(f.shard)
 		return sh, true, err
 	}
-	sh, ok, err := experiment.ShardFromEnv(f.shards, os.Getenv)
+	sh, ok, err := sweep.ShardFromEnv(f.shards, os.Getenv)
 	if err != nil {
 		return sh, false, err
 	}
 	if !ok && f.shardFromEnv {
-		return sh, false, fmt.Errorf("--shard-from-env: %s is not set (it is set by a Kubernetes Indexed Job; elsewhere use --shard I/N)", experiment.EnvShardIndex)
+		return sh, false, fmt.Errorf("--shard-from-env: %s is not set (it is set by a Kubernetes Indexed Job; elsewhere use --shard I/N)", sweep.EnvShardIndex)
 	}
 	if !ok && f.shards > 0 {
-		return sh, false, fmt.Errorf("--shards %d needs a shard index: --shard I/%d or %s", f.shards, f.shards, experiment.EnvShardIndex)
+		return sh, false, fmt.Errorf("--shards %d needs a shard index: --shard I/%d or %s", f.shards, f.shards, sweep.EnvShardIndex)
 	}
 	return sh, ok, nil
 }
 
 // sweepTable prints the plotted metric per grid point.
-func sweepTable(w io.Writer, out *experiment.SweepOutput) error {
+func sweepTable(w io.Writer, out *sweep.Output) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	info := out.Info
 	fmt.Fprintf(tw, "point")

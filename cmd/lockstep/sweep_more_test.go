@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lockstep-sim/lockstep/experiment"
+	"github.com/lockstep-sim/lockstep/sweep"
 )
 
 // An explicit --shard 0/1 run writes the same work file a single-machine run
@@ -37,7 +37,7 @@ func TestSweepOneShardMerge(t *testing.T) {
 	code, _, errOut = lockstep(t, "merge", shard, "--out", merged, "--quiet")
 	require.Equal(t, exitOK, code, errOut)
 	for i, b := range sweepFiles(t, merged) {
-		assert.Equal(t, string(want[i]), string(b), experiment.SweepOutputs[i])
+		assert.Equal(t, string(want[i]), string(b), sweep.OutputFiles[i])
 	}
 	for _, f := range []string{"sweep-pickup_success_rate-vs-couriers-fleet.png", "sweep-pickup_success_rate-vs-labels-ttl-ready_for_pickup.svg"} {
 		assert.FileExists(t, filepath.Join(merged, f))

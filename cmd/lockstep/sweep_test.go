@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"github.com/lockstep-sim/lockstep/experiment"
+	"github.com/lockstep-sim/lockstep/sweep"
 )
 
 var sweepArgs = []string{"sweep", "../../scenarios/quickstart.yaml",
@@ -41,7 +41,7 @@ func execLockstep(t *testing.T, bin string, env []string, args ...string) {
 func sweepFiles(t *testing.T, dir string) [][]byte {
 	t.Helper()
 	var out [][]byte
-	for _, f := range experiment.SweepOutputs {
+	for _, f := range sweep.OutputFiles {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		require.NoError(t, err)
 		out = append(out, b)
@@ -89,7 +89,7 @@ func TestSweepShardsByteIdentical(t *testing.T) {
 	for _, dir := range []string{merged4, merged7} {
 		got := sweepFiles(t, dir)
 		for i := range got {
-			assert.Equal(t, string(want[i]), string(got[i]), "%s in %s", experiment.SweepOutputs[i], dir)
+			assert.Equal(t, string(want[i]), string(got[i]), "%s in %s", sweep.OutputFiles[i], dir)
 		}
 		assert.FileExists(t, filepath.Join(dir, "sweep-pickup_success_rate-vs-couriers-fleet.png"))
 		assert.FileExists(t, filepath.Join(dir, "sweep-pickup_success_rate-vs-labels-ttl-ready_for_pickup.svg"))
@@ -236,9 +236,9 @@ func TestK8sManifests(t *testing.T) {
 	file := flagValue(args, "--file")
 	local, ok := strings.CutPrefix(file, "/opt/lockstep/")
 	require.True(t, ok, file)
-	def, err := experiment.LoadSweepFile("../../" + local)
+	def, err := sweep.LoadFile("../../" + local)
 	require.NoError(t, err)
-	_, err = experiment.NewSweep(def)
+	_, err = sweep.New(def)
 	require.NoError(t, err)
 	// the real CLI accepts the flags
 	root := newRoot(&bytes.Buffer{}, &bytes.Buffer{})

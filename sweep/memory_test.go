@@ -1,4 +1,4 @@
-package experiment
+package sweep
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// peakLiveHeap runs sw with RunSweep (work file, sweep.json/csv, plots) while
+// peakLiveHeap runs sw with Run (work file, sweep.json/csv, plots) while
 // a sampler forces a GC every few milliseconds and records the largest live
 // heap (HeapAlloc right after a GC): unlike RSS or HeapInuse it does not
 // depend on when the collector happens to run. progress, if set, is called
@@ -45,7 +45,7 @@ func peakLiveHeap(t *testing.T, sw *Sweep, progress func(done, total int)) uint6
 			}
 		}
 	}()
-	out, err := RunSweep(context.Background(), sw, t.TempDir(), SweepOptions{Workers: 2, Progress: progress})
+	out, err := Run(context.Background(), sw, t.TempDir(), Options{Workers: 2, Progress: progress})
 	sample() // after the plots, in case the run was shorter than a tick
 	close(stop)
 	<-done

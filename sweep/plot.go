@@ -1,4 +1,4 @@
-package experiment
+package sweep
 
 import (
 	"bytes"
@@ -28,8 +28,8 @@ var sweepColors = []color.Color{
 	color.RGBA{0x17, 0xbe, 0xcf, 0xff},
 }
 
-// SweepPlotName is the file stem of the plot of metric against parameter path.
-func SweepPlotName(metric, path string) string {
+// PlotName is the file stem of the plot of metric against parameter path.
+func PlotName(metric, path string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(path) {
 		switch {
@@ -49,10 +49,10 @@ type errXYs struct {
 	plotter.YErrors
 }
 
-// WriteSweepPlots plots the chosen metric against each varied parameter,
+// WritePlots plots the chosen metric against each varied parameter,
 // with 95% CI bars, one line per combination of the other parameters, as
 // PNG and SVG in dir. It returns the files written.
-func WriteSweepPlots(dir string, info SweepInfo, pts []PlotPoint) ([]string, error) {
+func WritePlots(dir string, info Info, pts []PlotPoint) ([]string, error) {
 	var files []string
 	d, _ := results.Lookup(info.Metric)
 	for j, param := range info.Parameters {
@@ -138,7 +138,7 @@ func WriteSweepPlots(dir string, info SweepInfo, pts []PlotPoint) ([]string, err
 			span = math.Max(math.Abs(hi)*0.1, 1)
 		}
 		p.Y.Min, p.Y.Max = lo-0.1*span, hi+0.1*span+0.06*span*float64(min(n, maxSeries))
-		name := SweepPlotName(info.Metric, param.Path)
+		name := PlotName(info.Metric, param.Path)
 		for _, format := range results.PlotFormats {
 			b, err := renderPlot(p, format)
 			if err != nil {

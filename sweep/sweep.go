@@ -1,4 +1,4 @@
-package experiment
+package sweep
 
 import (
 	"bytes"
@@ -18,11 +18,11 @@ import (
 	"github.com/lockstep-sim/lockstep/sim"
 )
 
-// MaxSweepItems caps grid points × replications of one sweep.
-const MaxSweepItems = 50_000_000
+// MaxItems caps grid points × replications of one sweep.
+const MaxItems = 50_000_000
 
-// DefaultSweepMetric is the metric plotted when none is chosen.
-const DefaultSweepMetric = results.MPickupSuccessRate
+// DefaultMetric is the metric plotted when none is chosen.
+const DefaultMetric = results.MPickupSuccessRate
 
 // Vary is one swept parameter: a field path and the values it takes, each a
 // YAML scalar as written (12h, 20%, 3, "14:00").
@@ -49,16 +49,16 @@ func ParseVary(s string) (Vary, error) {
 	return v, nil
 }
 
-// SweepDef defines a sweep: a base scenario, the parameters to vary (a full
+// Def defines a sweep: a base scenario, the parameters to vary (a full
 // factorial grid, the last parameter varying fastest), the replications per
 // grid point and the seed shared by every point (common random numbers).
-type SweepDef struct {
+type Def struct {
 	BaseName     string // the base file's name, for messages
 	Base         []byte // the base file's bytes
 	Vary         []Vary
 	Replications int     // per grid point; 0 takes the base scenario's
 	Seed         *uint64 // nil takes the base scenario's
-	Metric       string  // plotted metric; "" means DefaultSweepMetric
+	Metric       string  // plotted metric; "" means DefaultMetric
 }
 
 type sweepParam struct {
@@ -68,15 +68,15 @@ type sweepParam struct {
 
 // Sweep is a checked sweep definition, ready to run or merge.
 type Sweep struct {
-	Info   SweepInfo
+	Info   Info
 	Hash   string
 	base   []byte // the base file, decoded afresh for every grid point
 	params []sweepParam
 }
 
-// SweepInfo is what a sweep's results need besides the measurements; every
+// Info is what a sweep's results need besides the measurements; every
 // shard file carries it.
-type SweepInfo struct {
+type Info struct {
 	Scenario     string  `json:"scenario"`
 	Seed         uint64  `json:"seed"`
 	Replications int     `json:"replications"`
@@ -87,10 +87,10 @@ type SweepInfo struct {
 }
 
 // Items is grid points × replications.
-func (i SweepInfo) Items() int { return i.Points * i.Replications }
+func (i Info) Items() int { return i.Points * i.Replications }
 
 // PointValues returns the parameter values of grid point p.
-func (i SweepInfo) PointValues(p int) []string {
+func (i Info) PointValues(p int) []string {
 	out := make([]string, len(i.Parameters))
 	for j := len(i.Parameters) - 1; j >= 0; j-- {
 		n := len(i.Parameters[j].Values)
@@ -101,7 +101,7 @@ func (i SweepInfo) PointValues(p int) []string {
 }
 
 // PointLabel is "path=value, ..." for grid point p.
-func (i SweepInfo) PointLabel(p int) string {
+func (i Info) PointLabel(p int) string {
 	vals := i.PointValues(p)
 	parts := make([]string, len(vals))
 	for j, v := range vals {
@@ -146,10 +146,10 @@ func checkVaried(p scenarios.Path) (reflect.Type, error) {
 	return scenarios.CheckPath(p)
 }
 
-// NewSweep checks a sweep definition: the base scenario must be valid, every
+// New checks a sweep definition: the base scenario must be valid, every
 // path must name a scalar field, every value must have the field's type, and
 // every grid point must be a valid scenario. Problems name the path.
-func NewSweep(def SweepDef) (*Sweep, error) {
+func New(def Def) (*Sweep, error) {
 	base, err := scenarios.Parse(def.BaseName, def.Base)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func NewSweep(def SweepDef) (*Sweep, error) {
 	if len(def.Vary) == 0 {
 		return nil, errors.New("nothing to vary: give at least one --vary PATH=V1,V2,... (or a vary list in the sweep file)")
 	}
-	info := SweepInfo{Scenario: base.Name, Seed: base.Seed, Replications: base.Replications,
+	info := Info{Scenario: base.Name, Seed: base.Seed, Replications: base.Replications,
 		Precision: float64(base.Precision), Metric: def.Metric, Points: 1}
 	if def.Seed != nil {
 		info.Seed = *def.Seed
@@ -173,7 +173,7 @@ func NewSweep(def SweepDef) (*Sweep, error) {
 		info.Precision = results.DefaultPrecision
 	}
 	if info.Metric == "" {
-		info.Metric = DefaultSweepMetric
+		info.Metric = DefaultMetric
 	}
 	if _, ok := results.Lookup(info.Metric); !ok {
 		names := make([]string, len(results.Catalog))
@@ -225,16 +225,16 @@ func NewSweep(def SweepDef) (*Sweep, error) {
 		sw.params = append(sw.params, sp)
 		info.Parameters = append(info.Parameters, Vary{Path: v.Path, Values: append([]string(nil), v.Values...)})
 		info.Points *= len(v.Values)
-		if info.Points > MaxSweepItems {
-			errs = append(errs, fmt.Errorf("the grid has more than %d points", MaxSweepItems))
+		if info.Points > MaxItems {
+			errs = append(errs, fmt.Errorf("the grid has more than %d points", MaxItems))
 			break
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if info.Items() > MaxSweepItems {
-		return nil, fmt.Errorf("the sweep has %d points × %d replications, more than %d work items", info.Points, info.Replications, MaxSweepItems)
+	if info.Items() > MaxItems {
+		return nil, fmt.Errorf("the sweep has %d points × %d replications, more than %d work items", info.Points, info.Replications, MaxItems)
 	}
 	sw.Info = info
 	sw.Hash = DefinitionHash(def.Base, info.Parameters, info.Replications, info.Seed)
@@ -348,30 +348,30 @@ type sweepFile struct {
 	} `yaml:"sweep"`
 }
 
-// LoadSweepFile reads a sweep file: a `sweep:` section with base (a scenario
+// LoadFile reads a sweep file: a `sweep:` section with base (a scenario
 // file, relative to the sweep file), vary (a list of path and values),
 // optional replications, seed and metric. Unknown keys are errors.
-func LoadSweepFile(path string) (SweepDef, error) {
+func LoadFile(path string) (Def, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return SweepDef{}, err
+		return Def{}, err
 	}
 	var f sweepFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return SweepDef{}, fmt.Errorf("%s: %w", path, err)
+		return Def{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if f.Sweep == nil {
-		return SweepDef{}, fmt.Errorf("%s: no sweep: section", path)
+		return Def{}, fmt.Errorf("%s: no sweep: section", path)
 	}
 	sf := f.Sweep
 	if sf.Base == "" {
-		return SweepDef{}, fmt.Errorf("%s: sweep.base: the base scenario file is required", path)
+		return Def{}, fmt.Errorf("%s: sweep.base: the base scenario file is required", path)
 	}
-	def := SweepDef{Replications: sf.Replications, Seed: sf.Seed, Metric: sf.Metric}
+	def := Def{Replications: sf.Replications, Seed: sf.Seed, Metric: sf.Metric}
 	if sf.Replications < 0 {
-		return SweepDef{}, fmt.Errorf("%s: sweep.replications: must be positive", path)
+		return Def{}, fmt.Errorf("%s: sweep.replications: must be positive", path)
 	}
 	base := sf.Base
 	if !filepath.IsAbs(base) {
@@ -379,21 +379,21 @@ func LoadSweepFile(path string) (SweepDef, error) {
 	}
 	def.BaseName = base
 	if def.Base, err = os.ReadFile(base); err != nil {
-		return SweepDef{}, fmt.Errorf("%s: sweep.base: %w", path, err)
+		return Def{}, fmt.Errorf("%s: sweep.base: %w", path, err)
 	}
 	for i, v := range sf.Vary {
 		if v.Path == "" {
-			return SweepDef{}, fmt.Errorf("%s: sweep.vary[%d]: path is required", path, i)
+			return Def{}, fmt.Errorf("%s: sweep.vary[%d]: path is required", path, i)
 		}
 		vr := Vary{Path: v.Path}
 		for _, n := range v.Values {
 			if n.Kind != yaml.ScalarNode {
-				return SweepDef{}, fmt.Errorf("%s:%d: sweep.vary[%d] (%s): values must be scalars", path, n.Line, i, v.Path)
+				return Def{}, fmt.Errorf("%s:%d: sweep.vary[%d] (%s): values must be scalars", path, n.Line, i, v.Path)
 			}
 			n.HeadComment, n.LineComment, n.FootComment = "", "", ""
 			b, err := yaml.Marshal(&n)
 			if err != nil {
-				return SweepDef{}, fmt.Errorf("%s:%d: %w", path, n.Line, err)
+				return Def{}, fmt.Errorf("%s:%d: %w", path, n.Line, err)
 			}
 			vr.Values = append(vr.Values, strings.TrimSpace(string(b)))
 		}

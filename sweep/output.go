@@ -1,4 +1,4 @@
-package experiment
+package sweep
 
 import (
 	"bufio"
@@ -15,26 +15,26 @@ import (
 	"github.com/lockstep-sim/lockstep/results"
 )
 
-// SweepSchemaVersion is the version of the sweep.json layout.
-const SweepSchemaVersion = 1
+// SchemaVersion is the version of the sweep.json layout.
+const SchemaVersion = 1
 
-// SweepMetric describes one metric column of a sweep.
-type SweepMetric struct {
+// Metric describes one metric column of a sweep.
+type Metric struct {
 	Metric string         `json:"metric"`
 	Unit   string         `json:"unit"`
 	Better results.Better `json:"better"`
 }
 
-// SweepHeader is sweep.json without its points.
-type SweepHeader struct {
-	SchemaVersion  int           `json:"schema_version"`
-	Scenario       string        `json:"scenario"`
-	DefinitionHash string        `json:"definition_hash"`
-	Seed           uint64        `json:"seed"`
-	Replications   int           `json:"replications"`
-	Precision      float64       `json:"precision"`
-	Parameters     []Vary        `json:"parameters"`
-	Metrics        []SweepMetric `json:"metrics"`
+// Header is sweep.json without its points.
+type Header struct {
+	SchemaVersion  int      `json:"schema_version"`
+	Scenario       string   `json:"scenario"`
+	DefinitionHash string   `json:"definition_hash"`
+	Seed           uint64   `json:"seed"`
+	Replications   int      `json:"replications"`
+	Precision      float64  `json:"precision"`
+	Parameters     []Vary   `json:"parameters"`
+	Metrics        []Metric `json:"metrics"`
 }
 
 // PointMetric is one metric's replication statistics at one grid point.
@@ -43,16 +43,16 @@ type PointMetric struct {
 	Stats  results.Summary `json:"stats"`
 }
 
-// SweepPoint is one grid point: its parameter values (in the order of the
+// Point is one grid point: its parameter values (in the order of the
 // parameters) and every measured metric's mean and 95% CI.
-type SweepPoint struct {
+type Point struct {
 	Index   int           `json:"index"`
 	Values  []string      `json:"values"`
 	Summary []PointMetric `json:"summary"`
 }
 
-// SweepCSVHeader returns the header row of sweep.csv.
-func SweepCSVHeader(params []Vary) []string {
+// CSVHeader returns the header row of sweep.csv.
+func CSVHeader(params []Vary) []string {
 	h := []string{"point"}
 	for _, p := range params {
 		h = append(h, p.Path)
@@ -70,18 +70,18 @@ type PlotPoint struct {
 	Stats  results.Summary
 }
 
-// SweepOutputs are the files a sweep or a merge writes into its directory.
-var SweepOutputs = []string{"sweep.json", "sweep.csv"}
+// OutputFiles are the files a sweep or a merge writes into its directory.
+var OutputFiles = []string{"sweep.json", "sweep.csv"}
 
 // aggregate reads the work items in order from next (item k = replication k
 // mod R of point k div R) and streams sweep.json and sweep.csv: one point at
 // a time, so memory holds one point's replications. It returns the plotted
 // metric per point.
-func aggregate(info SweepInfo, hash string, next func(k int) (Item, error), jw, cw io.Writer) ([]PlotPoint, error) {
-	hdr := SweepHeader{SchemaVersion: SweepSchemaVersion, Scenario: info.Scenario, DefinitionHash: hash,
+func aggregate(info Info, hash string, next func(k int) (Item, error), jw, cw io.Writer) ([]PlotPoint, error) {
+	hdr := Header{SchemaVersion: SchemaVersion, Scenario: info.Scenario, DefinitionHash: hash,
 		Seed: info.Seed, Replications: info.Replications, Precision: info.Precision, Parameters: info.Parameters}
 	for _, d := range results.Catalog {
-		hdr.Metrics = append(hdr.Metrics, SweepMetric{d.Name, d.Unit, d.Better})
+		hdr.Metrics = append(hdr.Metrics, Metric{d.Name, d.Unit, d.Better})
 	}
 	jb := bufio.NewWriter(jw)
 	b, err := json.MarshalIndent(hdr, "", "  ")
@@ -91,7 +91,7 @@ func aggregate(info SweepInfo, hash string, next func(k int) (Item, error), jw, 
 	jb.Write(b[:len(b)-2]) // drop "\n}"
 	jb.WriteString(",\n  \"points\": [")
 	csvw := csv.NewWriter(cw)
-	if err := csvw.Write(SweepCSVHeader(info.Parameters)); err != nil {
+	if err := csvw.Write(CSVHeader(info.Parameters)); err != nil {
 		return nil, err
 	}
 	R := info.Replications
@@ -110,7 +110,7 @@ func aggregate(info SweepInfo, hash string, next func(k int) (Item, error), jw, 
 				}
 			}
 		}
-		pt := SweepPoint{Index: p, Values: info.PointValues(p)}
+		pt := Point{Index: p, Values: info.PointValues(p)}
 		row := []string{strconv.Itoa(p)}
 		row = append(row, pt.Values...)
 		row = append(row, strconv.Itoa(R))
@@ -158,9 +158,9 @@ func csvNum(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// SweepOutput is what RunSweep and MergeShards wrote.
-type SweepOutput struct {
-	Info  SweepInfo
+// Output is what Run and MergeShards wrote.
+type Output struct {
+	Info  Info
 	Hash  string
 	Files []string    // sweep.json, sweep.csv, then the plots
 	Plot  []PlotPoint // the plotted metric per grid point
@@ -168,7 +168,7 @@ type SweepOutput struct {
 
 // writeOutputs aggregates the items into dir/sweep.json and dir/sweep.csv
 // and plots the chosen metric against each parameter.
-func writeOutputs(dir string, info SweepInfo, hash string, next func(int) (Item, error), finish func() error) (*SweepOutput, error) {
+func writeOutputs(dir string, info Info, hash string, next func(int) (Item, error), finish func() error) (*Output, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
@@ -198,23 +198,23 @@ func writeOutputs(dir string, info SweepInfo, hash string, next func(int) (Item,
 	if err := cf.Close(); err != nil {
 		return nil, err
 	}
-	out := &SweepOutput{Info: info, Hash: hash, Files: []string{jp, cp}, Plot: plot}
-	plots, err := WriteSweepPlots(dir, info, plot)
+	out := &Output{Info: info, Hash: hash, Files: []string{jp, cp}, Plot: plot}
+	plots, err := WritePlots(dir, info, plot)
 	out.Files = append(out.Files, plots...)
 	return out, err
 }
 
-// SweepOptions tune RunSweep.
-type SweepOptions struct {
+// Options tune Run.
+type Options struct {
 	Workers  int                   // parallel work items; 0 means GOMAXPROCS
 	Progress func(done, total int) // called after each work item, in order
 }
 
-// RunSweep runs every work item of sw on this machine and writes into dir:
+// Run runs every work item of sw on this machine and writes into dir:
 // shards/shard-0000-of-0001.json (the work file every item streams to as it
 // finishes), sweep.json, sweep.csv and the plots. The outputs are byte for
 // byte what MergeShards writes from any split of the same sweep.
-func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*SweepOutput, error) {
+func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (*Output, error) {
 	sh := Shard{0, 1}
 	work, err := RunShardFile(ctx, sw, sh, filepath.Join(dir, "shards"), opt)
 	if err != nil {
@@ -226,7 +226,7 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 // RunShardFile runs one shard of sw into dir/<shard file name> and returns
 // the file's path. The file is written under a temporary name and renamed
 // when complete, so a half-written shard is never mistaken for a finished one.
-func RunShardFile(ctx context.Context, sw *Sweep, sh Shard, dir string, opt SweepOptions) (string, error) {
+func RunShardFile(ctx context.Context, sw *Sweep, sh Shard, dir string, opt Options) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create output directory: %w", err)
 	}
@@ -249,7 +249,7 @@ func RunShardFile(ctx context.Context, sw *Sweep, sh Shard, dir string, opt Swee
 // MergeShards checks that paths are one complete set of shard files of one
 // sweep and writes into dir exactly what a single-machine run of the sweep
 // writes. metric overrides the plotted metric ("" keeps the sweep's).
-func MergeShards(paths []string, dir, metric string) (*SweepOutput, error) {
+func MergeShards(paths []string, dir, metric string) (*Output, error) {
 	set, err := OpenShards(paths)
 	if err != nil {
 		return nil, err

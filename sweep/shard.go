@@ -1,4 +1,4 @@
-package experiment
+package sweep
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lockstep-sim/lockstep/experiment"
 	"github.com/lockstep-sim/lockstep/sim"
 )
 
@@ -101,12 +102,12 @@ func (sh Shard) ItemCount(total int) int {
 
 // ShardHeader is everything in a shard file but its items.
 type ShardHeader struct {
-	Format         string    `json:"format"`
-	DefinitionHash string    `json:"definition_hash"`
-	Shard          int       `json:"shard"`
-	Shards         int       `json:"shards"`
-	ItemCount      int       `json:"item_count"`
-	Sweep          SweepInfo `json:"sweep"`
+	Format         string `json:"format"`
+	DefinitionHash string `json:"definition_hash"`
+	Shard          int    `json:"shard"`
+	Shards         int    `json:"shards"`
+	ItemCount      int    `json:"item_count"`
+	Sweep          Info   `json:"sweep"`
 }
 
 // Item is one finished (grid point, replication): its catalog metrics.
@@ -285,7 +286,7 @@ func runItem(pointCfg func(int) (*sim.Config, error), p, r int) (Item, error) {
 	if err := res.Conserved(); err != nil {
 		return Item{}, fmt.Errorf("grid point %d, replication %d: %w", p, r, err)
 	}
-	rep := Replication(cfg, res, false)
+	rep := experiment.Replication(cfg, res, false)
 	m := make(map[string]float64, len(rep.Metrics))
 	for k, v := range rep.Metrics {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {

@@ -1,4 +1,4 @@
-package experiment
+package sweep
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ func quickSweep(t testing.TB, reps int, vary ...Vary) *Sweep {
 	if len(vary) == 0 {
 		vary = []Vary{{Path: "couriers.fleet", Values: []string{"2", "3"}}, {Path: "labels.ttl.ready_for_pickup", Values: []string{"12h", "24h"}}}
 	}
-	sw, err := NewSweep(SweepDef{BaseName: "quickstart.yaml", Base: data, Vary: vary, Replications: reps})
+	sw, err := New(Def{BaseName: "quickstart.yaml", Base: data, Vary: vary, Replications: reps})
 	require.NoError(t, err)
 	return sw
 }
@@ -29,7 +29,7 @@ func runShards(t *testing.T, sw *Sweep, n, workers int) []string {
 	dir := t.TempDir()
 	var paths []string
 	for i := 0; i < n; i++ {
-		p, err := RunShardFile(context.Background(), sw, Shard{i, n}, dir, SweepOptions{Workers: workers})
+		p, err := RunShardFile(context.Background(), sw, Shard{i, n}, dir, Options{Workers: workers})
 		require.NoError(t, err)
 		paths = append(paths, p)
 	}
@@ -39,7 +39,7 @@ func runShards(t *testing.T, sw *Sweep, n, workers int) []string {
 func readOutputs(t *testing.T, dir string) [][]byte {
 	t.Helper()
 	var out [][]byte
-	for _, f := range SweepOutputs {
+	for _, f := range OutputFiles {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		require.NoError(t, err)
 		out = append(out, b)
@@ -58,7 +58,7 @@ func TestSweepGrid(t *testing.T) {
 	assert.Equal(t, "1d", s.Labels.TTL.ReadyForPickup.String())
 	// the hash covers replications, seed and values
 	seed := uint64(1)
-	for _, other := range []SweepDef{
+	for _, other := range []Def{
 		{Replications: 3},
 		{Replications: 2, Seed: &seed},
 		{Replications: 2, Vary: []Vary{{Path: "couriers.fleet", Values: []string{"2", "4"}}}},
@@ -68,7 +68,7 @@ func TestSweepGrid(t *testing.T) {
 		if other.Vary == nil {
 			other.Vary = []Vary{{Path: "couriers.fleet", Values: []string{"2", "3"}}, {Path: "labels.ttl.ready_for_pickup", Values: []string{"12h", "24h"}}}
 		}
-		o, err := NewSweep(other)
+		o, err := New(other)
 		require.NoError(t, err)
 		assert.NotEqual(t, sw.Hash, o.Hash)
 	}
@@ -112,7 +112,7 @@ func TestShardItems(t *testing.T) {
 func TestSweepShardsMergeIdentical(t *testing.T) {
 	sw := quickSweep(t, 3)
 	single := t.TempDir()
-	out, err := RunSweep(context.Background(), sw, single, SweepOptions{Workers: 2})
+	out, err := Run(context.Background(), sw, single, Options{Workers: 2})
 	require.NoError(t, err)
 	require.Len(t, out.Plot, 4)
 	want := readOutputs(t, single)
@@ -124,7 +124,7 @@ func TestSweepShardsMergeIdentical(t *testing.T) {
 		require.NoError(t, err)
 		got := readOutputs(t, dir)
 		for i := range got {
-			assert.Equal(t, string(want[i]), string(got[i]), "%d shards, %s", c.shards, SweepOutputs[i])
+			assert.Equal(t, string(want[i]), string(got[i]), "%d shards, %s", c.shards, OutputFiles[i])
 		}
 	}
 	for _, f := range out.Files[2:] {
@@ -184,15 +184,15 @@ func TestSweepPointErrors(t *testing.T) {
 		{[]Vary{{Path: "seed", Values: []string{"3"}}}, []string{"seed: cannot be varied: the sweep's seed"}},
 		{[]Vary{{Path: "replications", Values: []string{"3"}}}, []string{"replications: cannot be varied"}},
 	} {
-		_, err := NewSweep(SweepDef{BaseName: "q.yaml", Base: data, Vary: c.vary})
+		_, err := New(Def{BaseName: "q.yaml", Base: data, Vary: c.vary})
 		require.Error(t, err)
 		for _, w := range c.want {
 			assert.Contains(t, err.Error(), w)
 		}
 	}
-	_, err = NewSweep(SweepDef{BaseName: "q.yaml", Base: data, Vary: []Vary{{Path: "couriers.fleet", Values: []string{"2"}}}, Metric: "nope"})
+	_, err = New(Def{BaseName: "q.yaml", Base: data, Vary: []Vary{{Path: "couriers.fleet", Values: []string{"2"}}}, Metric: "nope"})
 	assert.ErrorContains(t, err, `metric "nope" is not in the catalog`)
-	_, err = NewSweep(SweepDef{BaseName: "bad.yaml", Base: []byte("name: x\ncolour: red\n"), Vary: []Vary{{Path: "couriers.fleet", Values: []string{"2"}}}})
+	_, err = New(Def{BaseName: "bad.yaml", Base: []byte("name: x\ncolour: red\n"), Vary: []Vary{{Path: "couriers.fleet", Values: []string{"2"}}}})
 	assert.ErrorContains(t, err, "bad.yaml:2:1: colour: unknown field")
 }
 
@@ -202,7 +202,7 @@ func TestSweepPointErrors(t *testing.T) {
 func TestSweepOrdersPerDayStar(t *testing.T) {
 	data, err := os.ReadFile("../scenarios/pilot-5-neighborhoods.yaml")
 	require.NoError(t, err)
-	sw, err := NewSweep(SweepDef{BaseName: "pilot-5-neighborhoods.yaml", Base: data, Replications: 1,
+	sw, err := New(Def{BaseName: "pilot-5-neighborhoods.yaml", Base: data, Replications: 1,
 		Vary: []Vary{{Path: "neighborhoods[*].orders_per_day", Values: []string{"100", "250.5"}}}})
 	require.NoError(t, err)
 	require.Equal(t, 2, sw.Info.Points)
@@ -215,7 +215,7 @@ func TestSweepOrdersPerDayStar(t *testing.T) {
 		}
 	}
 
-	_, err = NewSweep(SweepDef{BaseName: "pilot-5-neighborhoods.yaml", Base: data, Replications: 1,
+	_, err = New(Def{BaseName: "pilot-5-neighborhoods.yaml", Base: data, Replications: 1,
 		Vary: []Vary{{Path: "neighborhoods[*].orders_per_day", Values: []string{"100", "-5"}}}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "neighborhoods[*].orders_per_day=-5")
@@ -231,14 +231,14 @@ func TestParseVary(t *testing.T) {
 	}
 }
 
-func TestLoadSweepFile(t *testing.T) {
-	def, err := LoadSweepFile("../sweeps/pilot-ttl-fleet.yaml")
+func TestLoadFile(t *testing.T) {
+	def, err := LoadFile("../sweeps/pilot-ttl-fleet.yaml")
 	require.NoError(t, err)
 	assert.Equal(t, 10, def.Replications)
 	assert.Equal(t, "pickup_success_rate", def.Metric)
 	require.Len(t, def.Vary, 2)
 	assert.Equal(t, []string{"6h", "12h", "24h", "48h"}, def.Vary[0].Values)
-	sw, err := NewSweep(def)
+	sw, err := New(def)
 	require.NoError(t, err)
 	assert.Equal(t, 12, sw.Info.Points)
 
@@ -255,11 +255,11 @@ func TestLoadSweepFile(t *testing.T) {
 	} {
 		p := filepath.Join(dir, "s.yaml")
 		require.NoError(t, os.WriteFile(p, []byte(c.body), 0o644))
-		def, err := LoadSweepFile(p)
+		def, err := LoadFile(p)
 		if c.want == "" {
 			require.NoError(t, err)
 			assert.Equal(t, []string{`"13:00"`, `"14:00"`}, def.Vary[0].Values)
-			sw, err := NewSweep(def)
+			sw, err := New(def)
 			require.NoError(t, err)
 			s, err := sw.PointScenario(0)
 			require.NoError(t, err)
@@ -292,12 +292,12 @@ func TestShardFileOrder(t *testing.T) {
 // BenchmarkSweepPilot: the 4 × 3 grid of sweeps/pilot-ttl-fleet.yaml × 10
 // replications (120 pilot runs) on 1 and 2 workers. Run with
 //
-//	go test ./experiment/ -run '^$' -bench SweepPilot -benchtime 1x
+//	go test ./sweep/ -run '^$' -bench SweepPilot -benchtime 1x
 func BenchmarkSweepPilot(b *testing.B) {
-	def, err := LoadSweepFile("../sweeps/pilot-ttl-fleet.yaml")
+	def, err := LoadFile("../sweeps/pilot-ttl-fleet.yaml")
 	require.NoError(b, err)
 	def.Replications = 10
-	sw, err := NewSweep(def)
+	sw, err := New(def)
 	require.NoError(b, err)
 	require.Equal(b, 12, sw.Info.Points)
 	for _, workers := range []int{1, 2} {
@@ -305,7 +305,7 @@ func BenchmarkSweepPilot(b *testing.B) {
 			dir := b.TempDir()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := RunSweep(context.Background(), sw, dir, SweepOptions{Workers: workers}); err != nil {
+				if _, err := Run(context.Background(), sw, dir, Options{Workers: workers}); err != nil {
 					b.Fatal(err)
 				}
 			}
