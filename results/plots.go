@@ -80,6 +80,12 @@ func WritePlots(dir string, runs []RunResult) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return writeFigures(dir, figs)
+}
+
+// writeFigures renders figs into dir (created if needed) in every
+// PlotFormats format and returns the paths written, in order.
+func writeFigures(dir string, figs []figure) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -296,7 +302,6 @@ type errPoints struct {
 func dailySuccessFigure(runs []RunResult) *figure {
 	p := newPlot("Pickup success within SLA per day", "day after warm-up", "share of orders picked up within SLA")
 	any := false
-	n := float64(len(runs))
 	for i, r := range runs {
 		byDay := map[int][]float64{}
 		for _, rep := range r.Replications {
@@ -316,10 +321,10 @@ func dailySuccessFigure(runs []RunResult) *figure {
 		}
 		sort.Ints(days)
 		var ep errPoints
-		dodge := 0.15 * (float64(i) - (n-1)/2) / math.Max(1, n-1) // keep error bars apart
+		off := dodge(i, len(runs), 0.15) // keep error bars apart
 		for _, d := range days {
 			m, hw := meanCI(byDay[d])
-			ep.XYs = append(ep.XYs, plotter.XY{X: float64(d) + dodge, Y: m})
+			ep.XYs = append(ep.XYs, plotter.XY{X: float64(d) + off, Y: m})
 			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{hw, hw})
 		}
 		l, s, err := plotter.NewLinePoints(ep.XYs)
