@@ -65,7 +65,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*results.RunR
 	if opt.Seed != nil {
 		cfg.Seed = *opt.Seed
 	}
-	reps, err := replications(ctx, cfg, opt.First, opt.replications(s), opt)
+	reps, err := Replications(ctx, cfg, opt.First, opt.replications(s), opt)
 	if err != nil {
 		return nil, err
 	}
@@ -99,14 +99,11 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*results.RunR
 	return run, nil
 }
 
-// Replications runs replications first..first+n-1 of cfg on up to workers
-// goroutines and returns them in index order.
-func Replications(ctx context.Context, cfg *sim.Config, first, n, workers int, trace bool, progress func(done, total int)) ([]results.Replication, error) {
-	return replications(ctx, cfg, first, n, Options{Workers: workers, Trace: trace, Progress: progress})
-}
-
-// replications is Replications with opt's Workers, Trace, Progress and Day.
-func replications(ctx context.Context, cfg *sim.Config, first, n int, opt Options) ([]results.Replication, error) {
+// Replications runs replications first..first+n-1 of cfg on up to
+// opt.Workers goroutines, calling opt.Progress and opt.Day, and returns them
+// in index order (with the hourly trace if opt.Trace). Run calls it for a
+// scenario; a sweep for one replication of a grid point.
+func Replications(ctx context.Context, cfg *sim.Config, first, n int, opt Options) ([]results.Replication, error) {
 	workers, trace, progress := opt.Workers, opt.Trace, opt.Progress
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -134,7 +131,7 @@ func replications(ctx context.Context, cfg *sim.Config, first, n int, opt Option
 					continue
 				}
 				if err := r.Conserved(); err != nil {
-					errs[i] = err
+					errs[i] = fmt.Errorf("replication %d: %w", first+i, err)
 					continue
 				}
 				out[i] = Replication(cfg, r, trace)

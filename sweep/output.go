@@ -204,10 +204,14 @@ func writeOutputs(dir string, info Info, hash string, next func(int) (Item, erro
 	return out, err
 }
 
-// Options tune Run.
+// Options tune Run, RunShardFile and RunShard.
 type Options struct {
 	Workers  int                   // parallel work items; 0 means GOMAXPROCS
 	Progress func(done, total int) // called after each work item, in order
+	// Day, if set, is called once per simulated day of every work item:
+	// Day(k, d) when item k has simulated d days (see Sweep.Work), on the
+	// goroutine running the item. It does not change the results.
+	Day func(item, day int)
 }
 
 // Run runs every work item of sw on this machine and writes into dir:
@@ -236,7 +240,7 @@ func RunShardFile(ctx context.Context, sw *Sweep, sh Shard, dir string, opt Opti
 	if err != nil {
 		return "", err
 	}
-	if err := RunShard(ctx, sw, sh, f, opt.Workers, opt.Progress); err != nil {
+	if err := RunShard(ctx, sw, sh, f, opt); err != nil {
 		f.Close()
 		return "", err
 	}

@@ -100,6 +100,17 @@ func (sh Shard) ItemCount(total int) int {
 	return (total-sh.Index-1)/sh.Count + 1
 }
 
+// pointItems is how many items of grid point p (of R replications) the
+// shard runs: the k in [p*R, (p+1)*R) with k ≡ Index (mod Count).
+func (sh Shard) pointItems(p, R int) int {
+	lo, hi := p*R, (p+1)*R
+	first := lo + ((sh.Index-lo%sh.Count)+sh.Count)%sh.Count
+	if first >= hi {
+		return 0
+	}
+	return (hi-first-1)/sh.Count + 1
+}
+
 // ShardHeader is everything in a shard file but its items.
 type ShardHeader struct {
 	Format         string `json:"format"`
@@ -118,14 +129,15 @@ type Item struct {
 	Metrics     map[string]float64 `json:"metrics"`
 }
 
-// RunShard runs the shard's work items of sw on up to workers goroutines (0
-// means GOMAXPROCS) and streams the shard file to w: the header, then each
+// RunShard runs the shard's work items of sw on up to opt.Workers goroutines
+// (0 means GOMAXPROCS) and streams the shard file to w: the header, then each
 // item in increasing item order as soon as it and all before it are done.
 // At most a few items per worker are held in memory, whatever the grid size.
-func RunShard(ctx context.Context, sw *Sweep, sh Shard, w io.Writer, workers int, progress func(done, total int)) error {
+func RunShard(ctx context.Context, sw *Sweep, sh Shard, w io.Writer, opt Options) error {
 	if err := sh.check(); err != nil {
 		return err
 	}
+	workers, progress := opt.Workers, opt.Progress
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -152,13 +164,7 @@ func RunShard(ctx context.Context, sw *Sweep, sh Shard, w io.Writer, workers int
 		mu.Lock()
 		e := cfgs[p]
 		if e == nil {
-			e = &cfgEntry{}
-			// items of point p in this shard: k in [p*R, (p+1)*R) with k ≡ I (mod N)
-			lo, hi := p*R, (p+1)*R
-			first := lo + ((sh.Index-lo%sh.Count)+sh.Count)%sh.Count
-			if first < hi {
-				e.remaining = (hi-first-1)/sh.Count + 1
-			}
+			e = &cfgEntry{remaining: sh.pointItems(p, R)}
 			cfgs[p] = e
 		}
 		mu.Unlock()
@@ -191,10 +197,8 @@ func RunShard(ctx context.Context, sw *Sweep, sh Shard, w io.Writer, workers int
 			defer wg.Done()
 			for j := range jobs {
 				k := sh.Index + j*sh.Count
-				p, r := k/R, k%R
-				it, err := runItem(pointCfg, p, r)
-				release(p)
-				it.Item = k
+				it, err := runItem(ctx, pointCfg, k, R, opt.Day)
+				release(k / R)
 				res <- result{j, it, err}
 			}
 		}()
@@ -272,26 +276,28 @@ type cfgEntry struct {
 	remaining int
 }
 
-// runItem simulates replication r of grid point p and keeps its finite
-// catalog metrics.
-func runItem(pointCfg func(int) (*sim.Config, error), p, r int) (Item, error) {
+// runItem simulates work item k (replication k mod R of grid point k div R)
+// and keeps its finite catalog metrics. day, if set, is called per
+// simulated day.
+func runItem(ctx context.Context, pointCfg func(int) (*sim.Config, error), k, R int, day func(item, day int)) (Item, error) {
+	p, r := k/R, k%R
 	cfg, err := pointCfg(p)
 	if err != nil {
 		return Item{}, err
 	}
-	res, err := sim.Run(cfg, r)
+	opt := experiment.Options{Workers: 1}
+	if day != nil {
+		opt.Day = func(_, d int) { day(k, d) }
+	}
+	reps, err := experiment.Replications(ctx, cfg, r, 1, opt)
 	if err != nil {
-		return Item{}, fmt.Errorf("grid point %d, replication %d: %w", p, r, err)
+		return Item{}, fmt.Errorf("grid point %d: %w", p, err)
 	}
-	if err := res.Conserved(); err != nil {
-		return Item{}, fmt.Errorf("grid point %d, replication %d: %w", p, r, err)
-	}
-	rep := experiment.Replication(cfg, res, false)
-	m := make(map[string]float64, len(rep.Metrics))
-	for k, v := range rep.Metrics {
+	m := make(map[string]float64, len(reps[0].Metrics))
+	for name, v := range reps[0].Metrics {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			m[k] = v
+			m[name] = v
 		}
 	}
-	return Item{Point: p, Replication: r, Metrics: m}, nil
+	return Item{Item: k, Point: p, Replication: r, Metrics: m}, nil
 }

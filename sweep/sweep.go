@@ -72,6 +72,7 @@ type Sweep struct {
 	Hash   string
 	base   []byte // the base file, decoded afresh for every grid point
 	params []sweepParam
+	days   []int32 // simulated days of one replication, per grid point
 }
 
 // Info is what a sweep's results need besides the measurements; every
@@ -239,12 +240,28 @@ func New(def Def) (*Sweep, error) {
 	sw.Info = info
 	sw.Hash = DefinitionHash(def.Base, info.Parameters, info.Replications, info.Seed)
 	// every path must resolve in the base file, and every point must validate
+	sw.days = make([]int32, info.Points)
 	for p := 0; p < info.Points; p++ {
-		if _, err := sw.PointScenario(p); err != nil {
+		cfg, err := sw.pointConfig(p)
+		if err != nil {
 			return nil, err
 		}
+		sw.days[p] = int32(cfg.Days())
 	}
 	return sw, nil
+}
+
+// Work is how much shard sh of the sweep simulates: its work items and the
+// simulated days over all of them (the number of Options.Day calls), for
+// progress bars.
+func (sw *Sweep) Work(sh Shard) (items int, days int64) {
+	R := sw.Info.Replications
+	for p, d := range sw.days {
+		n := sh.pointItems(p, R)
+		items += n
+		days += int64(n) * int64(d)
+	}
+	return items, days
 }
 
 // PointScenario builds and validates the scenario of grid point p.

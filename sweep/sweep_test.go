@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -221,6 +222,46 @@ func TestSweepOrdersPerDayStar(t *testing.T) {
 	assert.Contains(t, err.Error(), "neighborhoods[*].orders_per_day=-5")
 }
 
+// Work counts a shard's items and their simulated days, per grid point (a
+// varied horizon changes them), and a run calls Day exactly that often, in
+// order within each item.
+func TestWorkCountsDays(t *testing.T) {
+	sw := quickSweep(t, 3, Vary{Path: "horizon", Values: []string{"1d", "2d", "36h"}})
+	items, days := sw.Work(Shard{0, 1})
+	assert.Equal(t, 9, items)
+	assert.Equal(t, int64(3*(1+2+2)), days, "36h is two days, the last partial")
+	var total, totalDays int
+	for i := range 4 {
+		n, d := sw.Work(Shard{i, 4})
+		assert.Equal(t, Shard{i, 4}.ItemCount(9), n)
+		total += n
+		totalDays += int(d)
+	}
+	assert.Equal(t, 9, total)
+	assert.Equal(t, 15, totalDays)
+
+	var mu sync.Mutex
+	seen := map[int][]int{}
+	var done []int
+	opt := Options{Workers: 2,
+		Day:      func(k, d int) { mu.Lock(); seen[k] = append(seen[k], d); mu.Unlock() },
+		Progress: func(n, _ int) { done = append(done, n) }}
+	_, err := RunShardFile(context.Background(), sw, Shard{1, 4}, t.TempDir(), opt)
+	require.NoError(t, err)
+	n, d := sw.Work(Shard{1, 4})
+	assert.Equal(t, []int{1, 2}, done)
+	require.Len(t, seen, n)
+	calls := 0
+	for k, ds := range seen {
+		assert.Equal(t, 1, k%4, "item %d is not in shard 1/4", k)
+		for i, day := range ds {
+			assert.Equal(t, i+1, day, "item %d", k)
+		}
+		calls += len(ds)
+	}
+	assert.Equal(t, int(d), calls)
+}
+
 func TestParseVary(t *testing.T) {
 	v, err := ParseVary("labels.ttl.ready_for_pickup=6h, 12h,24h")
 	require.NoError(t, err)
@@ -277,7 +318,7 @@ func TestLoadFile(t *testing.T) {
 func TestShardFileOrder(t *testing.T) {
 	sw := quickSweep(t, 3)
 	var buf bytes.Buffer
-	require.NoError(t, RunShard(context.Background(), sw, Shard{1, 2}, &buf, 3, nil))
+	require.NoError(t, RunShard(context.Background(), sw, Shard{1, 2}, &buf, Options{Workers: 3}))
 	s := buf.String()
 	assert.True(t, strings.HasPrefix(s, `{"format":"lockstep-sweep-shard/v1"`))
 	last := -1

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"os"
+	"io"
 	"path/filepath"
-	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -50,7 +48,7 @@ scenario is meant to move the numbers; review the diff like code.`,
 				return badInput(err)
 			}
 			for _, l := range loaded {
-				run, err := runForCheck(l, f.workers, f.quiet)
+				run, err := runForCheck(cmd.ErrOrStderr(), l, f.workers, f.quiet)
 				if err != nil {
 					return failed(err)
 				}
@@ -109,52 +107,29 @@ func loadForCheck(paths []string) ([]loaded, error) {
 	return out, errors.Join(errs...)
 }
 
-// checkConfig turns a scenario's checks section into the results
-// configuration: a listed metric starts from its default tolerance (by unit)
-// and the fields given replace the default's.
+// checkConfig is the results configuration of a scenario's checks section.
 func checkConfig(s *scenarios.Scenario) (results.CheckConfig, error) {
-	sig, err := results.ParseSignificance(s.Checks.Significance)
-	if err != nil {
-		return results.CheckConfig{}, fmt.Errorf("checks.significance: %w", err)
-	}
-	cfg := results.CheckConfig{Significance: sig}
+	over := make(map[string]results.ToleranceOverride, len(s.Checks.Metrics))
 	for name, m := range s.Checks.Metrics {
-		if cfg.Metrics == nil {
-			cfg.Metrics = map[string]results.Tolerance{}
-		}
-		t := results.UnitTolerance(name)
-		if m.Absolute != nil {
-			t.Absolute = *m.Absolute
-		}
-		if m.Relative != nil {
-			t.Relative = float64(*m.Relative)
-		}
-		t.Significance = results.Significance(m.Significance)
-		t.Skip = m.Skip
-		cfg.Metrics[name] = t
+		over[name] = results.ToleranceOverride{Absolute: m.Absolute, Relative: (*float64)(m.Relative),
+			Significance: results.Significance(m.Significance), Skip: m.Skip}
 	}
-	if err := cfg.Validate(); err != nil {
-		return results.CheckConfig{}, err
-	}
-	return cfg, nil
+	return results.NewCheckConfig(s.Checks.Significance, over)
 }
 
 // checkedMetricsMeasured refuses a checks section that lists a metric the
 // scenario does not measure.
 func checkedMetricsMeasured(l loaded, run *results.RunResult) error {
 	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(l.cfg.Metrics)) {
-		t := l.cfg.Metrics[name]
-		if _, ok := run.SummaryOf(name); !ok && !t.Skip {
-			errs = append(errs, fmt.Errorf("%s: checks.metrics.%s: the scenario does not measure %s", l.path, name, name))
-		}
+	for _, name := range l.cfg.Unmeasured(run) {
+		errs = append(errs, fmt.Errorf("%s: checks.metrics.%s: the scenario does not measure %s", l.path, name, name))
 	}
 	return errors.Join(errs...)
 }
 
-func runForCheck(l loaded, workers int, quiet bool) (*results.RunResult, error) {
+func runForCheck(stderr io.Writer, l loaded, workers int, quiet bool) (*results.RunResult, error) {
 	opt := experiment.Options{Workers: workers}
-	bar := startProgress(os.Stderr, quiet, "simulating "+l.s.Name, &opt, func(o experiment.Options) (int, int64, error) { return experiment.Work(l.s, o) })
+	bar := startProgress(stderr, quiet, "simulating "+l.s.Name, &opt, func(o experiment.Options) (int, int64, error) { return experiment.Work(l.s, o) })
 	run, err := experiment.Run(context.Background(), l.s, opt)
 	bar.finish()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,7 +68,7 @@ baseline with lockstep baseline and committing it.`,
 			var reports []results.CheckReport
 			seen := map[string]string{}
 			for _, path := range args {
-				rep, err := checkOne(path, f, seen)
+				rep, err := checkOne(cmd.ErrOrStderr(), path, f, seen)
 				if err != nil {
 					return err
 				}
@@ -114,7 +115,7 @@ baseline with lockstep baseline and committing it.`,
 // mismatched baseline) comes back as a report with Error set, so the other
 // scenarios are still checked and the JUnit file shows it; a failed
 // simulation is an error.
-func checkOne(path string, f checkFlags, seen map[string]string) (*results.CheckReport, error) {
+func checkOne(stderr io.Writer, path string, f checkFlags, seen map[string]string) (*results.CheckReport, error) {
 	regen := fmt.Sprintf("lockstep baseline %s --out %s", path, f.baseline)
 	bad := func(name, format string, args ...any) *results.CheckReport {
 		return &results.CheckReport{Scenario: name, Error: fmt.Sprintf(format, args...)}
@@ -150,7 +151,7 @@ func checkOne(path string, f checkFlags, seen map[string]string) (*results.Check
 	if len(early) > 0 {
 		return bad(s.Name, "the scenario changed shape since its baseline (%s); if that is intended, re-run: %s", strings.Join(early, "; "), regen), nil
 	}
-	run, err := runForCheck(loaded{path: path, s: s, cfg: cfg}, f.workers, f.quiet)
+	run, err := runForCheck(stderr, loaded{path: path, s: s, cfg: cfg}, f.workers, f.quiet)
 	if err != nil {
 		return nil, failed(err)
 	}

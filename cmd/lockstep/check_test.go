@@ -155,6 +155,20 @@ func TestBaselineByteIdenticalAndUnchangedPasses(t *testing.T) {
 	require.Contains(t, string(mdText), "no SLA regression")
 }
 
+// On a terminal, baseline and check draw their progress bar on the
+// command's stderr.
+func TestBaselineAndCheckProgress(t *testing.T) {
+	fakeTerminal(t, 0)
+	dir := t.TempDir()
+	code, stdout, stderr := lockstep(t, "baseline", quickstartYAML, "--out", dir)
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "quickstart.baseline.json")
+	assert.Contains(t, stderr, "simulating quickstart: 0/2 replications, simulated days")
+	code, _, stderr = lockstep(t, "check", quickstartYAML, "--baseline", dir)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "simulating quickstart: 0/2 replications, simulated days")
+}
+
 // Degraded variants of the pilot fail on the metrics they should fail on and
 // say so; an improved variant passes. Baselines are made here, in a temp dir,
 // so the test does not depend on the committed numbers.

@@ -125,21 +125,6 @@ var isTerminal = func(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newProgress returns a progress bar on stderr when stderr is a terminal and
-// the run is not quiet; nil otherwise, so CI logs stay clean.
-func newProgress(total int, what string, quiet bool) *progressbar.ProgressBar {
-	if quiet || !isTerminal(os.Stderr) {
-		return nil
-	}
-	return progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish())
-}
-
 // progressDelay is how long simulation runs before its progress bar
 // appears: work that finishes sooner draws nothing (a variable, for tests).
 var progressDelay = time.Second

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockstep-sim/lockstep/experiment"
 	"github.com/lockstep-sim/lockstep/results"
 	"github.com/lockstep-sim/lockstep/sweep"
 )
@@ -88,15 +89,14 @@ A sweep file (for review in git) holds the same definition:
 			}
 			stderr := cmd.ErrOrStderr()
 			opt := sweep.Options{Workers: f.workers}
+			what := "shard " + sh.String()
 			if !sharded {
-				bar := newProgress(sw.Info.Items(), fmt.Sprintf("sweeping %d points", sw.Info.Points), f.quiet)
-				if bar != nil {
-					opt.Progress = func(done, _ int) { _ = bar.Set(done) }
-				}
+				sh, what = sweep.Shard{Index: 0, Count: 1}, fmt.Sprintf("sweeping %d points", sw.Info.Points)
+			}
+			bar := sweepProgress(stderr, f.quiet, what, sw, sh, &opt)
+			if !sharded {
 				out, err := sweep.Run(context.Background(), sw, f.out, opt)
-				if bar != nil {
-					_ = bar.Finish()
-				}
+				bar.finish()
 				if err != nil {
 					return failed(err)
 				}
@@ -111,14 +111,8 @@ A sweep file (for review in git) holds the same definition:
 				return nil
 			}
 			total := sh.ItemCount(sw.Info.Items())
-			bar := newProgress(total, "shard "+sh.String(), f.quiet)
-			if bar != nil {
-				opt.Progress = func(done, _ int) { _ = bar.Set(done) }
-			}
 			path, err := sweep.RunShardFile(context.Background(), sw, sh, f.out, opt)
-			if bar != nil {
-				_ = bar.Finish()
-			}
+			bar.finish()
 			if err != nil {
 				return failed(err)
 			}
@@ -142,6 +136,19 @@ A sweep file (for review in git) holds the same definition:
 	fl.BoolVar(&f.shardFromEnv, "shard-from-env", false, "take the shard index from "+sweep.EnvShardIndex+" (Kubernetes Indexed Job); it must be set")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar or notes on stderr")
 	return cmd
+}
+
+// sweepProgress is the progress bar of run and compare for shard sh of sw
+// (the whole sweep is shard 0/1): its work items as the replications, their
+// simulated days as the bar, on stderr. It hooks itself into opt.
+func sweepProgress(stderr io.Writer, quiet bool, what string, sw *sweep.Sweep, sh sweep.Shard, opt *sweep.Options) *simProgress {
+	var hooks experiment.Options
+	p := startProgress(stderr, quiet, what, &hooks, func(experiment.Options) (int, int64, error) {
+		items, days := sw.Work(sh)
+		return items, days, nil
+	})
+	opt.Progress, opt.Day = hooks.Progress, hooks.Day
+	return p
 }
 
 // loadSweep builds the sweep definition from the sweep file or the

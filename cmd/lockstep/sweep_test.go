@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,6 +108,28 @@ func TestSweepShardsByteIdentical(t *testing.T) {
 	code, _, errOut = lockstep(t, "merge", shards[0], shards[1], filepath.Join(other, "shard-0002-of-0004.json"), shards[3], "--out", t.TempDir())
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "different sweep definition")
+}
+
+// On a terminal, sweep draws the progress bar of run and compare on the
+// command's stderr: work items count as replications, their simulated days
+// fill the bar; a shard counts its own items.
+func TestSweepProgress(t *testing.T) {
+	fakeTerminal(t, 0)
+	args := slices.DeleteFunc(slices.Clone(sweepArgs), func(a string) bool { return a == "--quiet" })
+	code, _, errOut := lockstep(t, append(args, "--out", t.TempDir())...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "sweeping 4 points: 0/12 replications, simulated days")
+	assert.Contains(t, errOut, "/36, ", "4 points × 3 replications × 3 days")
+	assert.Contains(t, errOut, "days/s")
+
+	code, _, errOut = lockstep(t, append(args, "--shard", "1/4", "--out", t.TempDir())...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "shard 1/4: 0/3 replications, simulated days")
+	assert.Contains(t, errOut, "/9, ")
+
+	code, _, errOut = lockstep(t, append(args, "--quiet", "--out", t.TempDir())...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Empty(t, errOut)
 }
 
 func TestSweepUsageErrors(t *testing.T) {
