@@ -28,12 +28,12 @@ func TestCommonRandomNumbersNarrowTheCI(t *testing.T) {
 	for _, metric := range []string{results.MPickedUp, results.MTotalCost, results.MOrders} {
 		ca, _ := runs[0].Values(metric)
 		cb, _ := runs[1].Values(metric)
-		crn := results.DifferenceHalfWidth(ca, cb)
+		crn := results.Compare(ca, cb, results.MetricDef{}).HalfWidth
 		other := uint64(987654321)
 		indep, err := Run(ctx, b, Options{Replications: reps, Seed: &other})
 		require.NoError(t, err)
 		ib, _ := indep.Values(metric)
-		ind := results.DifferenceHalfWidth(ca, ib)
+		ind := results.Compare(ca, ib, results.MetricDef{}).HalfWidth
 		t.Logf("%s: CI half-width of the difference: common random numbers %.3f, independent seeds %.3f", metric, crn, ind)
 		require.Less(t, crn, ind, "%s: common random numbers must narrow the CI of the difference", metric)
 		if metric == results.MOrders {

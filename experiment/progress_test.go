@@ -19,7 +19,7 @@ func TestDayCallback(t *testing.T) {
 	s, err := scenarios.Load("../scenarios/quickstart.yaml") // horizon 3d
 	require.NoError(t, err)
 	ctx := context.Background()
-	opt := Options{Replications: 3, Workers: 2, First: 4}
+	opt := Options{Replications: 3, Workers: 2}
 	reps, days, err := Work(s, opt)
 	require.NoError(t, err)
 	require.Equal(t, 3, reps)
@@ -38,7 +38,7 @@ func TestDayCallback(t *testing.T) {
 	got, err := Run(ctx, s, withDays)
 	require.NoError(t, err)
 	require.Equal(t, days, calls)
-	require.Equal(t, map[int][]int{4: {1, 2, 3}, 5: {1, 2, 3}, 6: {1, 2, 3}}, seen)
+	require.Equal(t, map[int][]int{0: {1, 2, 3}, 1: {1, 2, 3}, 2: {1, 2, 3}}, seen)
 
 	want, err := Run(ctx, s, opt)
 	require.NoError(t, err)

@@ -17,8 +17,6 @@ import (
 type Options struct {
 	Seed         *uint64 // overrides the scenario's seed
 	Replications int     // overrides the scenario's replications when > 0
-	// First is the index of the first replication (shards run a slice).
-	First int
 	// Workers bounds parallel replications; 0 means GOMAXPROCS.
 	Workers int
 	// Trace keeps the hourly time series in each replication.
@@ -65,7 +63,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*results.RunR
 	if opt.Seed != nil {
 		cfg.Seed = *opt.Seed
 	}
-	reps, err := Replications(ctx, cfg, opt.First, opt.replications(s), opt)
+	reps, err := Replications(ctx, cfg, 0, opt.replications(s), opt)
 	if err != nil {
 		return nil, err
 	}

@@ -141,20 +141,6 @@ func (c *Comparison) Metric(name string) (MetricComparison, bool) {
 	return MetricComparison{}, false
 }
 
-// Regressions lists "metric: scenario" for every Worse verdict (what a CI
-// gate fails on).
-func (c *Comparison) Regressions() []string {
-	var out []string
-	for _, m := range c.Metrics {
-		for _, d := range m.Differences {
-			if d.Diff.Verdict == VerdictWorse {
-				out = append(out, m.Metric+": "+d.Scenario)
-			}
-		}
-	}
-	return out
-}
-
 // WriteCompareJSON writes cmp as indented JSON (non-finite numbers as null).
 func WriteCompareJSON(w io.Writer, cmp *Comparison) error { return writeJSON(w, cmp) }
 

@@ -36,7 +36,7 @@ func TestResultsDocCoversTheFiles(t *testing.T) {
 	for _, v := range []Verdict{VerdictBetter, VerdictWorse, VerdictNoSignificant, VerdictNotApplicable, VerdictInsufficientData} {
 		code(string(v))
 	}
-	names, err := PlotNames(threeScenarios())
+	names, err := plotNames(threeScenarios())
 	require.NoError(t, err)
 	for _, n := range names {
 		if strings.HasPrefix(n, "demand-") {

@@ -117,10 +117,6 @@ func TestNeighborhoodsInResultsAndHeatmap(t *testing.T) {
 	_, err = ReadRunJSON(bytes.NewReader(buf.Bytes()))
 	require.NoError(t, err)
 
-	merged, err := MergeRuns(run)
-	require.NoError(t, err)
-	assert.Equal(t, run.Neighborhoods, merged.Neighborhoods)
-
 	f, err := demandFigure(&run)
 	require.NoError(t, err)
 	assert.Contains(t, f.Caption, "each neighborhood named")

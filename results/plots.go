@@ -106,19 +106,6 @@ func writeFigures(dir string, figs []figure) ([]string, error) {
 	return paths, nil
 }
 
-// PlotNames lists the file stems WritePlots would write for runs.
-func PlotNames(runs []RunResult) ([]string, error) {
-	figs, _, err := figures(runs)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(figs))
-	for i, f := range figs {
-		names[i] = f.Name
-	}
-	return names, nil
-}
-
 // MissingPlot is a figure WritePlots leaves out for lack of data.
 type MissingPlot struct {
 	Name   string // file stem it would have had

@@ -31,7 +31,7 @@ func TestMissingPlots(t *testing.T) {
 		"fcpo-by-node", "demand-bare"}, names)
 	assert.Equal(t, noTraceReason, missing[2].Reason)
 	assert.Equal(t, noTraceReason, missing[3].Reason)
-	drawn, err := PlotNames([]RunResult{run})
+	drawn, err := plotNames([]RunResult{run})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"key-metrics"}, drawn, "drawn and missing partition the figures")
 

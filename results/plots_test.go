@@ -34,7 +34,7 @@ func TestWritePlots(t *testing.T) {
 		"fcpo-by-node": std, "key-metrics": wide, "demand-ttl-6h": wide, "demand-ttl-12h": wide, "demand-more-lockers": wide,
 	}
 	require.Len(t, paths, 2*len(want), "%v", paths)
-	names, err := PlotNames(runs)
+	names, err := plotNames(runs)
 	require.NoError(t, err)
 	assert.Len(t, names, len(want))
 	for name, size := range want {
@@ -91,7 +91,7 @@ func TestPlotsSkipMissingData(t *testing.T) {
 	run := RunResult{Scenario: "bare", Replications: []Replication{
 		{Index: 0, Metrics: map[string]float64{MFCPO: 5}}, {Index: 1, Metrics: map[string]float64{MFCPO: 6}},
 	}}
-	names, err := PlotNames([]RunResult{run})
+	names, err := plotNames([]RunResult{run})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"key-metrics"}, names)
 	_, err = WritePlots(t.TempDir(), nil)
@@ -111,4 +111,14 @@ func TestMeanDemand(t *testing.T) {
 		assert.True(t, strings.HasPrefix(c.Cell, "881f1"), "Berlin res-8 cell, got %s", c.Cell)
 		assert.GreaterOrEqual(t, c.Orders, 0.0)
 	}
+}
+
+// plotNames lists the file stems WritePlots writes for runs.
+func plotNames(runs []RunResult) ([]string, error) {
+	figs, _, err := figures(runs)
+	names := make([]string, len(figs))
+	for i, f := range figs {
+		names[i] = f.Name
+	}
+	return names, err
 }

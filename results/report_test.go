@@ -29,7 +29,7 @@ func TestWriteReport(t *testing.T) {
 			require.NoError(t, err)
 			html := string(b)
 
-			names, err := PlotNames(tc.runs)
+			names, err := plotNames(tc.runs)
 			require.NoError(t, err)
 			assert.Equal(t, len(names), strings.Count(html, "<img ")+strings.Count(html, "<svg"), "every plot embedded")
 			for _, n := range names {

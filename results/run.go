@@ -2,7 +2,6 @@ package results
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -315,44 +314,6 @@ func ReadRunJSON(r io.Reader) (RunResult, error) {
 		return RunResult{}, fmt.Errorf("results: results JSON has schema version %d, this build reads %d", run.SchemaVersion, SchemaVersion)
 	}
 	return run, nil
-}
-
-// MergeRuns joins shards of one run (the same scenario, seed, horizon and
-// warm-up, disjoint replication indices) into the RunResult one machine would
-// have produced: replications sorted by index, summaries recomputed.
-func MergeRuns(parts ...RunResult) (RunResult, error) {
-	if len(parts) == 0 {
-		return RunResult{}, errors.New("results: nothing to merge")
-	}
-	out := parts[0]
-	out.Replications = nil
-	out.Summary, out.PerNodeSummary = nil, nil
-	seen := map[int]bool{}
-	for i, p := range parts {
-		if p.Scenario != out.Scenario || p.Seed != out.Seed || p.Horizon != out.Horizon || p.Warmup != out.Warmup {
-			return RunResult{}, fmt.Errorf("results: shard %d (%s seed %d) does not match shard 0 (%s seed %d)", i, p.Scenario, p.Seed, out.Scenario, out.Seed)
-		}
-		if !sameNodes(p.Nodes, out.Nodes) {
-			return RunResult{}, fmt.Errorf("results: shard %d lists different nodes", i)
-		}
-		for _, rep := range p.Replications {
-			if seen[rep.Index] {
-				return RunResult{}, fmt.Errorf("results: replication %d is in more than one shard", rep.Index)
-			}
-			seen[rep.Index] = true
-			out.Replications = append(out.Replications, rep)
-		}
-	}
-	out.Nodes = append([]NodeInfo(nil), out.Nodes...)
-	out.Neighborhoods = append([]NeighborhoodInfo(nil), out.Neighborhoods...)
-	out.Finalize()
-	return out, nil
-}
-
-func sameNodes(a, b []NodeInfo) bool {
-	ja, _ := json.Marshal(sortNodes(a))
-	jb, _ := json.Marshal(sortNodes(b))
-	return bytes.Equal(ja, jb)
 }
 
 func sortNodes(n []NodeInfo) []NodeInfo {

@@ -216,30 +216,3 @@ func verdict(d Difference, b Better) Verdict {
 	}
 	return VerdictNoSignificant
 }
-
-// DifferenceHalfWidth is the 95% CI half-width of the mean paired difference
-// other − base (common random numbers). Compare it with [WelchHalfWidth] on
-// the same data to see how much common random numbers narrowed the interval.
-// NaN with fewer than two pairs.
-func DifferenceHalfWidth(base, other []float64) float64 {
-	return Compare(base, other, MetricDef{}).HalfWidth
-}
-
-// WelchHalfWidth is the 95% CI half-width of mean(other) − mean(base) treating
-// the samples as independent (Welch's t with Satterthwaite degrees of
-// freedom): what the comparison would cost without common random numbers.
-// NaN when either sample has fewer than two values.
-func WelchHalfWidth(base, other []float64) float64 {
-	if len(base) < 2 || len(other) < 2 {
-		return math.NaN()
-	}
-	vb := stat.Variance(base, nil) / float64(len(base))
-	vo := stat.Variance(other, nil) / float64(len(other))
-	se2 := vb + vo
-	if se2 == 0 {
-		return 0
-	}
-	df := se2 * se2 / (vb*vb/float64(len(base)-1) + vo*vo/float64(len(other)-1))
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1 - (1-Confidence)/2)
-	return t * math.Sqrt(se2)
-}

@@ -70,7 +70,8 @@ type PlotPoint struct {
 	Stats  results.Summary
 }
 
-// OutputFiles are the files a sweep or a merge writes into its directory.
+// OutputFiles are the data files a sweep or a merge writes into its
+// directory, sweep.json and sweep.csv (the plots come after them).
 var OutputFiles = []string{"sweep.json", "sweep.csv"}
 
 // aggregate reads the work items in order from next (item k = replication k
@@ -172,7 +173,7 @@ func writeOutputs(dir string, info Info, hash string, next func(int) (Item, erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
-	jp, cp := filepath.Join(dir, "sweep.json"), filepath.Join(dir, "sweep.csv")
+	jp, cp := filepath.Join(dir, OutputFiles[0]), filepath.Join(dir, OutputFiles[1])
 	jf, err := os.Create(jp)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 // An explicit --shard 0/1 run writes the same work file a single-machine run
 // streams to, and merging it alone gives byte-identical sweep.json and
 // sweep.csv (and the plots); giving it twice is an error naming the shard.
-func TestSweepOneShardMerge(t *testing.T) {
+func TestMergeOneShardIsTheSingleRun(t *testing.T) {
 	single := t.TempDir()
 	code, _, errOut := lockstep(t, append(sweepArgs, "--out", single)...)
 	require.Equal(t, exitOK, code, errOut)
