@@ -12,6 +12,28 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// apply sets the field path names to value in doc with ApplyPath.
+func apply(t *testing.T, doc *yaml.Node, path, value string) ([]string, error) {
+	t.Helper()
+	p, err := ParsePath(path)
+	require.NoError(t, err)
+	v, err := ScalarValue(value)
+	require.NoError(t, err)
+	return ApplyPath(doc, p, v)
+}
+
+// applied is apply that must succeed, and the scenario doc then parses into.
+func applied(t *testing.T, doc *yaml.Node, path, value string) ([]string, *Scenario) {
+	t.Helper()
+	set, err := apply(t, doc, path, value)
+	require.NoError(t, err)
+	out, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+	s, err := Parse("applied", out)
+	require.NoError(t, err)
+	return set, s
+}
+
 func quickstartDoc(t *testing.T) *yaml.Node { return scenarioDoc(t, "quickstart") }
 
 // scenarioDoc is the YAML document of scenarios/NAME.yaml.
@@ -64,11 +86,7 @@ func TestApplyPathErrors(t *testing.T) {
 		{"list absent in base", "connectivity.area_outages[0].radius", "1", "connectivity.area_outages", "no connectivity.area_outages list"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := ParsePath(c.path)
-			require.NoError(t, err)
-			v, err := ScalarValue(c.value)
-			require.NoError(t, err)
-			_, err = ApplyPath(quickstartDoc(t), p, v)
+			_, err := apply(t, quickstartDoc(t), c.path, c.value)
 			require.Error(t, err)
 			var pe *PathError
 			require.ErrorAs(t, err, &pe)
@@ -117,18 +135,8 @@ func TestApplyPath(t *testing.T) {
 		{"sla.cutoff", `"13:00"`, []string{"sla.cutoff"}, func(t *testing.T, s *Scenario) { assert.Equal(t, "13:00", s.SLA.Cutoff.String()) }},
 	} {
 		t.Run(c.path, func(t *testing.T) {
-			doc := quickstartDoc(t)
-			p, err := ParsePath(c.path)
-			require.NoError(t, err)
-			v, err := ScalarValue(c.value)
-			require.NoError(t, err)
-			set, err := ApplyPath(doc, p, v)
-			require.NoError(t, err)
+			set, s := applied(t, quickstartDoc(t), c.path, c.value)
 			assert.Equal(t, c.set, set)
-			out, err := yaml.Marshal(doc)
-			require.NoError(t, err)
-			s, err := Parse("applied", out)
-			require.NoError(t, err)
 			c.check(t, s)
 		})
 	}
@@ -158,27 +166,13 @@ func pilotDoc(t *testing.T) *yaml.Node { return scenarioDoc(t, "pilot-5-neighbor
 // pilot has five), names each one it set, and leaves the other fields alone;
 // by index or name it sets just that one; a bad value names the path.
 func TestApplyPathOrdersPerDay(t *testing.T) {
-	apply := func(t *testing.T, doc *yaml.Node, path, value string) ([]string, *Scenario) {
-		t.Helper()
-		p, err := ParsePath(path)
-		require.NoError(t, err)
-		v, err := ScalarValue(value)
-		require.NoError(t, err)
-		set, err := ApplyPath(doc, p, v)
-		require.NoError(t, err)
-		out, err := yaml.Marshal(doc)
-		require.NoError(t, err)
-		s, err := Parse("applied", out)
-		require.NoError(t, err)
-		return set, s
-	}
 	data, err := os.ReadFile("pilot-5-neighborhoods.yaml")
 	require.NoError(t, err)
 	base, err := Parse("pilot", data)
 	require.NoError(t, err)
 	require.Len(t, base.Neighborhoods, 5)
 
-	set, s := apply(t, pilotDoc(t), "neighborhoods[*].orders_per_day", "640")
+	set, s := applied(t, pilotDoc(t), "neighborhoods[*].orders_per_day", "640")
 	// each set element is named by its name, or by its index when the name
 	// cannot be written in a path ("Prenzlauer Berg" has a space)
 	want := make([]string, len(base.Neighborhoods))
@@ -203,14 +197,14 @@ func TestApplyPathOrdersPerDay(t *testing.T) {
 		assert.Equal(t, base.Neighborhoods[i].Radius, n.Radius, n.Name)
 	}
 	// a fractional rate is a valid float
-	_, s = apply(t, pilotDoc(t), "neighborhoods[*].orders_per_day", "12.5")
+	_, s = applied(t, pilotDoc(t), "neighborhoods[*].orders_per_day", "12.5")
 	for _, n := range s.Neighborhoods {
 		assert.Equal(t, 12.5, n.OrdersPerDay, n.Name)
 	}
 	// by index and by name: one neighborhood, the others keep theirs
-	set, s = apply(t, pilotDoc(t), "neighborhoods[1].orders_per_day", "99")
+	set, s = applied(t, pilotDoc(t), "neighborhoods[1].orders_per_day", "99")
 	assert.Equal(t, []string{"neighborhoods[" + base.Neighborhoods[1].Name + "].orders_per_day"}, set)
-	set2, s2 := apply(t, pilotDoc(t), "neighborhoods["+base.Neighborhoods[1].Name+"].orders_per_day", "99")
+	set2, s2 := applied(t, pilotDoc(t), "neighborhoods["+base.Neighborhoods[1].Name+"].orders_per_day", "99")
 	assert.Equal(t, set, set2)
 	for i, n := range s.Neighborhoods {
 		w := base.Neighborhoods[i].OrdersPerDay
@@ -221,16 +215,12 @@ func TestApplyPathOrdersPerDay(t *testing.T) {
 		assert.Equal(t, w, s2.Neighborhoods[i].OrdersPerDay, n.Name)
 	}
 	// quickstart has a single neighborhood: [*] sets exactly that one
-	set, s = apply(t, quickstartDoc(t), "neighborhoods[*].orders_per_day", "75")
+	set, s = applied(t, quickstartDoc(t), "neighborhoods[*].orders_per_day", "75")
 	assert.Equal(t, []string{"neighborhoods[Kreuzberg].orders_per_day"}, set)
 	assert.Equal(t, 75.0, s.Neighborhoods[0].OrdersPerDay)
 
 	// a value of the wrong type names the path
-	p, err := ParsePath("neighborhoods[*].orders_per_day")
-	require.NoError(t, err)
-	v, err := ScalarValue("lots")
-	require.NoError(t, err)
-	_, err = ApplyPath(pilotDoc(t), p, v)
+	_, err = apply(t, pilotDoc(t), "neighborhoods[*].orders_per_day", "lots")
 	require.Error(t, err)
 	var pe *PathError
 	require.ErrorAs(t, err, &pe)
@@ -280,11 +270,7 @@ func TestPathIsErrorPath(t *testing.T) {
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			doc := c.doc(t)
-			p, err := ParsePath(c.path)
-			require.NoError(t, err)
-			v, err := ScalarValue(c.value)
-			require.NoError(t, err)
-			set, err := ApplyPath(doc, p, v)
+			set, err := apply(t, doc, c.path, c.value)
 			require.NoError(t, err)
 			assert.Equal(t, c.want, set)
 
