@@ -7,34 +7,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startWithout runs StartMosquitto with mosquitto hidden (an empty PATH, no
-// sbin paths) and reports how it ended.
-func startWithout(t *testing.T) testbin.Outcome {
-	t.Setenv("PATH", t.TempDir())
-	old := Mosquitto.Paths
-	Mosquitto.Paths = nil
-	t.Cleanup(func() { Mosquitto.Paths = old })
-	require.Empty(t, Mosquitto.Path())
-	return testbin.Record(t, func(tb testing.TB) { StartMosquitto(tb, "") })
-}
-
-// Without mosquitto: a skip that says how to install it, or, with
-// LOCKSTEP_REQUIRE_MOSQUITTO=1 (CI), a failure; with or without -short.
+// Without mosquitto: a skip that says how to install it (apt-get install -y
+// mosquitto), or, with LOCKSTEP_REQUIRE_MOSQUITTO=1 (CI), a failure.
 func TestMissingMosquitto(t *testing.T) {
-	t.Run("skip", func(t *testing.T) {
-		t.Setenv(RequireEnv, "")
-		r := startWithout(t)
-		require.Empty(t, r.Failed)
-		require.Contains(t, r.Skipped, "mosquitto not installed")
-		require.Contains(t, r.Skipped, "apt-get install -y mosquitto")
-	})
-	t.Run("required", func(t *testing.T) {
-		t.Setenv(RequireEnv, "1")
-		r := startWithout(t)
-		require.Empty(t, r.Skipped)
-		require.Contains(t, r.Failed, "mosquitto not installed")
-		require.Contains(t, r.Failed, RequireEnv+"=1")
-	})
+	require.Contains(t, Mosquitto.Install, "apt-get install -y mosquitto")
+	require.Equal(t, "LOCKSTEP_REQUIRE_MOSQUITTO", Mosquitto.Env)
+	testbin.CheckMissing(t, &Mosquitto, func(tb testing.TB) { StartMosquitto(tb, "") })
 }
 
 // With mosquitto installed (always in CI): it starts and accepts

@@ -17,7 +17,8 @@
 //
 // Record runs a function against a testing.TB that records a skip or a
 // failure instead of ending the test, so the tests of these rules can watch
-// them happen.
+// them happen; CheckMissing uses it to check both modes of a program's
+// users with the program hidden.
 package testbin
 
 import (
@@ -26,6 +27,8 @@ import (
 	"os/exec"
 	"runtime"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Program is an external program a test needs.
@@ -76,6 +79,32 @@ func (p *Program) Need(t testing.TB) string {
 		t.Skipf("SKIPPED in -short mode: %s starts %s", p.Purpose, p.Name)
 	}
 	return bin
+}
+
+// CheckMissing hides p for the rest of t (an empty PATH, no Paths) and
+// checks what use, a user of p.Need, does without it: skips saying how to
+// install it, or, with p.Env=1, fails naming the variable.
+func CheckMissing(t *testing.T, p *Program, use func(tb testing.TB)) {
+	t.Helper()
+	t.Setenv("PATH", t.TempDir())
+	old := p.Paths
+	p.Paths = nil
+	t.Cleanup(func() { p.Paths = old })
+	require.Empty(t, p.Path())
+	t.Run("skip", func(t *testing.T) {
+		t.Setenv(p.Env, "")
+		r := Record(t, use)
+		require.Empty(t, r.Failed)
+		require.Contains(t, r.Skipped, p.Name+" not installed")
+		require.Contains(t, r.Skipped, p.Install)
+	})
+	t.Run("required", func(t *testing.T) {
+		t.Setenv(p.Env, "1")
+		r := Record(t, use)
+		require.Empty(t, r.Skipped)
+		require.Contains(t, r.Failed, p.Name+" not installed")
+		require.Contains(t, r.Failed, p.Env+"=1")
+	})
 }
 
 // Outcome is what Record saw: the skip or failure message ("" when none).
