@@ -58,11 +58,3 @@ func GridDistance(a, b Cell) int {
 	}
 	return est
 }
-
-// DistanceKm is the great-circle distance between two cell centres.
-func DistanceKm(a, b Cell) float64 {
-	if a == b {
-		return 0
-	}
-	return h3.GreatCircleDistanceKm(a.LatLng(), b.LatLng())
-}

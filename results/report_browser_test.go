@@ -11,22 +11,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-sim/lockstep/internal/testbin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// chromiumPath is where Debian's chromium package installs the browser.
-const chromiumPath = "/usr/bin/chromium"
+// chromium is headless Chromium (Debian's package installs /usr/bin/chromium).
+// LOCKSTEP_REQUIRE_CHROMIUM=1, which .ci/run sets, turns a missing browser
+// into a failure instead of a skip.
+var chromium = testbin.Program{
+	Name:    "chromium",
+	Paths:   []string{"/usr/bin/chromium"},
+	Env:     "LOCKSTEP_REQUIRE_CHROMIUM",
+	Install: "`apt-get install -y chromium` (the Debian package \"chromium\")",
+	Purpose: "the check that report.html renders in a browser",
+}
+
+// Without chromium: a skip that says how to install it (apt-get install -y
+// chromium), or, with LOCKSTEP_REQUIRE_CHROMIUM=1 (CI), a failure.
+func TestMissingChromium(t *testing.T) {
+	require.Contains(t, chromium.Install, "apt-get install -y chromium")
+	require.Equal(t, "LOCKSTEP_REQUIRE_CHROMIUM", chromium.Env)
+	testbin.CheckMissing(t, &chromium, func(tb testing.TB) { chromium.Need(tb) })
+}
 
 // TestReportRendersInChromium opens the report in headless Chromium, offline,
 // and checks the screenshot is a real page and the DOM holds the sections.
 func TestReportRendersInChromium(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("SKIPPED: %s not found; install the Debian package \"chromium\" (apt-get install -y chromium) to check the report renders in a browser", chromiumPath)
-	}
-	if testing.Short() {
-		t.Skip("SKIPPED in -short mode: starts a browser")
-	}
+	chromiumPath := chromium.Need(t)
 	dir := t.TempDir()
 	path, err := WriteReport(dir, threeScenarios(), nil)
 	require.NoError(t, err)

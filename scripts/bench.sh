@@ -11,7 +11,7 @@ case "$quick" in
     echo "usage: scripts/bench.sh [quick]"
     echo "  runs every performance benchmark of lockstep (kernel, city, replications, twin, snapshots)"
     echo "  and the locker-city memory measurement; 'quick' runs only the kernel and the city."
-    echo "  Figures and targets are in the README's Performance section."
+    echo "  Figures and targets are in docs/performance.md."
     [ "$quick" = "-h" ] || [ "$quick" = "--help" ] && exit 0
     exit 2 ;;
 esac

@@ -1,9 +1,15 @@
 /*
 Package sim runs the lockstep core inside a discrete-event simulation of a
 city. This file documents its event kernel: the simulated clock, the event
-queue, the run loop and the seeded random streams. The simulated city itself
-(demand, couriers, customers, node connectivity, hardware timing) lives in the
-same package, in the world and city files, and is one Handler of the kernel.
+queue, the run loop and the seeded random streams (kernel.go, queue.go,
+stream.go). The simulated city itself lives in the same package and is one
+Handler of the kernel: world.go (demand, fulfilment, couriers, customers,
+node hours, and carrying out the core's effects), connectivity.go (the
+cache-first world: connectivity drops and outages, counter sales, nightly
+replenishment), dist.go (the duration distributions: pick and pack times,
+pickup delays, up-times and repair times), config.go (Config, what a
+scenario is built into) and result.go (Run, RunObserved and what a
+replication measured).
 
 The kernel knows nothing about parcels or lockers. An Event is a small value:
 a time, a Kind defined by the world, and three integers of payload (a label

@@ -28,7 +28,7 @@ type Result struct {
 	MissedPickups uint64
 
 	Revenue float64
-	Costs   Costs0
+	Costs   CostBreakdown
 	// CourierUtilization is courier time on trips over courier time on shift.
 	CourierUtilization float64
 	// LockerOccupancy is the mean share of locker slots occupied.
@@ -48,8 +48,11 @@ type Result struct {
 	DemandByCell map[model.Cell]uint64
 }
 
-// Costs0 breaks the total cost of the measured period down.
-type Costs0 struct {
+// CostBreakdown is what the measured period cost, by cause: couriers (paid
+// per shift hour), node fixed costs, per-order handling, reroutes, returns
+// and refunds; Total is their sum. (Costs, in Config, are the per-event
+// prices some of them are computed from.)
+type CostBreakdown struct {
 	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
 }
 

@@ -4,7 +4,8 @@
 // how to install it (go test -v shows it; a plain go test ./... only
 // prints "ok"), unless LOCKSTEP_REQUIRE_MOSQUITTO=1 is set, as .ci/run
 // sets it: then a missing mosquitto fails the test, so CI cannot pass
-// without running it.
+// without running it. -short skips it unless it is required (the rules are
+// internal/testbin's).
 package mqtttest
 
 import (
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-sim/lockstep/internal/testbin"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,47 +27,24 @@ import (
 // from a skip into a failure when set to "1".
 const RequireEnv = "LOCKSTEP_REQUIRE_MOSQUITTO"
 
-// Required reports whether RequireEnv asks for mosquitto to be present.
-func Required() bool { return os.Getenv(RequireEnv) == "1" }
-
-// sbinPaths are where Debian and Homebrew-style installs put mosquitto,
-// outside a user's PATH (a variable so the tests can hide them).
-var sbinPaths = []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"}
-
-// MosquittoPath finds the mosquitto binary on PATH or in the sbin folders
-// Debian installs it to; "" when absent.
-func MosquittoPath() string {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	for _, p := range sbinPaths {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
+// Mosquitto is the broker binary: on PATH, or where Debian and
+// Homebrew-style installs put it, outside a user's PATH (a variable so the
+// tests can hide it).
+var Mosquitto = testbin.Program{
+	Name:    "mosquitto",
+	Paths:   []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"},
+	Env:     RequireEnv,
+	Install: "`apt-get install -y mosquitto` (Debian/Ubuntu) or `brew install mosquitto`",
+	Purpose: "this integration test",
 }
 
 // StartMosquitto starts Mosquitto for t and returns its mqtt:// URL. extra
 // is appended to the generated config (one directive per line). Without
-// mosquitto it skips t, or fails it when Required (which also overrides
-// -short).
+// mosquitto, or with -short, it skips t, or fails it when required
+// (Mosquitto.Need).
 func StartMosquitto(t testing.TB, extra string) string {
 	t.Helper()
-	const install = "install it with `apt-get install -y mosquitto` (Debian/Ubuntu) or `brew install mosquitto`"
-	bin := MosquittoPath()
-	if Required() {
-		if bin == "" {
-			t.Fatalf("mosquitto not installed but %s=1 requires this integration test to run; %s", RequireEnv, install)
-		}
-	} else {
-		if testing.Short() {
-			t.Skip("integration test; skipped in -short mode")
-		}
-		if bin == "" {
-			t.Skipf("SKIPPED: mosquitto not installed; %s to run this integration test (%s=1 makes this a failure, as in CI)", install, RequireEnv)
-		}
-	}
+	bin := Mosquitto.Need(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port

@@ -1,0 +1,28 @@
+package scenarios
+
+import (
+	"testing"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every scenario gets the named replenishment defaults: the core's policy
+// (heatmap window, cover) and the simulator's schedule (planning time,
+// restock lead) come from them, not from numbers inside Network or Config.
+func TestReplenishmentDefaults(t *testing.T) {
+	s, err := Load("quickstart.yaml")
+	require.NoError(t, err)
+	cfg, err := s.Config()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultRestockWindow, cfg.Network.Policy.RestockWindow)
+	assert.Equal(t, DefaultRestockCover, cfg.Network.Policy.RestockCover)
+	assert.Equal(t, DefaultReplenishAt, cfg.Inventory.ReplenishAt)
+	assert.Equal(t, DefaultRestockLead, cfg.Inventory.RestockLead)
+	// the values the README and docs/model.md state
+	assert.Equal(t, 2*model.Hour, DefaultReplenishAt)
+	assert.Equal(t, 4*model.Hour, DefaultRestockLead)
+	assert.Equal(t, 7, DefaultRestockWindow)
+	assert.Equal(t, 1.5, DefaultRestockCover)
+}
