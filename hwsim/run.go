@@ -312,12 +312,17 @@ func (f *inflight) admit(at model.Instant) uint64 {
 	defer f.mu.Unlock()
 	at = max(at, f.last)
 	f.last = at
-	for f.skew >= 0 && len(f.due) > 0 && f.due[0] < at.Add(-f.skew) {
+	for !f.fits(at) {
 		f.changed.Wait()
 	}
 	f.due = append(f.due, at)
 	f.acked = append(f.acked, false)
 	return f.first + uint64(len(f.due)) - 1
+}
+
+// fits says whether a message due at `at` may start now (f.mu held).
+func (f *inflight) fits(at model.Instant) bool {
+	return f.skew < 0 || len(f.due) == 0 || f.due[0] >= at.Add(-f.skew)
 }
 
 // done marks a ticket's message acknowledged (and captured) or abandoned.
