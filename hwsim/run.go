@@ -86,6 +86,7 @@ func Run(ctx context.Context, rc RunConfig) (*Truth, Stats, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	caller := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -213,8 +214,8 @@ loop:
 	if genErr != nil {
 		return nil, st, genErr
 	}
-	if err := context.Cause(ctx); err != nil && truth == nil {
-		return nil, st, err
+	if err := caller.Err(); err != nil {
+		return nil, st, fmt.Errorf("hwsim: run stopped after %d publishes: %w", st.Published, context.Cause(caller))
 	}
 	return truth, st, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,4 +236,74 @@ func TestInflight(t *testing.T) {
 	unbounded := newInflight(-1)
 	unbounded.admit(0)
 	unbounded.admit(model.Instant(model.Day)) // would wait forever if bounded
+}
+
+// stuckConn acknowledges its first `after` publishes; later ones fail with
+// fail, or (fail nil) hang until their context ends.
+type stuckConn struct {
+	after   int64
+	fail    error
+	n       atomic.Int64
+	stuck   chan struct{} // closed when the first publish hangs
+	stuckMu sync.Once
+}
+
+func (c *stuckConn) Publish(ctx context.Context, _ string, _ []byte, _ byte, _ bool) error {
+	if c.n.Add(1) <= c.after {
+		return nil
+	}
+	if c.fail != nil {
+		return c.fail
+	}
+	c.stuckMu.Do(func() { close(c.stuck) })
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (c *stuckConn) Close() error { return nil }
+
+// TestRunStops: a run whose publishes hang stops when its context ends,
+// and one whose publish fails stops with that error; the gate never
+// leaves Run waiting on publishes that will not come.
+func TestRunStops(t *testing.T) {
+	cfg := Config{Sim: loadSim(t, "../scenarios/quickstart.yaml")}
+	type result struct {
+		st  Stats
+		err error
+	}
+	run := func(ctx context.Context, c *stuckConn) <-chan result {
+		done := make(chan result, 1)
+		go func() {
+			_, st, err := Run(ctx, RunConfig{Gen: cfg, Dial: func(context.Context) (Conn, error) { return c, nil }})
+			done <- result{st, err}
+		}()
+		return done
+	}
+	wait := func(t *testing.T, done <-chan result) result {
+		select {
+		case r := <-done:
+			return r
+		case <-time.After(time.Minute):
+			t.Fatal("Run did not return")
+			return result{}
+		}
+	}
+
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := &stuckConn{after: 500, stuck: make(chan struct{})}
+		done := run(ctx, c)
+		<-c.stuck
+		cancel()
+		r := wait(t, done)
+		require.ErrorIs(t, r.err, context.Canceled)
+		require.EqualValues(t, 500, r.st.Published)
+	})
+	t.Run("publish fails", func(t *testing.T) {
+		broken := errors.New("broken pipe")
+		r := wait(t, run(context.Background(), &stuckConn{after: 500, fail: broken}))
+		require.ErrorIs(t, r.err, broken)
+		require.EqualValues(t, 500, r.st.Published)
+	})
 }
