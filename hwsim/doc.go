@@ -25,5 +25,7 @@
 // with the final true state of every label.
 //
 // Run drives the whole pipeline: simulation, pacing, pipelined QoS 1
-// publishing (per-source order kept) and an optional capture.
+// publishing (per-source order kept; across sources, no publish starts
+// while one due more than RunConfig.MaxSkew earlier is unacknowledged, so
+// the feed arrives as a live one would) and an optional capture.
 package hwsim

@@ -38,9 +38,21 @@ type RunConfig struct {
 	// one source always go through the same worker, one at a time, so
 	// per-source order is kept.
 	Workers int
+	// MaxSkew bounds the disorder across sources, in simulated time: a
+	// publish starts only when no publish still in flight (not yet
+	// acknowledged and captured) was due more than MaxSkew before it. So a
+	// message acknowledged, captured or forwarded before another was due
+	// at most MaxSkew after it, as a live feed arrives, whatever Speed.
+	// Zero means DefaultMaxSkew; negative means no bound (workers may then
+	// run hours apart in simulated time at full speed).
+	MaxSkew model.Duration
 	// Logger receives progress (nil: discard).
 	Logger *slog.Logger
 }
+
+// DefaultMaxSkew is RunConfig.MaxSkew's default: well inside the twin's
+// default reorder window (5 s), so a capture replays without late messages.
+const DefaultMaxSkew = model.Second
 
 // Stats summarises a Run.
 type Stats struct {
@@ -74,6 +86,7 @@ func Run(ctx context.Context, rc RunConfig) (*Truth, Stats, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	caller := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -117,17 +130,17 @@ func Run(ctx context.Context, rc RunConfig) (*Truth, Stats, error) {
 	}()
 
 	p := &publisher{conn: conn, capture: rc.Capture, cancel: cancel}
-	var pubWG sync.WaitGroup // in-flight messages
+	fl := newInflight(rc.MaxSkew)
 	var workWG sync.WaitGroup
-	queues := make([]chan Item, rc.Workers)
+	queues := make([]chan ticketed, rc.Workers)
 	for i := range queues {
-		queues[i] = make(chan Item, 256)
+		queues[i] = make(chan ticketed, 256)
 		workWG.Add(1)
-		go func(q chan Item) {
+		go func(q chan ticketed) {
 			defer workWG.Done()
-			for it := range q {
-				p.publish(ctx, it)
-				pubWG.Done()
+			for t := range q {
+				p.publish(ctx, t.Item)
+				fl.done(t.ticket)
 			}
 		}(queues[i])
 	}
@@ -163,10 +176,9 @@ loop:
 				w = int(h.Sum32() % uint32(rc.Workers))
 				worker[it.Source] = w
 			}
-			pubWG.Add(1)
-			queues[w] <- it
+			queues[w] <- ticketed{Item: it, ticket: fl.admit(it.At)}
 		case ItemDisconnect:
-			pubWG.Wait()
+			fl.drain()
 			logger.Info("fault: dropping the broker connection", "at", wire.FormatInstant(it.At))
 			if err := p.current().Close(); err != nil {
 				logger.Warn("close after disconnect fault", "err", err)
@@ -202,8 +214,8 @@ loop:
 	if genErr != nil {
 		return nil, st, genErr
 	}
-	if err := context.Cause(ctx); err != nil && truth == nil {
-		return nil, st, err
+	if err := caller.Err(); err != nil {
+		return nil, st, fmt.Errorf("hwsim: run stopped after %d publishes: %w", st.Published, context.Cause(caller))
 	}
 	return truth, st, nil
 }
@@ -259,5 +271,83 @@ func (p *publisher) publish(ctx context.Context, it Item) {
 		if err := p.capture.Write(wire.CaptureRecord{Topic: it.Topic, Payload: it.Payload, RecvAt: it.At}); err != nil {
 			p.fail(fmt.Errorf("hwsim: capture: %w", err))
 		}
+	}
+}
+
+// ticketed is a message on its way to a worker, with its inflight ticket.
+type ticketed struct {
+	Item
+	ticket uint64
+}
+
+// inflight is the event-time gate: it tracks the due instants of the
+// publishes in flight (admitted, not yet acknowledged and captured) and
+// admits a new one only when the oldest of them was due at most skew before
+// it. Messages are admitted in due order (the generator's publishing order;
+// a due instant earlier than the last admitted is taken as the last
+// admitted), so the oldest in flight is the first admitted not yet done.
+type inflight struct {
+	mu      sync.Mutex
+	changed *sync.Cond
+	skew    model.Duration // < 0: no bound
+	due     []model.Instant
+	acked   []bool
+	first   uint64 // ticket of due[0]
+	last    model.Instant
+}
+
+func newInflight(skew model.Duration) *inflight {
+	if skew == 0 {
+		skew = DefaultMaxSkew
+	}
+	f := &inflight{skew: skew}
+	f.changed = sync.NewCond(&f.mu)
+	return f
+}
+
+// admit waits until a message due at `at` may start and returns its ticket
+// for done. It cannot wait forever: every admitted message is done by its
+// worker, published or not.
+func (f *inflight) admit(at model.Instant) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at = max(at, f.last)
+	f.last = at
+	for !f.fits(at) {
+		f.changed.Wait()
+	}
+	f.due = append(f.due, at)
+	f.acked = append(f.acked, false)
+	return f.first + uint64(len(f.due)) - 1
+}
+
+// fits says whether a message due at `at` may start now (f.mu held).
+func (f *inflight) fits(at model.Instant) bool {
+	return f.skew < 0 || len(f.due) == 0 || f.due[0] >= at.Add(-f.skew)
+}
+
+// done marks a ticket's message acknowledged (and captured) or abandoned.
+func (f *inflight) done(ticket uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acked[ticket-f.first] = true
+	n := 0
+	for n < len(f.acked) && f.acked[n] {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	f.due, f.acked = f.due[n:], f.acked[n:]
+	f.first += uint64(n)
+	f.changed.Broadcast()
+}
+
+// drain waits until nothing is in flight.
+func (f *inflight) drain() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(f.due) > 0 {
+		f.changed.Wait()
 	}
 }

@@ -25,7 +25,7 @@ type hwsimFlags struct {
 	broker, speed, faults, capture, truth, prefix, caFile string
 	replication, workers                                  int
 	seed                                                  uint64
-	heartbeat                                             string
+	heartbeat, maxSkew                                    string
 	quiet                                                 bool
 
 	drop, duplicate, reorder, delay, skew, malformed, disconnect float64
@@ -50,6 +50,11 @@ production's label-state decisions.
 
 Messages are paced in accelerated wall time: --speed 60 publishes one simulated
 minute per wall second; --speed max as fast as the broker acknowledges.
+Publishes are pipelined (--workers), each source's in order, and across sources
+the feed arrives as a live one would: a publish waits until none still in flight
+was due more than --max-skew (1s of simulated time) before it. So the capture of
+a run without faults replays through "lockstep twin" with its default --window
+(5s) and no late message, whatever the speed.
 --broker embedded starts an in-process broker on a free loopback port.
 
 Faults (duplicates, reordering, delays, drops, clock skew, malformed payloads,
@@ -81,6 +86,7 @@ Exit codes: 0 ok, 1 the run or the broker failed, 2 bad input or usage.`,
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed (also seeds the faults)")
 	fl.StringVar(&f.heartbeat, "heartbeat", "5m", "simulated interval between node heartbeats (0: none)")
 	fl.IntVar(&f.workers, "workers", 16, "publishes in flight (per-source order is kept)")
+	fl.StringVar(&f.maxSkew, "max-skew", "1s", "bound on the disorder across sources, in simulated time (keep it inside the twin's --window)")
 	fl.StringVar(&f.caFile, "ca-file", "", "PEM CA file for mqtts:// brokers")
 	fl.BoolVar(&f.quiet, "quiet", false, "no summary on stderr")
 	fl.Float64Var(&f.drop, "drop", 0, "fault: share of messages dropped (sequence gaps)")
@@ -179,6 +185,10 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 		return badInput(fmt.Errorf("--heartbeat: %w", err))
 	}
 	heartbeat := model.Duration(hb)
+	skew, err := hwsim.ParseDuration(f.maxSkew)
+	if err != nil || skew <= 0 {
+		return badInput(fmt.Errorf("--max-skew must be a positive duration (1s, 500ms), not %q", f.maxSkew))
+	}
 	if heartbeat == 0 {
 		heartbeat = -1
 	}
@@ -227,6 +237,7 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 		Gen:     hwsim.Config{Sim: cfg, Replication: f.replication, Prefix: f.prefix, Faults: faults, Heartbeat: heartbeat},
 		Speed:   speed,
 		Workers: f.workers,
+		MaxSkew: model.Duration(skew),
 		Logger:  logger,
 		Dial: func(ctx context.Context) (hwsim.Conn, error) {
 			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,9 @@ func TestHwsimBadInput(t *testing.T) {
 		{"hwsim", "../../scenarios/quickstart.yaml"}, // no --broker
 		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--speed", "fast"},
 		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--speed", "-3"},
+		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--max-skew", "0"},
+		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--max-skew", "-1s"},
+		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--max-skew", "soon"},
 		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--faults", bad},
 		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--drop", "2"},
 		{"hwsim", "../../scenarios/quickstart.yaml", "--broker", "http://x"},
@@ -62,6 +66,40 @@ func TestHwsimBadInput(t *testing.T) {
 	code, out, _ := lockstep(t, "hwsim", "--help")
 	require.Equal(t, exitOK, code)
 	require.Contains(t, out, "--speed max")
+	require.Contains(t, out, "--max-skew")
+}
+
+// TestHwsimCaptureReplays: the quick start's hwsim capture at --speed max
+// replays through the twin with its default --window: no late message, no
+// divergence.
+func TestHwsimCaptureReplays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test; skipped in -short mode")
+	}
+	dir := t.TempDir()
+	capture, report := filepath.Join(dir, "feed.ndjson"), filepath.Join(dir, "divergences.ndjson")
+	code, _, errOut := lockstep(t, "hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--speed", "max",
+		"--capture", capture, "--quiet")
+	require.Equal(t, exitOK, code, errOut)
+	code, out, errOut := lockstep(t, "twin", "--network", "../../scenarios/quickstart.yaml", "--replay", capture,
+		"--report", report, "--log-level", "error")
+	require.Equal(t, exitOK, code, errOut)
+	var sum struct {
+		Records  uint64 `json:"records"`
+		Counters struct {
+			Accepted    uint64            `json:"accepted"`
+			Late        uint64            `json:"late"`
+			Divergences map[string]uint64 `json:"divergences"`
+		} `json:"counters"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &sum), out)
+	require.Positive(t, sum.Records)
+	require.Equal(t, sum.Records, sum.Counters.Accepted)
+	require.Zero(t, sum.Counters.Late)
+	require.Empty(t, sum.Counters.Divergences)
+	divs, err := os.ReadFile(report)
+	require.NoError(t, err)
+	require.Empty(t, divs)
 }
 
 func TestBrokerRefusesOpenListener(t *testing.T) {

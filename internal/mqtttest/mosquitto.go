@@ -50,8 +50,11 @@ func StartMosquitto(t testing.TB, extra string) string {
 	port := l.Addr().(*net.TCPAddr).Port
 	require.NoError(t, l.Close())
 	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
+	// set_tcp_nodelay: without it Mosquitto's small writes (PUBACKs) wait
+	// for the client's delayed ACK, up to 40 ms each time a publisher's
+	// pipeline drains (hwsim's event-time gate drains it often).
 	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil,
-		"listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n%s", port, extra), 0o600))
+		"listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n%s", port, extra), 0o600))
 	var logs bytes.Buffer
 	cmd := exec.Command(bin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
