@@ -756,16 +756,6 @@ func (t *Twin) note(lr *labelRec, id string) {
 	lr.msgs = append(lr.msgs, id)
 }
 
-func wireSize(s wire.Size) model.SizeClass {
-	switch s {
-	case wire.SizeS:
-		return model.Small
-	case wire.SizeM:
-		return model.Medium
-	}
-	return model.Large
-}
-
 func (t *Twin) order(env wire.Envelope, b wire.Order, at model.Instant) {
 	from := model.NoNode
 	if i, ok := t.nodeIndex(b.Node); ok {
@@ -809,7 +799,7 @@ func (t *Twin) order(env wire.Envelope, b wire.Order, at model.Instant) {
 		placed = at
 	}
 	t.step(model.Event{Type: model.EvOrderPlaced, At: placed, Label: id, Order: h.Sum64(), Node: from, Dest: dest, SKU: sku,
-		Size: wireSize(b.Size), Measured: true}, env.MsgID)
+		Size: b.Size.Class(), Measured: true}, env.MsgID)
 }
 
 // step hands one event to the core and carries out its effects.
