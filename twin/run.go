@@ -101,7 +101,7 @@ func (r *Runner) snapshot() error {
 		r.lastSnap = pos
 	}
 	took := time.Since(start)
-	if m := r.Twin.m; m != nil {
+	if m := r.Twin.cfg.Metrics; m != nil {
 		m.snapshot(pos, len(state), took.Seconds(), err)
 	}
 	if r.OnSnapshot != nil {
