@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -234,7 +235,13 @@ func nodesOrNil(s string) []string {
 	if s == "" {
 		return nil
 	}
-	return twin.SplitList(s)
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func net2Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
