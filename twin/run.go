@@ -87,6 +87,17 @@ func (r *Runner) Snapshot() error {
 	return r.snapshot()
 }
 
+// snapshotIfBehind snapshots the state if the journal holds records the
+// last snapshot does not cover.
+func (r *Runner) snapshotIfBehind() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Journal == nil || r.Journal.Len() == r.lastSnap {
+		return nil
+	}
+	return r.snapshot()
+}
+
 func (r *Runner) snapshot() error {
 	if r.Journal == nil {
 		return errors.New("twin: snapshot: no journal")
