@@ -377,13 +377,10 @@ func (d *Driver) Apply(m *Message) {
 			d.ignore("slot_free")
 			return
 		}
-		node, ok := d.nodeIndex(env.Source)
-		id, lr := d.label(b.LabelID)
-		if !ok || lr == nil {
-			d.ignore("unknown_label")
+		node, id, ok := d.lockerLabel(env, b.LabelID)
+		if !ok {
 			return
 		}
-		d.note(lr, env.MsgID)
 		l := d.core.Label(id)
 		arrived := l.State == model.InTransit
 		if arrived {
@@ -393,13 +390,10 @@ func (d *Driver) Apply(m *Message) {
 		}
 		d.obs.SlotOccupied(id, node, at, arrived)
 	case wire.Pickup:
-		node, ok := d.nodeIndex(env.Source)
-		id, lr := d.label(b.LabelID)
-		if !ok || lr == nil {
-			d.ignore("unknown_label")
+		node, id, ok := d.lockerLabel(env, b.LabelID)
+		if !ok {
 			return
 		}
-		d.note(lr, env.MsgID)
 		if !b.Verified {
 			d.ignore("pickup_unverified")
 			return
@@ -446,6 +440,20 @@ func (d *Driver) Apply(m *Message) {
 		d.m.Latency.Observe(time.Since(m.Wall).Seconds())
 	}
 	d.obs.Settle(d.clock, false)
+}
+
+// lockerLabel resolves a locker's event about a label: the locker (the
+// event's source) and the label, noting the message on it; an unknown
+// locker or label is ignored (false).
+func (d *Driver) lockerLabel(env wire.Envelope, name string) (model.NodeIndex, model.LabelID, bool) {
+	node, ok := d.nodeIndex(env.Source)
+	id, lr := d.label(name)
+	if !ok || lr == nil {
+		d.ignore("unknown_label")
+		return 0, 0, false
+	}
+	d.note(lr, env.MsgID)
+	return node, id, true
 }
 
 func (d *Driver) note(lr *labelRec, id string) {

@@ -148,23 +148,42 @@ func TestServerReplay(t *testing.T) {
 	assert.Equal(t, report, again)
 }
 
+// testBroker starts an embedded broker on a free loopback port (closed
+// when the test ends).
+func testBroker(t *testing.T, ctx context.Context) *transport.Broker {
+	t.Helper()
+	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// startLive starts a server on cfg running Live, and waits until it is
+// ready; stop ends Live and returns its error.
+func startLive(t *testing.T, ctx context.Context, cfg ServeConfig) (s *Server, stop func() error) {
+	t.Helper()
+	s, err := NewServer(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Live(lctx) }()
+	require.Eventually(t, s.runner.Ready, 10*time.Second, 10*time.Millisecond)
+	return s, func() error {
+		cancel()
+		return <-done
+	}
+}
+
 // Live through a broker: every message published reaches the twin, and at
 // the end (ctx done) its outputs equal a replay of the same records.
 func TestServerLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer b.Close()
+	b := testBroker(t, ctx)
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker = b.URL()
-	s, err := NewServer(cfg)
-	require.NoError(t, err)
-	defer s.Close()
-	lctx, lcancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Live(lctx) }()
-	require.Eventually(t, s.runner.Ready, 10*time.Second, 10*time.Millisecond)
+	s, stop := startLive(t, ctx, cfg)
 
 	recs := serveFeed(t)
 	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
@@ -174,8 +193,7 @@ func TestServerLive(t *testing.T) {
 		require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, false))
 	}
 	require.Eventually(t, func() bool { return s.Twin().Counters().Received == uint64(len(recs)) }, 20*time.Second, 10*time.Millisecond)
-	lcancel()
-	require.NoError(t, <-done)
+	require.NoError(t, stop())
 	require.NoError(t, s.Close())
 
 	ref, err := New(cfg.Twin)
@@ -197,17 +215,10 @@ func TestServerEmbedded(t *testing.T) {
 	defer cancel()
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker, cfg.EmbeddedBroker = Embedded, transport.BrokerConfig{Listen: "127.0.0.1:0"}
-	s, err := NewServer(cfg)
-	require.NoError(t, err)
-	defer s.Close()
-	lctx, lcancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Live(lctx) }()
-	require.Eventually(t, s.runner.Ready, 10*time.Second, 10*time.Millisecond)
-	lcancel()
-	require.NoError(t, <-done)
+	s, stop := startLive(t, ctx, cfg)
+	require.NoError(t, stop())
 	assert.False(t, s.runner.Ready())
-	_, err = os.Stat(cfg.Report)
+	_, err := os.Stat(cfg.Report)
 	require.NoError(t, err, "the report is written at the end")
 }
 
@@ -216,9 +227,7 @@ func TestServerEmbedded(t *testing.T) {
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer b.Close()
+	b := testBroker(t, ctx)
 	status := newFeed(t).msg("L1", min_(0), wire.Status{State: wire.NodeOnline, Reason: wire.ReasonConnect, Session: 1})
 	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
 	require.NoError(t, err)
@@ -251,18 +260,11 @@ func TestServe(t *testing.T) {
 func TestServerHTTPFailure(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := transport.StartBroker(ctx, transport.BrokerConfig{Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	defer b.Close()
+	b := testBroker(t, ctx)
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker, cfg.HTTP = b.URL(), "127.0.0.1:0"
-	s, err := NewServer(cfg)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- s.Live(ctx) }()
-	require.Eventually(t, s.runner.Ready, 10*time.Second, 10*time.Millisecond)
+	s, stop := startLive(t, ctx, cfg)
 	require.NoError(t, s.ln.Close()) // the API's listener fails under it
-	err = <-done
-	require.ErrorContains(t, err, "twin: http api")
+	require.ErrorContains(t, stop(), "twin: http api")
 	assert.NoError(t, s.Close(), "the failure was returned once, by Live")
 }
