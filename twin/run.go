@@ -283,10 +283,15 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 	// one client may not hold overlapping filters; ours never overlap
 	for _, f := range cfg.Filters() {
 		if err := c.Subscribe(ctx, f, wire.QoS, handler); err != nil {
+			if ctx.Err() != nil {
+				break // stopped while subscribing: as below
+			}
 			return fmt.Errorf("twin: subscribe %s: %w", f, err)
 		}
 	}
-	r.SetReady(true)
+	if ctx.Err() == nil {
+		r.SetReady(true)
+	}
 	tick := cfg.Tick
 	if tick <= 0 {
 		tick = time.Second

@@ -158,21 +158,19 @@ func testBroker(t *testing.T, ctx context.Context) *transport.Broker {
 	return b
 }
 
-// startLive starts a server on cfg running Live, and waits until it is
-// ready; stop ends Live and returns its error.
-func startLive(t *testing.T, ctx context.Context, cfg ServeConfig) (s *Server, stop func() error) {
+// startLive starts a server on cfg running Live until cancel, and waits
+// until it is ready; done gets Live's error.
+func startLive(t *testing.T, ctx context.Context, cfg ServeConfig) (s *Server, cancel func(), done <-chan error) {
 	t.Helper()
 	s, err := NewServer(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	lctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.Live(lctx) }()
+	t.Cleanup(cancel)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Live(lctx) }()
 	require.Eventually(t, s.runner.Ready, 10*time.Second, 10*time.Millisecond)
-	return s, func() error {
-		cancel()
-		return <-done
-	}
+	return s, cancel, errc
 }
 
 // Live through a broker: every message published reaches the twin, and at
@@ -183,7 +181,7 @@ func TestServerLive(t *testing.T) {
 	b := testBroker(t, ctx)
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker = b.URL()
-	s, stop := startLive(t, ctx, cfg)
+	s, stop, done := startLive(t, ctx, cfg)
 
 	recs := serveFeed(t)
 	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
@@ -193,7 +191,8 @@ func TestServerLive(t *testing.T) {
 		require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, false))
 	}
 	require.Eventually(t, func() bool { return s.Twin().Counters().Received == uint64(len(recs)) }, 20*time.Second, 10*time.Millisecond)
-	require.NoError(t, stop())
+	stop()
+	require.NoError(t, <-done)
 	require.NoError(t, s.Close())
 
 	ref, err := New(cfg.Twin)
@@ -215,8 +214,9 @@ func TestServerEmbedded(t *testing.T) {
 	defer cancel()
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker, cfg.EmbeddedBroker = Embedded, transport.BrokerConfig{Listen: "127.0.0.1:0"}
-	s, stop := startLive(t, ctx, cfg)
-	require.NoError(t, stop())
+	s, stop, done := startLive(t, ctx, cfg)
+	stop()
+	require.NoError(t, <-done)
 	assert.False(t, s.runner.Ready())
 	_, err := os.Stat(cfg.Report)
 	require.NoError(t, err, "the report is written at the end")
@@ -263,8 +263,25 @@ func TestServerHTTPFailure(t *testing.T) {
 	b := testBroker(t, ctx)
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker, cfg.HTTP = b.URL(), "127.0.0.1:0"
-	s, stop := startLive(t, ctx, cfg)
+	s, _, done := startLive(t, ctx, cfg)
 	require.NoError(t, s.ln.Close()) // the API's listener fails under it
-	require.ErrorContains(t, stop(), "twin: http api")
+	require.ErrorContains(t, <-done, "twin: http api")
 	assert.NoError(t, s.Close(), "the failure was returned once, by Live")
+}
+
+// Stopping while Live still subscribes is a clean stop, not an error.
+func TestLiveStoppedWhileSubscribing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b := testBroker(t, ctx)
+	c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer c.Close()
+	tw, err := New(Config{Network: quickstart(t)})
+	require.NoError(t, err)
+	r := NewRunner(tw, nil)
+	stopped, stop := context.WithCancel(ctx)
+	stop()
+	require.NoError(t, r.Live(stopped, c, LiveConfig{}))
+	assert.False(t, r.Ready())
 }
