@@ -87,15 +87,12 @@ func (r *Runner) Snapshot() error {
 	return r.snapshot()
 }
 
-// snapshotIfBehind snapshots the state if the journal holds records the
-// last snapshot does not cover.
-func (r *Runner) snapshotIfBehind() error {
+// behind reports whether the journal holds records the last snapshot does
+// not cover.
+func (r *Runner) behind() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.Journal == nil || r.Journal.Len() == r.lastSnap {
-		return nil
-	}
-	return r.snapshot()
+	return r.Journal != nil && r.Journal.Len() > r.lastSnap
 }
 
 func (r *Runner) snapshot() error {

@@ -310,8 +310,8 @@ func (s *Server) Live(ctx context.Context) error {
 // releases the reorder buffer and settles every comparison, which a
 // restart must not inherit.
 func (s *Server) finish() error {
-	if s.cfg.SnapshotEvery > 0 {
-		_ = s.runner.snapshotIfBehind() // a failure is logged; the journal has every record
+	if s.cfg.SnapshotEvery > 0 && s.runner.behind() {
+		_ = s.runner.Snapshot() // a failure is logged; the journal has every record
 	}
 	s.tw.Finish()
 	if err := writeFile(s.cfg.Report, s.tw.WriteReport); err != nil {

@@ -120,7 +120,7 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 		return badInput(fmt.Errorf("%s: %w", f.network, err))
 	}
 	sum := sha256.Sum256(raw)
-	srv, err := twin.NewServer(twin.ServeConfig{
+	cfg := twin.ServeConfig{
 		Twin: twin.Config{Network: network, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
 			Tolerance: model.Duration(f.tolerance.Milliseconds()), IDRetention: model.Duration(f.dedupRetention.Milliseconds()),
 			LabelRetention: labelRetention, Nodes: nodesOrNil(f.nodes), Logger: logger},
@@ -129,15 +129,15 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 		HTTP: f.httpAddr, Token: token,
 		Broker: f.broker, ShareGroup: f.shareGroup, WallClock: f.clock == "wall",
 		Report: f.report, States: f.states,
-	})
-	if err != nil {
-		return twinExit(err)
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.replay == "" {
-		err := srv.Live(ctx)
-		return twinExit(errors.Join(err, srv.Close()))
+		return twinExit(twin.Serve(ctx, cfg))
+	}
+	srv, err := twin.NewServer(cfg)
+	if err != nil {
+		return twinExit(err)
 	}
 	defer srv.Close()
 	in, err := os.Open(f.replay)
