@@ -3,35 +3,64 @@ package hwsim
 import (
 	"bytes"
 	"context"
-	"github.com/lockstep-sim/lockstep/internal/mqtttest"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-sim/lockstep/internal/mqtttest"
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/twin/transport"
 	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
+// sentinelTopic carries the sentinels publishAndReceive sends; it is not
+// part of the feed.
+const sentinelTopic = "sentinel"
+
 type received struct {
-	mu   sync.Mutex
-	msgs []transport.Message
+	mu        sync.Mutex
+	msgs      []transport.Message
+	sentinels int
 }
 
 func (r *received) add(m transport.Message) {
 	r.mu.Lock()
-	r.msgs = append(r.msgs, m)
+	if strings.HasSuffix(m.Topic, "/"+sentinelTopic) {
+		r.sentinels++
+	} else {
+		r.msgs = append(r.msgs, m)
+	}
 	r.mu.Unlock()
 }
 
-func (r *received) len() int {
+func (r *received) counts() (msgs, sentinels int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.msgs)
+	return len(r.msgs), r.sentinels
+}
+
+// sentinelConn publishes a sentinel on its connection before it closes
+// it. The broker forwards one connection's messages in the order it reads
+// them, so once a subscriber has the sentinels of every connection hwsim
+// opened, it has everything the broker will ever forward of them.
+type sentinelConn struct {
+	Conn
+	topic  string
+	closed *atomic.Int64
+}
+
+func (c sentinelConn) Close() error {
+	if err := c.Publish(context.Background(), c.topic, []byte("sentinel"), wire.QoS, false); err != nil {
+		return err
+	}
+	c.closed.Add(1)
+	return c.Conn.Close()
 }
 
 // publishAndReceive runs hwsim against the broker at url with a subscriber
@@ -43,12 +72,18 @@ func publishAndReceive(t *testing.T, url string, cfg Config) ([]wire.CaptureReco
 	require.NoError(t, err)
 	defer sub.Close()
 	got := &received{}
-	require.NoError(t, sub.Subscribe(ctx, wire.Topics{Prefix: cfg.Prefix}.All(), wire.QoS, got.add))
+	topics := wire.Topics{Prefix: cfg.Prefix}
+	require.NoError(t, sub.Subscribe(ctx, topics.All(), wire.QoS, got.add))
 
 	var capBuf bytes.Buffer
 	cw := wire.NewCaptureWriter(&capBuf)
+	var closed atomic.Int64
 	truth, st, err := Run(ctx, RunConfig{Gen: cfg, Capture: cw, Dial: func(ctx context.Context) (Conn, error) {
-		return transport.Dial(ctx, transport.ClientConfig{URL: url})
+		c, err := transport.Dial(ctx, transport.ClientConfig{URL: url})
+		if err != nil {
+			return nil, err
+		}
+		return sentinelConn{Conn: c, topic: strings.TrimSuffix(topics.All(), "#") + sentinelTopic, closed: &closed}, nil
 	}})
 	require.NoError(t, err)
 	t.Logf("published %d messages in %s (%.0f msg/s)", st.Published, st.Elapsed, st.Rate())
@@ -63,9 +98,9 @@ func publishAndReceive(t *testing.T, url string, cfg Config) ([]wire.CaptureReco
 		recs = append(recs, r)
 	}
 	require.EqualValues(t, st.Published, len(recs))
-	require.Eventually(t, func() bool { return got.len() >= len(recs) }, 20*time.Second, 20*time.Millisecond,
-		"subscriber got %d of %d", got.len(), len(recs))
-	time.Sleep(200 * time.Millisecond) // nothing more may arrive
+	require.Positive(t, closed.Load())
+	require.Eventually(t, func() bool { _, s := got.counts(); return s >= int(closed.Load()) }, 20*time.Second, 20*time.Millisecond,
+		"the subscriber got the sentinels of every connection")
 	got.mu.Lock()
 	defer got.mu.Unlock()
 	return recs, append([]transport.Message(nil), got.msgs...), truth

@@ -309,7 +309,7 @@ func (g *Generator) heartbeat(i int) {
 	counts := map[wire.Size]wire.SlotCount{}
 	for k := model.Small; k < model.NumSizes; k++ {
 		if nd.Slots[k] > 0 {
-			counts[wireSize(k)] = wire.SlotCount{Free: uint64(max(st.Free[k], 0)), Total: uint64(nd.Slots[k])}
+			counts[wire.SizeOf(k)] = wire.SlotCount{Free: uint64(max(st.Free[k], 0)), Total: uint64(nd.Slots[k])}
 		}
 	}
 	if len(counts) > 0 {
@@ -515,18 +515,6 @@ func nodeName(net *model.Network, i model.NodeIndex) string {
 	return net.Nodes[i].ID
 }
 
-func wireSize(s model.SizeClass) wire.Size {
-	switch s {
-	case model.Small:
-		return wire.SizeS
-	case model.Medium:
-		return wire.SizeM
-	case model.Large:
-		return wire.SizeL
-	}
-	return wire.SizeM
-}
-
 func (g *Generator) nodeIdx(i model.NodeIndex) int {
 	if i < 0 || int(i) >= len(g.nodes) {
 		return -1
@@ -630,7 +618,7 @@ func (g *Generator) placed(ev model.Event, effs []model.Effect) {
 		sku = g.net.SKUs[ev.SKU].ID
 	}
 	node := nodeName(g.net, issued.Node)
-	g.emit(SourceOMS, -1, g.topics.Orders(node), wire.Order{OrderID: l.order, LabelID: l.id, SKU: sku, Size: wireSize(size),
+	g.emit(SourceOMS, -1, g.topics.Orders(node), wire.Order{OrderID: l.order, LabelID: l.id, SKU: sku, Size: wire.SizeOf(size),
 		Node: node, Destination: nodeName(g.net, ev.Dest), PlacedAt: ev.At,
 		SameDay: model.TimeOfDay(ev.At) < g.net.Policy.Cutoff, SLADeadline: due}, g.now)
 }
@@ -758,11 +746,11 @@ func (g *Generator) slot(e *model.Effect) {
 	if e.Amount > 0 {
 		l.compNode, l.counter = e.Node, e.Size >= model.NumSizes
 		if l.counter {
-			l.comp, l.compSize = "C"+pad2(alloc(&gw.counter)+1), wireSize(l.size)
+			l.comp, l.compSize = "C"+pad2(alloc(&gw.counter)+1), wire.SizeOf(l.size)
 			g.locker(e.Node, wire.Slot{Compartment: l.comp, Size: l.compSize, State: wire.SlotOccupied, LabelID: l.id})
 			return
 		}
-		l.comp, l.compSize = compName(e.Size, alloc(&gw.slots[e.Size])+1), wireSize(e.Size)
+		l.comp, l.compSize = compName(e.Size, alloc(&gw.slots[e.Size])+1), wire.SizeOf(e.Size)
 		g.locker(e.Node, wire.Door{Compartment: l.comp, State: wire.DoorOpen})
 		g.locker(e.Node, wire.Slot{Compartment: l.comp, Size: l.compSize, State: wire.SlotOccupied, LabelID: l.id})
 		g.locker(e.Node, wire.Door{Compartment: l.comp, State: wire.DoorClosed})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,8 +21,8 @@ import (
 // without a token.
 var ErrTokenRequired = errors.New("twin: binding the HTTP API to a non-loopback address requires a bearer token (--token or LOCKSTEP_TWIN_TOKEN)")
 
-// IsLoopback reports whether the listen address host:port binds loopback only.
-func IsLoopback(addr string) bool {
+// isLoopback reports whether the listen address host:port binds loopback only.
+func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
@@ -35,7 +36,7 @@ func IsLoopback(addr string) bool {
 
 // CheckBind refuses a non-loopback listen address without a token.
 func CheckBind(addr, token string) error {
-	if !IsLoopback(addr) && token == "" {
+	if !isLoopback(addr) && token == "" {
 		return ErrTokenRequired
 	}
 	return nil
@@ -78,6 +79,10 @@ func (r *Runner) Handler(cfg APIConfig) http.Handler {
 	mux.HandleFunc("GET /v1/divergences", func(w http.ResponseWriter, req *http.Request) {
 		q := req.URL.Query()
 		f := Filter{Kind: q.Get("kind"), Node: q.Get("node")}
+		if f.Kind != "" && !slices.Contains(Kinds, f.Kind) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "kind: want one of " + strings.Join(Kinds, ", ")})
+			return
+		}
 		for _, p := range []struct {
 			name string
 			dst  *model.Instant
@@ -146,17 +151,3 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }
-
-// splitList splits a comma-separated list, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// SplitList splits a comma-separated list (for flags).
-func SplitList(s string) []string { return splitList(s) }

@@ -75,6 +75,9 @@ func TestAPI(t *testing.T) {
 	assert.EqualValues(t, 0, v["count"])
 	code, _, _ = get(t, h, "/v1/divergences?since=yesterday", "")
 	assert.Equal(t, 400, code)
+	code, v, _ = get(t, h, "/v1/divergences?kind=reroute_unexpeted", "")
+	assert.Equal(t, 400, code, "a misspelt kind is an error, not an empty list")
+	assert.Contains(t, v["error"], KindRerouteUnexpected)
 
 	_, v, _ = get(t, h, "/v1/quarantine", "")
 	assert.EqualValues(t, 1, v["count"])

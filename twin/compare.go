@@ -1,10 +1,9 @@
 package twin
 
 import (
-	"bufio"
 	"container/heap"
 	"encoding/json"
-	"io"
+	"log/slog"
 	"sort"
 	"strconv"
 
@@ -98,6 +97,37 @@ func SortDivergences(ds []Divergence) {
 	})
 }
 
+// CompareConfig configures a Comparer.
+type CompareConfig struct {
+	// Tolerance is how far production's transition may lag or lead the
+	// core's and still match. Zero means DefaultTolerance.
+	Tolerance model.Duration
+	// Logger receives a line per divergence (nil discards).
+	Logger *slog.Logger
+	// Metrics, if set, counts divergences.
+	Metrics *Metrics
+}
+
+func (c CompareConfig) withDefaults() CompareConfig {
+	if c.Tolerance <= 0 {
+		c.Tolerance = DefaultTolerance
+	}
+	return c
+}
+
+// CoreView is what the comparer reads of the driven core. Driver
+// implements it.
+type CoreView interface {
+	// LabelID resolves production's label id (false: never ordered, or
+	// forgotten).
+	LabelID(name string) (model.LabelID, bool)
+	// CoreLabel returns the core's label, production's id for it and the
+	// ids of its last messages; a nil label if unknown or forgotten.
+	CoreLabel(id model.LabelID) (l *model.Label, name string, msgs []string)
+	// NodeName is a node's id.
+	NodeName(i model.NodeIndex) string
+}
+
 // report is a production label-state report waiting to be compared.
 type report struct {
 	due   model.Instant
@@ -153,46 +183,138 @@ func (h *decisionHeap) Pop() any {
 	return x
 }
 
-func (t *Twin) pushCore(id model.LabelID, reroute bool, idx int, at model.Instant) {
-	t.timerOrd++
-	heap.Push(&t.corePending, coreCheck{due: at.Add(2 * t.cfg.Tolerance), ord: t.timerOrd, label: id, reroute: reroute, idx: idx})
+// decision is a core decision and whether a production report matched it.
+type decision struct {
+	at      model.Instant
+	to      model.NodeIndex // reroute target
+	amount  uint64          // refund, minor units
+	matched bool
 }
 
-// report queues production's label-state report until the core's clock has
+// cmpLabel is what the comparer keeps per label: which chain entries a
+// production report matched, and the core's reroutes and refunds.
+type cmpLabel struct {
+	matched  []bool
+	reroutes []decision
+	refunds  []decision
+}
+
+// Comparer is the twin's third stage: it compares production's label_state
+// reports with the core's provenance chains, once the clock has passed a
+// report's instant plus the Tolerance, and checks that production reported
+// each reroute and refund the core decided (after twice the tolerance); a
+// locker's slot report is checked against where the core holds the label.
+// Every disagreement is a Divergence. It reads the core through a CoreView
+// and is fed by the driver as its Observer. It is not safe for concurrent
+// use (Twin serialises it).
+type Comparer struct {
+	cfg    CompareConfig
+	core   CoreView
+	log    *slog.Logger
+	m      *Metrics
+	labels map[model.LabelID]*cmpLabel
+	// pending reports and core checks, due in order; ord breaks ties in the
+	// order they were queued
+	pending reportHeap
+	checks  decisionHeap
+	ord     uint64
+	divs    []Divergence
+	counts  map[string]uint64
+}
+
+// NewComparer returns a comparer reading the core through core.
+func NewComparer(cfg CompareConfig, core CoreView) *Comparer {
+	cfg = cfg.withDefaults()
+	return &Comparer{cfg: cfg, core: core, log: logger(cfg.Logger), m: cfg.Metrics, labels: map[model.LabelID]*cmpLabel{},
+		counts: map[string]uint64{}}
+}
+
+func (c *Comparer) rec(id model.LabelID) *cmpLabel {
+	cl := c.labels[id]
+	if cl == nil {
+		cl = &cmpLabel{}
+		c.labels[id] = cl
+	}
+	return cl
+}
+
+// Decided records a reroute or refund the core decided, to be checked
+// against production's reports twice the tolerance later.
+func (c *Comparer) Decided(id model.LabelID, d Decision) {
+	cl := c.rec(id)
+	idx := 0
+	if d.Refund {
+		cl.refunds = append(cl.refunds, decision{at: d.At, amount: d.Amount})
+		idx = len(cl.refunds) - 1
+	} else {
+		cl.reroutes = append(cl.reroutes, decision{at: d.At, to: d.To})
+		idx = len(cl.reroutes) - 1
+	}
+	c.ord++
+	heap.Push(&c.checks, coreCheck{due: d.At.Add(2 * c.cfg.Tolerance), ord: c.ord, label: id, reroute: !d.Refund, idx: idx})
+}
+
+// Reported queues production's label-state report until the clock has
 // passed its instant plus the tolerance.
-func (t *Twin) report(env wire.Envelope, b wire.LabelState, at model.Instant) {
-	if _, ok := t.labelIDs[b.LabelID]; !ok && t.owned != nil {
-		t.ignore("foreign")
+func (c *Comparer) Reported(msgID string, b wire.LabelState, at model.Instant) {
+	c.ord++
+	heap.Push(&c.pending, report{due: at.Add(c.cfg.Tolerance), ord: c.ord, at: at, msgID: msgID, body: b})
+}
+
+// Forget drops what the comparer keeps of a label the driver released.
+func (c *Comparer) Forget(id model.LabelID) { delete(c.labels, id) }
+
+// SlotOccupied checks a locker's report that it holds label id: the core
+// must hold it ready for pickup there (after the arrival, when the driver
+// just applied it).
+func (c *Comparer) SlotOccupied(id model.LabelID, locker model.NodeIndex, at model.Instant, arrived bool) {
+	l, name, msgs := c.core.CoreLabel(id)
+	if l == nil || (l.State == model.ReadyForPickup && l.At == locker) {
 		return
 	}
-	t.timerOrd++
-	heap.Push(&t.pending, report{due: at.Add(t.cfg.Tolerance), ord: t.timerOrd, at: at, msgID: env.MsgID, body: b})
+	node := c.core.NodeName(locker)
+	d := Divergence{Label: name, Kind: KindSlotMismatch, Node: node, Production: "occupied:" + node, ProductionAt: at, Messages: msgs}
+	if arrived {
+		d.Core, d.CoreAt = l.State.String(), at
+	} else {
+		d.Core, d.CoreAt = c.where(l), lastAt(l)
+	}
+	c.diverge(d)
 }
 
-// evaluate settles the comparisons that are due (all of them when final).
-func (t *Twin) evaluate(final bool) {
-	for len(t.pending) > 0 && (final || t.pending[0].due <= t.clock) {
-		r := heap.Pop(&t.pending).(report)
-		t.compare(r)
+func (c *Comparer) where(l *model.Label) string {
+	if l.State == model.ReadyForPickup {
+		return "ready_for_pickup:" + c.core.NodeName(l.At)
 	}
-	for len(t.corePending) > 0 && (final || t.corePending[0].due <= t.clock) {
-		c := heap.Pop(&t.corePending).(coreCheck)
-		lr := t.rec(c.label)
-		l := t.core.Label(c.label)
-		if lr == nil || l == nil {
+	return l.State.String()
+}
+
+// Settle settles the comparisons that are due at clock (all of them when
+// final).
+func (c *Comparer) Settle(clock model.Instant, final bool) {
+	for len(c.pending) > 0 && (final || c.pending[0].due <= clock) {
+		r := heap.Pop(&c.pending).(report)
+		c.compare(r)
+	}
+	for len(c.checks) > 0 && (final || c.checks[0].due <= clock) {
+		k := heap.Pop(&c.checks).(coreCheck)
+		cl := c.labels[k.label]
+		l, name, msgs := c.core.CoreLabel(k.label)
+		if cl == nil || l == nil {
 			continue
 		}
-		if c.reroute {
-			d := lr.reroutes[c.idx]
+		if k.reroute {
+			d := cl.reroutes[k.idx]
 			if !d.matched {
-				t.diverge(Divergence{Label: lr.name, Kind: KindRerouteMissing, Node: t.nodeName(d.to), Production: "no_reroute",
-					Core: "rerouting:" + t.nodeName(d.to), CoreAt: d.at, Messages: lr.msgs})
+				to := c.core.NodeName(d.to)
+				c.diverge(Divergence{Label: name, Kind: KindRerouteMissing, Node: to, Production: "no_reroute",
+					Core: "rerouting:" + to, CoreAt: d.at, Messages: msgs})
 			}
 		} else {
-			d := lr.refunds[c.idx]
+			d := cl.refunds[k.idx]
 			if !d.matched {
-				t.diverge(Divergence{Label: lr.name, Kind: KindRefundMissing, Production: "no_refund",
-					Core: "refund:" + strconv.FormatUint(d.amount, 10), CoreAt: d.at, Messages: lr.msgs})
+				c.diverge(Divergence{Label: name, Kind: KindRefundMissing, Production: "no_refund",
+					Core: "refund:" + strconv.FormatUint(d.amount, 10), CoreAt: d.at, Messages: msgs})
 			}
 		}
 	}
@@ -206,43 +328,49 @@ func within(a, b model.Instant, tol model.Duration) bool {
 	return model.Duration(d) <= tol
 }
 
-func (t *Twin) compare(r report) {
+func (c *Comparer) compare(r report) {
 	b := r.body
-	id, lr := t.label(b.LabelID)
-	if lr == nil {
-		t.diverge(Divergence{Label: b.LabelID, Kind: KindUnknownLabel, Node: b.Node, Production: string(b.State), Core: "none",
+	id, known := c.core.LabelID(b.LabelID)
+	var l *model.Label
+	var name string
+	var lmsgs []string
+	if known {
+		l, name, lmsgs = c.core.CoreLabel(id)
+	}
+	if l == nil {
+		c.diverge(Divergence{Label: b.LabelID, Kind: KindUnknownLabel, Node: b.Node, Production: string(b.State), Core: "none",
 			ProductionAt: r.at, Messages: []string{r.msgID}})
 		return
 	}
-	l := t.core.Label(id)
-	msgs := append(append([]string(nil), lr.msgs...), r.msgID)
-	tol := t.cfg.Tolerance
-	if len(lr.matched) < len(l.Chain) {
-		lr.matched = append(lr.matched, make([]bool, len(l.Chain)-len(lr.matched))...)
+	cl := c.rec(id)
+	msgs := append(append([]string(nil), lmsgs...), r.msgID)
+	tol := c.cfg.Tolerance
+	if len(cl.matched) < len(l.Chain) {
+		cl.matched = append(cl.matched, make([]bool, len(l.Chain)-len(cl.matched))...)
 	}
 	want, _ := model.ParseState(string(b.State))
 	// 1. the core's transition to the same state within the tolerance
 	match := -1
 	for i, e := range l.Chain {
-		if !lr.matched[i] && e.State == want && within(e.At, r.at, tol) {
+		if !cl.matched[i] && e.State == want && within(e.At, r.at, tol) {
 			match = i
 			break
 		}
 	}
 	if match >= 0 {
-		lr.matched[match] = true
+		cl.matched[match] = true
 		e := l.Chain[match]
-		if node := t.nodeName(e.Node); node != b.Node {
-			t.diverge(Divergence{Label: lr.name, Kind: KindNodeMismatch, Node: b.Node, Production: string(b.State) + "@" + b.Node,
+		if node := c.core.NodeName(e.Node); node != b.Node {
+			c.diverge(Divergence{Label: name, Kind: KindNodeMismatch, Node: b.Node, Production: string(b.State) + "@" + b.Node,
 				Core: e.State.String() + "@" + node, ProductionAt: r.at, CoreAt: e.At, Messages: msgs})
 		}
 		if want == model.Rerouting {
-			for k := range lr.reroutes {
-				d := &lr.reroutes[k]
+			for k := range cl.reroutes {
+				d := &cl.reroutes[k]
 				if !d.matched && d.at == e.At {
 					d.matched = true
-					if to := t.nodeName(d.to); to != b.RerouteTo {
-						t.diverge(Divergence{Label: lr.name, Kind: KindRerouteTarget, Node: b.Node, Production: b.RerouteTo, Core: to,
+					if to := c.core.NodeName(d.to); to != b.RerouteTo {
+						c.diverge(Divergence{Label: name, Kind: KindRerouteTarget, Node: b.Node, Production: b.RerouteTo, Core: to,
 							ProductionAt: r.at, CoreAt: d.at, Messages: msgs})
 					}
 					break
@@ -258,25 +386,25 @@ func (t *Twin) compare(r report) {
 			if want == model.Rerouting {
 				kind = KindRerouteUnexpected
 			}
-			t.diverge(Divergence{Label: lr.name, Kind: kind, Node: b.Node, Production: string(b.State), Core: cur.String(),
+			c.diverge(Divergence{Label: name, Kind: kind, Node: b.Node, Production: string(b.State), Core: cur.String(),
 				ProductionAt: r.at, CoreAt: curAt, Messages: msgs})
 		}
 	}
 	if b.Refund != nil {
 		found := false
-		for k := range lr.refunds {
-			d := &lr.refunds[k]
+		for k := range cl.refunds {
+			d := &cl.refunds[k]
 			if !d.matched && within(d.at, r.at, tol) {
 				d.matched, found = true, true
 				if d.amount != b.Refund.Amount {
-					t.diverge(Divergence{Label: lr.name, Kind: KindRefundAmount, Node: b.Node, Production: strconv.FormatUint(b.Refund.Amount, 10),
+					c.diverge(Divergence{Label: name, Kind: KindRefundAmount, Node: b.Node, Production: strconv.FormatUint(b.Refund.Amount, 10),
 						Core: strconv.FormatUint(d.amount, 10), ProductionAt: r.at, CoreAt: d.at, Messages: msgs})
 				}
 				break
 			}
 		}
 		if !found {
-			t.diverge(Divergence{Label: lr.name, Kind: KindRefundUnexpected, Node: b.Node, Production: "refund:" + strconv.FormatUint(b.Refund.Amount, 10),
+			c.diverge(Divergence{Label: name, Kind: KindRefundUnexpected, Node: b.Node, Production: "refund:" + strconv.FormatUint(b.Refund.Amount, 10),
 				Core: "no_refund", ProductionAt: r.at, Messages: msgs})
 		}
 	}
@@ -294,15 +422,18 @@ func stateAt(l *model.Label, at model.Instant) (model.State, model.Instant) {
 	return s, when
 }
 
-func (t *Twin) diverge(d Divergence) {
+func (c *Comparer) diverge(d Divergence) {
 	d.Messages = append([]string(nil), d.Messages...)
-	t.divs = append(t.divs, d)
-	t.counters.Divergences[d.Kind]++
-	if t.m != nil {
-		t.m.diverged(d.Kind)
+	c.divs = append(c.divs, d)
+	c.counts[d.Kind]++
+	if c.m != nil {
+		c.m.diverged(d.Kind)
 	}
-	t.log.Info("divergence", "label", d.Label, "kind", d.Kind, "production", d.Production, "core", d.Core)
+	c.log.Info("divergence", "label", d.Label, "kind", d.Kind, "production", d.Production, "core", d.Core)
 }
+
+// Counts returns the number of divergences so far, by kind.
+func (c *Comparer) Counts() map[string]uint64 { return copyMap(c.counts) }
 
 // Filter selects divergences.
 type Filter struct {
@@ -311,10 +442,9 @@ type Filter struct {
 }
 
 // Divergences returns the divergences so far matching f, sorted.
-func (t *Twin) Divergences(f Filter) []Divergence {
-	t.mu.Lock()
-	out := make([]Divergence, 0, len(t.divs))
-	for _, d := range t.divs {
+func (c *Comparer) Divergences(f Filter) []Divergence {
+	out := make([]Divergence, 0, len(c.divs))
+	for _, d := range c.divs {
 		if (f.Kind != "" && d.Kind != f.Kind) || (f.Node != "" && d.Node != f.Node) {
 			continue
 		}
@@ -323,34 +453,6 @@ func (t *Twin) Divergences(f Filter) []Divergence {
 		}
 		out = append(out, d)
 	}
-	t.mu.Unlock()
 	SortDivergences(out)
 	return out
-}
-
-// WriteReport writes the divergences as sorted NDJSON, one per line: the
-// same input gives the same bytes.
-func (t *Twin) WriteReport(w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for _, d := range t.Divergences(Filter{}) {
-		if err := enc.Encode(d); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
-}
-
-// WriteStates writes every label's final state as sorted NDJSON.
-func (t *Twin) WriteStates(w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for _, v := range t.Labels() {
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
 }

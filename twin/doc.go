@@ -1,35 +1,84 @@
 // Package twin runs the core (package model) in live shadow mode beside
 // production lockers and reports where production and the core disagree.
 //
-// The pipeline, one message at a time:
+// # The parts
 //
-//	receive (MQTT or capture) -> journal (bbolt, before the MQTT ack)
-//	  -> wire.Decode (rejects: quarantine, counted by reason)
-//	  -> de-duplicate by msg_id and (source, seq); track sequence gaps
-//	  -> reorder buffer: released in (event instant, lifecycle rank, source, seq) order once
-//	     a message Window later has arrived; later messages applied at once, flagged late
-//	  -> driver: fire the core's timers due by the message's instant, map the
-//	     message to core events (order, scans, slot, pickup, node status)
-//	  -> compare: production's label_state reports against the core's
-//	     provenance chain, reroutes and refunds, within a Tolerance
+// A twin is three parts in a row, each its own type, usable and testable
+// alone:
 //
-// The clock is event time (the messages' instants) so a replay of a capture
-// reproduces the live run exactly; a wall-clock ticker can advance it while
-// the feed is quiet (Twin.Advance). State is a pure function of the journal:
-// Runner.Restore re-applies it after a restart, starting from the latest
-// snapshot (Twin.MarshalBinary, stored in the journal file every
-// Runner.SnapshotEvery records) so restart time stays bounded.
+//	received message (MQTT or a capture line)
+//	  -> Ingest: wire.Decode (rejects: quarantine, counted by reason),
+//	     de-duplicate by msg_id and (source, seq), track sequence gaps,
+//	     reorder buffer: released in (event instant, lifecycle rank, source,
+//	     seq) order once a message Window later has been accepted; later
+//	     messages handed on at once, flagged Late
+//	  -> ordered, de-duplicated Messages
+//	  -> Driver: fire the core's timers due by each message's instant, map
+//	     the message onto core events (order, scans, slot, pickup, node
+//	     status); intern label ids, follow node sessions, own a partition,
+//	     forget finished labels
+//	  -> to its Observer: the core's decisions (reroutes, refunds),
+//	     production's label_state reports, lockers' slot reports, the clock
+//	  -> Comparer: reports against the core's provenance chains within a
+//	     Tolerance, decisions production never reported -> Divergences
 //
-// A sketch of a durable replay (what `lockstep twin --replay` does):
+// Twin composes them behind one mutex (safe for concurrent use). Runner puts
+// the bbolt Journal in front of a Twin (every received message is durable
+// before it is applied, and state snapshots bound restart time). Server
+// assembles the whole service: twin, journal and snapshots, the HTTP API,
+// and a live MQTT subscription (an external broker or an embedded one) or
+// the replay of a capture.
 //
-//	tw, _ := twin.New(twin.Config{Network: net})
-//	j, _ := twin.OpenJournal(dir, true)
-//	r := twin.NewRunner(tw, j)
-//	r.SnapshotEvery = 100000
-//	_ = r.Restore()                     // snapshot + the records after it
-//	_, _ = r.Replay(ctx, capture, 512) // skips what the journal already has
-//	tw.Finish()
-//	_ = tw.WriteReport(os.Stdout)
+// The clock is event time (the messages' instants), so a replay of a
+// capture reproduces the live run exactly; a wall-clock ticker can advance
+// it while the feed is quiet (Twin.Advance). State is a pure function of
+// the journal: Runner.Restore re-applies it after a restart, starting from
+// the latest snapshot (Twin.MarshalBinary, stored in the journal file every
+// Runner.SnapshotEvery records and on a clean stop).
 //
-// docs/twin.md has the details.
+// # Running the service
+//
+// A live service (what `lockstep twin --broker` runs):
+//
+//	err := twin.Serve(ctx, twin.ServeConfig{
+//		Twin:          twin.Config{Network: net, Logger: logger},
+//		NetworkDigest: digest,                  // a journal of another network is refused
+//		Data:          "/var/lib/twin", Fsync: true, SnapshotEvery: 100000,
+//		HTTP:          "127.0.0.1:8080",        // off loopback only with Token
+//		Broker:        "mqtt://broker:1883",    // or twin.Embedded
+//		Report:        "divergences.ndjson",    // written when ctx is done
+//	})
+//	var ce *twin.ConfigError
+//	if errors.As(err, &ce) { /* the configuration: exit 2 */ }
+//
+// or, replaying a capture (Server.Replay resumes after what the journal
+// already holds):
+//
+//	srv, err := twin.NewServer(cfg)
+//	defer srv.Close()
+//	stats, err := srv.Replay(ctx, captureFile)
+//	divs := srv.Twin().Divergences(twin.Filter{})
+//
+// # Using the parts directly
+//
+//	in := twin.NewIngest(twin.IngestConfig{Window: 5 * model.Minute})
+//	drv, _ := twin.NewDriver(twin.DriverConfig{Network: net})
+//	cmp := twin.NewComparer(twin.CompareConfig{}, drv) // reads the core through the driver
+//	drv.SetObserver(cmp)                                // and is fed by it
+//	for _, rec := range capture {
+//		out, hourly := in.Offer(rec, time.Now(), nil)
+//		if hourly {
+//			drv.ForgetFinished()
+//		}
+//		for _, m := range out {
+//			drv.Apply(m)
+//		}
+//	}
+//	for _, m := range in.Release(model.Never, nil) {
+//		drv.Apply(m)
+//	}
+//	drv.Finish()
+//	divs := cmp.Divergences(twin.Filter{})
+//
+// The examples run both. docs/twin.md has the details.
 package twin

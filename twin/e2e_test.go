@@ -3,6 +3,7 @@ package twin_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -376,13 +377,41 @@ func TestSharedSubscription(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, pub.Publish(ctx, wire.Topics{}.NodeStatus("L1"), p, wire.QoS, false))
 	}
-	total := func() uint64 { return runners[0].Twin.Counters().Received + runners[1].Twin.Counters().Received }
-	require.Eventually(t, func() bool { return total() >= n }, 10*time.Second, 10*time.Millisecond)
-	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, uint64(n), total(), "every message reached exactly one instance")
+	// sentinels on the same topic until each instance has one: then each
+	// has all the group gave it of the n before them
+	k := 0
+	require.Eventually(t, func() bool {
+		k++
+		if err := pub.Publish(ctx, wire.Topics{}.NodeStatus("L1"), sentinel(k), wire.QoS, false); err != nil {
+			return false
+		}
+		return sentinels(runners[0].Twin) > 0 && sentinels(runners[1].Twin) > 0
+	}, 10*time.Second, 20*time.Millisecond)
+	var total uint64
 	for i, r := range runners {
-		assert.NotZero(t, r.Twin.Counters().Received, "instance %d got nothing", i)
+		c := r.Twin.Counters()
+		assert.NotZero(t, c.ByType["heartbeat"], "instance %d got nothing", i)
+		assert.Equal(t, c.ByType["heartbeat"]+uint64(sentinels(r.Twin)), c.Received, "instance %d got nothing else", i)
+		total += c.ByType["heartbeat"]
 	}
+	assert.Equal(t, uint64(n), total, "every message reached exactly one instance")
+}
+
+// sentinel is a payload no twin accepts (it is quarantined as bad_json).
+// Published after a test's messages, it tells when an instance has them
+// all: the broker forwards one connection's messages in the order it
+// reads them.
+func sentinel(i int) []byte { return fmt.Appendf(nil, "sentinel %d", i) }
+
+// sentinels is the number of sentinels tw has received.
+func sentinels(tw *twin.Twin) int {
+	n := 0
+	for _, q := range tw.Quarantine() {
+		if bytes.HasPrefix(q.Payload, []byte("sentinel ")) {
+			n++
+		}
+	}
+	return n
 }
 
 // twoTowns are the closed regions of testdata/two-towns.yaml: Kreuzberg
@@ -531,12 +560,12 @@ func TestNodePartitions(t *testing.T) {
 	for _, r := range recs {
 		require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, r.Retain))
 	}
-	for i, r := range runners {
-		require.Eventually(t, func() bool { return r.Twin.Counters().Received >= want[i] }, 60*time.Second, 10*time.Millisecond)
+	// a sentinel on a topic both subscribe to, after the feed: once an
+	// instance has it, it has everything it will get of the feed
+	require.NoError(t, pub.Publish(ctx, wire.Topics{}.Scan("sentinel"), sentinel(1), wire.QoS, false))
+	for _, r := range runners {
+		require.Eventually(t, func() bool { return sentinels(r.Twin) == 1 }, 60*time.Second, 10*time.Millisecond)
 	}
-	// give a message beyond an instance's subscriptions time to show, then
-	// stop the instances before counting
-	time.Sleep(200 * time.Millisecond)
 	lcancel()
 	for range runners {
 		require.NoError(t, <-done)
@@ -562,7 +591,7 @@ func TestNodePartitions(t *testing.T) {
 	var union []twin.LabelView
 	var divs []twin.Divergence
 	for i, r := range runners {
-		assert.Equal(t, want[i], r.Twin.Counters().Received, "instance %d received exactly its subscriptions", i)
+		assert.Equal(t, want[i]+1, r.Twin.Counters().Received, "instance %d received exactly its subscriptions (and the sentinel)", i)
 		r.Twin.Finish()
 		labels := r.Twin.Labels()
 		t.Logf("instance %d (%v): %d msgs, %d labels, ignored %v", i, regions[i], want[i], len(labels), r.Twin.Counters().Ignored)

@@ -1,6 +1,8 @@
 package twin
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"testing"
@@ -28,4 +30,21 @@ func metricValue(t *testing.T, c prometheus.Collector) float64 {
 		return out.Counter.GetValue()
 	}
 	return out.Gauge.GetValue()
+}
+
+// ObserveAll is observeAll for package twin_test.
+var ObserveAll = observeAll
+
+// observeAll is everything a twin shows: its report and label states,
+// counters, gaps, quarantine, nodes and clock.
+func observeAll(t testing.TB, tw *Twin) string {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, tw.WriteReport(&b))
+	require.NoError(t, tw.WriteStates(&b))
+	enc := json.NewEncoder(&b)
+	for _, v := range []any{tw.Counters(), tw.Gaps(), tw.Quarantine(), tw.Nodes(), tw.Clock()} {
+		require.NoError(t, enc.Encode(v))
+	}
+	return b.String()
 }

@@ -113,9 +113,6 @@ func (j *Journal) Append(recs ...wire.CaptureRecord) error {
 	return nil
 }
 
-// Replay calls fn with every record in order.
-func (j *Journal) Replay(fn func(wire.CaptureRecord)) error { return j.ReplayFrom(0, fn) }
-
 // ReplayFrom calls fn with every record after the first pos, in order.
 func (j *Journal) ReplayFrom(pos uint64, fn func(wire.CaptureRecord)) error {
 	return j.db.View(func(tx *bolt.Tx) error {

@@ -87,6 +87,14 @@ func (r *Runner) Snapshot() error {
 	return r.snapshot()
 }
 
+// behind reports whether the journal holds records the last snapshot does
+// not cover.
+func (r *Runner) behind() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Journal != nil && r.Journal.Len() > r.lastSnap
+}
+
 func (r *Runner) snapshot() error {
 	if r.Journal == nil {
 		return errors.New("twin: snapshot: no journal")
@@ -101,7 +109,7 @@ func (r *Runner) snapshot() error {
 		r.lastSnap = pos
 	}
 	took := time.Since(start)
-	if m := r.Twin.m; m != nil {
+	if m := r.Twin.cfg.Metrics; m != nil {
 		m.snapshot(pos, len(state), took.Seconds(), err)
 	}
 	if r.OnSnapshot != nil {
@@ -272,10 +280,15 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 	// one client may not hold overlapping filters; ours never overlap
 	for _, f := range cfg.Filters() {
 		if err := c.Subscribe(ctx, f, wire.QoS, handler); err != nil {
+			if ctx.Err() != nil {
+				break // stopped while subscribing: as below
+			}
 			return fmt.Errorf("twin: subscribe %s: %w", f, err)
 		}
 	}
-	r.SetReady(true)
+	if ctx.Err() == nil {
+		r.SetReady(true)
+	}
 	tick := cfg.Tick
 	if tick <= 0 {
 		tick = time.Second

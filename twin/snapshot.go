@@ -148,11 +148,12 @@ type (
 )
 
 func (t *Twin) snapConfig() snapConfig {
-	nodes := slices.Clone(t.cfg.Nodes)
+	nodes := slices.Clone(t.drv.cfg.Nodes)
 	sort.Strings(nodes)
-	return snapConfig{Prefix: t.topics.Prefix, Window: t.cfg.Window, Tolerance: t.cfg.Tolerance, Replenish: t.replenish,
-		ReplenishAt: t.cfg.ReplenishAt, RestockLead: t.cfg.RestockLead, Nodes: nodes, QuarantineMax: t.cfg.QuarantineMax,
-		IDRetention: t.cfg.IDRetention, LabelRetention: t.cfg.LabelRetention}
+	ic, dc := t.in.cfg, t.drv.cfg
+	return snapConfig{Prefix: ic.Topics.Prefix, Window: ic.Window, Tolerance: t.cmp.cfg.Tolerance, Replenish: t.drv.replenish,
+		ReplenishAt: dc.ReplenishAt, RestockLead: dc.RestockLead, Nodes: nodes, QuarantineMax: ic.QuarantineMax,
+		IDRetention: ic.IDRetention, LabelRetention: dc.LabelRetention}
 }
 
 func countsOf(m map[string]uint64) []snapCount {
@@ -199,69 +200,27 @@ func decisionsIn(ds []snapDecision) []decision {
 }
 
 // MarshalBinary encodes the twin's whole state: the core's (model.Core's
-// own snapshot) and the driver's (de-duplication sets, per-source sequence
-// state, the reorder buffer, timers, pending comparisons, divergences,
-// quarantine and counters). The same state gives the same bytes. Together
-// with the number of journal records applied, it lets a restart skip the
-// journal's prefix (see Runner).
+// own snapshot) and that of its three parts (de-duplication sets,
+// per-source sequence state, the reorder buffer, quarantine; timers,
+// labels, sessions; pending comparisons and divergences; counters). The
+// same state gives the same bytes. Together with the number of journal
+// records applied, it lets a restart skip the journal's prefix (see
+// Runner).
 func (t *Twin) MarshalBinary() ([]byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	core, err := t.core.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("twin: snapshot: %w", err)
+	s := snapState{Version: snapshotVersion, Config: t.snapConfig()}
+	if err := t.in.save(&s); err != nil {
+		return nil, err
 	}
-	s := snapState{Version: snapshotVersion, Config: t.snapConfig(), Core: core, MaxAt: t.maxAt, Clock: t.clock, Started: t.started,
-		Quar: t.quar, QuarHead: t.quarHead, TimerOrd: t.timerOrd, Session: t.session, Divs: t.divs}
-	for _, id := range sortedKeys(t.src) {
-		st := t.src[id]
-		s.Sources = append(s.Sources, snapSource{ID: id, HW: st.hw, Max: st.max, Above: sortedKeys(st.above), Reserv: sortedKeys(st.reserved)})
+	if err := t.drv.save(&s); err != nil {
+		return nil, err
 	}
-	for _, id := range sortedKeys(t.ids) {
-		s.IDs = append(s.IDs, snapID{id, t.ids[id]})
-	}
-	s.IDsPrune = t.idsPrune
-	for _, m := range t.buf {
-		p, err := wire.Encode(m.env)
-		if err != nil {
-			return nil, fmt.Errorf("twin: snapshot: buffered message %s: %w", m.env.MsgID, err)
-		}
-		s.Buf = append(s.Buf, snapMsg{Topic: m.topic, Payload: p, At: m.at, Recv: m.recv, Late: m.late})
-	}
-	if k := t.lastKey; k != nil {
-		s.LastKey = &snapKey{At: k.at, Rank: k.rank, Source: k.env.Source, Seq: k.env.Seq}
-	}
-	c := &t.counters
+	t.cmp.save(&s)
+	c := t.counters()
 	s.Counters = snapCounters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates,
 		Conflicts: c.Conflicts, Late: c.Late, Timers: c.Timers, Missing: c.Missing, Forgotten: c.Forgotten, Quarantined: countsOf(c.Quarantined),
 		ByType: countsOf(c.ByType), Rejected: countsOf(c.Rejected), Ignored: countsOf(c.Ignored), Divergences: countsOf(c.Divergences)}
-	s.Labels = make([]snapLabel, 0, len(t.labels))
-	for _, id := range sortedKeys(t.labels) {
-		lr := t.labels[id]
-		s.Labels = append(s.Labels, snapLabel{ID: id, Name: lr.name, Msgs: lr.msgs, Matched: lr.matched, Reroutes: decisionsOut(lr.reroutes),
-			Refunds: decisionsOut(lr.refunds)})
-	}
-	s.NextID = t.nextLabel
-	for _, f := range t.finished[t.finHead:] {
-		s.Finished = append(s.Finished, snapFin{f.at, f.id})
-	}
-	s.Timers = make([]snapTimer, len(t.timers))
-	for i, tm := range t.timers {
-		s.Timers[i] = snapTimer{tm.at, tm.ord, tm.kind, tm.tk, tm.label, tm.gen, tm.node, tm.sku, tm.qty}
-	}
-	for k, g := range t.timerGen {
-		s.TimerGen = append(s.TimerGen, snapTimerGen{k.label, k.kind, g})
-	}
-	sort.Slice(s.TimerGen, func(i, j int) bool {
-		a, b := s.TimerGen[i], s.TimerGen[j]
-		return a.Label < b.Label || a.Label == b.Label && a.Kind < b.Kind
-	})
-	for _, r := range t.pending {
-		s.Pending = append(s.Pending, snapReport{Due: r.due, At: r.at, Ord: r.ord, MsgID: r.msgID, Body: r.body})
-	}
-	for _, c := range t.corePending {
-		s.CoreQ = append(s.CoreQ, snapCheck{c.due, c.ord, c.label, c.reroute, c.idx})
-	}
 	var buf bytes.Buffer
 	buf.Write(snapshotMagic)
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
@@ -296,16 +255,61 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 	if want := t.snapConfig(); fmt.Sprint(want) != fmt.Sprint(s.Config) {
 		return fmt.Errorf("twin: snapshot config %+v, this twin %+v: %w", s.Config, want, ErrSnapshotMismatch)
 	}
-	core := model.New(t.net)
-	core.KeepFinished = t.core.KeepFinished
-	core.OnFinish = t.onFinish
-	if err := core.UnmarshalBinary(s.Core); err != nil {
-		return fmt.Errorf("twin: snapshot: %w", err)
+	// restore into fresh parts and swap them in only if all of it worked
+	in := NewIngest(t.in.cfg)
+	drv, err := NewDriver(t.drv.cfg)
+	if err != nil {
+		return err
 	}
-	if len(s.Session) != len(t.net.Nodes) || s.QuarHead < 0 || (s.QuarHead > 0 && s.QuarHead >= len(s.Quar)) {
-		return errors.New("twin: snapshot: inconsistent node or quarantine state")
+	cmp := NewComparer(t.cmp.cfg, drv)
+	drv.SetObserver(cmp)
+	if err := in.restore(&s); err != nil {
+		return err
 	}
-	src := make(map[string]*srcState, len(s.Sources))
+	if err := drv.restore(&s); err != nil {
+		return err
+	}
+	if err := cmp.restore(&s); err != nil {
+		return err
+	}
+	t.in, t.drv, t.cmp = in, drv, cmp
+	if m := t.cfg.Metrics; m != nil {
+		c := t.counters()
+		m.restored(&c)
+		m.Labels.Set(float64(len(drv.labels)))
+	}
+	return nil
+}
+
+// save writes the ingest's state into s.
+func (in *Ingest) save(s *snapState) error {
+	for _, id := range sortedKeys(in.src) {
+		st := in.src[id]
+		s.Sources = append(s.Sources, snapSource{ID: id, HW: st.hw, Max: st.max, Above: sortedKeys(st.above), Reserv: sortedKeys(st.reserved)})
+	}
+	for _, id := range sortedKeys(in.ids) {
+		s.IDs = append(s.IDs, snapID{id, in.ids[id]})
+	}
+	s.IDsPrune, s.MaxAt = in.idsPrune, in.maxAt
+	for _, m := range in.buf {
+		p, err := wire.Encode(m.Env)
+		if err != nil {
+			return fmt.Errorf("twin: snapshot: buffered message %s: %w", m.Env.MsgID, err)
+		}
+		s.Buf = append(s.Buf, snapMsg{Topic: m.Topic, Payload: p, At: m.At, Recv: m.Recv, Late: m.Late})
+	}
+	if k := in.lastKey; k != nil {
+		s.LastKey = &snapKey{At: k.At, Rank: k.rank, Source: k.Env.Source, Seq: k.Env.Seq}
+	}
+	s.Quar, s.QuarHead = in.quar, in.quarHead
+	return nil
+}
+
+// restore sets a fresh ingest's state from s.
+func (in *Ingest) restore(s *snapState) error {
+	if s.QuarHead < 0 || (s.QuarHead > 0 && s.QuarHead >= len(s.Quar)) {
+		return errors.New("twin: snapshot: inconsistent quarantine state")
+	}
 	for _, ss := range s.Sources {
 		st := &srcState{hw: ss.HW, max: ss.Max}
 		if len(ss.Above) > 0 {
@@ -320,84 +324,145 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 				st.reserved[q] = struct{}{}
 			}
 		}
-		src[ss.ID] = st
+		in.src[ss.ID] = st
 	}
-	ids := make(map[string]model.Instant, len(s.IDs))
 	for _, id := range s.IDs {
-		ids[id.ID] = id.At
+		in.ids[id.ID] = id.At
 	}
-	buf := make(msgHeap, 0, len(s.Buf))
+	in.buf = make(msgHeap, 0, len(s.Buf))
 	for _, sm := range s.Buf {
-		env, err := t.topics.Decode(sm.Topic, sm.Payload)
+		env, err := in.cfg.Topics.Decode(sm.Topic, sm.Payload)
 		if err != nil {
 			return fmt.Errorf("twin: snapshot: buffered message on %s: %w", sm.Topic, err)
 		}
-		buf = append(buf, &msg{env: env, at: sm.At, rank: rankOf(env), recv: sm.Recv, topic: sm.Topic, late: sm.Late})
+		in.buf = append(in.buf, &Message{Env: env, At: sm.At, rank: rankOf(env), Recv: sm.Recv, Topic: sm.Topic, Late: sm.Late})
 	}
-	var last *msg
+	// the heap was saved in heap order; Init only verifies (no moves on a
+	// valid heap) and repairs a corrupt one
+	heap.Init(&in.buf)
 	if k := s.LastKey; k != nil {
-		last = &msg{at: k.At, rank: k.Rank, env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
+		in.lastKey = &Message{At: k.At, rank: k.Rank, Env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
 	}
-	labels := make(map[model.LabelID]*labelRec, len(s.Labels))
-	labelIDs := make(map[string]model.LabelID, len(s.Labels))
+	in.idsPrune, in.maxAt = s.IDsPrune, s.MaxAt
+	in.quar, in.quarHead = s.Quar, s.QuarHead
+	c := s.Counters
+	in.counters = IngestCounters{Received: c.Received, Accepted: c.Accepted, Duplicates: c.Duplicates, Conflicts: c.Conflicts,
+		Late: c.Late, Missing: c.Missing, Quarantined: mapOf(c.Quarantined), ByType: mapOf(c.ByType)}
+	return nil
+}
+
+// save writes the driver's state (and the core's) into s.
+func (d *Driver) save(s *snapState) error {
+	core, err := d.core.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("twin: snapshot: %w", err)
+	}
+	s.Core, s.Clock, s.Started, s.Session = core, d.clock, d.started, d.session
+	s.Labels = make([]snapLabel, 0, len(d.labels))
+	for _, id := range sortedKeys(d.labels) {
+		lr := d.labels[id]
+		s.Labels = append(s.Labels, snapLabel{ID: id, Name: lr.name, Msgs: lr.msgs})
+	}
+	s.NextID = d.nextLabel
+	for _, f := range d.finished[d.finHead:] {
+		s.Finished = append(s.Finished, snapFin{f.at, f.id})
+	}
+	s.Timers = make([]snapTimer, len(d.timers))
+	for i, tm := range d.timers {
+		s.Timers[i] = snapTimer{tm.at, tm.ord, tm.kind, tm.tk, tm.label, tm.gen, tm.node, tm.sku, tm.qty}
+	}
+	s.TimerOrd = max(s.TimerOrd, d.timerOrd)
+	for k, g := range d.timerGen {
+		s.TimerGen = append(s.TimerGen, snapTimerGen{k.label, k.kind, g})
+	}
+	sort.Slice(s.TimerGen, func(i, j int) bool {
+		a, b := s.TimerGen[i], s.TimerGen[j]
+		return a.Label < b.Label || a.Label == b.Label && a.Kind < b.Kind
+	})
+	return nil
+}
+
+// restore sets a fresh driver's state (and the core's) from s.
+func (d *Driver) restore(s *snapState) error {
+	core := d.newCore()
+	if err := core.UnmarshalBinary(s.Core); err != nil {
+		return fmt.Errorf("twin: snapshot: %w", err)
+	}
+	if len(s.Session) != len(d.net.Nodes) {
+		return errors.New("twin: snapshot: inconsistent node state")
+	}
 	for _, sl := range s.Labels {
-		if sl.ID <= 0 || sl.ID > s.NextID || labels[sl.ID] != nil {
+		if sl.ID <= 0 || sl.ID > s.NextID || d.labels[sl.ID] != nil {
 			return errors.New("twin: snapshot: bad label id")
 		}
-		labels[sl.ID] = &labelRec{name: sl.Name, msgs: sl.Msgs, matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds)}
-		labelIDs[sl.Name] = sl.ID
+		d.labels[sl.ID] = &labelRec{name: sl.Name, msgs: sl.Msgs}
+		d.labelIDs[sl.Name] = sl.ID
 	}
-	fin := make([]finished, len(s.Finished))
+	d.finished = make([]finished, len(s.Finished))
 	for i, f := range s.Finished {
-		fin[i] = finished{f.At, f.ID}
+		d.finished[i] = finished{f.At, f.ID}
 	}
-	timers := make(timerHeap, len(s.Timers))
+	d.timers = make(timerHeap, len(s.Timers))
 	for i, st := range s.Timers {
-		timers[i] = timer{st.At, st.Ord, st.Kind, st.TK, st.Label, st.Gen, st.Node, st.SKU, st.Qty}
+		d.timers[i] = timer{st.At, st.Ord, st.Kind, st.TK, st.Label, st.Gen, st.Node, st.SKU, st.Qty}
 	}
-	gens := make(map[timerKey]uint64, len(s.TimerGen))
+	heap.Init(&d.timers)
 	for _, g := range s.TimerGen {
-		gens[timerKey{g.Label, g.Kind}] = g.Gen
+		d.timerGen[timerKey{g.Label, g.Kind}] = g.Gen
 	}
-	pending := make(reportHeap, len(s.Pending))
+	c := s.Counters
+	d.counters = DriverCounters{Applied: c.Applied, Timers: c.Timers, Forgotten: c.Forgotten, Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored)}
+	d.core, d.clock, d.started, d.session = core, s.Clock, s.Started, s.Session
+	d.nextLabel, d.timerOrd = s.NextID, s.TimerOrd
+	return nil
+}
+
+// save writes the comparer's state into s, after the driver's (which
+// lists the labels).
+func (c *Comparer) save(s *snapState) {
+	for i := range s.Labels {
+		if cl := c.labels[s.Labels[i].ID]; cl != nil {
+			s.Labels[i].Matched, s.Labels[i].Reroutes, s.Labels[i].Refunds = cl.matched, decisionsOut(cl.reroutes), decisionsOut(cl.refunds)
+		}
+	}
+	for _, r := range c.pending {
+		s.Pending = append(s.Pending, snapReport{Due: r.due, At: r.at, Ord: r.ord, MsgID: r.msgID, Body: r.body})
+	}
+	for _, k := range c.checks {
+		s.CoreQ = append(s.CoreQ, snapCheck{k.due, k.ord, k.label, k.reroute, k.idx})
+	}
+	s.TimerOrd = max(s.TimerOrd, c.ord)
+	s.Divs = c.divs
+}
+
+// restore sets a fresh comparer's state from s.
+func (c *Comparer) restore(s *snapState) error {
+	for _, sl := range s.Labels {
+		if len(sl.Matched) > 0 || len(sl.Reroutes) > 0 || len(sl.Refunds) > 0 {
+			c.labels[sl.ID] = &cmpLabel{matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds)}
+		}
+	}
+	c.pending = make(reportHeap, len(s.Pending))
 	for i, r := range s.Pending {
-		pending[i] = report{due: r.Due, ord: r.Ord, at: r.At, msgID: r.MsgID, body: r.Body}
+		c.pending[i] = report{due: r.Due, ord: r.Ord, at: r.At, msgID: r.MsgID, body: r.Body}
 	}
-	checks := make(decisionHeap, len(s.CoreQ))
-	for i, c := range s.CoreQ {
-		lr := labels[c.Label]
-		if lr == nil {
+	c.checks = make(decisionHeap, len(s.CoreQ))
+	for i, k := range s.CoreQ {
+		cl := c.labels[k.Label]
+		if cl == nil {
 			return errors.New("twin: snapshot: a pending check names an unknown label")
 		}
-		n := len(lr.refunds)
-		if c.Reroute {
-			n = len(lr.reroutes)
+		n := len(cl.refunds)
+		if k.Reroute {
+			n = len(cl.reroutes)
 		}
-		if c.Idx < 0 || c.Idx >= n {
+		if k.Idx < 0 || k.Idx >= n {
 			return errors.New("twin: snapshot: a pending check names an unknown decision")
 		}
-		checks[i] = coreCheck{c.Due, c.Ord, c.Label, c.Reroute, c.Idx}
+		c.checks[i] = coreCheck{k.Due, k.Ord, k.Label, k.Reroute, k.Idx}
 	}
-	// the heaps were saved in heap order; Init only verifies (no moves on a
-	// valid heap) and repairs a corrupt one
-	heap.Init(&buf)
-	heap.Init(&timers)
-	heap.Init(&pending)
-	heap.Init(&checks)
-
-	c := s.Counters
-	t.core = core
-	t.src, t.ids, t.idsPrune, t.buf, t.maxAt, t.lastKey, t.clock, t.started = src, ids, s.IDsPrune, buf, s.MaxAt, last, s.Clock, s.Started
-	t.counters = Counters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates, Conflicts: c.Conflicts,
-		Late: c.Late, Timers: c.Timers, Missing: c.Missing, Forgotten: c.Forgotten, Quarantined: mapOf(c.Quarantined), ByType: mapOf(c.ByType),
-		Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored), Divergences: mapOf(c.Divergences)}
-	t.quar, t.quarHead = s.Quar, s.QuarHead
-	t.labelIDs, t.labels, t.nextLabel, t.finished, t.finHead = labelIDs, labels, s.NextID, fin, 0
-	t.timers, t.timerOrd, t.timerGen, t.session = timers, s.TimerOrd, gens, s.Session
-	t.pending, t.corePending, t.divs = pending, checks, s.Divs
-	if t.m != nil {
-		t.m.restored(&t.counters)
-		t.m.Labels.Set(float64(len(t.labels)))
-	}
+	heap.Init(&c.pending)
+	heap.Init(&c.checks)
+	c.ord, c.divs, c.counts = s.TimerOrd, s.Divs, mapOf(s.Counters.Divergences)
 	return nil
 }

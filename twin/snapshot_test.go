@@ -3,7 +3,6 @@ package twin_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -33,20 +32,6 @@ func snapFeed(t *testing.T, path string) (*model.Network, []wire.CaptureRecord) 
 	return net, recs
 }
 
-// everything observable: divergence report, label states, counters, gaps,
-// quarantine
-func observe(t *testing.T, tw *twin.Twin) string {
-	t.Helper()
-	var b bytes.Buffer
-	require.NoError(t, tw.WriteReport(&b))
-	require.NoError(t, tw.WriteStates(&b))
-	enc := json.NewEncoder(&b)
-	for _, v := range []any{tw.Counters(), tw.Gaps(), tw.Quarantine(), tw.Nodes(), tw.Clock()} {
-		require.NoError(t, enc.Encode(v))
-	}
-	return b.String()
-}
-
 func newSnapTwin(t *testing.T, net *model.Network, window model.Duration) *twin.Twin {
 	tw, err := twin.New(twin.Config{Network: net, Window: window})
 	require.NoError(t, err)
@@ -72,7 +57,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 				ref.Ingest(r)
 			}
 			ref.Finish()
-			want := observe(t, ref)
+			want := twin.ObserveAll(t, ref)
 			require.Contains(t, want, `"kind"`, "the feed makes divergences")
 
 			for _, cut := range []int{0, 1, len(recs) / 7, len(recs) / 2, len(recs) - 3, len(recs)} {
@@ -95,7 +80,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 					b.Ingest(r)
 				}
 				b.Finish()
-				assert.Equal(t, want, observe(t, b), "restored after %d of %d records", cut, len(recs))
+				assert.Equal(t, want, twin.ObserveAll(t, b), "restored after %d of %d records", cut, len(recs))
 			}
 		})
 	}
@@ -114,7 +99,7 @@ func TestSnapshotRestart(t *testing.T) {
 	_, err := twin.NewRunner(ref, nil).Replay(context.Background(), strings.NewReader(capture), 64)
 	require.NoError(t, err)
 	ref.Finish()
-	want := observe(t, ref)
+	want := twin.ObserveAll(t, ref)
 
 	const every = 997
 	for _, stop := range []int{500, every, 3*every + 11, len(recs) - 1} {
@@ -145,7 +130,7 @@ func TestSnapshotRestart(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, uint64(stop), st.Skipped)
 		tw.Finish()
-		assert.Equal(t, want, observe(t, tw), "stop after %d", stop)
+		assert.Equal(t, want, twin.ObserveAll(t, tw), "stop after %d", stop)
 		require.NoError(t, j.Close())
 	}
 }
@@ -180,7 +165,7 @@ func TestSnapshotMismatch(t *testing.T) {
 	assert.Zero(t, r.FromSnapshot)
 	assert.Equal(t, uint64(len(recs)), r.Restored)
 	tw.Finish()
-	assert.Equal(t, observe(t, ref), observe(t, tw))
+	assert.Equal(t, twin.ObserveAll(t, ref), twin.ObserveAll(t, tw))
 }
 
 // TestSnapshotCorrupt: a damaged snapshot is an error and leaves the twin

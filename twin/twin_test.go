@@ -320,15 +320,15 @@ func TestIDRetention(t *testing.T) {
 	for _, r := range recs {
 		ref.Ingest(r)
 		tw.Ingest(r)
-		most = max(most, len(tw.ids))
+		most = max(most, len(tw.in.ids))
 	}
 	// about 4 h of messages at most (retention + the hourly prune), not 50 h
 	perLabel := len(recs) / 100
 	assert.Less(t, most, perLabel*2*(4+1), "ids kept: %d of %d", most, len(recs))
-	assert.Less(t, len(tw.ids), len(recs)/5)
+	assert.Less(t, len(tw.in.ids), len(recs)/5)
 	old := recs[:perLabel] // the first label's messages, two days old
 	for _, r := range old {
-		_, kept := tw.ids[mustEnv(t, r).MsgID]
+		_, kept := tw.in.ids[mustEnv(t, r).MsgID]
 		require.False(t, kept, "an id older than the retention is forgotten")
 		tw.Ingest(r)
 	}
@@ -371,7 +371,7 @@ func TestLabelRetention(t *testing.T) {
 	for i, r := range recs {
 		all.Ingest(r)
 		tw.Ingest(r)
-		most = max(most, len(tw.labels), tw.core.Live())
+		most = max(most, len(tw.drv.labels), tw.drv.core.Live())
 		if i == len(recs)/2 { // a snapshot mid-way carries the retention state
 			snap, err := tw.MarshalBinary()
 			require.NoError(t, err)

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +18,6 @@ import (
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/scenarios"
 	"github.com/lockstep-sim/lockstep/twin"
-	"github.com/lockstep-sim/lockstep/twin/transport"
 	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
@@ -105,14 +102,6 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	if token == "" {
 		token = os.Getenv("LOCKSTEP_TWIN_TOKEN")
 	}
-	if f.httpAddr != "" {
-		if _, _, err := net.SplitHostPort(f.httpAddr); err != nil {
-			return badInput(fmt.Errorf("--http %q: want host:port", f.httpAddr))
-		}
-		if err := twin.CheckBind(f.httpAddr, token); err != nil {
-			return badInput(err)
-		}
-	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return badInput(fmt.Errorf("--log-level: %w", err))
@@ -130,139 +119,65 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", f.network, err))
 	}
-	metrics := twin.NewMetrics()
-	tw, err := twin.New(twin.Config{Network: network, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
-		Tolerance: model.Duration(f.tolerance.Milliseconds()), IDRetention: model.Duration(f.dedupRetention.Milliseconds()), LabelRetention: labelRetention, Nodes: nodesOrNil(f.nodes), Logger: logger, Metrics: metrics})
-	if err != nil {
-		return badInput(err)
-	}
-	var journal *twin.Journal
-	if f.data != "" {
-		if journal, err = twin.OpenJournal(f.data, f.fsync); err != nil {
-			return failed(err)
-		}
-		defer journal.Close()
-		sum := sha256.Sum256(raw)
-		if err := journal.CheckNetwork(hex.EncodeToString(sum[:])); err != nil {
-			return badInput(err)
-		}
-	}
-	runner := twin.NewRunner(tw, journal)
-	runner.SnapshotEvery = f.snapshotEvery
-	runner.OnSnapshot = func(pos uint64, size int, took time.Duration, err error) {
-		if err != nil {
-			logger.Error("snapshot failed (the journal still has every record)", "records", pos, "err", err)
-			return
-		}
-		logger.Info("snapshot", "records", pos, "bytes", size, "elapsed", took.String())
-	}
-	start := time.Now()
-	if err := runner.Restore(); err != nil {
-		return failed(err)
-	}
-	if runner.SkippedSnapshot != nil {
-		logger.Warn("snapshot not used; re-applied the whole journal", "reason", runner.SkippedSnapshot.Error())
-	}
-	if runner.Restored > 0 {
-		logger.Info("journal restored", "records", runner.Restored, "from_snapshot", runner.FromSnapshot,
-			"reapplied", runner.Restored-runner.FromSnapshot, "elapsed", time.Since(start).String())
+	sum := sha256.Sum256(raw)
+	cfg := twin.ServeConfig{
+		Twin: twin.Config{Network: network, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
+			Tolerance: model.Duration(f.tolerance.Milliseconds()), IDRetention: model.Duration(f.dedupRetention.Milliseconds()),
+			LabelRetention: labelRetention, Nodes: nodesOrNil(f.nodes), Logger: logger},
+		NetworkDigest: hex.EncodeToString(sum[:]),
+		Data:          f.data, Fsync: f.fsync, SnapshotEvery: f.snapshotEvery,
+		HTTP: f.httpAddr, Token: token,
+		Broker: f.broker, ShareGroup: f.shareGroup, WallClock: f.clock == "wall",
+		Report: f.report, States: f.states,
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if f.httpAddr != "" {
-		ln, err := net2Listen(f.httpAddr)
-		if err != nil {
-			return failed(err)
-		}
-		srv := &http.Server{Handler: runner.Handler(twin.APIConfig{Token: token, Logger: logger, Metrics: metrics}), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
-		logger.Info("http api", "addr", ln.Addr().String(), "auth", token != "")
+	if f.replay == "" {
+		return twinExit(twin.Serve(ctx, cfg))
 	}
-	if f.replay != "" {
-		in, err := os.Open(f.replay)
-		if err != nil {
-			return badInput(err)
-		}
-		defer in.Close()
-		runner.SetReady(true)
-		st, err := runner.Replay(ctx, in, 512)
-		if err != nil {
-			return failed(err)
-		}
-		tw.Finish()
-		if err := writeTwinOutputs(f, tw); err != nil {
-			return failed(err)
-		}
-		c := tw.Counters()
-		sum := map[string]any{"records": st.Records, "resumed_from_journal": st.Skipped, "bad_capture_lines": st.BadLines,
-			"elapsed_s": st.Elapsed.Seconds(), "counters": c, "labels": len(tw.Labels()), "gaps": len(tw.Gaps())}
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
-	}
-	url := f.broker
-	if f.broker == "embedded" {
-		b, err := transport.StartBroker(ctx, transport.BrokerConfig{Logger: logger})
-		if err != nil {
-			return failed(err)
-		}
-		defer b.Close()
-		url = b.URL()
-		logger.Info("embedded broker", "url", url)
-	}
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	client, err := transport.Dial(dctx, transport.ClientConfig{URL: url, Logger: logger, SessionExpiry: time.Hour})
-	cancel()
+	srv, err := twin.NewServer(cfg)
 	if err != nil {
-		return failed(err)
+		return twinExit(err)
 	}
-	defer client.Close()
-	err = runner.Live(ctx, client, twin.LiveConfig{Topics: wire.Topics{Prefix: f.prefix}, ShareGroup: f.shareGroup,
-		Nodes: nodesOrNil(f.nodes), WallClock: f.clock == "wall"})
-	tw.Finish()
-	if werr := writeTwinOutputs(f, tw); werr != nil && err == nil {
-		err = werr
-	}
+	defer srv.Close()
+	in, err := os.Open(f.replay)
 	if err != nil {
-		return failed(err)
+		return badInput(err)
 	}
-	return nil
+	defer in.Close()
+	st, err := srv.Replay(ctx, in)
+	if err != nil {
+		return twinExit(err)
+	}
+	if err := srv.Close(); err != nil {
+		return twinExit(err)
+	}
+	tw := srv.Twin()
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"records": st.Records, "resumed_from_journal": st.Skipped, "bad_capture_lines": st.BadLines,
+		"elapsed_s": st.Elapsed.Seconds(), "counters": tw.Counters(), "labels": len(tw.Labels()), "gaps": len(tw.Gaps())})
+}
+
+// twinExit maps the twin service's errors to exit codes: 2 for its
+// configuration, 1 for failures.
+func twinExit(err error) error {
+	var ce *twin.ConfigError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return badInput(err)
+	}
+	return failed(err)
 }
 
 func nodesOrNil(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return twin.SplitList(s)
-}
-
-func net2Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
-
-func writeTwinOutputs(f twinFlags, tw *twin.Twin) error {
-	write := func(path string, fn func(*os.File) error) error {
-		if path == "" {
-			return nil
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
-		tmp := path + ".tmp"
-		out, err := os.Create(tmp)
-		if err != nil {
-			return err
-		}
-		if err := fn(out); err != nil {
-			out.Close()
-			return err
-		}
-		if err := out.Close(); err != nil {
-			return err
-		}
-		return os.Rename(tmp, path)
 	}
-	if err := write(f.report, func(o *os.File) error { return tw.WriteReport(o) }); err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	if err := write(f.states, func(o *os.File) error { return tw.WriteStates(o) }); err != nil {
-		return fmt.Errorf("--states: %w", err)
-	}
-	return nil
+	return out
 }

@@ -108,6 +108,32 @@ const (
 	SizeXL Size = "xl"
 )
 
+// SizeOf is the wire size class of the core's size class s (model.NoSize,
+// which no parcel has, gives SizeM).
+func SizeOf(s model.SizeClass) Size {
+	switch s {
+	case model.Small:
+		return SizeS
+	case model.Medium:
+		return SizeM
+	case model.Large:
+		return SizeL
+	}
+	return SizeM
+}
+
+// Class is the core's size class of s. The core has three classes: xl is
+// model.Large, as is anything else above m.
+func (s Size) Class() model.SizeClass {
+	switch s {
+	case SizeS:
+		return model.Small
+	case SizeM:
+		return model.Medium
+	}
+	return model.Large
+}
+
 // DoorState is the state of a compartment door.
 type DoorState string
 

@@ -1,0 +1,133 @@
+package twin
+
+import (
+	"bytes"
+	"encoding/gob"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden snapshot of the current version (testdata/snapshot-v*.bin)")
+
+// goldenFeed is a small feed that leaves every part of the twin's state
+// non-empty at goldenCut: sequence gaps, duplicates and a conflict, the
+// quarantine, late messages and the reorder buffer, core timers, pending
+// reports and core decisions, divergences.
+func goldenFeed(t testing.TB) []wire.CaptureRecord {
+	f := newFeed(t)
+	var recs []wire.CaptureRecord
+	recs = append(recs, f.msg("L1", min_(0), wire.Status{State: wire.NodeOnline, Reason: wire.ReasonConnect, Session: 3}))
+	recs = append(recs, f.lifecycle("L-A", 0, true)...)
+	b := f.lifecycle("L-B", 2, false)
+	recs = append(recs, b[:3]...)
+	recs = append(recs, b[3], b[3]) // a duplicate
+	conflict := b[4]
+	conflict.Payload = bytes.Replace(conflict.Payload, []byte(`"msg_id":"`), []byte(`"msg_id":"x`), 1)
+	recs = append(recs, b[4], conflict)
+	recs = append(recs, b[6:]...) // b[5] (production's "packed") never arrives: a gap
+	recs = append(recs, wire.CaptureRecord{Topic: "lockstep/v1/lockers/L1/event", Payload: []byte("not json"), RecvAt: min_(40)})
+	recs = append(recs, f.lifecycle("L-C", 30, true)...)
+	recs = append(recs,
+		f.msg("prod-core", min_(2+35+60), wire.LabelState{LabelID: "L-B", State: wire.LabelRerouting, Node: "L1", Reason: "ttl_expired", RerouteTo: "P1"}),
+		f.msg("prod-core", min_(110), wire.LabelState{LabelID: "L-C", State: wire.LabelReadyForPickup, Node: "L1",
+			Refund: &wire.Refund{Amount: 990, Currency: "EUR"}}),
+		f.msg("L2", min_(112), wire.Slot{Compartment: "S02", Size: wire.SizeS, State: wire.SlotOccupied, LabelID: "L-B"}),
+		f.msg("prod-core", min_(113), wire.LabelState{LabelID: "L-Z", State: wire.LabelIssued, Node: "M1"}),
+		f.msg("L1", min_(115), wire.Heartbeat{Session: 3}),
+	)
+	// a day later L-B's ready TTL (24 h) expires: the core reroutes it, and
+	// so does production
+	recs = append(recs,
+		f.msg("L1", min_(1480), wire.Heartbeat{Session: 3}),
+		f.msg("prod-core", min_(1479), wire.LabelState{LabelID: "L-B", State: wire.LabelRerouting, Node: "L1", Reason: "ttl_expired", RerouteTo: "P1"}))
+	d := f.lifecycle("L-D", 1481, true)
+	recs = append(recs, d[:3]...)
+	recs = append(recs, f.msg("L1", min_(1490), wire.Heartbeat{Session: 3}))
+	// goldenCut: here
+	recs = append(recs, d[3:]...)
+	recs = append(recs, f.msg("L1", min_(3*24*60), wire.Heartbeat{Session: 3}))
+	return recs
+}
+
+// goldenCut is where the golden snapshot is taken: with L-D's order and
+// first messages in the reorder buffer, production's reroute of L-B pending
+// and the core's own reroute of it waiting for its check.
+func goldenCut(recs []wire.CaptureRecord) int { return len(recs) - 11 }
+
+func goldenTwin(t testing.TB) *Twin {
+	no := false
+	tw, err := New(Config{Network: quickstart(t), Window: 10 * model.Minute, Replenish: &no})
+	require.NoError(t, err)
+	return tw
+}
+
+// TestSnapshotGolden keeps snapshots compatible across code changes: the
+// snapshot a twin of the current snapshot version wrote (testdata, made
+// with -update) restores, gives the same bytes again, and fed the rest of
+// the feed ends exactly where a twin that saw the whole feed ends. A
+// snapshot of an older version is refused with ErrSnapshotMismatch (the
+// runner then re-applies the journal). Change the snapshot's layout or the
+// meaning of the state only with a new snapshotVersion and -update.
+func TestSnapshotGolden(t *testing.T) {
+	recs := goldenFeed(t)
+	cut := goldenCut(recs)
+	current := filepath.Join("testdata", fmt.Sprintf("snapshot-v%d.bin", snapshotVersion))
+	if *update {
+		tw := goldenTwin(t)
+		for _, r := range recs[:cut] {
+			tw.Ingest(r)
+		}
+		snap, err := tw.MarshalBinary()
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(current, snap, 0o644))
+	}
+	ref := goldenTwin(t)
+	for _, r := range recs {
+		ref.Ingest(r)
+	}
+	ref.Finish()
+	want := observeAll(t, ref)
+	for _, k := range []string{KindRerouteUnexpected, KindRefundUnexpected, KindSlotMismatch, KindUnknownLabel, `"conflicts":1`, `"timers_fired":1`} {
+		require.Contains(t, want, k, "the golden feed exercises %s", k)
+	}
+
+	files, err := filepath.Glob(filepath.Join("testdata", "snapshot-v*.bin"))
+	require.NoError(t, err)
+	require.Contains(t, files, current, "no golden snapshot of version %d: run go test ./twin -run TestSnapshotGolden -update", snapshotVersion)
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			golden, err := os.ReadFile(path)
+			require.NoError(t, err)
+			tw := goldenTwin(t)
+			err = tw.UnmarshalBinary(golden)
+			if path != current {
+				require.ErrorIs(t, err, ErrSnapshotMismatch, "an older snapshot version is refused")
+				return
+			}
+			require.NoError(t, err)
+			var s snapState
+			require.NoError(t, gob.NewDecoder(bytes.NewReader(golden[len(snapshotMagic):len(golden)-4])).Decode(&s))
+			require.NotEmpty(t, s.Buf, "the golden snapshot holds buffered messages")
+			require.NotEmpty(t, s.Pending, "the golden snapshot holds pending reports")
+			require.NotEmpty(t, s.CoreQ, "the golden snapshot holds pending checks of core decisions")
+			require.NotEmpty(t, s.Timers, "the golden snapshot holds timers")
+			again, err := tw.MarshalBinary()
+			require.NoError(t, err)
+			assert.Equal(t, golden, again, "restore then snapshot gives the same bytes")
+			for _, r := range recs[cut:] {
+				tw.Ingest(r)
+			}
+			tw.Finish()
+			assert.Equal(t, want, observeAll(t, tw))
+		})
+	}
+}

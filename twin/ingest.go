@@ -1,0 +1,437 @@
+package twin
+
+import (
+	"container/heap"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+// IngestConfig configures an Ingest.
+type IngestConfig struct {
+	// Topics is the feed prefix (zero value: wire.DefaultPrefix).
+	Topics wire.Topics
+	// Window is the reorder window in event time: a message is released
+	// once a message at least Window later has been accepted (or by
+	// Release). Zero means DefaultWindow; negative means no reordering.
+	Window model.Duration
+	// IDRetention is how long (in event time) accepted msg_ids are kept for
+	// de-duplication; older duplicates are still caught by (source, seq).
+	// Zero means DefaultIDRetention.
+	IDRetention model.Duration
+	// QuarantineMax bounds the quarantine store (oldest dropped first;
+	// counters keep counting). Zero means DefaultQuarantineMax.
+	QuarantineMax int
+	// Logger receives structured logs (nil discards).
+	Logger *slog.Logger
+	// Metrics, if set, is updated as messages arrive.
+	Metrics *Metrics
+}
+
+func (c IngestConfig) withDefaults() IngestConfig {
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Window < 0 {
+		c.Window = 0
+	}
+	if c.IDRetention <= 0 {
+		c.IDRetention = DefaultIDRetention
+	}
+	if c.QuarantineMax <= 0 {
+		c.QuarantineMax = DefaultQuarantineMax
+	}
+	return c
+}
+
+// Message is an accepted feed message as Ingest hands it on: valid,
+// de-duplicated, and released in order (or, when Late, at once).
+type Message struct {
+	Env wire.Envelope
+	// At is the event instant the message is applied at: the envelope's,
+	// except for a last will, whose at is its connect instant: then the
+	// instant it was received.
+	At    model.Instant
+	Recv  model.Instant // receive instant (0 if unknown)
+	Topic string
+	// Late is set on a message older than one already released: it is
+	// handed on at once, out of order, and must not move the clock back.
+	Late bool
+	// Wall is the wall time the message was received (zero for messages
+	// restored from a snapshot); the driver observes receipt-to-applied
+	// latency from it.
+	Wall time.Time
+	rank uint8 // lifecycle rank, see rankOf
+}
+
+// less is the release order: (event instant, lifecycle rank, source, seq).
+func (m *Message) less(o *Message) bool {
+	if m.At != o.At {
+		return m.At < o.At
+	}
+	if m.rank != o.rank {
+		return m.rank < o.rank
+	}
+	if m.Env.Source != o.Env.Source {
+		return m.Env.Source < o.Env.Source
+	}
+	return m.Env.Seq < o.Env.Seq
+}
+
+// rankOf orders messages of the same instant from different sources along a
+// parcel's life: node status, then orders, pick, pack, hand-off, delivery,
+// locker events, pickups, and production's reports last. Two devices can
+// stamp the same millisecond (a reroute between two nodes in one H3 cell
+// hands off and delivers at once); without this rank the tie would fall to
+// the source ids, which could apply a delivery before its hand-off.
+func rankOf(env wire.Envelope) uint8 {
+	switch b := env.Body.(type) {
+	case wire.Status:
+		return 0
+	case wire.Order:
+		return 1
+	case wire.Scan:
+		switch b.Stage {
+		case wire.StagePick:
+			return 2
+		case wire.StagePack:
+			return 3
+		case wire.StageHandoff:
+			return 4
+		}
+		return 5
+	case wire.Slot, wire.Door, wire.Occupancy:
+		return 6
+	case wire.Pickup:
+		return 7
+	case wire.LabelState:
+		return 9
+	}
+	return 8
+}
+
+type msgHeap []*Message
+
+func (h msgHeap) Len() int           { return len(h) }
+func (h msgHeap) Less(i, j int) bool { return h[i].less(h[j]) }
+func (h msgHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *msgHeap) Push(x any)        { *h = append(*h, x.(*Message)) }
+func (h *msgHeap) Pop() any {
+	o := *h
+	x := o[len(o)-1]
+	o[len(o)-1] = nil
+	*h = o[:len(o)-1]
+	return x
+}
+
+// Quarantined is a message that failed validation.
+type Quarantined struct {
+	Topic   string        `json:"topic"`
+	Reason  string        `json:"reason"`
+	Detail  string        `json:"detail"`
+	RecvAt  model.Instant `json:"-"`
+	Recv    string        `json:"recv_at,omitempty"`
+	Payload []byte        `json:"payload"` // base64 in JSON
+}
+
+// Gap is a run of sequence numbers of one source that never arrived.
+type Gap struct {
+	Source string `json:"source"`
+	From   uint64 `json:"from"`
+	To     uint64 `json:"to"`
+	// Will is true when the gap is the one sequence number a node reserved
+	// for its last will that was never needed (not a lost message).
+	Will bool `json:"will,omitempty"`
+}
+
+// IngestCounters are what Ingest counts.
+type IngestCounters struct {
+	Received    uint64            // every message offered
+	Accepted    uint64            // valid and new
+	Duplicates  uint64            // msg_id or (source, seq) seen before
+	Conflicts   uint64            // (source, seq) seen with another msg_id
+	Late        uint64            // accepted after a later message was released
+	Missing     uint64            // sequence numbers never seen (gaps)
+	Quarantined map[string]uint64 // invalid, by reason
+	ByType      map[string]uint64 // accepted, by message type
+}
+
+type srcState struct {
+	hw       uint64              // every seq <= hw was seen
+	above    map[uint64]struct{} // seen seqs > hw+1
+	max      uint64
+	reserved map[uint64]struct{} // will seqs reserved at connect
+}
+
+func (s *srcState) seen(q uint64) bool {
+	if q <= s.hw {
+		return true
+	}
+	_, ok := s.above[q]
+	return ok
+}
+
+func (s *srcState) add(q uint64) {
+	if q > s.max {
+		s.max = q
+	}
+	if q == s.hw+1 {
+		s.hw = q
+		for {
+			if _, ok := s.above[s.hw+1]; !ok {
+				break
+			}
+			delete(s.above, s.hw+1)
+			s.hw++
+		}
+		return
+	}
+	if s.above == nil {
+		s.above = map[uint64]struct{}{}
+	}
+	s.above[q] = struct{}{}
+}
+
+func (s *srcState) missing() uint64 { return s.max - s.hw - uint64(len(s.above)) }
+
+// Ingest is the twin's first stage: it decodes received messages
+// (quarantining rejects), drops duplicates, tracks every source's sequence
+// gaps, and holds accepted messages in a reorder buffer that releases them
+// in (event instant, lifecycle rank, source, seq) order once a message
+// Window later has been accepted. It does not touch the core. It is not
+// safe for concurrent use (Twin serialises it).
+type Ingest struct {
+	cfg IngestConfig
+	log *slog.Logger
+	m   *Metrics
+
+	src      map[string]*srcState
+	ids      map[string]model.Instant // accepted msg_ids -> event instant, pruned after IDRetention
+	idsPrune model.Instant            // next instant at which to prune ids
+	buf      msgHeap
+	maxAt    model.Instant
+	lastKey  *Message // key of the last message released in order
+	quar     []Quarantined
+	quarHead int
+	counters IngestCounters
+}
+
+// NewIngest returns an empty ingest stage.
+func NewIngest(cfg IngestConfig) *Ingest {
+	cfg = cfg.withDefaults()
+	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, src: map[string]*srcState{}, ids: map[string]model.Instant{},
+		counters: IngestCounters{Quarantined: map[string]uint64{}, ByType: map[string]uint64{}}}
+}
+
+// Window is the reorder window in effect (0: none).
+func (in *Ingest) Window() model.Duration { return in.cfg.Window }
+
+// Offer takes one received message, received at wall time wall. A message
+// that fails validation is quarantined, a duplicate counted and dropped;
+// an accepted one is buffered. Offer appends to out the messages that are
+// now due, in order (an accepted message older than one already released
+// is appended alone, at once, flagged Late), and returns out.
+//
+// hourly reports that the newest event instant passed another hour: Offer
+// has then pruned the msg_ids older than IDRetention, and the driver does
+// its own hourly housekeeping (Driver.ForgetFinished) on the same beat,
+// before it applies out.
+func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) (released []*Message, hourly bool) {
+	in.counters.Received++
+	env, err := in.cfg.Topics.Decode(rec.Topic, rec.Payload)
+	if err != nil {
+		reason := wire.ErrorReason(err)
+		if reason == "" {
+			reason = "invalid"
+		}
+		in.quarantine(rec, reason, err.Error())
+		return out, false
+	}
+	s := in.src[env.Source]
+	if s == nil {
+		s = &srcState{}
+		in.src[env.Source] = s
+	}
+	if _, dup := in.ids[env.MsgID]; dup {
+		in.duplicate()
+		return out, false
+	}
+	if s.seen(env.Seq) {
+		// a (source, seq) seen with another msg_id, unless the message is
+		// so old its msg_id may have been pruned (then it is a duplicate)
+		if env.At >= in.idsPrune-model.Instant(model.Hour)-model.Instant(in.cfg.IDRetention) {
+			in.counters.Conflicts++
+		}
+		in.duplicate()
+		return out, false
+	}
+	in.ids[env.MsgID] = env.At
+	before := s.missing()
+	s.add(env.Seq)
+	in.counters.Missing = in.counters.Missing - before + s.missing()
+	in.counters.Accepted++
+	in.counters.ByType[string(env.Type)]++
+	if in.m != nil {
+		in.m.in(string(env.Type))
+		in.m.Missing.Set(float64(in.counters.Missing))
+	}
+	m := &Message{Env: env, At: env.At, rank: rankOf(env), Recv: rec.RecvAt, Topic: rec.Topic, Wall: wall}
+	if st, ok := env.Body.(wire.Status); ok {
+		if st.Reason == wire.ReasonLWT && rec.RecvAt != 0 {
+			m.At = rec.RecvAt // the will's at is its connect instant
+		}
+		if st.State == wire.NodeOnline && env.Seq > 1 {
+			if s.reserved == nil {
+				s.reserved = map[uint64]struct{}{}
+			}
+			s.reserved[env.Seq-1] = struct{}{}
+		}
+	}
+	if m.At > in.maxAt {
+		in.maxAt = m.At
+		if in.maxAt >= in.idsPrune {
+			in.pruneIDs()
+			hourly = true
+		}
+	}
+	if in.lastKey != nil && m.less(in.lastKey) {
+		m.Late = true
+		in.counters.Late++
+		if in.m != nil {
+			in.m.Late.Inc()
+		}
+		in.log.Debug("late message", "msg_id", env.MsgID, "at", m.At.String())
+		return append(out, m), hourly
+	}
+	heap.Push(&in.buf, m)
+	return in.Release(in.maxAt-model.Instant(in.cfg.Window), out), hourly
+}
+
+// Release appends to out, in order, the buffered messages at or before the
+// watermark w (model.Never: all of them), and returns out.
+func (in *Ingest) Release(w model.Instant, out []*Message) []*Message {
+	for len(in.buf) > 0 && in.buf[0].At <= w {
+		m := heap.Pop(&in.buf).(*Message)
+		in.lastKey = m
+		out = append(out, m)
+	}
+	return out
+}
+
+// pruneIDs forgets the msg_ids of messages more than IDRetention older than
+// the newest, once an hour of event time: memory stays bounded however
+// long the twin runs. An older duplicate is still caught by its (source,
+// seq), which every source's sequence state keeps compactly.
+func (in *Ingest) pruneIDs() {
+	horizon := in.maxAt - model.Instant(in.cfg.IDRetention)
+	for id, at := range in.ids {
+		if at < horizon {
+			delete(in.ids, id)
+		}
+	}
+	in.idsPrune = in.maxAt + model.Instant(model.Hour)
+}
+
+func (in *Ingest) duplicate() {
+	in.counters.Duplicates++
+	if in.m != nil {
+		in.m.Duplicates.Inc()
+	}
+}
+
+func (in *Ingest) quarantine(rec wire.CaptureRecord, reason, detail string) {
+	in.counters.Quarantined[reason]++
+	if in.m != nil {
+		in.m.quarantined(reason)
+	}
+	q := Quarantined{Topic: rec.Topic, Reason: reason, Detail: detail, RecvAt: rec.RecvAt, Payload: append([]byte(nil), rec.Payload...)}
+	if rec.RecvAt != 0 {
+		q.Recv = rec.RecvAt.String()
+	}
+	if len(in.quar) < in.cfg.QuarantineMax {
+		in.quar = append(in.quar, q)
+	} else {
+		in.quar[in.quarHead] = q
+		in.quarHead = (in.quarHead + 1) % len(in.quar)
+	}
+	in.log.Debug("quarantined", "topic", rec.Topic, "reason", reason)
+}
+
+// Counters returns a copy of the ingest counters.
+func (in *Ingest) Counters() IngestCounters {
+	c := in.counters
+	c.Quarantined = copyMap(c.Quarantined)
+	c.ByType = copyMap(c.ByType)
+	return c
+}
+
+// Quarantine returns the quarantined messages, oldest first.
+func (in *Ingest) Quarantine() []Quarantined {
+	out := make([]Quarantined, 0, len(in.quar))
+	out = append(out, in.quar[in.quarHead:]...)
+	return append(out, in.quar[:in.quarHead]...)
+}
+
+// Gaps lists the sequence numbers never seen, per source, sorted.
+func (in *Ingest) Gaps() []Gap {
+	srcs := make([]string, 0, len(in.src))
+	for s, st := range in.src {
+		if st.missing() > 0 {
+			srcs = append(srcs, s)
+		}
+	}
+	sort.Strings(srcs)
+	var out []Gap
+	for _, s := range srcs {
+		st := in.src[s]
+		seen := make([]uint64, 0, len(st.above))
+		for q := range st.above {
+			seen = append(seen, q)
+		}
+		sort.Slice(seen, func(i, j int) bool { return seen[i] < seen[j] })
+		prev := st.hw
+		emit := func(from, to uint64) {
+			for from <= to {
+				if _, ok := st.reserved[from]; ok {
+					out = append(out, Gap{Source: s, From: from, To: from, Will: true})
+					from++
+					continue
+				}
+				end := from
+				for end < to {
+					if _, ok := st.reserved[end+1]; ok {
+						break
+					}
+					end++
+				}
+				out = append(out, Gap{Source: s, From: from, To: end})
+				from = end + 1
+			}
+		}
+		for _, q := range seen {
+			if q > prev+1 {
+				emit(prev+1, q-1)
+			}
+			prev = q
+		}
+	}
+	return out
+}
+
+func copyMap(m map[string]uint64) map[string]uint64 {
+	o := make(map[string]uint64, len(m))
+	for k, v := range m {
+		o[k] = v
+	}
+	return o
+}
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
