@@ -78,3 +78,112 @@ func (d Duration) String() string {
 	}
 	return s
 }
+
+// Zone maps real instants (milliseconds since the epoch in UTC, as the feed
+// carries them) onto the city's local wall clock, which is what an Instant
+// inside the core means, and back. The core has no daylight-saving time: a
+// day is always 24 h of local wall clock.
+//
+// Local is monotone: where the zone's offset drops (the repeated hour of a
+// fall-back change) the local clock holds at the change's local instant
+// until real time catches up, so an ordered feed never moves the core's
+// clock back. Where the offset rises (spring forward) the local clock jumps
+// over the hour that does not exist. Real is the inverse: the earliest real
+// instant whose local reading is at least the given local instant (a local
+// instant in the skipped hour maps to the change itself, the held instant
+// to the start of the repeated hour).
+//
+// A Zone only computes (it never loads zone data: the caller loads the
+// *time.Location). It caches the zone period it last used, so it is not
+// safe for concurrent use.
+type Zone struct {
+	loc *time.Location // nil: UTC, the identity
+	p   zonePeriod     // the period last used
+}
+
+// zonePeriod is a span of real time with one UTC offset.
+type zonePeriod struct {
+	start, end Instant // [start, end); minInstant / Never when unbounded
+	off, prev  Instant // offset in the span, and just before its start (ms)
+	ok         bool    // the cache holds a period
+}
+
+const minInstant Instant = -1 << 63
+
+// NewZone returns the zone of loc; nil or time.UTC give the identity.
+func NewZone(loc *time.Location) *Zone {
+	if loc == time.UTC {
+		loc = nil
+	}
+	return &Zone{loc: loc}
+}
+
+// Name is the zone's IANA name ("UTC" for the identity).
+func (z *Zone) Name() string {
+	if z == nil || z.loc == nil {
+		return "UTC"
+	}
+	return z.loc.String()
+}
+
+// period returns the zone period that contains the real instant r.
+func (z *Zone) period(r Instant) zonePeriod {
+	if z.p.ok && r >= z.p.start && r < z.p.end {
+		return z.p
+	}
+	t := time.UnixMilli(int64(r)).In(z.loc)
+	_, off := t.Zone()
+	s, e := t.ZoneBounds()
+	p := zonePeriod{start: minInstant, end: Never, off: Instant(off) * 1000, ok: true}
+	p.prev = p.off
+	if !s.IsZero() {
+		p.start = InstantOf(s)
+		_, prev := s.Add(-time.Millisecond).In(z.loc).Zone()
+		p.prev = Instant(prev) * 1000
+	}
+	if !e.IsZero() {
+		p.end = InstantOf(e)
+	}
+	z.p = p
+	return p
+}
+
+// Local maps the real instant r onto the local wall clock.
+func (z *Zone) Local(r Instant) Instant {
+	if z == nil || z.loc == nil || r == Never {
+		return r
+	}
+	p := z.period(r)
+	if p.prev > p.off && r-p.start < p.prev-p.off {
+		return p.start + p.prev // the repeated hour: hold
+	}
+	return r + p.off
+}
+
+// Real maps the local instant l back to real time: the earliest real
+// instant whose Local is at least l.
+func (z *Zone) Real(l Instant) Instant {
+	if z == nil || z.loc == nil || l == Never {
+		return l
+	}
+	// the periods' local spans [start+prev, end+off) tile the local line;
+	// start from the period of the real instant l minus its offset and
+	// step to a neighbour until l is in the span
+	p := z.period(l)
+	p = z.period(l - p.off)
+	for range 8 {
+		switch {
+		case p.start != minInstant && l < p.start+p.prev:
+			p = z.period(p.start - 1)
+			continue
+		case p.end != Never && l >= p.end+p.off:
+			p = z.period(p.end)
+			continue
+		}
+		break
+	}
+	if p.prev > p.off && l == p.start+p.prev {
+		return p.start // held: the start of the repeated hour
+	}
+	return max(l-p.off, p.start) // in the skipped hour: the change itself
+}
