@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"testing"
+	"time"
 
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/stretchr/testify/assert"
@@ -25,4 +26,21 @@ func TestReplenishmentDefaults(t *testing.T) {
 	assert.Equal(t, 4*model.Hour, DefaultRestockLead)
 	assert.Equal(t, 7, DefaultRestockWindow)
 	assert.Equal(t, 1.5, DefaultRestockCover)
+}
+
+// The timezone field reaches the twin and hwsim as a *time.Location; a
+// scenario without one is in UTC.
+func TestLocation(t *testing.T) {
+	s, err := Load("quickstart.yaml")
+	require.NoError(t, err)
+	loc, err := s.Location()
+	require.NoError(t, err)
+	assert.Equal(t, "Europe/Berlin", loc.String())
+	s.Timezone = ""
+	loc, err = s.Location()
+	require.NoError(t, err)
+	assert.Equal(t, time.UTC, loc)
+	s.Timezone = "Mars/Olympus"
+	_, err = s.Location()
+	assert.ErrorContains(t, err, "unknown time zone")
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
 
 	h3 "github.com/uber/h3-go/v4"
 	"gopkg.in/yaml.v3"
@@ -87,6 +88,21 @@ func syntaxError(name string, err error) Error {
 // StartInstant is midnight of the first simulated day. The simulated clock is
 // the city's local wall time without a zone, encoded like UTC.
 func (s *Scenario) StartInstant() model.Instant { return model.InstantOf(s.Start.Time()) }
+
+// Location is the city's time zone: the timezone field, UTC when it is
+// empty. The simulated clock is local wall time; the feed carries real
+// instants, and the twin (reading them) and hwsim (publishing them) convert
+// with this zone (model.Zone).
+func (s *Scenario) Location() (*time.Location, error) {
+	if s.Timezone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil || s.Timezone == "Local" {
+		return nil, fmt.Errorf("scenarios: unknown time zone %q (want an IANA name like Europe/Berlin)", s.Timezone)
+	}
+	return loc, nil
+}
 
 // EndInstant is StartInstant + Horizon.
 func (s *Scenario) EndInstant() model.Instant { return s.StartInstant().Add(s.Horizon.Model()) }
