@@ -101,7 +101,7 @@ func BenchmarkBroker(b *testing.B) {
 		require.NoError(b, err)
 		j, err := twin.OpenJournal(b.TempDir(), false)
 		require.NoError(b, err)
-		tw, err := twin.New(twin.Config{Network: net, Window: -1})
+		tw, err := twin.New(twin.Config{Network: net, Window: -1, EventClock: true})
 		require.NoError(b, err)
 		r := twin.NewRunner(tw, j)
 		sub, err := transport.Dial(ctx, transport.ClientConfig{URL: br.URL()})

@@ -18,6 +18,9 @@ import (
 type DriverConfig struct {
 	// Network is the static world the core runs on (scenarios.Scenario.Network).
 	Network *model.Network
+	// Location is the city's time zone: messages carry real instants, the
+	// core runs on the local wall clock (model.Zone). Nil means UTC.
+	Location *time.Location
 	// Replenish emulates nightly replenishment (EvReplenish at ReplenishAt
 	// each day, EffRestock delivered as EvRestock after RestockLead), which
 	// the feed does not carry. Nil: on when some node has a cache.
@@ -146,7 +149,9 @@ type labelRec struct {
 const maxLabelMsgs = 32
 
 // Driver is the twin's second stage: it applies ordered messages to the
-// core (package model) in event time. Before each message it fires the
+// core (package model) in event time. It maps the messages' real instants
+// onto the city's local wall clock (model.Zone), which is what the core's
+// instants mean, and its views back to real instants. Before each message it fires the
 // core's timers (and the emulated nightly replenishment) due by the
 // message's instant, then maps the message onto core events; it interns
 // production's label ids, follows node sessions (last wills), owns the
@@ -156,6 +161,7 @@ const maxLabelMsgs = 32
 type Driver struct {
 	cfg  DriverConfig
 	net  *model.Network
+	zone *model.Zone
 	core *model.Core
 	log  *slog.Logger
 	m    *Metrics
@@ -187,7 +193,7 @@ func NewDriver(cfg DriverConfig) (*Driver, error) {
 		return nil, fmt.Errorf("twin: network: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	d := &Driver{cfg: cfg, net: cfg.Network, log: logger(cfg.Logger), m: cfg.Metrics, obs: nopObserver{},
+	d := &Driver{cfg: cfg, net: cfg.Network, zone: model.NewZone(cfg.Location), log: logger(cfg.Logger), m: cfg.Metrics, obs: nopObserver{},
 		labelIDs: map[string]model.LabelID{}, labels: map[model.LabelID]*labelRec{},
 		timerGen: map[timerKey]uint64{}, session: make([]uint64, len(cfg.Network.Nodes)),
 		counters: DriverCounters{Rejected: map[string]uint64{}, Ignored: map[string]uint64{}}}
@@ -238,20 +244,42 @@ func (nopObserver) SlotOccupied(model.LabelID, model.NodeIndex, model.Instant, b
 func (nopObserver) Settle(model.Instant, bool)                                       {}
 func (nopObserver) Forget(model.LabelID)                                             {}
 
-// Started reports whether a message has been applied (the clock runs).
+// Started reports whether the clock runs (a message was applied, or
+// AdvanceTo started it).
 func (d *Driver) Started() bool { return d.started }
 
-// Clock is the core's current instant.
+// Clock is the core's current instant, on the local wall clock.
 func (d *Driver) Clock() model.Instant { return d.clock }
 
-// AdvanceTo moves the clock to at without a message (a wall clock while the
-// feed is quiet), firing the timers due by then. Before the first message
-// it does nothing.
+// local maps a real instant onto the core's local clock (0 stays 0).
+func (d *Driver) local(r model.Instant) model.Instant {
+	if r == 0 {
+		return 0
+	}
+	return d.zone.Local(r)
+}
+
+// real maps a local instant of the core back to a real one (0 stays 0).
+func (d *Driver) real(l model.Instant) model.Instant {
+	if l == 0 {
+		return 0
+	}
+	return d.zone.Real(l)
+}
+
+// AdvanceTo moves the clock to the real instant at without a message (the
+// wall clock while the feed is quiet), firing the timers due by then. The
+// first call (or message) starts the clock.
 func (d *Driver) AdvanceTo(at model.Instant) {
-	if !d.started || at <= d.clock {
+	l := d.zone.Local(at)
+	if !d.started {
+		d.started = true
+		d.startClock(l)
+	}
+	if l <= d.clock {
 		return
 	}
-	d.advance(at)
+	d.advance(l)
 	d.obs.Settle(d.clock, false)
 }
 
@@ -325,18 +353,19 @@ func (d *Driver) label(name string) (model.LabelID, *labelRec) {
 }
 
 // Apply applies one message: it fires the timers due by the message's
-// instant (unless the message is late), then maps it onto core events.
+// instant on the local clock (unless the message is late), then maps it
+// onto core events.
 func (d *Driver) Apply(m *Message) {
+	at := d.zone.Local(m.At)
 	if !d.started {
 		d.started = true
-		d.startClock(m.At)
+		d.startClock(at)
 	}
 	if !m.Late {
-		d.advance(m.At)
+		d.advance(at)
 	}
 	d.counters.Applied++
 	env := m.Env
-	at := m.At
 	switch b := env.Body.(type) {
 	case wire.Order:
 		d.order(env, b, at)
@@ -505,7 +534,7 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(b.OrderID))
 	// the core's placement instant is the order's own placed_at (production's clock)
-	placed := b.PlacedAt
+	placed := d.local(b.PlacedAt)
 	if placed == 0 {
 		placed = at
 	}
@@ -666,13 +695,13 @@ func (d *Driver) view(id model.LabelID, chain bool) (LabelView, bool) {
 		return LabelView{}, false
 	}
 	v := LabelView{Label: name, State: l.State.String(), From: d.NodeName(l.From), Dest: d.NodeName(l.Dest), Hops: l.Hops,
-		At: lastAt(l).String(), Late: l.Late, Verified: l.Verify() == -1}
+		At: d.real(lastAt(l)).String(), Late: l.Late, Verified: l.Verify() == -1}
 	if l.State == model.ReadyForPickup {
 		v.Node = d.NodeName(l.At)
 	}
 	if chain {
 		for _, e := range l.Chain {
-			v.Chain = append(v.Chain, EntryView{State: e.State.String(), At: e.At.String(), Node: d.NodeName(e.Node), Reason: e.Reason.String(),
+			v.Chain = append(v.Chain, EntryView{State: e.State.String(), At: d.real(e.At).String(), Node: d.NodeName(e.Node), Reason: e.Reason.String(),
 				Prev: fmt.Sprintf("%016x", e.Prev)})
 		}
 		v.Messages = append([]string(nil), msgs...)

@@ -111,8 +111,11 @@ func TestDriverLifecycle(t *testing.T) {
 func TestDriverTimers(t *testing.T) {
 	f := newFeed(t)
 	d, rec := newDriver(t, DriverConfig{})
-	d.AdvanceTo(min_(60))
-	assert.Zero(t, d.Clock(), "no clock before the first message")
+	assert.False(t, d.Started())
+	assert.Zero(t, d.Clock(), "no clock before the first message or AdvanceTo")
+	d.AdvanceTo(min_(-60)) // the wall clock at startup starts it
+	assert.True(t, d.Started())
+	assert.Equal(t, min_(-60), d.Clock())
 	for _, m := range messages(t, f.lifecycle("L-A", 0, false)...) {
 		d.Apply(m)
 	}

@@ -301,7 +301,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 	// at full speed hwsim's sources run hours of event time apart: a
 	// window longer than the run makes the order independent of arrival
 	mk := func() *twin.Twin {
-		tw, err := twin.New(twin.Config{Network: net, Window: 3 * model.Day})
+		tw, err := twin.New(twin.Config{Network: net, Window: 3 * model.Day, EventClock: true})
 		require.NoError(t, err)
 		return tw
 	}
@@ -357,7 +357,7 @@ func TestSharedSubscription(t *testing.T) {
 	lctx, lcancel := context.WithCancel(ctx)
 	defer lcancel()
 	for i := 0; i < 2; i++ {
-		tw, err := twin.New(twin.Config{Network: net})
+		tw, err := twin.New(twin.Config{Network: net, EventClock: true})
 		require.NoError(t, err)
 		r := twin.NewRunner(tw, nil)
 		c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
@@ -507,7 +507,7 @@ func TestNodePartitions(t *testing.T) {
 	var cfgs []twin.LiveConfig
 	done := make(chan error, len(regions))
 	for _, nodes := range regions {
-		tw, err := twin.New(twin.Config{Network: net, Window: window, Nodes: nodes})
+		tw, err := twin.New(twin.Config{Network: net, Window: window, Nodes: nodes, EventClock: true})
 		require.NoError(t, err)
 		r := twin.NewRunner(tw, nil)
 		c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
@@ -580,7 +580,7 @@ func TestNodePartitions(t *testing.T) {
 	}
 
 	// one unpartitioned twin replaying the same capture
-	single, err := twin.New(twin.Config{Network: net, Window: window})
+	single, err := twin.New(twin.Config{Network: net, Window: window, EventClock: true})
 	require.NoError(t, err)
 	for _, r := range recs {
 		single.Ingest(r)

@@ -65,7 +65,7 @@ func goldenCut(recs []wire.CaptureRecord) int { return len(recs) - 11 }
 
 func goldenTwin(t testing.TB) *Twin {
 	no := false
-	tw, err := New(Config{Network: quickstart(t), Window: 10 * model.Minute, Replenish: &no})
+	tw, err := New(Config{Network: quickstart(t), Location: zone(t, "Europe/Berlin"), Window: 10 * model.Minute, Replenish: &no})
 	require.NoError(t, err)
 	return tw
 }
@@ -111,6 +111,8 @@ func TestSnapshotGolden(t *testing.T) {
 			err = tw.UnmarshalBinary(golden)
 			if path != current {
 				require.ErrorIs(t, err, ErrSnapshotMismatch, "an older snapshot version is refused")
+				assert.ErrorContains(t, err, fmt.Sprintf("want %d", snapshotVersion))
+				refusedByRunner(t, golden, recs, cut, want)
 				return
 			}
 			require.NoError(t, err)
@@ -130,4 +132,32 @@ func TestSnapshotGolden(t *testing.T) {
 			assert.Equal(t, want, observeAll(t, tw))
 		})
 	}
+}
+
+// refusedByRunner: a journal whose stored snapshot is of an older version
+// restores by re-applying the whole journal (the runner says why), and
+// ends where a twin that saw the whole feed ends.
+func refusedByRunner(t *testing.T, old []byte, recs []wire.CaptureRecord, cut int, want string) {
+	t.Helper()
+	dir := t.TempDir()
+	j, err := OpenJournal(dir, false)
+	require.NoError(t, err)
+	require.NoError(t, j.Append(recs[:cut]...))
+	require.NoError(t, j.SaveSnapshot(uint64(cut), old))
+	require.NoError(t, j.Close())
+
+	j, err = OpenJournal(dir, false)
+	require.NoError(t, err)
+	defer j.Close()
+	tw := goldenTwin(t)
+	r := NewRunner(tw, j)
+	require.NoError(t, r.Restore())
+	require.ErrorIs(t, r.SkippedSnapshot, ErrSnapshotMismatch)
+	assert.Zero(t, r.FromSnapshot, "the old snapshot is not used")
+	assert.Equal(t, uint64(cut), r.Restored, "the whole journal is re-applied")
+	for _, rec := range recs[cut:] {
+		tw.Ingest(rec)
+	}
+	tw.Finish()
+	assert.Equal(t, want, observeAll(t, tw))
 }

@@ -2,6 +2,7 @@ package twin
 
 import (
 	"container/heap"
+	"fmt"
 	"log/slog"
 	"sort"
 	"time"
@@ -14,10 +15,30 @@ import (
 type IngestConfig struct {
 	// Topics is the feed prefix (zero value: wire.DefaultPrefix).
 	Topics wire.Topics
-	// Window is the reorder window in event time: a message is released
-	// once a message at least Window later has been accepted (or by
-	// Release). Zero means DefaultWindow; negative means no reordering.
+	// Window is the reorder window: a message is released once the
+	// receive clock and every current source (see SourceIdle) are at least
+	// Window past its instant (or by Release or Advance). Zero means
+	// DefaultWindow; negative means no reordering (every message is
+	// released as it comes).
 	Window model.Duration
+	// EventClock makes the feed's own instants the only clock (hwsim's
+	// accelerated time, tests): receive instants are ignored, the receive
+	// clock is the newest accepted instant, and only MaxPast is checked,
+	// against it. Off, the receive instant of each record (the wall clock
+	// live, recv_at in a replay) is the receive clock. See docs/twin.md.
+	EventClock bool
+	// MaxPast and MaxFuture are the plausibility window: a message whose
+	// instant (at, or an order's placed_at) lies more than MaxPast before
+	// or MaxFuture after its receive instant is quarantined
+	// (instant_out_of_range). Zero means DefaultMaxPast/DefaultMaxFuture;
+	// negative means no bound.
+	MaxPast, MaxFuture model.Duration
+	// SourceIdle is how long a source holds the others back: a source is
+	// current while its newest instant is within SourceIdle of the receive
+	// clock, and no message is released past a current source's newest
+	// instant. Zero means DefaultSourceIdle; negative: no source holds
+	// the others (only the receive clock does).
+	SourceIdle model.Duration
 	// IDRetention is how long (in event time) accepted msg_ids are kept for
 	// de-duplication; older duplicates are still caught by (source, seq).
 	// Zero means DefaultIDRetention.
@@ -38,6 +59,15 @@ func (c IngestConfig) withDefaults() IngestConfig {
 	if c.Window < 0 {
 		c.Window = 0
 	}
+	if c.MaxPast == 0 {
+		c.MaxPast = DefaultMaxPast
+	}
+	if c.MaxFuture == 0 {
+		c.MaxFuture = DefaultMaxFuture
+	}
+	if c.SourceIdle == 0 {
+		c.SourceIdle = DefaultSourceIdle
+	}
 	if c.IDRetention <= 0 {
 		c.IDRetention = DefaultIDRetention
 	}
@@ -48,14 +78,16 @@ func (c IngestConfig) withDefaults() IngestConfig {
 }
 
 // Message is an accepted feed message as Ingest hands it on: valid,
-// de-duplicated, and released in order (or, when Late, at once).
+// de-duplicated, and released in order (or, when Late, at once). Its
+// instants are real (UTC); the driver maps them onto the local clock.
 type Message struct {
 	Env wire.Envelope
 	// At is the event instant the message is applied at: the envelope's,
 	// except for a last will, whose at is its connect instant: then the
-	// instant it was received.
+	// instant it was received (with EventClock, or when unknown, the
+	// newest instant accepted so far).
 	At    model.Instant
-	Recv  model.Instant // receive instant (0 if unknown)
+	Recv  model.Instant // receive instant (0 if unknown or EventClock)
 	Topic string
 	// Late is set on a message older than one already released: it is
 	// handed on at once, out of order, and must not move the clock back.
@@ -164,6 +196,33 @@ type srcState struct {
 	above    map[uint64]struct{} // seen seqs > hw+1
 	max      uint64
 	reserved map[uint64]struct{} // will seqs reserved at connect
+	hi       model.Instant       // newest instant accepted from the source
+	pos      int                 // index in Ingest.cur (-1: not current)
+}
+
+func newSrcState() *srcState { return &srcState{pos: -1} }
+
+// srcHeap holds the current sources, oldest newest-instant first.
+type srcHeap []*srcState
+
+func (h srcHeap) Len() int           { return len(h) }
+func (h srcHeap) Less(i, j int) bool { return h[i].hi < h[j].hi }
+func (h srcHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].pos, h[j].pos = i, j
+}
+func (h *srcHeap) Push(x any) {
+	s := x.(*srcState)
+	s.pos = len(*h)
+	*h = append(*h, s)
+}
+func (h *srcHeap) Pop() any {
+	o := *h
+	s := o[len(o)-1]
+	o[len(o)-1] = nil
+	s.pos = -1
+	*h = o[:len(o)-1]
+	return s
 }
 
 func (s *srcState) seen(q uint64) bool {
@@ -197,23 +256,34 @@ func (s *srcState) add(q uint64) {
 
 func (s *srcState) missing() uint64 { return s.max - s.hw - uint64(len(s.above)) }
 
+// ReasonInstantOutOfRange is the quarantine reason of a message whose
+// instant lies outside the plausibility window around its receive instant.
+const ReasonInstantOutOfRange = "instant_out_of_range"
+
+// rankFloor is the rank of the key Advance leaves behind: every message at
+// or before its instant is late.
+const rankFloor = 255
+
 // Ingest is the twin's first stage: it decodes received messages
-// (quarantining rejects), drops duplicates, tracks every source's sequence
-// gaps, and holds accepted messages in a reorder buffer that releases them
-// in (event instant, lifecycle rank, source, seq) order once a message
-// Window later has been accepted. It does not touch the core. It is not
-// safe for concurrent use (Twin serialises it).
+// (quarantining rejects and implausible instants), drops duplicates, tracks
+// every source's sequence gaps, and holds accepted messages in a reorder
+// buffer that releases them in (event instant, lifecycle rank, source, seq)
+// order once the receive clock and every current source are Window past
+// them. It works in real time (UTC instants) and does not touch the core.
+// It is not safe for concurrent use (Twin serialises it).
 type Ingest struct {
 	cfg IngestConfig
 	log *slog.Logger
 	m   *Metrics
 
 	src      map[string]*srcState
+	cur      srcHeap                  // current sources (SourceIdle)
 	ids      map[string]model.Instant // accepted msg_ids -> event instant, pruned after IDRetention
 	idsPrune model.Instant            // next instant at which to prune ids
 	buf      msgHeap
 	maxAt    model.Instant
-	lastKey  *Message // key of the last message released in order
+	now      model.Instant // the receive clock: newest receive instant (EventClock: newest accepted instant)
+	lastKey  *Message      // key of the last message released in order
 	quar     []Quarantined
 	quarHead int
 	counters IngestCounters
@@ -230,10 +300,11 @@ func NewIngest(cfg IngestConfig) *Ingest {
 func (in *Ingest) Window() model.Duration { return in.cfg.Window }
 
 // Offer takes one received message, received at wall time wall. A message
-// that fails validation is quarantined, a duplicate counted and dropped;
-// an accepted one is buffered. Offer appends to out the messages that are
-// now due, in order (an accepted message older than one already released
-// is appended alone, at once, flagged Late), and returns out.
+// that fails validation or whose instant is implausible is quarantined, a
+// duplicate counted and dropped; an accepted one is buffered. Offer appends
+// to out the messages that are now due, in order (an accepted message older
+// than one already released is appended alone, at once, flagged Late), and
+// returns out.
 //
 // hourly reports that the newest event instant passed another hour: Offer
 // has then pruned the msg_ids older than IDRetention, and the driver does
@@ -241,6 +312,11 @@ func (in *Ingest) Window() model.Duration { return in.cfg.Window }
 // before it applies out.
 func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) (released []*Message, hourly bool) {
 	in.counters.Received++
+	recv := rec.RecvAt
+	if in.cfg.EventClock {
+		recv = 0 // not on the feed's timeline
+	}
+	in.now = max(in.now, recv)
 	env, err := in.cfg.Topics.Decode(rec.Topic, rec.Payload)
 	if err != nil {
 		reason := wire.ErrorReason(err)
@@ -250,9 +326,20 @@ func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) 
 		in.quarantine(rec, reason, err.Error())
 		return out, false
 	}
+	at := env.At
+	if st, ok := env.Body.(wire.Status); ok && st.Reason == wire.ReasonLWT {
+		// the will's at is its connect instant: it happens when received
+		if at = recv; at == 0 {
+			at = max(env.At, in.maxAt)
+		}
+	}
+	if detail := in.implausible(env, at, recv); detail != "" {
+		in.quarantine(rec, ReasonInstantOutOfRange, detail)
+		return out, false
+	}
 	s := in.src[env.Source]
 	if s == nil {
-		s = &srcState{}
+		s = newSrcState()
 		in.src[env.Source] = s
 	}
 	if _, dup := in.ids[env.MsgID]; dup {
@@ -278,11 +365,8 @@ func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) 
 		in.m.in(string(env.Type))
 		in.m.Missing.Set(float64(in.counters.Missing))
 	}
-	m := &Message{Env: env, At: env.At, rank: rankOf(env), Recv: rec.RecvAt, Topic: rec.Topic, Wall: wall}
+	m := &Message{Env: env, At: at, rank: rankOf(env), Recv: recv, Topic: rec.Topic, Wall: wall}
 	if st, ok := env.Body.(wire.Status); ok {
-		if st.Reason == wire.ReasonLWT && rec.RecvAt != 0 {
-			m.At = rec.RecvAt // the will's at is its connect instant
-		}
 		if st.State == wire.NodeOnline && env.Seq > 1 {
 			if s.reserved == nil {
 				s.reserved = map[uint64]struct{}{}
@@ -297,6 +381,7 @@ func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) 
 			hourly = true
 		}
 	}
+	in.heard(s, m.At, recv)
 	if in.lastKey != nil && m.less(in.lastKey) {
 		m.Late = true
 		in.counters.Late++
@@ -307,7 +392,78 @@ func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) 
 		return append(out, m), hourly
 	}
 	heap.Push(&in.buf, m)
-	return in.Release(in.maxAt-model.Instant(in.cfg.Window), out), hourly
+	return in.Release(in.watermark(), out), hourly
+}
+
+// implausible says why a message's instants lie outside the plausibility
+// window around its receive instant ("" if they do not). Without a receive
+// instant (EventClock, or a record without one) only MaxPast is checked,
+// against the newest instant accepted so far.
+func (in *Ingest) implausible(env wire.Envelope, at, recv model.Instant) string {
+	ref := recv
+	if ref == 0 {
+		if ref = in.maxAt; ref == 0 {
+			return ""
+		}
+	}
+	check := func(what string, x model.Instant) string {
+		switch {
+		case in.cfg.MaxPast >= 0 && x < ref-model.Instant(in.cfg.MaxPast):
+			return fmt.Sprintf("%s %s is %s before the receive clock %s (max past %s)", what, x, ref.Sub(x), ref, in.cfg.MaxPast)
+		case recv != 0 && in.cfg.MaxFuture >= 0 && x > recv+model.Instant(in.cfg.MaxFuture):
+			return fmt.Sprintf("%s %s is %s after the receive instant %s (max future %s)", what, x, x.Sub(recv), recv, in.cfg.MaxFuture)
+		}
+		return ""
+	}
+	if d := check("at", at); d != "" {
+		return d
+	}
+	if o, ok := env.Body.(wire.Order); ok && o.PlacedAt != 0 {
+		return check("placed_at", o.PlacedAt)
+	}
+	return ""
+}
+
+// heard notes an accepted message of source s at instant at: the source's
+// newest instant, whether it is current, and (without a receive instant)
+// the receive clock.
+func (in *Ingest) heard(s *srcState, at, recv model.Instant) {
+	if recv == 0 {
+		in.now = max(in.now, at)
+	}
+	if at <= s.hi && s.pos >= 0 {
+		return
+	}
+	s.hi = max(s.hi, at)
+	switch {
+	case in.cfg.SourceIdle < 0:
+	case s.pos >= 0:
+		heap.Fix(&in.cur, s.pos)
+	case s.hi >= in.now-model.Instant(in.cfg.SourceIdle):
+		heap.Push(&in.cur, s)
+	}
+}
+
+// watermark is how far the reorder buffer may release: Window before the
+// receive clock or the oldest newest-instant of a current source,
+// whichever is earlier. A source that runs ahead cannot move it past the
+// receive clock; one that falls quiet or behind stops holding it once it
+// is SourceIdle behind the receive clock. Without a window: everything.
+func (in *Ingest) watermark() model.Instant {
+	if in.cfg.Window == 0 {
+		return in.maxAt
+	}
+	w := in.now
+	if in.cfg.SourceIdle >= 0 {
+		idle := in.now - model.Instant(in.cfg.SourceIdle)
+		for len(in.cur) > 0 && in.cur[0].hi < idle {
+			heap.Pop(&in.cur)
+		}
+		if len(in.cur) > 0 {
+			w = min(w, in.cur[0].hi)
+		}
+	}
+	return w - model.Instant(in.cfg.Window)
 }
 
 // Release appends to out, in order, the buffered messages at or before the
@@ -317,6 +473,20 @@ func (in *Ingest) Release(w model.Instant, out []*Message) []*Message {
 		m := heap.Pop(&in.buf).(*Message)
 		in.lastKey = m
 		out = append(out, m)
+	}
+	return out
+}
+
+// Advance is the wall clock's release (live, without EventClock): it
+// releases the buffered messages at or before now minus the window,
+// whatever the sources, so no message waits longer than the window past
+// its instant; with a window, a message arriving later at or before that
+// instant is late (the clock has passed it). It returns out.
+func (in *Ingest) Advance(now model.Instant, out []*Message) []*Message {
+	w := now - model.Instant(in.cfg.Window)
+	out = in.Release(w, out)
+	if in.cfg.Window > 0 && (in.lastKey == nil || in.lastKey.At < w) {
+		in.lastKey = &Message{At: w, rank: rankFloor}
 	}
 	return out
 }

@@ -216,12 +216,18 @@ type LiveConfig struct {
 	// node status) to these node ids; scanners and label states are
 	// subscribed whole and filtered by the twin (see docs/twin.md).
 	Nodes []string
-	// WallClock advances the core's clock with wall time between messages
-	// (timers fire on time even when the feed is quiet). Off: only message
-	// instants move the clock (hwsim's accelerated time, tests).
-	WallClock bool
-	// Tick is the wall-clock timer resolution (default 1s).
+	// Tick is the wall-clock timer resolution (default 1s). Unless the
+	// twin runs on the event clock (Config.EventClock), Live starts the
+	// core's clock at startup and advances it with the wall clock between
+	// messages, so timers fire on time and a message is applied a window
+	// after its instant even when the feed is quiet.
 	Tick time.Duration
+	// Now and Ticks replace the wall clock (tests): Now stamps each
+	// message's receive instant and starts the clock (default time.Now);
+	// each time received from Ticks advances the clock to it (default: a
+	// ticker every Tick).
+	Now   func() time.Time
+	Ticks <-chan time.Time
 	// Observe, if set, is called after every message with the wall time
 	// from the handler's entry (receipt) to the return of Accept (journaled
 	// and ingested; with no reorder window, applied). Benchmarks use it.
@@ -261,8 +267,12 @@ func (cfg LiveConfig) Filters() []string {
 func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	handler := func(m transport.Message) {
-		recv := time.Now()
+		recv := now()
 		rec := wire.CaptureRecord{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain, RecvAt: model.InstantOf(recv)}
 		err := r.Accept(rec)
 		if cfg.Observe != nil {
@@ -277,6 +287,10 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 			<-ctx.Done()
 		}
 	}
+	wall := !r.Twin.cfg.EventClock
+	if wall {
+		r.Twin.Advance(model.InstantOf(now())) // the clock runs from startup
+	}
 	// one client may not hold overlapping filters; ours never overlap
 	for _, f := range cfg.Filters() {
 		if err := c.Subscribe(ctx, f, wire.QoS, handler); err != nil {
@@ -289,12 +303,16 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 	if ctx.Err() == nil {
 		r.SetReady(true)
 	}
-	tick := cfg.Tick
-	if tick <= 0 {
-		tick = time.Second
+	ticks := cfg.Ticks
+	if wall && ticks == nil {
+		tick := cfg.Tick
+		if tick <= 0 {
+			tick = time.Second
+		}
+		tk := time.NewTicker(tick)
+		defer tk.Stop()
+		ticks = tk.C
 	}
-	tk := time.NewTicker(tick)
-	defer tk.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -303,9 +321,9 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 				return err
 			}
 			return nil
-		case now := <-tk.C:
-			if cfg.WallClock {
-				r.Twin.Advance(model.InstantOf(now))
+		case tm := <-ticks:
+			if wall {
+				r.Twin.Advance(model.InstantOf(tm))
 			}
 		}
 	}

@@ -57,9 +57,8 @@ type ServeConfig struct {
 	DialTimeout time.Duration
 	// ShareGroup, if set, subscribes with "$share/{group}/..." filters.
 	ShareGroup string
-	// WallClock advances the clock with wall time while the feed is quiet
-	// (see LiveConfig.WallClock).
-	WallClock bool
+	// (The clock, the time zone and the plausibility window are the
+	// twin's: Twin.EventClock, Twin.Location, Twin.MaxPast/MaxFuture.)
 
 	// Report and States, if set, are files written at the end (replaced
 	// atomically): the divergence report and the final label states.
@@ -291,7 +290,7 @@ func (s *Server) Live(ctx context.Context) error {
 		return err
 	}
 	tc := s.cfg.Twin
-	err = s.runner.Live(ctx, client, LiveConfig{Topics: tc.Topics, ShareGroup: s.cfg.ShareGroup, Nodes: tc.Nodes, WallClock: s.cfg.WallClock,
+	err = s.runner.Live(ctx, client, LiveConfig{Topics: tc.Topics, ShareGroup: s.cfg.ShareGroup, Nodes: tc.Nodes,
 		OnError: func(err error) {
 			s.log.Error("cannot journal a message; stopping without acknowledging it", "err", err)
 		}})

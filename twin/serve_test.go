@@ -22,7 +22,8 @@ import (
 )
 
 // serveFeed is three labels' lives and a production reroute the core does
-// not make (a divergence).
+// not make (a divergence), at simulated instants: the server tests run the
+// twin on the event clock.
 func serveFeed(t *testing.T) []wire.CaptureRecord {
 	f := newFeed(t)
 	var recs []wire.CaptureRecord
@@ -34,7 +35,7 @@ func serveFeed(t *testing.T) []wire.CaptureRecord {
 
 func serveConfig(t *testing.T, dir string) ServeConfig {
 	no := false
-	return ServeConfig{Twin: Config{Network: quickstart(t), Window: 3 * model.Day, Replenish: &no}, NetworkDigest: "quickstart",
+	return ServeConfig{Twin: Config{Network: quickstart(t), Window: 3 * model.Day, Replenish: &no, EventClock: true}, NetworkDigest: "quickstart",
 		Data: filepath.Join(dir, "data"), SnapshotEvery: 1000, Report: filepath.Join(dir, "report"), States: filepath.Join(dir, "states")}
 }
 

@@ -20,7 +20,11 @@ import (
 // snapshotVersion is bumped whenever the snapshot layout or the meaning of
 // the twin's state changes; a snapshot of another version is ignored (the
 // runner then re-applies the whole journal).
-const snapshotVersion = 1
+//
+// 2: instants are real (UTC) in ingest and local in the core (a time
+// zone), per-source watermarks and the receive clock, the plausibility
+// window and the clock mode in the configuration.
+const snapshotVersion = 2
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")
 
@@ -42,6 +46,7 @@ type (
 		IDsPrune model.Instant
 		Buf      []snapMsg
 		MaxAt    model.Instant
+		Now      model.Instant // the receive clock
 		LastKey  *snapKey
 		Clock    model.Instant
 		Started  bool
@@ -68,11 +73,16 @@ type (
 		QuarantineMax            int
 		IDRetention              model.Duration
 		LabelRetention           model.Duration
+		Zone                     string
+		EventClock               bool
+		MaxPast, MaxFuture       model.Duration
+		SourceIdle               model.Duration
 	}
 	snapSource struct {
 		ID            string
 		HW, Max       uint64
 		Above, Reserv []uint64
+		Hi            model.Instant // newest instant accepted
 	}
 	snapMsg struct {
 		Topic    string
@@ -153,7 +163,8 @@ func (t *Twin) snapConfig() snapConfig {
 	ic, dc := t.in.cfg, t.drv.cfg
 	return snapConfig{Prefix: ic.Topics.Prefix, Window: ic.Window, Tolerance: t.cmp.cfg.Tolerance, Replenish: t.drv.replenish,
 		ReplenishAt: dc.ReplenishAt, RestockLead: dc.RestockLead, Nodes: nodes, QuarantineMax: ic.QuarantineMax,
-		IDRetention: ic.IDRetention, LabelRetention: dc.LabelRetention}
+		IDRetention: ic.IDRetention, LabelRetention: dc.LabelRetention, Zone: t.drv.zone.Name(), EventClock: ic.EventClock,
+		MaxPast: ic.MaxPast, MaxFuture: ic.MaxFuture, SourceIdle: ic.SourceIdle}
 }
 
 func countsOf(m map[string]uint64) []snapCount {
@@ -245,6 +256,11 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 	}
 	var s snapState
 	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshotMagic):])).Decode(&s); err != nil {
+		// another version's layout may not decode: say so if it is one
+		var v struct{ Version int }
+		if gob.NewDecoder(bytes.NewReader(body[len(snapshotMagic):])).Decode(&v) == nil && v.Version != snapshotVersion {
+			return fmt.Errorf("twin: snapshot version %d, want %d: %w", v.Version, snapshotVersion, ErrSnapshotMismatch)
+		}
 		return fmt.Errorf("twin: snapshot: %w", err)
 	}
 	t.mu.Lock()
@@ -285,12 +301,13 @@ func (t *Twin) UnmarshalBinary(data []byte) error {
 func (in *Ingest) save(s *snapState) error {
 	for _, id := range sortedKeys(in.src) {
 		st := in.src[id]
-		s.Sources = append(s.Sources, snapSource{ID: id, HW: st.hw, Max: st.max, Above: sortedKeys(st.above), Reserv: sortedKeys(st.reserved)})
+		s.Sources = append(s.Sources, snapSource{ID: id, HW: st.hw, Max: st.max, Above: sortedKeys(st.above), Reserv: sortedKeys(st.reserved),
+			Hi: st.hi})
 	}
 	for _, id := range sortedKeys(in.ids) {
 		s.IDs = append(s.IDs, snapID{id, in.ids[id]})
 	}
-	s.IDsPrune, s.MaxAt = in.idsPrune, in.maxAt
+	s.IDsPrune, s.MaxAt, s.Now = in.idsPrune, in.maxAt, in.now
 	for _, m := range in.buf {
 		p, err := wire.Encode(m.Env)
 		if err != nil {
@@ -310,8 +327,9 @@ func (in *Ingest) restore(s *snapState) error {
 	if s.QuarHead < 0 || (s.QuarHead > 0 && s.QuarHead >= len(s.Quar)) {
 		return errors.New("twin: snapshot: inconsistent quarantine state")
 	}
+	in.idsPrune, in.maxAt, in.now = s.IDsPrune, s.MaxAt, s.Now
 	for _, ss := range s.Sources {
-		st := &srcState{hw: ss.HW, max: ss.Max}
+		st := &srcState{hw: ss.HW, max: ss.Max, pos: -1}
 		if len(ss.Above) > 0 {
 			st.above = make(map[uint64]struct{}, len(ss.Above))
 			for _, q := range ss.Above {
@@ -325,6 +343,7 @@ func (in *Ingest) restore(s *snapState) error {
 			}
 		}
 		in.src[ss.ID] = st
+		in.heard(st, ss.Hi, s.Now) // the current sources (their order does not matter)
 	}
 	for _, id := range s.IDs {
 		in.ids[id.ID] = id.At
@@ -343,7 +362,6 @@ func (in *Ingest) restore(s *snapState) error {
 	if k := s.LastKey; k != nil {
 		in.lastKey = &Message{At: k.At, rank: k.Rank, Env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
 	}
-	in.idsPrune, in.maxAt = s.IDsPrune, s.MaxAt
 	in.quar, in.quarHead = s.Quar, s.QuarHead
 	c := s.Counters
 	in.counters = IngestCounters{Received: c.Received, Accepted: c.Accepted, Duplicates: c.Duplicates, Conflicts: c.Conflicts,

@@ -19,18 +19,39 @@ const (
 	DefaultQuarantineMax  = 10000
 	DefaultIDRetention    = 48 * model.Hour
 	DefaultLabelRetention = 7 * model.Day
+	// The plausibility window around a message's receive instant, and how
+	// long a quiet source holds the others back (see docs/twin.md, "Time").
+	DefaultMaxPast    = 24 * model.Hour
+	DefaultMaxFuture  = 5 * model.Minute
+	DefaultSourceIdle = model.Minute
 )
 
 // Config configures a Twin: the configurations of its three parts in one.
 type Config struct {
 	// Network is the static world the core runs on (scenarios.Scenario.Network).
 	Network *model.Network
+	// Location is the city's time zone (scenarios.Scenario.Location): the
+	// core runs on its local wall clock, the feed carries real instants.
+	// Nil means UTC.
+	Location *time.Location
 	// Topics is the feed prefix (zero value: wire.DefaultPrefix).
 	Topics wire.Topics
-	// Window is the reorder window in event time: a message is applied once
-	// a message at least Window later has been accepted (or at Finish).
+	// Window is the reorder window: a message is applied once the receive
+	// clock and every current source are Window past it (or at Finish).
 	// Zero means DefaultWindow; negative means no reordering.
 	Window model.Duration
+	// EventClock makes the feed's instants the only clock (hwsim's
+	// accelerated time, tests): receive instants are ignored, live ==
+	// replay byte for byte. Off (the default), each record's receive
+	// instant (the wall clock live, recv_at in a replay) is the receive
+	// clock, against which instants are checked and buffered messages
+	// released, and live the wall clock also runs the core's clock. See
+	// IngestConfig.
+	EventClock bool
+	// MaxPast and MaxFuture bound a plausible instant around its receive
+	// instant (IngestConfig); SourceIdle is how long a quiet source holds
+	// the others back. Zero means the defaults; negative means no bound.
+	MaxPast, MaxFuture, SourceIdle model.Duration
 	// Tolerance is how far production's transition may lag or lead the
 	// core's and still match. Zero means DefaultTolerance.
 	Tolerance model.Duration
@@ -63,13 +84,13 @@ type Config struct {
 
 // Ingest is the configuration of the twin's ingest stage.
 func (c Config) Ingest() IngestConfig {
-	return IngestConfig{Topics: c.Topics, Window: c.Window, IDRetention: c.IDRetention, QuarantineMax: c.QuarantineMax,
-		Logger: c.Logger, Metrics: c.Metrics}
+	return IngestConfig{Topics: c.Topics, Window: c.Window, EventClock: c.EventClock, MaxPast: c.MaxPast, MaxFuture: c.MaxFuture,
+		SourceIdle: c.SourceIdle, IDRetention: c.IDRetention, QuarantineMax: c.QuarantineMax, Logger: c.Logger, Metrics: c.Metrics}
 }
 
 // Driver is the configuration of the twin's driver.
 func (c Config) Driver() DriverConfig {
-	return DriverConfig{Network: c.Network, Replenish: c.Replenish, ReplenishAt: c.ReplenishAt, RestockLead: c.RestockLead,
+	return DriverConfig{Network: c.Network, Location: c.Location, Replenish: c.Replenish, ReplenishAt: c.ReplenishAt, RestockLead: c.RestockLead,
 		Nodes: c.Nodes, LabelRetention: c.LabelRetention, Logger: c.Logger, Metrics: c.Metrics}
 }
 
@@ -161,18 +182,16 @@ func (t *Twin) apply(out []*Message) {
 	t.out = out[:0]
 }
 
-// Advance moves the clock to at without a message (live mode with a wall
-// clock): it releases buffered messages older than at minus the window and
-// fires the timers due by then.
-func (t *Twin) Advance(at model.Instant) {
+// Advance moves the clock with the wall clock (live, without EventClock),
+// now being the wall clock's real instant: it releases the buffered
+// messages at or before now minus the window, whatever the sources, and
+// fires the timers due by then. The first call starts the clock, so it
+// runs from startup, a window behind the wall clock.
+func (t *Twin) Advance(now model.Instant) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.drv.Started() {
-		return
-	}
-	w := at - model.Instant(t.in.Window())
-	t.apply(t.in.Release(w, t.out[:0]))
-	t.drv.AdvanceTo(w)
+	t.apply(t.in.Advance(now, t.out[:0]))
+	t.drv.AdvanceTo(now - model.Instant(t.in.Window()))
 }
 
 // Finish applies everything still buffered and settles every pending
@@ -233,18 +252,25 @@ func (t *Twin) Nodes() []NodeView {
 	return t.drv.Nodes()
 }
 
-// Clock is the core's current instant.
+// Clock is the core's current instant as a real instant (UTC; 0 before the
+// clock starts).
 func (t *Twin) Clock() model.Instant {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.drv.Clock()
+	return t.drv.real(t.drv.Clock())
 }
 
-// Divergences returns the divergences so far matching f, sorted.
+// Divergences returns the divergences so far matching f (real instants),
+// sorted, with real instants.
 func (t *Twin) Divergences(f Filter) []Divergence {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.cmp.Divergences(f)
+	f.Since, f.Until = t.drv.local(f.Since), t.drv.local(f.Until)
+	ds := t.cmp.Divergences(f)
+	for i := range ds {
+		ds[i].ProductionAt, ds[i].CoreAt = t.drv.real(ds[i].ProductionAt), t.drv.real(ds[i].CoreAt)
+	}
+	return ds
 }
 
 // WriteReport writes the divergences as sorted NDJSON, one per line: the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,6 +21,14 @@ func quickstart(t testing.TB) *model.Network {
 	net, err := sc.Network()
 	require.NoError(t, err)
 	return net
+}
+
+// zone loads a time zone (the quickstart's is Europe/Berlin).
+func zone(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	require.NoError(t, err)
+	return loc
 }
 
 // t0 is 2026-03-02 10:00 (the microstore and partner are open).

@@ -25,7 +25,7 @@ func init() { register(newTwinCmd) }
 
 type twinFlags struct {
 	network, broker, replay, httpAddr, data, report, states, prefix, shareGroup, nodes, token, clock, logLevel string
-	tolerance, window, dedupRetention, labelRetention                                                          time.Duration
+	tolerance, window, dedupRetention, labelRetention, maxPast, maxFuture, sourceIdle                          time.Duration
 	fsync                                                                                                      bool
 	snapshotEvery                                                                                              uint64
 }
@@ -46,6 +46,17 @@ state snapshot from the same file (taken every --snapshot-every records) and
 re-applies only the records after it, then carries on. --replay exits at the end of the capture and prints a
 summary; live mode runs until SIGINT/SIGTERM. Both write --report (divergences,
 sorted NDJSON) and --states (final label states) at the end.
+
+Time: feed instants are real (RFC 3339 with an offset); the core runs on the
+local wall clock of the network file's timezone (UTC when it has none). With
+--clock wall (the default) each message's receive instant (the wall clock
+live, recv_at in a replay) is the receive clock: an instant more than
+--max-past before it or --max-future after it is quarantined
+(instant_out_of_range), buffered messages are released a --window behind it
+and behind every source heard within --source-idle, and live the core's
+clock runs with the wall clock from startup. --clock event ignores receive
+instants: the feed's instants are the only clock (hwsim's accelerated time),
+and live gives exactly the replay's output.
 
 The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
 /v1/quarantine, /v1/status, /metrics) listens on loopback unless --token (or
@@ -69,14 +80,17 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl.StringVar(&f.report, "report", "", "write the divergence report (sorted NDJSON) here at the end")
 	fl.StringVar(&f.states, "states", "", "write the final label states (sorted NDJSON) here at the end")
 	fl.DurationVar(&f.tolerance, "tolerance", 2*time.Minute, "how far production's transitions may lag or lead the core's")
-	fl.DurationVar(&f.window, "window", 5*time.Second, "reorder window in event time")
+	fl.DurationVar(&f.window, "window", 5*time.Second, "reorder window: a message waits this long past its instant for earlier ones")
+	fl.DurationVar(&f.maxPast, "max-past", 24*time.Hour, "quarantine a message whose instant is more than this before its receive instant (instant_out_of_range); 0: no bound")
+	fl.DurationVar(&f.maxFuture, "max-future", 5*time.Minute, "quarantine a message whose instant is more than this after its receive instant (--clock wall); 0: no bound")
+	fl.DurationVar(&f.sourceIdle, "source-idle", time.Minute, "a source whose newest instant is this far behind the receive clock stops holding the others back; 0: sources never hold")
 	fl.DurationVar(&f.labelRetention, "label-retention", 7*24*time.Hour, "how long (event time) a finished label stays in memory for the API and late reports; 0 keeps every label")
 	fl.DurationVar(&f.dedupRetention, "dedup-retention", 48*time.Hour, "how long (event time) msg_ids are kept for de-duplication; older duplicates are caught by (source, seq)")
 	fl.StringVar(&f.prefix, "prefix", wire.DefaultPrefix, "topic prefix")
 	fl.StringVar(&f.shareGroup, "share-group", "", "subscribe with $share/NAME/... (several instances; see docs/twin.md)")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated node ids this instance owns (partitioning; default all)")
 	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API (or env LOCKSTEP_TWIN_TOKEN); required off loopback")
-	fl.StringVar(&f.clock, "clock", "wall", "live clock: wall (timers fire on wall time when the feed is quiet) or event (message instants only)")
+	fl.StringVar(&f.clock, "clock", "wall", "wall: receive instants (live the wall clock, in a replay recv_at) check and release instants, and live the clock runs on wall time; event: the feed's instants only (hwsim's accelerated time; live == replay)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
@@ -91,8 +105,8 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	if f.clock != "wall" && f.clock != "event" {
 		return badInput(fmt.Errorf("--clock %q: want wall or event", f.clock))
 	}
-	if f.tolerance <= 0 || f.window < 0 || f.dedupRetention <= 0 || f.labelRetention < 0 {
-		return badInput(errors.New("--tolerance and --dedup-retention must be > 0, --window and --label-retention >= 0"))
+	if f.tolerance <= 0 || f.window < 0 || f.dedupRetention <= 0 || f.labelRetention < 0 || f.maxPast < 0 || f.maxFuture < 0 || f.sourceIdle < 0 {
+		return badInput(errors.New("--tolerance and --dedup-retention must be > 0; --window, --label-retention, --max-past, --max-future and --source-idle >= 0"))
 	}
 	labelRetention := model.Duration(f.labelRetention.Milliseconds())
 	if labelRetention == 0 {
@@ -119,15 +133,20 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", f.network, err))
 	}
+	loc, err := sc.Location()
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", f.network, err))
+	}
 	sum := sha256.Sum256(raw)
 	cfg := twin.ServeConfig{
-		Twin: twin.Config{Network: network, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
+		Twin: twin.Config{Network: network, Location: loc, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
+			EventClock: f.clock == "event", MaxPast: bound(f.maxPast), MaxFuture: bound(f.maxFuture), SourceIdle: bound(f.sourceIdle),
 			Tolerance: model.Duration(f.tolerance.Milliseconds()), IDRetention: model.Duration(f.dedupRetention.Milliseconds()),
 			LabelRetention: labelRetention, Nodes: nodesOrNil(f.nodes), Logger: logger},
 		NetworkDigest: hex.EncodeToString(sum[:]),
 		Data:          f.data, Fsync: f.fsync, SnapshotEvery: f.snapshotEvery,
 		HTTP: f.httpAddr, Token: token,
-		Broker: f.broker, ShareGroup: f.shareGroup, WallClock: f.clock == "wall",
+		Broker: f.broker, ShareGroup: f.shareGroup,
 		Report: f.report, States: f.states,
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -170,6 +189,14 @@ func twinExit(err error) error {
 		return badInput(err)
 	}
 	return failed(err)
+}
+
+// bound is a duration flag where 0 means no bound (the twin's -1).
+func bound(d time.Duration) model.Duration {
+	if d == 0 {
+		return -1
+	}
+	return model.Duration(d.Milliseconds())
 }
 
 func nodesOrNil(s string) []string {
