@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/sim"
@@ -44,6 +45,11 @@ type Config struct {
 	Heartbeat model.Duration
 	// Currency of refunds (default "EUR"); amounts are in minor units.
 	Currency string
+	// Location is the city's time zone (scenarios.Scenario.Location). The
+	// simulation runs on local wall-clock time; every instant hwsim
+	// publishes (at, placed_at, sla_deadline), Item.At and the truth file's
+	// instants are real instants, local time converted with it. Nil: UTC.
+	Location *time.Location
 }
 
 // ItemKind says what the publisher does with an Item.
@@ -56,8 +62,10 @@ const (
 	ItemReconnect                  // reconnect and flush the backlog that follows
 )
 
-// Item is one step of the publisher's script, in order. At is the simulated
-// instant it is due (the publisher sleeps until wall time catches up).
+// Item is one step of the publisher's script, in order. At is the instant
+// it is due (a real instant: the simulated local instant converted with
+// Config.Location; the publisher sleeps until wall time catches up, and a
+// capture records it as recv_at).
 type Item struct {
 	Kind    ItemKind
 	At      model.Instant
@@ -78,6 +86,7 @@ type Generator struct {
 	topics wire.Topics
 	net    *model.Network
 	sink   func(Item)
+	zone   *model.Zone // simulated (local) instants -> real ones
 	core   *model.Core
 
 	started bool
@@ -175,7 +184,7 @@ func NewGenerator(cfg Config, sink func(Item)) (*Generator, error) {
 	if cfg.Currency == "" {
 		cfg.Currency = "EUR"
 	}
-	g := &Generator{cfg: cfg, f: f, topics: wire.Topics{Prefix: cfg.Prefix}, net: cfg.Sim.Network, sink: sink,
+	g := &Generator{cfg: cfg, f: f, topics: wire.Topics{Prefix: cfg.Prefix}, net: cfg.Sim.Network, sink: sink, zone: model.NewZone(cfg.Location),
 		seq: map[string]uint64{}, labels: map[model.LabelID]*labelInfo{}, hold: map[string][]held{}, skew: map[string]model.Duration{},
 		hub: ScannerID(HubNode)}
 	for _, nd := range g.net.Nodes {
@@ -202,7 +211,7 @@ func NewGenerator(cfg Config, sink func(Item)) (*Generator, error) {
 	}
 	devices = append(devices, g.hub)
 	g.truth = Truth{Scenario: cfg.Sim.Name, Seed: cfg.Sim.Seed, Replication: cfg.Replication,
-		Start: wire.FormatInstant(cfg.Sim.Start), End: wire.FormatInstant(cfg.Sim.Start.Add(cfg.Sim.Horizon)),
+		Start: g.format(cfg.Sim.Start), End: g.format(cfg.Sim.Start.Add(cfg.Sim.Horizon)),
 		Prefix: g.topics.All(), Faults: f, Skew: map[string]int64{}}
 	for _, d := range devices {
 		u, v := rSkew.Float64(), rSkew.Float64()
@@ -218,6 +227,18 @@ func NewGenerator(cfg Config, sink func(Item)) (*Generator, error) {
 
 // Err is the first internal error (an envelope that failed to encode).
 func (g *Generator) Err() error { return g.err }
+
+// real converts a simulated (local) instant to the real one it stands for.
+func (g *Generator) real(local model.Instant) model.Instant { return g.zone.Real(local) }
+
+// format writes a simulated instant as the real instant, in RFC 3339.
+func (g *Generator) format(local model.Instant) string { return wire.FormatInstant(g.real(local)) }
+
+// publish hands an item on, its due instant converted to real time.
+func (g *Generator) publish(it Item) {
+	it.At = g.real(it.At)
+	g.sink(it)
+}
 
 // Observe implements sim.Observer.
 func (g *Generator) Observe(core *model.Core, ev model.Event, effs []model.Effect) {
@@ -325,7 +346,7 @@ func (g *Generator) connect(i int, why wire.StatusReason, backlog uint64) {
 	gw.session++
 	gw.online = true
 	s := g.nextSeq(gw.id)
-	gw.will = wire.Envelope{Source: gw.id, Seq: s, At: g.skewed(gw.id, g.now),
+	gw.will = wire.Envelope{Source: gw.id, Seq: s, At: g.stamp(gw.id, g.now),
 		Body: wire.Status{State: wire.NodeOffline, Reason: wire.ReasonLWT, Session: gw.session, Backlog: 0}}
 	g.emit(gw.id, i, g.topics.NodeStatus(gw.id), wire.Status{State: wire.NodeOnline, Reason: why, Session: gw.session, Backlog: backlog}, g.now)
 }
@@ -350,14 +371,16 @@ func (g *Generator) nextSeq(src string) uint64 {
 	return s
 }
 
-func (g *Generator) skewed(src string, at model.Instant) model.Instant {
-	return at.Add(g.skew[src])
+// stamp is the at a device writes for a simulated instant: the real
+// instant, off by the device's clock skew.
+func (g *Generator) stamp(src string, at model.Instant) model.Instant {
+	return g.real(at).Add(g.skew[src])
 }
 
 // emit numbers a message of src and sends it, or buffers it when it comes
 // from the devices of an offline node (node >= 0).
 func (g *Generator) emit(src string, node int, topic string, body wire.Body, at model.Instant) {
-	env := wire.Envelope{Source: src, Seq: g.nextSeq(src), At: g.skewed(src, at), Body: body}
+	env := wire.Envelope{Source: src, Seq: g.nextSeq(src), At: g.stamp(src, at), Body: body}
 	g.truth.Counts.Generated++
 	if node >= 0 && !g.nodes[node].online {
 		g.nodes[node].buffer = append(g.nodes[node].buffer, buffered{env: env, topic: topic})
@@ -380,7 +403,7 @@ func (g *Generator) send(env wire.Envelope, topic string) {
 		Source: env.Source, Seq: env.Seq, MsgID: wire.MsgID(env.Source, env.Seq), Type: typ}
 	rec := func(kind, detail, reason string) FaultRecord {
 		return FaultRecord{Kind: kind, MsgID: it.MsgID, Source: it.Source, Seq: it.Seq, Topic: it.Topic, Type: it.Type,
-			At: wire.FormatInstant(it.At), Detail: detail, Reason: reason}
+			At: g.format(it.At), Detail: detail, Reason: reason}
 	}
 	// one draw per stream and message, whatever is enabled, so that the
 	// pattern of one fault does not depend on the rates of the others
@@ -437,7 +460,7 @@ func (g *Generator) reorder(it Item) {
 		}
 		g.hold[it.Source] = append(g.hold[it.Source], held{it: it, k: k})
 		g.truth.Reordered = append(g.truth.Reordered, FaultRecord{Kind: "reorder", MsgID: it.MsgID, Source: it.Source, Seq: it.Seq,
-			Topic: it.Topic, Type: it.Type, At: wire.FormatInstant(it.At), Detail: "after " + strconv.Itoa(k)})
+			Topic: it.Topic, Type: it.Type, At: g.format(it.At), Detail: "after " + strconv.Itoa(k)})
 		g.truth.Counts.Reordered++
 		return
 	}
@@ -486,24 +509,24 @@ func (g *Generator) out(it Item) {
 	if g.rDisc.Float64() < g.f.Disconnect.Rate {
 		g.down = true
 		g.downEnd = it.At.Add(model.Duration(g.f.Disconnect.ReconnectAfter))
-		g.truth.Disconnects = append(g.truth.Disconnects, DisconnectRecord{At: wire.FormatInstant(it.At), Until: wire.FormatInstant(g.downEnd)})
+		g.truth.Disconnects = append(g.truth.Disconnects, DisconnectRecord{At: g.format(it.At), Until: g.format(g.downEnd)})
 		g.truth.Counts.Disconnects++
-		g.sink(Item{Kind: ItemDisconnect, At: it.At})
+		g.publish(Item{Kind: ItemDisconnect, At: it.At})
 		g.backlog = append(g.backlog[:0], it)
 		return
 	}
 	g.truth.Counts.Published++
-	g.sink(it)
+	g.publish(it)
 }
 
 // up reconnects after a disconnect fault and flushes the backlog in order.
 func (g *Generator) up() {
 	g.down = false
-	g.sink(Item{Kind: ItemReconnect, At: g.downEnd})
+	g.publish(Item{Kind: ItemReconnect, At: g.downEnd})
 	for _, b := range g.backlog {
 		b.At = max(b.At, g.downEnd)
 		g.truth.Counts.Published++
-		g.sink(b)
+		g.publish(b)
 	}
 	g.backlog = g.backlog[:0]
 }
@@ -619,8 +642,8 @@ func (g *Generator) placed(ev model.Event, effs []model.Effect) {
 	}
 	node := nodeName(g.net, issued.Node)
 	g.emit(SourceOMS, -1, g.topics.Orders(node), wire.Order{OrderID: l.order, LabelID: l.id, SKU: sku, Size: wire.SizeOf(size),
-		Node: node, Destination: nodeName(g.net, ev.Dest), PlacedAt: ev.At,
-		SameDay: model.TimeOfDay(ev.At) < g.net.Policy.Cutoff, SLADeadline: due}, g.now)
+		Node: node, Destination: nodeName(g.net, ev.Dest), PlacedAt: g.real(ev.At),
+		SameDay: model.TimeOfDay(ev.At) < g.net.Policy.Cutoff, SLADeadline: g.real(due)}, g.now)
 }
 
 func (g *Generator) pickup(ev model.Event, effs []model.Effect) {
@@ -729,7 +752,7 @@ func (g *Generator) state(effs []model.Effect, k int, used []bool) {
 	}
 	l.truth.State = e.State.String()
 	l.truth.Node = node
-	l.truth.At = wire.FormatInstant(e.At)
+	l.truth.At = g.format(e.At)
 	l.truth.Reason = body.Reason
 	l.truth.Transitions++
 	g.emit(SourceCore, -1, g.topics.LabelState(l.id), body, g.now)

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"math"
 	"testing"
+	"time"
 
 	jsonschema "github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
@@ -518,5 +519,89 @@ func TestExampleFaultFiles(t *testing.T) {
 		f, err := LoadFaults(p)
 		require.NoError(t, err, p)
 		require.True(t, f.Any(), p)
+	}
+}
+
+// dstScenario is the quickstart over two days from the given date, in its
+// own zone (Europe/Berlin).
+func dstScenario(t testing.TB, year int, month time.Month, day int) (*sim.Config, *time.Location) {
+	t.Helper()
+	s, err := scenarios.Load("../scenarios/quickstart.yaml")
+	require.NoError(t, err)
+	s.Start = scenarios.Date{Year: year, Month: month, Day: day}
+	cfg, err := s.Config()
+	require.NoError(t, err)
+	cfg.Horizon = 2 * model.Day
+	loc, err := s.Location()
+	require.NoError(t, err)
+	return cfg, loc
+}
+
+// TestRealInstants: hwsim publishes real instants. The same simulation in
+// Berlin and in UTC (the simulator runs on local time either way) gives the
+// same messages; Berlin's due instants, at, placed_at and sla_deadline are
+// the UTC run's read as Berlin wall-clock time and converted to real time,
+// across both changes of 2026 (spring forward on 29 March, fall back on 25
+// October): monotone per source, the skipped hour mapped onto the change,
+// and written with Z.
+func TestRealInstants(t *testing.T) {
+	for _, tc := range []struct {
+		start     time.Time
+		realStart string // midnight in Berlin
+	}{
+		{time.Date(2026, 3, 28, 0, 0, 0, 0, time.UTC), "2026-03-27T23:00:00.000Z"},
+		{time.Date(2026, 10, 24, 0, 0, 0, 0, time.UTC), "2026-10-23T22:00:00.000Z"},
+	} {
+		t.Run(tc.start.Format("2006-01-02"), func(t *testing.T) {
+			cfg, loc := dstScenario(t, tc.start.Year(), tc.start.Month(), tc.start.Day())
+			zone := model.NewZone(loc)
+			local, _ := generate(t, Config{Sim: cfg})
+			real, truth := generate(t, Config{Sim: cfg, Location: loc})
+			require.Len(t, real, len(local))
+			assert.Equal(t, tc.realStart, truth.Start)
+			last := map[string]model.Instant{}
+			crossed := false
+			for i := range real {
+				require.Equal(t, zone.Real(local[i].At), real[i].At, "item %d due", i)
+				lenv, err := wire.Decode(local[i].Topic, local[i].Payload)
+				require.NoError(t, err)
+				env, err := wire.Decode(real[i].Topic, real[i].Payload)
+				require.NoError(t, err)
+				require.Equal(t, zone.Real(lenv.At), env.At, "%s at", env.MsgID)
+				require.Contains(t, string(real[i].Payload), `Z","type"`, "at is written in UTC")
+				if o, ok := env.Body.(wire.Order); ok {
+					lo := lenv.Body.(wire.Order)
+					require.Equal(t, zone.Real(lo.PlacedAt), o.PlacedAt)
+					require.Equal(t, zone.Real(lo.SLADeadline), o.SLADeadline)
+				}
+				if !isWill(env) {
+					require.GreaterOrEqual(t, env.At, last[env.Source], "%s: the clock went back", env.MsgID)
+					last[env.Source] = env.At
+				}
+				if zone.Local(env.At)-env.At != zone.Local(real[0].At)-real[0].At {
+					crossed = true
+				}
+			}
+			assert.True(t, crossed, "the run crosses a change of offset")
+			// the simulator has no daylight saving: in spring its hour
+			// from 02:00 does not exist and is published at the change;
+			// in autumn its one pass through 02:00-03:00 is the first, and
+			// the repeated hour's real instants are never used
+			change := model.InstantOf(time.Date(2026, tc.start.Month(), tc.start.Day()+1, 1, 0, 0, 0, time.UTC))
+			atChange, inRepeat := 0, 0
+			for i := range real {
+				if real[i].At == change && local[i].At > model.InstantOf(time.Date(2026, tc.start.Month(), tc.start.Day()+1, 2, 0, 0, 0, time.UTC)) {
+					atChange++
+				}
+				if real[i].At > change && real[i].At < change.Add(model.Hour) {
+					inRepeat++
+				}
+			}
+			if tc.start.Month() == time.March {
+				assert.Positive(t, atChange, "heartbeats of the skipped hour are published at the change")
+			} else {
+				assert.Zero(t, inRepeat, "nothing in the repeated hour")
+			}
+		})
 	}
 }

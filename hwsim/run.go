@@ -145,7 +145,7 @@ func Run(ctx context.Context, rc RunConfig) (*Truth, Stats, error) {
 		}(queues[i])
 	}
 	worker := map[string]int{}
-	simStart := rc.Gen.Sim.Start
+	simStart := model.NewZone(rc.Gen.Location).Real(rc.Gen.Sim.Start) // items are due at real instants
 	var timer *time.Timer
 loop:
 	for it := range items {

@@ -154,16 +154,19 @@ func TestRunMaxSkew(t *testing.T) {
 }
 
 // TestCaptureReplaysWithDefaultWindow: the capture of a fault-free run at
-// --speed max replays through the twin with its default configuration
-// (5 s reorder window) with no late message and no divergence; delays
-// still arrive late.
+// --speed max, in Berlin (real instants), replays through the twin with its
+// default configuration (5 s reorder window, the receive clock from
+// recv_at) with no late message, nothing quarantined and no divergence,
+// also across either daylight-saving change; delays still arrive late.
 func TestCaptureReplaysWithDefaultWindow(t *testing.T) {
 	sc, err := scenarios.Load("../scenarios/quickstart.yaml")
 	require.NoError(t, err)
 	net, err := sc.Network()
 	require.NoError(t, err)
+	loc, err := sc.Location() // Europe/Berlin: the capture holds real instants
+	require.NoError(t, err)
 	replay := func(t *testing.T, capture []byte) *twin.Twin {
-		tw, err := twin.New(twin.Config{Network: net})
+		tw, err := twin.New(twin.Config{Network: net, Location: loc})
 		require.NoError(t, err)
 		st, err := twin.NewRunner(tw, nil).Replay(context.Background(), bytes.NewReader(capture), 0)
 		require.NoError(t, err)
@@ -171,18 +174,28 @@ func TestCaptureReplaysWithDefaultWindow(t *testing.T) {
 		tw.Finish()
 		return tw
 	}
-	cfg := Config{Sim: loadSim(t, "../scenarios/quickstart.yaml")}
-
-	t.Run("clean", func(t *testing.T) {
+	clean := func(t *testing.T, cfg Config) {
 		capture, _ := runToCapture(t, RunConfig{Gen: cfg})
 		tw := replay(t, capture)
 		c := tw.Counters()
 		require.EqualValues(t, len(readCapture(t, capture)), c.Accepted)
 		require.Zero(t, c.Late)
+		require.Empty(t, c.Quarantined)
 		require.Empty(t, tw.Divergences(twin.Filter{}))
+	}
+	t.Run("clean", func(t *testing.T) {
+		clean(t, Config{Sim: loadSim(t, "../scenarios/quickstart.yaml"), Location: loc})
 	})
+	// two days across each of Berlin's changes of 2026
+	for _, day := range []int{28, 24} {
+		month := map[int]time.Month{28: time.March, 24: time.October}[day]
+		t.Run("across "+month.String()+"'s change", func(t *testing.T) {
+			cfg, loc := dstScenario(t, 2026, month, day)
+			clean(t, Config{Sim: cfg, Location: loc})
+		})
+	}
 	t.Run("delays", func(t *testing.T) {
-		delayed := Config{Sim: loadSim(t, "../scenarios/quickstart.yaml")}
+		delayed := Config{Sim: loadSim(t, "../scenarios/quickstart.yaml"), Location: loc}
 		delayed.Sim.Horizon = model.Day
 		delayed.Faults = Faults{Delay: DelayFault{Rate: 0.05, Max: Duration(2 * model.Minute)}}
 		capture, _ := runToCapture(t, RunConfig{Gen: delayed})

@@ -214,6 +214,10 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 	if err != nil {
 		return badInput(err)
 	}
+	loc, err := s.Location()
+	if err != nil {
+		return badInput(err)
+	}
 	if cmd.Flags().Changed("seed") {
 		cfg.Seed = f.seed
 	}
@@ -234,7 +238,7 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 		}
 	}
 	rc := hwsim.RunConfig{
-		Gen:     hwsim.Config{Sim: cfg, Replication: f.replication, Prefix: f.prefix, Faults: faults, Heartbeat: heartbeat},
+		Gen:     hwsim.Config{Sim: cfg, Replication: f.replication, Prefix: f.prefix, Faults: faults, Heartbeat: heartbeat, Location: loc},
 		Speed:   speed,
 		Workers: f.workers,
 		MaxSkew: model.Duration(skew),
