@@ -27,7 +27,7 @@ func BenchmarkIngestReplay(b *testing.B) {
 	require.NoError(b, err)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		tw, err := twin.New(twin.Config{Network: net, Window: 10 * model.Minute})
+		tw, err := twin.New(twin.Config{Network: net, Location: location(b, sc), Window: 10 * model.Minute})
 		require.NoError(b, err)
 		tw.IngestBatch(recs)
 		tw.Finish()
@@ -45,7 +45,7 @@ func BenchmarkIngestJournal(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		j, err := twin.OpenJournal(b.TempDir(), false)
 		require.NoError(b, err)
-		tw, err := twin.New(twin.Config{Network: net, Window: 10 * model.Minute})
+		tw, err := twin.New(twin.Config{Network: net, Location: location(b, sc), Window: 10 * model.Minute})
 		require.NoError(b, err)
 		r := twin.NewRunner(tw, j)
 		for k := 0; k < len(recs); k += 512 {
@@ -69,7 +69,7 @@ func BenchmarkBroker(b *testing.B) {
 	cfg, err := sc.Config()
 	require.NoError(b, err)
 	cfg.Horizon = 2 * model.Day
-	items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg})
+	items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg, Location: location(b, sc)})
 	require.NoError(b, err)
 	var recs []wire.CaptureRecord
 	for _, it := range items {
@@ -101,7 +101,7 @@ func BenchmarkBroker(b *testing.B) {
 		require.NoError(b, err)
 		j, err := twin.OpenJournal(b.TempDir(), false)
 		require.NoError(b, err)
-		tw, err := twin.New(twin.Config{Network: net, Window: -1, EventClock: true})
+		tw, err := twin.New(twin.Config{Network: net, Location: location(b, sc), Window: -1, EventClock: true})
 		require.NoError(b, err)
 		r := twin.NewRunner(tw, j)
 		sub, err := transport.Dial(ctx, transport.ClientConfig{URL: br.URL()})
@@ -186,7 +186,7 @@ func BenchmarkRestart(b *testing.B) {
 	require.NoError(b, err)
 	cfg.Horizon = 4 * model.Day
 	cfg.Warmup = 0
-	items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg})
+	items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg, Location: location(b, sc)})
 	require.NoError(b, err)
 	var recs []wire.CaptureRecord
 	for _, it := range items {
@@ -197,7 +197,7 @@ func BenchmarkRestart(b *testing.B) {
 	net, err := sc.Network()
 	require.NoError(b, err)
 	mk := func() *twin.Twin {
-		tw, err := twin.New(twin.Config{Network: net, Window: 10 * model.Minute})
+		tw, err := twin.New(twin.Config{Network: net, Location: location(b, sc), Window: 10 * model.Minute})
 		require.NoError(b, err)
 		return tw
 	}

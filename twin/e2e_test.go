@@ -27,11 +27,20 @@ func load(t testing.TB) *scenarios.Scenario {
 	return sc
 }
 
+// location is the scenario's time zone: hwsim publishes real instants with
+// it, the twin maps them back onto the local clock with it.
+func location(t testing.TB, sc *scenarios.Scenario) *time.Location {
+	t.Helper()
+	loc, err := sc.Location()
+	require.NoError(t, err)
+	return loc
+}
+
 func generate(t testing.TB, sc *scenarios.Scenario, f hwsim.Faults) ([]wire.CaptureRecord, *hwsim.Truth) {
 	cfg, err := sc.Config()
 	require.NoError(t, err)
 	cfg.Horizon = 2 * model.Day
-	items, truth, _, err := hwsim.Generate(hwsim.Config{Sim: cfg, Faults: f})
+	items, truth, _, err := hwsim.Generate(hwsim.Config{Sim: cfg, Faults: f, Location: location(t, sc)})
 	require.NoError(t, err)
 	var recs []wire.CaptureRecord
 	for _, it := range items {
@@ -49,7 +58,7 @@ func replay(t testing.TB, sc *scenarios.Scenario, recs []wire.CaptureRecord) *tw
 func replayWindow(t testing.TB, sc *scenarios.Scenario, recs []wire.CaptureRecord, window model.Duration) *twin.Twin {
 	net, err := sc.Network()
 	require.NoError(t, err)
-	tw, err := twin.New(twin.Config{Network: net, Window: window})
+	tw, err := twin.New(twin.Config{Network: net, Location: location(t, sc), Window: window})
 	require.NoError(t, err)
 	for _, r := range recs {
 		tw.Ingest(r)
@@ -205,7 +214,7 @@ func TestHwsimProductionBug(t *testing.T) {
 				return cfg
 			}
 			feed := func(cfg *sim.Config) ([]wire.CaptureRecord, map[string]bool) {
-				items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg})
+				items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg, Location: location(t, sc)})
 				require.NoError(t, err)
 				var recs []wire.CaptureRecord
 				// early: production took the label out of ready_for_pickup
@@ -231,7 +240,7 @@ func TestHwsimProductionBug(t *testing.T) {
 			}
 			twinNet := network(0).Network // what the twin is told: the real TTL
 			shadow := func(recs []wire.CaptureRecord) map[string]bool {
-				tw, err := twin.New(twin.Config{Network: twinNet, Window: 10 * model.Minute})
+				tw, err := twin.New(twin.Config{Network: twinNet, Location: location(t, sc), Window: 10 * model.Minute})
 				require.NoError(t, err)
 				for _, r := range recs {
 					tw.Ingest(r)
@@ -301,7 +310,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 	// at full speed hwsim's sources run hours of event time apart: a
 	// window longer than the run makes the order independent of arrival
 	mk := func() *twin.Twin {
-		tw, err := twin.New(twin.Config{Network: net, Window: 3 * model.Day, EventClock: true})
+		tw, err := twin.New(twin.Config{Network: net, Location: location(t, sc), Window: 3 * model.Day, EventClock: true})
 		require.NoError(t, err)
 		return tw
 	}
@@ -322,7 +331,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 		Malformed: hwsim.MalformedFault{Rate: 0.01}, Disconnect: hwsim.DisconnectFault{Rate: 0.001}}
 	var capture bytes.Buffer
 	cw := wire.NewCaptureWriter(&capture)
-	truth, st, err := hwsim.Run(ctx, hwsim.RunConfig{Gen: hwsim.Config{Sim: cfg, Faults: f}, Capture: cw,
+	truth, st, err := hwsim.Run(ctx, hwsim.RunConfig{Gen: hwsim.Config{Sim: cfg, Faults: f, Location: location(t, sc)}, Capture: cw,
 		Dial: func(ctx context.Context) (hwsim.Conn, error) {
 			return transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
 		}})
@@ -507,7 +516,7 @@ func TestNodePartitions(t *testing.T) {
 	var cfgs []twin.LiveConfig
 	done := make(chan error, len(regions))
 	for _, nodes := range regions {
-		tw, err := twin.New(twin.Config{Network: net, Window: window, Nodes: nodes, EventClock: true})
+		tw, err := twin.New(twin.Config{Network: net, Location: location(t, sc), Window: window, Nodes: nodes, EventClock: true})
 		require.NoError(t, err)
 		r := twin.NewRunner(tw, nil)
 		c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
@@ -580,7 +589,7 @@ func TestNodePartitions(t *testing.T) {
 	}
 
 	// one unpartitioned twin replaying the same capture
-	single, err := twin.New(twin.Config{Network: net, Window: window, EventClock: true})
+	single, err := twin.New(twin.Config{Network: net, Location: location(t, sc), Window: window, EventClock: true})
 	require.NoError(t, err)
 	for _, r := range recs {
 		single.Ingest(r)

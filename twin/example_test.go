@@ -14,9 +14,9 @@ import (
 	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
-// exampleNetwork is the quickstart city: microstore M1, lockers L1 and L2,
-// partner P1.
-func exampleNetwork() *model.Network {
+// exampleNetwork is the quickstart city (microstore M1, lockers L1 and L2,
+// partner P1) and its time zone (Europe/Berlin).
+func exampleNetwork() (*model.Network, *time.Location) {
 	sc, err := scenarios.Load("../scenarios/quickstart.yaml")
 	if err != nil {
 		log.Fatal(err)
@@ -25,13 +25,17 @@ func exampleNetwork() *model.Network {
 	if err != nil {
 		log.Fatal(err)
 	}
-	return net
+	loc, err := sc.Location()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return net, loc
 }
 
 // exampleFeed: production orders a parcel at M1 for locker L1, reports it
 // issued, and ten minutes later rerouted, which the core did not do.
 func exampleFeed() []wire.CaptureRecord {
-	t0 := model.Instant(1772445600000) // 2026-03-02 10:00 UTC
+	t0 := model.Instant(1772445600000) // 2026-03-02 10:00 UTC, 11:00 in Berlin
 	var recs []wire.CaptureRecord
 	seq := map[string]uint64{}
 	add := func(src string, at model.Instant, body wire.Body) {
@@ -59,7 +63,8 @@ func exampleFeed() []wire.CaptureRecord {
 // comparer checks production's reports against the core.
 func Example_parts() {
 	in := twin.NewIngest(twin.IngestConfig{Window: 5 * model.Minute})
-	drv, err := twin.NewDriver(twin.DriverConfig{Network: exampleNetwork()})
+	net, loc := exampleNetwork()
+	drv, err := twin.NewDriver(twin.DriverConfig{Network: net, Location: loc})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -102,8 +107,9 @@ func ExampleNewServer() {
 	if err := wire.WriteCapture(&capture, exampleFeed()...); err != nil {
 		log.Fatal(err)
 	}
+	net, loc := exampleNetwork()
 	srv, err := twin.NewServer(twin.ServeConfig{
-		Twin:          twin.Config{Network: exampleNetwork(), Window: 5 * model.Minute},
+		Twin:          twin.Config{Network: net, Location: loc, Window: 5 * model.Minute},
 		NetworkDigest: "quickstart",
 		Data:          dir, SnapshotEvery: 100000,
 	})

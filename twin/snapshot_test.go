@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,7 +34,9 @@ func snapFeed(t *testing.T, path string) (*model.Network, []wire.CaptureRecord) 
 }
 
 func newSnapTwin(t *testing.T, net *model.Network, window model.Duration) *twin.Twin {
-	tw, err := twin.New(twin.Config{Network: net, Window: window})
+	berlin, err := time.LoadLocation("Europe/Berlin") // the zone of snapFeed's scenarios
+	require.NoError(t, err)
+	tw, err := twin.New(twin.Config{Network: net, Location: berlin, Window: window})
 	require.NoError(t, err)
 	return tw
 }
