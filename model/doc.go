@@ -73,5 +73,6 @@
 //	if err := core.UnmarshalBinary(data); err != nil { /* replay from the start */ }
 //
 // Time is an integer Instant (milliseconds since the Unix epoch, read as the
-// city's local wall clock), so event queues stay cheap.
+// city's local wall clock, without daylight saving), so event queues stay
+// cheap. Zone maps the real instants of the outside world onto it and back.
 package model

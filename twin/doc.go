@@ -7,13 +7,16 @@
 // alone:
 //
 //	received message (MQTT or a capture line)
-//	  -> Ingest: wire.Decode (rejects: quarantine, counted by reason),
-//	     de-duplicate by msg_id and (source, seq), track sequence gaps,
-//	     reorder buffer: released in (event instant, lifecycle rank, source,
-//	     seq) order once a message Window later has been accepted; later
-//	     messages handed on at once, flagged Late
-//	  -> ordered, de-duplicated Messages
-//	  -> Driver: fire the core's timers due by each message's instant, map
+//	  -> Ingest, in real time: wire.Decode (rejects: quarantine, counted
+//	     by reason), instants outside the plausibility window around the
+//	     receive instant (quarantine), de-duplicate by msg_id and (source,
+//	     seq), track sequence gaps, reorder buffer: released in (event
+//	     instant, lifecycle rank, source, seq) order once the receive clock
+//	     and every current source's newest instant are Window past it;
+//	     later messages handed on at once, flagged Late
+//	  -> ordered, de-duplicated Messages at real instants
+//	  -> Driver: map instants onto the city's local wall clock (model.Zone),
+//	     fire the core's timers due by each message's instant, map
 //	     the message onto core events (order, scans, slot, pickup, node
 //	     status); intern label ids, follow node sessions, own a partition,
 //	     forget finished labels
@@ -29,9 +32,11 @@
 // and a live MQTT subscription (an external broker or an embedded one) or
 // the replay of a capture.
 //
-// The clock is event time (the messages' instants), so a replay of a
-// capture reproduces the live run exactly; a wall-clock ticker can advance
-// it while the feed is quiet (Twin.Advance). State is a pure function of
+// The core's clock is event time (the messages' instants, on the local
+// clock), so a replay of a capture reproduces its run. Live, the wall clock
+// starts it at startup and advances it while the feed is quiet
+// (Twin.Advance); with Config.EventClock receive instants are ignored and
+// live equals replay byte for byte. State is a pure function of
 // the journal: Runner.Restore re-applies it after a restart, starting from
 // the latest snapshot (Twin.MarshalBinary, stored in the journal file every
 // Runner.SnapshotEvery records and on a clean stop).
@@ -41,7 +46,7 @@
 // A live service (what `lockstep twin --broker` runs):
 //
 //	err := twin.Serve(ctx, twin.ServeConfig{
-//		Twin:          twin.Config{Network: net, Logger: logger},
+//		Twin:          twin.Config{Network: net, Location: loc, Logger: logger}, // loc: the scenario's timezone
 //		NetworkDigest: digest,                  // a journal of another network is refused
 //		Data:          "/var/lib/twin", Fsync: true, SnapshotEvery: 100000,
 //		HTTP:          "127.0.0.1:8080",        // off loopback only with Token
@@ -62,7 +67,7 @@
 // # Using the parts directly
 //
 //	in := twin.NewIngest(twin.IngestConfig{Window: 5 * model.Minute})
-//	drv, _ := twin.NewDriver(twin.DriverConfig{Network: net})
+//	drv, _ := twin.NewDriver(twin.DriverConfig{Network: net, Location: loc})
 //	cmp := twin.NewComparer(twin.CompareConfig{}, drv) // reads the core through the driver
 //	drv.SetObserver(cmp)                                // and is fed by it
 //	for _, rec := range capture {
