@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,6 +22,51 @@ func TestTwinBadInput(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"twin", "--network", "../../scenarios/quickstart.yaml", "--replay", "x", "--http", "0.0.0.0:0"}, &out, &errb))
 	assert.Contains(t, errb.String(), "token")
 	assert.Equal(t, 2, run([]string{"twin", "--replay", "x"}, &out, &errb))
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"twin", "--network", "../../scenarios/quickstart.yaml", "--replay", "x", "--max-past", "-1h"}, &out, &errb))
+	assert.Contains(t, errb.String(), "--max-past")
+}
+
+// The time flags are documented in --help.
+func TestTwinTimeHelp(t *testing.T) {
+	code, out, _ := lockstep(t, "twin", "--help")
+	require.Equal(t, exitOK, code)
+	for _, f := range []string{"--max-past duration", "--max-future duration", "--source-idle duration", "--clock string", "timezone"} {
+		assert.Contains(t, out, f)
+	}
+}
+
+// TestTwinTimezone: the network file's timezone is not ignored. hwsim's
+// capture of the quickstart city (Berlin) replays without a divergence
+// with the Berlin network file; the same file in UTC or Tokyo reads the
+// same real instants on another local clock (partners closed, other
+// deadlines) and diverges, each differently.
+func TestTwinTimezone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test; skipped in -short mode")
+	}
+	dir := t.TempDir()
+	capture := filepath.Join(dir, "feed.ndjson")
+	code, _, errOut := lockstep(t, "hwsim", "../../scenarios/quickstart.yaml", "--broker", "embedded", "--speed", "max",
+		"--capture", capture, "--quiet")
+	require.Equal(t, exitOK, code, errOut)
+	src, err := os.ReadFile("../../scenarios/quickstart.yaml")
+	require.NoError(t, err)
+	reports := map[string]string{}
+	for _, zone := range []string{"Europe/Berlin", "UTC", "Asia/Tokyo"} {
+		network := filepath.Join(dir, strings.ReplaceAll(zone, "/", "-")+".yaml")
+		require.NoError(t, os.WriteFile(network, bytes.Replace(src, []byte("timezone: Europe/Berlin"), []byte("timezone: "+zone), 1), 0o644))
+		report := network + ".report"
+		code, _, errOut := lockstep(t, "twin", "--network", network, "--replay", capture, "--report", report, "--log-level", "error")
+		require.Equal(t, exitOK, code, errOut)
+		b, err := os.ReadFile(report)
+		require.NoError(t, err)
+		reports[zone] = string(b)
+	}
+	assert.Empty(t, reports["Europe/Berlin"], "the city's own zone")
+	assert.NotEmpty(t, reports["UTC"])
+	assert.NotEmpty(t, reports["Asia/Tokyo"])
+	assert.NotEqual(t, reports["UTC"], reports["Asia/Tokyo"])
 }
 
 // TestTwinCrash builds the binary, makes a capture with hwsim, replays it
