@@ -474,6 +474,9 @@ func (in *Ingest) Release(w model.Instant, out []*Message) []*Message {
 		in.lastKey = m
 		out = append(out, m)
 	}
+	if in.m != nil {
+		in.m.Held.Set(float64(len(in.buf)))
+	}
 	return out
 }
 

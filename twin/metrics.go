@@ -18,6 +18,7 @@ type Metrics struct {
 	Missing     prometheus.Gauge
 	Labels      prometheus.Gauge
 	Forgotten   prometheus.Counter
+	Held        prometheus.Gauge
 	Latency     prometheus.Histogram
 	// snapshots (Runner)
 	Snapshots        *prometheus.CounterVec
@@ -42,6 +43,8 @@ func NewMetrics() *Metrics {
 	m.Missing = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_sequence_gaps", Help: "Sequence numbers never received (lost messages), over all sources."})
 	m.Labels = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_labels", Help: "Labels held in memory (live, plus finished ones within --label-retention)."})
 	m.Forgotten = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_labels_forgotten_total", Help: "Finished labels released after --label-retention."})
+	m.Held = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_reorder_held",
+		Help: "Messages waiting in the reorder buffer (for the window, the receive clock and the current sources)."})
 	m.Latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lockstep_twin_processing_seconds",
 		Help:    "Wall time from receipt to application to the core (includes the reorder window in live mode).",
 		Buckets: prometheus.ExponentialBuckets(1e-6, 4, 14)})
@@ -49,7 +52,7 @@ func NewMetrics() *Metrics {
 	m.SnapshotSeconds = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_seconds", Help: "Time the last snapshot took (ingest pauses meanwhile)."})
 	m.SnapshotBytes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_bytes", Help: "Size of the last snapshot."})
 	m.SnapshotPosition = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_records", Help: "Journal records covered by the last snapshot (a restart re-applies the rest)."})
-	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Late, m.Duplicates, m.Missing, m.Labels, m.Forgotten, m.Latency,
+	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Late, m.Duplicates, m.Missing, m.Labels, m.Forgotten, m.Held, m.Latency,
 		m.Snapshots, m.SnapshotSeconds, m.SnapshotBytes, m.SnapshotPosition,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m

@@ -362,14 +362,19 @@ func TestSourceWatermarks(t *testing.T) {
 
 	t.Run("quiet", func(t *testing.T) {
 		f := newFeed(t)
-		in := NewIngest(cfg)
+		m := NewMetrics()
+		qc := cfg
+		qc.Metrics = m
+		in := NewIngest(qc)
 		got := offerRecv(in, heartbeat(f, "Q", s(0)), s(0)) // Q says one thing, then nothing
 		for n := int64(1); n < 60; n += 10 {
 			got = append(got, offerRecv(in, heartbeat(f, "B", s(n)), s(n))...)
 		}
 		assert.Empty(t, got, "Q is current: nothing after its newest instant")
+		assert.Equal(t, 7.0, metricValue(t, m.Held), "held in the reorder buffer")
 		got = offerRecv(in, heartbeat(f, "B", s(61)), s(61))
 		assert.Equal(t, []string{"Q-1", "B-1", "B-2", "B-3", "B-4", "B-5", "B-6"}, got, "Q is a minute behind: no longer current")
+		assert.Equal(t, 1.0, metricValue(t, m.Held))
 	})
 
 	t.Run("lagging", func(t *testing.T) {
