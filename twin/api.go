@@ -1,9 +1,11 @@
 package twin
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,6 +36,23 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// MinTokenLen is the length, in bytes, of the shortest token the API
+// accepts (CheckToken).
+const MinTokenLen = 16
+
+// ErrTokenTooShort is returned by CheckToken for a token shorter than
+// MinTokenLen.
+var ErrTokenTooShort = fmt.Errorf("twin: the HTTP API token (--token or LOCKSTEP_TWIN_TOKEN) must be at least %d bytes", MinTokenLen)
+
+// CheckToken refuses a token shorter than MinTokenLen ("" is no token).
+// The error never holds the token.
+func CheckToken(token string) error {
+	if token != "" && len(token) < MinTokenLen {
+		return ErrTokenTooShort
+	}
+	return nil
+}
+
 // CheckBind refuses a non-loopback listen address without a token.
 func CheckBind(addr, token string) error {
 	if !isLoopback(addr) && token == "" {
@@ -44,8 +63,9 @@ func CheckBind(addr, token string) error {
 
 // APIConfig configures the HTTP API.
 type APIConfig struct {
-	// Token, if set, is required as "Authorization: Bearer <token>" on every
-	// path except /healthz and /readyz. It is never logged.
+	// Token, if set, is required as "Authorization: Bearer <token>" (the
+	// scheme in any case) on every path except /healthz and /readyz. It is
+	// never logged.
 	Token   string
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -123,18 +143,30 @@ func parseWhen(s string) (model.Instant, error) {
 	return model.InstantOf(tm), nil
 }
 
+// bearer returns the credentials of an "Authorization: Bearer <token>"
+// header. The scheme is case-insensitive (RFC 7235 section 2.1, RFC 6750).
+func bearer(header string) (string, bool) {
+	scheme, cred, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	cred = strings.TrimLeft(cred, " ")
+	return cred, cred != ""
+}
+
 func auth(token string, log *slog.Logger, next http.Handler) http.Handler {
 	if token == "" {
 		return next
 	}
-	want := []byte("Bearer " + token)
+	want := sha256.Sum256([]byte(token)) // compared in constant time, whatever the lengths
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" {
 			next.ServeHTTP(w, req)
 			return
 		}
-		got := []byte(req.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		got, ok := bearer(req.Header.Get("Authorization"))
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
 			log.Warn("api: unauthorized", "path", req.URL.Path, "remote", req.RemoteAddr) // never the header
 			w.Header().Set("WWW-Authenticate", `Bearer realm="lockstep-twin"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized"})

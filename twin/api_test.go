@@ -114,3 +114,71 @@ func TestAPIToken(t *testing.T) {
 	assert.NotContains(t, logs.String(), "wrong")
 	_ = model.NoNode
 }
+
+// testToken is a token long enough for the API (MinTokenLen).
+const testToken = "test-token-0123456789abcdef"
+
+// Authorization's scheme is case-insensitive (RFC 7235 section 2.1): any
+// case of "Bearer", then one or more spaces, then exactly the token.
+func TestAPIBearerScheme(t *testing.T) {
+	r, m := apiRunner(t)
+	h := r.Handler(APIConfig{Token: testToken, Metrics: m})
+	for _, tc := range []struct {
+		header string
+		want   int
+	}{
+		{"Bearer " + testToken, 200},
+		{"bearer " + testToken, 200},
+		{"BEARER " + testToken, 200},
+		{"bEaReR   " + testToken, 200},
+		{"Bearer " + testToken + "x", 401},
+		{"Bearer " + testToken[1:], 401},
+		{"Bearer", 401},
+		{"Bearer ", 401},
+		{"Bearer" + testToken, 401},
+		{"Basic " + testToken, 401},
+		{testToken, 401},
+		{"", 401},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/v1/nodes", nil)
+			req.Header.Set("Authorization", tc.header)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			assert.Equal(t, tc.want, w.Code)
+			if tc.want == 401 {
+				assert.Equal(t, `Bearer realm="lockstep-twin"`, w.Header().Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+// A token shorter than MinTokenLen bytes is refused at startup, without
+// saying what it was; a non-loopback address without a token still is.
+func TestAPITokenLength(t *testing.T) {
+	assert.NoError(t, CheckToken(""))
+	assert.NoError(t, CheckToken(strings.Repeat("x", MinTokenLen)))
+	assert.ErrorIs(t, CheckToken(strings.Repeat("x", MinTokenLen-1)), ErrTokenTooShort)
+	for _, tc := range []struct {
+		name, http, token string
+		want              error
+	}{
+		{"short, loopback", "127.0.0.1:0", "s3cret-s3cret", ErrTokenTooShort},
+		{"short, no api", "", "s3cret-s3cret", ErrTokenTooShort},
+		{"short, off loopback", "0.0.0.0:0", "s3cret-s3cret", ErrTokenTooShort},
+		{"none, off loopback", "0.0.0.0:0", "", ErrTokenRequired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := serveConfig(t, t.TempDir())
+			cfg.HTTP, cfg.Token = tc.http, tc.token
+			_, err := NewServer(cfg)
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			require.ErrorIs(t, err, tc.want)
+			if tc.token != "" {
+				assert.NotContains(t, err.Error(), tc.token)
+			}
+		})
+	}
+	assert.Contains(t, ErrTokenTooShort.Error(), "at least 16 bytes")
+}

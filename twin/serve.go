@@ -41,7 +41,7 @@ type ServeConfig struct {
 	// requires Token.
 	HTTP string
 	// Token, if set, is required as a bearer token on the API (not on the
-	// probes). It is never logged.
+	// probes). At least MinTokenLen bytes. It is never logged.
 	Token string
 
 	// Broker is where Live subscribes: a broker URL (mqtt://, mqtts://),
@@ -110,6 +110,9 @@ func NewServer(cfg ServeConfig) (_ *Server, err error) {
 		if err := CheckBind(cfg.HTTP, cfg.Token); err != nil {
 			return nil, configErr(err)
 		}
+	}
+	if err := CheckToken(cfg.Token); err != nil {
+		return nil, configErr(err)
 	}
 	s := &Server{cfg: cfg, log: logger(cfg.Twin.Logger), metrics: cfg.Twin.Metrics, failed: make(chan struct{})}
 	if s.metrics == nil {

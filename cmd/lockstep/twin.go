@@ -49,7 +49,8 @@ sorted NDJSON) and --states (final label states) at the end.
 
 The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
 /v1/quarantine, /v1/status, /metrics) listens on loopback unless --token (or
-LOCKSTEP_TWIN_TOKEN) is set; the token is never logged. docs/twin.md has it all.
+LOCKSTEP_TWIN_TOKEN, at least 16 bytes) is set; the token is never logged.
+docs/twin.md has it all.
 
 Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 		Example: `  lockstep twin --network scenarios/quickstart.yaml --replay capture.ndjson --report divergences.ndjson
@@ -75,7 +76,7 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl.StringVar(&f.prefix, "prefix", wire.DefaultPrefix, "topic prefix")
 	fl.StringVar(&f.shareGroup, "share-group", "", "subscribe with $share/NAME/... (several instances; see docs/twin.md)")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated node ids this instance owns (partitioning; default all)")
-	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API (or env LOCKSTEP_TWIN_TOKEN); required off loopback")
+	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API (or env LOCKSTEP_TWIN_TOKEN); at least 16 bytes; required off loopback")
 	fl.StringVar(&f.clock, "clock", "wall", "live clock: wall (timers fire on wall time when the feed is quiet) or event (message instants only)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd

@@ -23,6 +23,29 @@ func TestTwinBadInput(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"twin", "--replay", "x"}, &out, &errb))
 }
 
+// The HTTP API's flags: a token shorter than 16 bytes (flag or
+// environment) is bad input (exit 2), and the error does not repeat it.
+func TestTwinHTTPFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"short token", []string{"--token", "short-secret"}, "", "at least 16 bytes"},
+		{"short token from the environment", nil, "short-secret", "at least 16 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LOCKSTEP_TWIN_TOKEN", tc.env)
+			var out, errb bytes.Buffer
+			args := append([]string{"twin", "--network", "../../scenarios/quickstart.yaml", "--replay", "x", "--http", "127.0.0.1:0"}, tc.args...)
+			assert.Equal(t, 2, run(args, &out, &errb))
+			assert.Contains(t, errb.String(), tc.want)
+			assert.NotContains(t, errb.String(), "short-secret")
+		})
+	}
+}
+
 // TestTwinCrash builds the binary, makes a capture with hwsim, replays it
 // with --data and kill -9s the twin at 6 seeded points of its progress,
 // restarting it each time; the final label states and divergence report
