@@ -28,6 +28,7 @@ type twinFlags struct {
 	tolerance, window, dedupRetention, labelRetention                                                          time.Duration
 	fsync                                                                                                      bool
 	snapshotEvery                                                                                              uint64
+	httpTLSCert, httpTLSKey                                                                                    string
 }
 
 func newTwinCmd() *cobra.Command {
@@ -50,6 +51,7 @@ sorted NDJSON) and --states (final label states) at the end.
 The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
 /v1/quarantine, /v1/status, /metrics) listens on loopback unless --token (or
 LOCKSTEP_TWIN_TOKEN, at least 16 bytes) is set; the token is never logged.
+With --http-tls-cert and --http-tls-key the API is served over TLS.
 docs/twin.md has it all.
 
 Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
@@ -77,6 +79,8 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl.StringVar(&f.shareGroup, "share-group", "", "subscribe with $share/NAME/... (several instances; see docs/twin.md)")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated node ids this instance owns (partitioning; default all)")
 	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API (or env LOCKSTEP_TWIN_TOKEN); at least 16 bytes; required off loopback")
+	fl.StringVar(&f.httpTLSCert, "http-tls-cert", "", "PEM certificate (chain) to serve the HTTP API over TLS; needs --http-tls-key")
+	fl.StringVar(&f.httpTLSKey, "http-tls-key", "", "PEM private key of --http-tls-cert")
 	fl.StringVar(&f.clock, "clock", "wall", "live clock: wall (timers fire on wall time when the feed is quiet) or event (message instants only)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
@@ -127,7 +131,7 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 			LabelRetention: labelRetention, Nodes: nodesOrNil(f.nodes), Logger: logger},
 		NetworkDigest: hex.EncodeToString(sum[:]),
 		Data:          f.data, Fsync: f.fsync, SnapshotEvery: f.snapshotEvery,
-		HTTP: f.httpAddr, Token: token,
+		HTTP: f.httpAddr, Token: token, HTTPCert: f.httpTLSCert, HTTPKey: f.httpTLSKey,
 		Broker: f.broker, ShareGroup: f.shareGroup, WallClock: f.clock == "wall",
 		Report: f.report, States: f.states,
 	}

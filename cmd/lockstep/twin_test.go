@@ -24,7 +24,8 @@ func TestTwinBadInput(t *testing.T) {
 }
 
 // The HTTP API's flags: a token shorter than 16 bytes (flag or
-// environment) is bad input (exit 2), and the error does not repeat it.
+// environment) and a TLS certificate without its key, or the other way
+// round, are bad input (exit 2), and the error does not repeat the token.
 func TestTwinHTTPFlags(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -34,6 +35,9 @@ func TestTwinHTTPFlags(t *testing.T) {
 	}{
 		{"short token", []string{"--token", "short-secret"}, "", "at least 16 bytes"},
 		{"short token from the environment", nil, "short-secret", "at least 16 bytes"},
+		{"certificate without key", []string{"--http-tls-cert", "cert.pem"}, "", "give both the certificate and the key"},
+		{"key without certificate", []string{"--http-tls-key", "key.pem"}, "", "give both the certificate and the key"},
+		{"unreadable certificate", []string{"--http-tls-cert", "nope.pem", "--http-tls-key", "nope.pem"}, "", "http api tls"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("LOCKSTEP_TWIN_TOKEN", tc.env)
