@@ -229,9 +229,9 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 }
 
 // With a certificate and key the API is served over TLS only: a client
-// that trusts the certificate gets the API, plain HTTP gets nothing of it.
-// Both files or neither; files that cannot be used are a configuration
-// error.
+// that trusts the certificate gets the API, plain HTTP gets nothing of it,
+// and the session cookie is Secure. Both files or neither; files that
+// cannot be used are a configuration error.
 func TestAPITLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
 	cfg := serveConfig(t, t.TempDir())
@@ -251,6 +251,13 @@ func TestAPITLS(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.NotNil(t, resp.TLS)
+
+	resp, err = client.Get("https://" + addr + "/ui/login?token=" + testToken)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Len(t, resp.Cookies(), 1)
+	assert.True(t, resp.Cookies()[0].Secure, "the session cookie goes over TLS only")
 
 	resp, err = http.Get("http://" + addr + "/healthz")
 	require.NoError(t, err)

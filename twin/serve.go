@@ -42,11 +42,14 @@ type ServeConfig struct {
 	// requires Token.
 	HTTP string
 	// Token, if set, is required as a bearer token on the API (not on the
-	// probes). At least MinTokenLen bytes. It is never logged.
+	// probes), or the session cookie the ops page's login exchanges it for.
+	// At least MinTokenLen bytes. It is never logged.
 	Token string
 	// HTTPCert and HTTPKey, both or neither, are PEM files of the API's
 	// certificate (chain) and key: the API is then served over TLS only.
 	HTTPCert, HTTPKey string
+	// Stream configures the ops page's event stream (zero: defaults).
+	Stream StreamConfig
 
 	// Broker is where Live subscribes: a broker URL (mqtt://, mqtts://),
 	// or Embedded to run a broker in the process (EmbeddedBroker).
@@ -195,8 +198,11 @@ func (s *Server) serveHTTP() error {
 		return fmt.Errorf("twin: http api: %w", err)
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: s.runner.Handler(APIConfig{Token: s.cfg.Token, Logger: s.log, Metrics: s.metrics}),
+	done := make(chan struct{}) // closed on Shutdown: ends the event streams, which never go idle
+	s.http = &http.Server{Handler: s.runner.Handler(APIConfig{Token: s.cfg.Token, Logger: s.log, Metrics: s.metrics,
+		TLS: s.tls != nil, Stream: s.cfg.Stream, Done: done}),
 		ReadHeaderTimeout: 10 * time.Second, TLSConfig: s.tls}
+	s.http.RegisterOnShutdown(func() { close(done) })
 	go func() {
 		var err error
 		if s.tls != nil {

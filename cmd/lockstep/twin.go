@@ -49,10 +49,11 @@ summary; live mode runs until SIGINT/SIGTERM. Both write --report (divergences,
 sorted NDJSON) and --states (final label states) at the end.
 
 The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
-/v1/quarantine, /v1/status, /metrics) listens on loopback unless --token (or
-LOCKSTEP_TWIN_TOKEN, at least 16 bytes) is set; the token is never logged.
-With --http-tls-cert and --http-tls-key the API is served over TLS.
-docs/twin.md has it all.
+/v1/quarantine, /v1/status, /v1/map, /v1/events, /metrics) and the ops page
+(/ui: the nodes on a map, ingest counters and the latest divergences, live)
+listen on loopback unless --token (or LOCKSTEP_TWIN_TOKEN, at least 16 bytes)
+is set; the token is never logged. With --http-tls-cert and --http-tls-key the
+API is served over TLS. docs/twin.md has it all.
 
 Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 		Example: `  lockstep twin --network scenarios/quickstart.yaml --replay capture.ndjson --report divergences.ndjson
@@ -78,7 +79,7 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl.StringVar(&f.prefix, "prefix", wire.DefaultPrefix, "topic prefix")
 	fl.StringVar(&f.shareGroup, "share-group", "", "subscribe with $share/NAME/... (several instances; see docs/twin.md)")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated node ids this instance owns (partitioning; default all)")
-	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API (or env LOCKSTEP_TWIN_TOKEN); at least 16 bytes; required off loopback")
+	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API and the ops page (or env LOCKSTEP_TWIN_TOKEN); at least 16 bytes; required off loopback")
 	fl.StringVar(&f.httpTLSCert, "http-tls-cert", "", "PEM certificate (chain) to serve the HTTP API over TLS; needs --http-tls-key")
 	fl.StringVar(&f.httpTLSKey, "http-tls-key", "", "PEM private key of --http-tls-cert")
 	fl.StringVar(&f.clock, "clock", "wall", "live clock: wall (timers fire on wall time when the feed is quiet) or event (message instants only)")
