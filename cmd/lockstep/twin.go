@@ -53,7 +53,8 @@ The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
 (/ui: the nodes on a map, ingest counters and the latest divergences, live)
 listen on loopback unless --token (or LOCKSTEP_TWIN_TOKEN, at least 16 bytes)
 is set; the token is never logged. With --http-tls-cert and --http-tls-key the
-API is served over TLS. docs/twin.md has it all.
+API is served over TLS. Its responses are described in docs/api/openapi.yaml;
+docs/twin.md has it all.
 
 Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 		Example: `  lockstep twin --network scenarios/quickstart.yaml --replay capture.ndjson --report divergences.ndjson
