@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lockstep-sim/lockstep/model"
@@ -146,6 +147,14 @@ func (r *Runner) handler(cfg APIConfig) (http.Handler, []string) {
 	})
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+		register(cfg.Metrics.Registry, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lockstep_twin_ready",
+			Help: "1 when the twin is ready (/readyz: journal restored, feed subscribed or replaying), else 0."},
+			func() float64 {
+				if r.Ready() {
+					return 1
+				}
+				return 0
+			}))
 	}
 	a := newAuth(cfg.Token, cfg.TLS, log)
 	r.uiRoutes(mux, cfg, a, log)
