@@ -16,16 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// chromium is headless Chromium (Debian's package installs /usr/bin/chromium).
-// LOCKSTEP_REQUIRE_CHROMIUM=1, which .ci/run sets, turns a missing browser
-// into a failure instead of a skip.
-var chromium = testbin.Program{
-	Name:    "chromium",
-	Paths:   []string{"/usr/bin/chromium"},
-	Env:     "LOCKSTEP_REQUIRE_CHROMIUM",
-	Install: "`apt-get install -y chromium` (the Debian package \"chromium\")",
-	Purpose: "the check that report.html renders in a browser",
-}
+// chromium is headless Chromium (testbin.Chromium: LOCKSTEP_REQUIRE_CHROMIUM=1,
+// which .ci/run sets, turns a missing browser into a failure instead of a skip).
+var chromium = testbin.Chromium("the check that report.html renders in a browser")
 
 // Without chromium: a skip that says how to install it (apt-get install -y
 // chromium), or, with LOCKSTEP_REQUIRE_CHROMIUM=1 (CI), a failure.

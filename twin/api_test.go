@@ -1,11 +1,24 @@
 package twin
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -113,4 +126,166 @@ func TestAPIToken(t *testing.T) {
 	assert.NotContains(t, logs.String(), "s3cret")
 	assert.NotContains(t, logs.String(), "wrong")
 	_ = model.NoNode
+}
+
+// testToken is a token long enough for the API (MinTokenLen).
+const testToken = "test-token-0123456789abcdef"
+
+// Authorization's scheme is case-insensitive (RFC 7235 section 2.1): any
+// case of "Bearer", then one or more spaces, then exactly the token.
+func TestAPIBearerScheme(t *testing.T) {
+	r, m := apiRunner(t)
+	h := r.Handler(APIConfig{Token: testToken, Metrics: m})
+	for _, tc := range []struct {
+		header string
+		want   int
+	}{
+		{"Bearer " + testToken, 200},
+		{"bearer " + testToken, 200},
+		{"BEARER " + testToken, 200},
+		{"bEaReR   " + testToken, 200},
+		{"Bearer " + testToken + "x", 401},
+		{"Bearer " + testToken[1:], 401},
+		{"Bearer", 401},
+		{"Bearer ", 401},
+		{"Bearer" + testToken, 401},
+		{"Basic " + testToken, 401},
+		{testToken, 401},
+		{"", 401},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/v1/nodes", nil)
+			req.Header.Set("Authorization", tc.header)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			assert.Equal(t, tc.want, w.Code)
+			if tc.want == 401 {
+				assert.Equal(t, `Bearer realm="lockstep-twin"`, w.Header().Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+// A token shorter than MinTokenLen bytes is refused at startup, without
+// saying what it was; a non-loopback address without a token still is.
+func TestAPITokenLength(t *testing.T) {
+	assert.NoError(t, CheckToken(""))
+	assert.NoError(t, CheckToken(strings.Repeat("x", MinTokenLen)))
+	assert.ErrorIs(t, CheckToken(strings.Repeat("x", MinTokenLen-1)), ErrTokenTooShort)
+	for _, tc := range []struct {
+		name, http, token string
+		want              error
+	}{
+		{"short, loopback", "127.0.0.1:0", "s3cret-s3cret", ErrTokenTooShort},
+		{"short, no api", "", "s3cret-s3cret", ErrTokenTooShort},
+		{"short, off loopback", "0.0.0.0:0", "s3cret-s3cret", ErrTokenTooShort},
+		{"none, off loopback", "0.0.0.0:0", "", ErrTokenRequired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := serveConfig(t, t.TempDir())
+			cfg.HTTP, cfg.Token = tc.http, tc.token
+			_, err := NewServer(cfg)
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			require.ErrorIs(t, err, tc.want)
+			if tc.token != "" {
+				assert.NotContains(t, err.Error(), tc.token)
+			}
+		})
+	}
+	assert.Contains(t, ErrTokenTooShort.Error(), "at least 16 bytes")
+}
+
+// selfSigned writes a throwaway certificate for 127.0.0.1 and its key as
+// PEM files and returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "lockstep twin test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600))
+	return certFile, keyFile, pool
+}
+
+// With a certificate and key the API is served over TLS only: a client
+// that trusts the certificate gets the API, plain HTTP gets nothing of it,
+// and the session cookie is Secure. Both files or neither; files that
+// cannot be used are a configuration error.
+func TestAPITLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	cfg := serveConfig(t, t.TempDir())
+	cfg.HTTP, cfg.Token, cfg.HTTPCert, cfg.HTTPKey = "127.0.0.1:0", testToken, certFile, keyFile
+	s, err := NewServer(cfg)
+	require.NoError(t, err)
+	defer s.Close()
+	addr := s.Addr().String()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequest("GET", "https://"+addr+"/v1/nodes", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.NotNil(t, resp.TLS)
+
+	resp, err = client.Get("https://" + addr + "/ui/login?token=" + testToken)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Len(t, resp.Cookies(), 1)
+	assert.True(t, resp.Cookies()[0].Secure, "the session cookie goes over TLS only")
+
+	resp, err = http.Get("http://" + addr + "/healthz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "plain HTTP to the TLS port")
+	assert.NotContains(t, string(body), `"status"`)
+
+	_, err = (&http.Client{}).Get("https://" + addr + "/healthz")
+	require.Error(t, err, "a client that does not trust the certificate")
+
+	otherCert, otherKey, _ := selfSigned(t)
+	for _, tc := range []struct {
+		name, cert, key, want string
+	}{
+		{"certificate without key", certFile, "", "both the certificate and the key"},
+		{"key without certificate", "", keyFile, "both the certificate and the key"},
+		{"missing file", certFile + ".nope", keyFile, "no such file"},
+		{"key of another certificate", certFile, otherKey, "private key does not match"},
+		{"not a certificate", otherKey, otherCert, "http api tls"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := serveConfig(t, t.TempDir())
+			cfg.HTTP, cfg.HTTPCert, cfg.HTTPKey = "127.0.0.1:0", tc.cert, tc.key
+			_, err := NewServer(cfg)
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
 }

@@ -2,6 +2,7 @@ package twin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -41,8 +42,14 @@ type ServeConfig struct {
 	// requires Token.
 	HTTP string
 	// Token, if set, is required as a bearer token on the API (not on the
-	// probes). It is never logged.
+	// probes), or the session cookie the ops page's login exchanges it for.
+	// At least MinTokenLen bytes. It is never logged.
 	Token string
+	// HTTPCert and HTTPKey, both or neither, are PEM files of the API's
+	// certificate (chain) and key: the API is then served over TLS only.
+	HTTPCert, HTTPKey string
+	// Stream configures the ops page's event stream (zero: defaults).
+	Stream StreamConfig
 
 	// Broker is where Live subscribes: a broker URL (mqtt://, mqtts://),
 	// or Embedded to run a broker in the process (EmbeddedBroker).
@@ -90,6 +97,7 @@ type Server struct {
 	journal *Journal
 	ln      net.Listener
 	http    *http.Server
+	tls     *tls.Config // the API's TLS (nil: plain HTTP)
 
 	failOnce     sync.Once
 	failed       chan struct{} // closed when a background part (the HTTP API) fails
@@ -110,7 +118,14 @@ func NewServer(cfg ServeConfig) (_ *Server, err error) {
 			return nil, configErr(err)
 		}
 	}
-	s := &Server{cfg: cfg, log: logger(cfg.Twin.Logger), metrics: cfg.Twin.Metrics, failed: make(chan struct{})}
+	if err := CheckToken(cfg.Token); err != nil {
+		return nil, configErr(err)
+	}
+	tlsCfg, err := httpTLS(cfg.HTTPCert, cfg.HTTPKey)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	s := &Server{cfg: cfg, log: logger(cfg.Twin.Logger), metrics: cfg.Twin.Metrics, failed: make(chan struct{}), tls: tlsCfg}
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 		s.cfg.Twin.Metrics = s.metrics
@@ -159,6 +174,21 @@ func NewServer(cfg ServeConfig) (_ *Server, err error) {
 	return s, nil
 }
 
+// httpTLS loads the API's certificate and key (both or neither).
+func httpTLS(cert, key string) (*tls.Config, error) {
+	if (cert == "") != (key == "") {
+		return nil, errors.New("twin: http api tls: give both the certificate and the key (--http-tls-cert, --http-tls-key), or neither")
+	}
+	if cert == "" {
+		return nil, nil
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("twin: http api tls: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
 // serveHTTP listens on cfg.HTTP and serves the API in the background; if
 // serving fails, the running Replay or Live returns the error.
 func (s *Server) serveHTTP() error {
@@ -167,14 +197,23 @@ func (s *Server) serveHTTP() error {
 		return fmt.Errorf("twin: http api: %w", err)
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: s.runner.Handler(APIConfig{Token: s.cfg.Token, Logger: s.log, Metrics: s.metrics}),
-		ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{}) // closed on Shutdown: ends the event streams, which never go idle
+	s.http = &http.Server{Handler: s.runner.Handler(APIConfig{Token: s.cfg.Token, Logger: s.log, Metrics: s.metrics,
+		TLS: s.tls != nil, Stream: s.cfg.Stream, Done: done}),
+		ReadHeaderTimeout: 10 * time.Second, TLSConfig: s.tls}
+	s.http.RegisterOnShutdown(func() { close(done) })
 	go func() {
-		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if s.tls != nil {
+			err = s.http.ServeTLS(ln, "", "")
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
 			s.fail(fmt.Errorf("twin: http api: %w", err))
 		}
 	}()
-	s.log.Info("http api", "addr", ln.Addr().String(), "auth", s.cfg.Token != "")
+	s.log.Info("http api", "addr", ln.Addr().String(), "auth", s.cfg.Token != "", "tls", s.tls != nil)
 	return nil
 }
 

@@ -28,6 +28,7 @@ type twinFlags struct {
 	tolerance, window, dedupRetention, labelRetention, maxPast, maxFuture, sourceIdle                          time.Duration
 	fsync                                                                                                      bool
 	snapshotEvery                                                                                              uint64
+	httpTLSCert, httpTLSKey                                                                                    string
 }
 
 func newTwinCmd() *cobra.Command {
@@ -59,8 +60,12 @@ instants: the feed's instants are the only clock (hwsim's accelerated time),
 and live gives exactly the replay's output.
 
 The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
-/v1/quarantine, /v1/status, /metrics) listens on loopback unless --token (or
-LOCKSTEP_TWIN_TOKEN) is set; the token is never logged. docs/twin.md has it all.
+/v1/quarantine, /v1/status, /v1/map, /v1/events, /metrics) and the ops page
+(/ui: the nodes on a map, ingest counters and the latest divergences, live)
+listen on loopback unless --token (or LOCKSTEP_TWIN_TOKEN, at least 16 bytes)
+is set; the token is never logged. With --http-tls-cert and --http-tls-key the
+API is served over TLS. Its responses are described in docs/api/openapi.yaml;
+docs/twin.md has it all.
 
 Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 		Example: `  lockstep twin --network scenarios/quickstart.yaml --replay capture.ndjson --report divergences.ndjson
@@ -89,7 +94,9 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl.StringVar(&f.prefix, "prefix", wire.DefaultPrefix, "topic prefix")
 	fl.StringVar(&f.shareGroup, "share-group", "", "subscribe with $share/NAME/... (several instances; see docs/twin.md)")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated node ids this instance owns (partitioning; default all)")
-	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API (or env LOCKSTEP_TWIN_TOKEN); required off loopback")
+	fl.StringVar(&f.token, "token", "", "bearer token for the HTTP API and the ops page (or env LOCKSTEP_TWIN_TOKEN); at least 16 bytes; required off loopback")
+	fl.StringVar(&f.httpTLSCert, "http-tls-cert", "", "PEM certificate (chain) to serve the HTTP API over TLS; needs --http-tls-key")
+	fl.StringVar(&f.httpTLSKey, "http-tls-key", "", "PEM private key of --http-tls-cert")
 	fl.StringVar(&f.clock, "clock", "wall", "wall: receive instants (live the wall clock, in a replay recv_at) check and release instants, and live the clock runs on wall time; event: the feed's instants only (hwsim's accelerated time; live == replay)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
@@ -145,7 +152,7 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 			LabelRetention: labelRetention, Nodes: nodesOrNil(f.nodes), Logger: logger},
 		NetworkDigest: hex.EncodeToString(sum[:]),
 		Data:          f.data, Fsync: f.fsync, SnapshotEvery: f.snapshotEvery,
-		HTTP: f.httpAddr, Token: token,
+		HTTP: f.httpAddr, Token: token, HTTPCert: f.httpTLSCert, HTTPKey: f.httpTLSKey,
 		Broker: f.broker, ShareGroup: f.shareGroup,
 		Report: f.report, States: f.states,
 	}

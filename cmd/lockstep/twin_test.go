@@ -69,6 +69,33 @@ func TestTwinTimezone(t *testing.T) {
 	assert.NotEqual(t, reports["UTC"], reports["Asia/Tokyo"])
 }
 
+// The HTTP API's flags: a token shorter than 16 bytes (flag or
+// environment) and a TLS certificate without its key, or the other way
+// round, are bad input (exit 2), and the error does not repeat the token.
+func TestTwinHTTPFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"short token", []string{"--token", "short-secret"}, "", "at least 16 bytes"},
+		{"short token from the environment", nil, "short-secret", "at least 16 bytes"},
+		{"certificate without key", []string{"--http-tls-cert", "cert.pem"}, "", "give both the certificate and the key"},
+		{"key without certificate", []string{"--http-tls-key", "key.pem"}, "", "give both the certificate and the key"},
+		{"unreadable certificate", []string{"--http-tls-cert", "nope.pem", "--http-tls-key", "nope.pem"}, "", "http api tls"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LOCKSTEP_TWIN_TOKEN", tc.env)
+			var out, errb bytes.Buffer
+			args := append([]string{"twin", "--network", "../../scenarios/quickstart.yaml", "--replay", "x", "--http", "127.0.0.1:0"}, tc.args...)
+			assert.Equal(t, 2, run(args, &out, &errb))
+			assert.Contains(t, errb.String(), tc.want)
+			assert.NotContains(t, errb.String(), "short-secret")
+		})
+	}
+}
+
 // TestTwinCrash builds the binary, makes a capture with hwsim, replays it
 // with --data and kill -9s the twin at 6 seeded points of its progress,
 // restarting it each time; the final label states and divergence report

@@ -160,3 +160,17 @@ func (r *recorder) FailNow() {
 	}
 	runtime.Goexit()
 }
+
+// Chromium is headless Chromium for purpose (e.g. "the check that
+// report.html renders in a browser"): Debian's package installs
+// /usr/bin/chromium. LOCKSTEP_REQUIRE_CHROMIUM=1, which .ci/run sets, turns
+// a missing browser into a failure instead of a skip.
+func Chromium(purpose string) Program {
+	return Program{
+		Name:    "chromium",
+		Paths:   []string{"/usr/bin/chromium"},
+		Env:     "LOCKSTEP_REQUIRE_CHROMIUM",
+		Install: "`apt-get install -y chromium` (the Debian package \"chromium\")",
+		Purpose: purpose,
+	}
+}
