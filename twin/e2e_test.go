@@ -391,7 +391,8 @@ func TestSharedSubscription(t *testing.T) {
 	for i, r := range runners {
 		c := r.Twin.Counters()
 		assert.NotZero(t, c.ByType["heartbeat"], "instance %d got nothing", i)
-		assert.Equal(t, c.ByType["heartbeat"]+uint64(sentinels(r.Twin)), c.Received, "instance %d got nothing else", i)
+		// sentinels may still arrive: count them in the same snapshot of the counters
+		assert.Equal(t, c.ByType["heartbeat"]+c.Quarantined[wire.ReasonBadJSON], c.Received, "instance %d got nothing else", i)
 		total += c.ByType["heartbeat"]
 	}
 	assert.Equal(t, uint64(n), total, "every message reached exactly one instance")
