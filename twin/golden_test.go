@@ -18,6 +18,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden snapshot of the current version (testdata/snapshot-v*.bin)")
 
+// goldenContent names what the current snapshot version added, in the
+// golden file's name (testdata/snapshot-v2-ingest.bin), so that two
+// branches that each bump the version do not write the same file.
+const goldenContent = "-ingest"
+
 // goldenFeed is a small feed that leaves every part of the twin's state
 // non-empty at goldenCut: sequence gaps, duplicates and a conflict, the
 // quarantine, late messages and the reorder buffer, core timers, pending
@@ -74,13 +79,14 @@ func goldenTwin(t testing.TB) *Twin {
 // snapshot a twin of the current snapshot version wrote (testdata, made
 // with -update) restores, gives the same bytes again, and fed the rest of
 // the feed ends exactly where a twin that saw the whole feed ends. A
-// snapshot of an older version is refused with ErrSnapshotMismatch (the
-// runner then re-applies the journal). Change the snapshot's layout or the
-// meaning of the state only with a new snapshotVersion and -update.
+// snapshot of an older version is refused with ErrSnapshotMismatch, and a
+// runner whose journal holds it re-applies the journal instead, to the same
+// end. Change the snapshot's layout or the meaning of the state only with a
+// new snapshotVersion (and goldenContent) and -update.
 func TestSnapshotGolden(t *testing.T) {
 	recs := goldenFeed(t)
 	cut := goldenCut(recs)
-	current := filepath.Join("testdata", fmt.Sprintf("snapshot-v%d.bin", snapshotVersion))
+	current := filepath.Join("testdata", fmt.Sprintf("snapshot-v%d%s.bin", snapshotVersion, goldenContent))
 	if *update {
 		tw := goldenTwin(t)
 		for _, r := range recs[:cut] {
@@ -107,6 +113,29 @@ func TestSnapshotGolden(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			golden, err := os.ReadFile(path)
 			require.NoError(t, err)
+			// a runner with the feed's first cut records journaled and this
+			// snapshot stored after them restores from it, or (an older
+			// version) re-applies the journal; either way it ends as the
+			// twin that saw the whole feed
+			j, err := OpenJournal(t.TempDir(), false)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, j.Close()) }()
+			require.NoError(t, j.Append(recs[:cut]...))
+			require.NoError(t, j.SaveSnapshot(uint64(cut), golden))
+			r := NewRunner(goldenTwin(t), j)
+			require.NoError(t, r.Restore())
+			assert.Equal(t, uint64(cut), r.Restored)
+			if path == current {
+				require.NoError(t, r.SkippedSnapshot)
+				assert.Equal(t, uint64(cut), r.FromSnapshot)
+			} else {
+				require.ErrorIs(t, r.SkippedSnapshot, ErrSnapshotMismatch, "an older snapshot version is refused")
+				assert.Zero(t, r.FromSnapshot, "the whole journal is re-applied instead")
+			}
+			require.NoError(t, r.Accept(recs[cut:]...))
+			r.Twin.Finish()
+			assert.Equal(t, want, observeAll(t, r.Twin))
+
 			tw := goldenTwin(t)
 			err = tw.UnmarshalBinary(golden)
 			if path != current {

@@ -2,6 +2,7 @@ package twin
 
 import (
 	"container/heap"
+	"fmt"
 	"log/slog"
 	"sort"
 	"time"
@@ -25,6 +26,11 @@ type IngestConfig struct {
 	// QuarantineMax bounds the quarantine store (oldest dropped first;
 	// counters keep counting). Zero means DefaultQuarantineMax.
 	QuarantineMax int
+	// QuarantineBytes bounds the payload bytes the quarantine holds (each
+	// entry keeps at most QuarantinePrefix of its payload); past it the
+	// oldest entries' payloads are released, their length and SHA-256
+	// kept. Zero means DefaultQuarantineBytes.
+	QuarantineBytes int
 	// Logger receives structured logs (nil discards).
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages arrive.
@@ -43,6 +49,9 @@ func (c IngestConfig) withDefaults() IngestConfig {
 	}
 	if c.QuarantineMax <= 0 {
 		c.QuarantineMax = DefaultQuarantineMax
+	}
+	if c.QuarantineBytes <= 0 {
+		c.QuarantineBytes = DefaultQuarantineBytes
 	}
 	return c
 }
@@ -127,16 +136,6 @@ func (h *msgHeap) Pop() any {
 	return x
 }
 
-// Quarantined is a message that failed validation.
-type Quarantined struct {
-	Topic   string        `json:"topic"`
-	Reason  string        `json:"reason"`
-	Detail  string        `json:"detail"`
-	RecvAt  model.Instant `json:"-"`
-	Recv    string        `json:"recv_at,omitempty"`
-	Payload []byte        `json:"payload"` // base64 in JSON
-}
-
 // Gap is a run of sequence numbers of one source that never arrived.
 type Gap struct {
 	Source string `json:"source"`
@@ -214,8 +213,7 @@ type Ingest struct {
 	buf      msgHeap
 	maxAt    model.Instant
 	lastKey  *Message // key of the last message released in order
-	quar     []Quarantined
-	quarHead int
+	quar     quarStore
 	counters IngestCounters
 }
 
@@ -223,6 +221,7 @@ type Ingest struct {
 func NewIngest(cfg IngestConfig) *Ingest {
 	cfg = cfg.withDefaults()
 	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, src: map[string]*srcState{}, ids: map[string]model.Instant{},
+		quar:     quarStore{ring: ring[Quarantined]{max: cfg.QuarantineMax}, budget: cfg.QuarantineBytes},
 		counters: IngestCounters{Quarantined: map[string]uint64{}, ByType: map[string]uint64{}}}
 }
 
@@ -240,7 +239,18 @@ func (in *Ingest) Window() model.Duration { return in.cfg.Window }
 // its own hourly housekeeping (Driver.ForgetFinished) on the same beat,
 // before it applies out.
 func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) (released []*Message, hourly bool) {
+	return in.offer(rec, nil, wall, out)
+}
+
+// offer is Offer; full, if set, is the length and SHA-256 of a payload
+// larger than wire.MaxPayload of which rec holds only the prefix the
+// journal keeps.
+func (in *Ingest) offer(rec wire.CaptureRecord, full *payloadDigest, wall time.Time, out []*Message) (released []*Message, hourly bool) {
 	in.counters.Received++
+	if full != nil || len(rec.Payload) > wire.MaxPayload {
+		in.tooLarge(rec, full)
+		return out, false
+	}
 	env, err := in.cfg.Topics.Decode(rec.Topic, rec.Payload)
 	if err != nil {
 		reason := wire.ErrorReason(err)
@@ -343,21 +353,28 @@ func (in *Ingest) duplicate() {
 }
 
 func (in *Ingest) quarantine(rec wire.CaptureRecord, reason, detail string) {
-	in.counters.Quarantined[reason]++
+	in.hold(newQuarantined(rec, nil, reason, detail))
+}
+
+// tooLarge quarantines a payload larger than the twin accepts, before
+// anything reads it (full: see offer). The detail is wire.Decode's.
+func (in *Ingest) tooLarge(rec wire.CaptureRecord, full *payloadDigest) {
+	if full == nil {
+		d := digestOf(rec.Payload)
+		full = &d
+	}
+	err := &wire.DecodeError{Reason: wire.ReasonTooLarge, Detail: fmt.Sprintf("payload of %d bytes exceeds %d", full.size, wire.MaxPayload)}
+	in.hold(newQuarantined(rec, full, err.Reason, err.Error()))
+}
+
+// hold counts and stores a quarantine entry.
+func (in *Ingest) hold(q Quarantined) {
+	in.counters.Quarantined[q.Reason]++
 	if in.m != nil {
-		in.m.quarantined(reason)
+		in.m.quarantined(q.Reason)
 	}
-	q := Quarantined{Topic: rec.Topic, Reason: reason, Detail: detail, RecvAt: rec.RecvAt, Payload: append([]byte(nil), rec.Payload...)}
-	if rec.RecvAt != 0 {
-		q.Recv = rec.RecvAt.String()
-	}
-	if len(in.quar) < in.cfg.QuarantineMax {
-		in.quar = append(in.quar, q)
-	} else {
-		in.quar[in.quarHead] = q
-		in.quarHead = (in.quarHead + 1) % len(in.quar)
-	}
-	in.log.Debug("quarantined", "topic", rec.Topic, "reason", reason)
+	in.quar.add(q)
+	in.log.Debug("quarantined", "topic", q.Topic, "reason", q.Reason, "msg_id", q.MsgID, "payload_len", q.Size)
 }
 
 // Counters returns a copy of the ingest counters.
@@ -369,11 +386,7 @@ func (in *Ingest) Counters() IngestCounters {
 }
 
 // Quarantine returns the quarantined messages, oldest first.
-func (in *Ingest) Quarantine() []Quarantined {
-	out := make([]Quarantined, 0, len(in.quar))
-	out = append(out, in.quar[in.quarHead:]...)
-	return append(out, in.quar[:in.quarHead]...)
-}
+func (in *Ingest) Quarantine() []Quarantined { return in.quar.list() }
 
 // Gaps lists the sequence numbers never seen, per source, sorted.
 func (in *Ingest) Gaps() []Gap {

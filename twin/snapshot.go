@@ -20,7 +20,7 @@ import (
 // snapshotVersion is bumped whenever the snapshot layout or the meaning of
 // the twin's state changes; a snapshot of another version is ignored (the
 // runner then re-applies the whole journal).
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")
 
@@ -66,6 +66,7 @@ type (
 		ReplenishAt, RestockLead model.Duration
 		Nodes                    []string
 		QuarantineMax            int
+		QuarantineBytes          int
 		IDRetention              model.Duration
 		LabelRetention           model.Duration
 	}
@@ -152,7 +153,7 @@ func (t *Twin) snapConfig() snapConfig {
 	sort.Strings(nodes)
 	ic, dc := t.in.cfg, t.drv.cfg
 	return snapConfig{Prefix: ic.Topics.Prefix, Window: ic.Window, Tolerance: t.cmp.cfg.Tolerance, Replenish: t.drv.replenish,
-		ReplenishAt: dc.ReplenishAt, RestockLead: dc.RestockLead, Nodes: nodes, QuarantineMax: ic.QuarantineMax,
+		ReplenishAt: dc.ReplenishAt, RestockLead: dc.RestockLead, Nodes: nodes, QuarantineMax: ic.QuarantineMax, QuarantineBytes: ic.QuarantineBytes,
 		IDRetention: ic.IDRetention, LabelRetention: dc.LabelRetention}
 }
 
@@ -301,7 +302,7 @@ func (in *Ingest) save(s *snapState) error {
 	if k := in.lastKey; k != nil {
 		s.LastKey = &snapKey{At: k.At, Rank: k.rank, Source: k.Env.Source, Seq: k.Env.Seq}
 	}
-	s.Quar, s.QuarHead = in.quar, in.quarHead
+	s.Quar, s.QuarHead = in.quar.items, in.quar.head
 	return nil
 }
 
@@ -344,7 +345,7 @@ func (in *Ingest) restore(s *snapState) error {
 		in.lastKey = &Message{At: k.At, rank: k.Rank, Env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
 	}
 	in.idsPrune, in.maxAt = s.IDsPrune, s.MaxAt
-	in.quar, in.quarHead = s.Quar, s.QuarHead
+	in.quar.restore(s.Quar, s.QuarHead)
 	c := s.Counters
 	in.counters = IngestCounters{Received: c.Received, Accepted: c.Accepted, Duplicates: c.Duplicates, Conflicts: c.Conflicts,
 		Late: c.Late, Missing: c.Missing, Quarantined: mapOf(c.Quarantined), ByType: mapOf(c.ByType)}

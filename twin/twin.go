@@ -55,6 +55,9 @@ type Config struct {
 	// QuarantineMax bounds the quarantine store (oldest dropped first;
 	// counters keep counting). Zero means DefaultQuarantineMax.
 	QuarantineMax int
+	// QuarantineBytes bounds the payload bytes the quarantine holds (see
+	// IngestConfig). Zero means DefaultQuarantineBytes.
+	QuarantineBytes int
 	// Logger receives structured logs (nil discards).
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages flow.
@@ -64,7 +67,7 @@ type Config struct {
 // Ingest is the configuration of the twin's ingest stage.
 func (c Config) Ingest() IngestConfig {
 	return IngestConfig{Topics: c.Topics, Window: c.Window, IDRetention: c.IDRetention, QuarantineMax: c.QuarantineMax,
-		Logger: c.Logger, Metrics: c.Metrics}
+		QuarantineBytes: c.QuarantineBytes, Logger: c.Logger, Metrics: c.Metrics}
 }
 
 // Driver is the configuration of the twin's driver.
