@@ -134,21 +134,25 @@ func New(cfg Config) (*Twin, error) {
 func (t *Twin) Ingest(rec wire.CaptureRecord) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.ingest(rec, time.Now())
+	t.ingest(rec, nil, time.Now())
 }
 
 // IngestBatch ingests several records under one lock.
-func (t *Twin) IngestBatch(recs []wire.CaptureRecord) {
+func (t *Twin) IngestBatch(recs []wire.CaptureRecord) { t.ingestBatch(recs, nil) }
+
+// ingestBatch is IngestBatch; full[i], if set, is the length and SHA-256 of
+// the payload of recs[i], which holds only the prefix the journal kept.
+func (t *Twin) ingestBatch(recs []wire.CaptureRecord, full map[int]*payloadDigest) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()
-	for _, r := range recs {
-		t.ingest(r, now)
+	for i, r := range recs {
+		t.ingest(r, full[i], now)
 	}
 }
 
-func (t *Twin) ingest(rec wire.CaptureRecord, wall time.Time) {
-	out, hourly := t.in.Offer(rec, wall, t.out[:0])
+func (t *Twin) ingest(rec wire.CaptureRecord, full *payloadDigest, wall time.Time) {
+	out, hourly := t.in.offer(rec, full, wall, t.out[:0])
 	if hourly {
 		t.drv.ForgetFinished()
 	}
