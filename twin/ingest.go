@@ -150,8 +150,8 @@ type Gap struct {
 type IngestCounters struct {
 	Received    uint64            // every message offered
 	Accepted    uint64            // valid and new
-	Duplicates  uint64            // msg_id or (source, seq) seen before
-	Conflicts   uint64            // (source, seq) seen with another msg_id
+	Duplicates  uint64            // msg_id seen before with the same payload, or (source, seq) seen before
+	Conflicts   uint64            // msg_id seen with another payload, or (source, seq) with another msg_id (quarantined)
 	Late        uint64            // accepted after a later message was released
 	Missing     uint64            // sequence numbers never seen (gaps)
 	Quarantined map[string]uint64 // invalid, by reason
@@ -208,8 +208,8 @@ type Ingest struct {
 	m   *Metrics
 
 	src      map[string]*srcState
-	ids      map[string]model.Instant // accepted msg_ids -> event instant, pruned after IDRetention
-	idsPrune model.Instant            // next instant at which to prune ids
+	ids      map[string]idEntry // accepted msg_ids, pruned after IDRetention
+	idsPrune model.Instant      // next instant at which to prune ids
 	buf      msgHeap
 	maxAt    model.Instant
 	lastKey  *Message // key of the last message released in order
@@ -220,7 +220,7 @@ type Ingest struct {
 // NewIngest returns an empty ingest stage.
 func NewIngest(cfg IngestConfig) *Ingest {
 	cfg = cfg.withDefaults()
-	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, src: map[string]*srcState{}, ids: map[string]model.Instant{},
+	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, src: map[string]*srcState{}, ids: map[string]idEntry{},
 		quar:     quarStore{ring: ring[Quarantined]{max: cfg.QuarantineMax}, budget: cfg.QuarantineBytes},
 		counters: IngestCounters{Quarantined: map[string]uint64{}, ByType: map[string]uint64{}}}
 }
@@ -265,23 +265,27 @@ func (in *Ingest) offer(rec wire.CaptureRecord, full *payloadDigest, wall time.T
 		s = &srcState{}
 		in.src[env.Source] = s
 	}
-	if _, dup := in.ids[env.MsgID]; dup {
-		in.duplicate()
+	sum := payloadSum(rec.Payload)
+	if id, seen := in.ids[env.MsgID]; seen {
+		if id.sum != sum {
+			in.conflict(rec, env, s, ReasonMsgIDConflict, fmt.Sprintf("msg_id %q was accepted with another payload", env.MsgID))
+		} else {
+			in.duplicate()
+		}
 		return out, false
 	}
 	if s.seen(env.Seq) {
 		// a (source, seq) seen with another msg_id, unless the message is
 		// so old its msg_id may have been pruned (then it is a duplicate)
 		if env.At >= in.idsPrune-model.Instant(model.Hour)-model.Instant(in.cfg.IDRetention) {
-			in.counters.Conflicts++
+			in.conflict(rec, env, s, ReasonSeqConflict, fmt.Sprintf("seq %d of %s was accepted with another msg_id", env.Seq, env.Source))
+		} else {
+			in.duplicate()
 		}
-		in.duplicate()
 		return out, false
 	}
-	in.ids[env.MsgID] = env.At
-	before := s.missing()
-	s.add(env.Seq)
-	in.counters.Missing = in.counters.Missing - before + s.missing()
+	in.ids[env.MsgID] = idEntry{at: env.At, sum: sum}
+	in.see(s, env.Seq)
 	in.counters.Accepted++
 	in.counters.ByType[string(env.Type)]++
 	if in.m != nil {
@@ -337,12 +341,34 @@ func (in *Ingest) Release(w model.Instant, out []*Message) []*Message {
 // seq), which every source's sequence state keeps compactly.
 func (in *Ingest) pruneIDs() {
 	horizon := in.maxAt - model.Instant(in.cfg.IDRetention)
-	for id, at := range in.ids {
-		if at < horizon {
+	for id, e := range in.ids {
+		if e.at < horizon {
 			delete(in.ids, id)
 		}
 	}
 	in.idsPrune = in.maxAt + model.Instant(model.Hour)
+}
+
+// see records that seq of source s arrived.
+func (in *Ingest) see(s *srcState, seq uint64) {
+	before := s.missing()
+	s.add(seq)
+	in.counters.Missing = in.counters.Missing - before + s.missing()
+}
+
+// conflict quarantines a message whose msg_id or (source, seq) was
+// accepted with other contents; the first stays. Its seq arrived.
+func (in *Ingest) conflict(rec wire.CaptureRecord, env wire.Envelope, s *srcState, reason, detail string) {
+	if !s.seen(env.Seq) {
+		in.see(s, env.Seq)
+	}
+	in.counters.Conflicts++
+	if in.m != nil {
+		in.m.Conflicts.Inc()
+	}
+	q := newQuarantined(rec, nil, reason, detail)
+	q.MsgID, q.Source = env.MsgID, env.Source
+	in.hold(q)
 }
 
 func (in *Ingest) duplicate() {

@@ -15,6 +15,7 @@ type Metrics struct {
 	Divergences *prometheus.CounterVec
 	Late        prometheus.Counter
 	Duplicates  prometheus.Counter
+	Conflicts   prometheus.Counter
 	Missing     prometheus.Gauge
 	Labels      prometheus.Gauge
 	Forgotten   prometheus.Counter
@@ -38,7 +39,9 @@ func NewMetrics() *Metrics {
 	m.Rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lockstep_twin_core_rejected_total", Help: "Events the core rejected, by reason."}, []string{"reason"})
 	m.Divergences = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lockstep_twin_divergences_total", Help: "Divergences between production and the core, by kind."}, []string{"kind"})
 	m.Late = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_late_total", Help: "Messages later than the reorder window (applied out of order)."})
-	m.Duplicates = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_duplicates_total", Help: "Duplicate messages dropped (msg_id or source/seq seen)."})
+	m.Duplicates = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_duplicates_total", Help: "Duplicate messages dropped (msg_id seen with the same payload, or source/seq seen)."})
+	m.Conflicts = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_conflicts_total",
+		Help: "Messages quarantined because their msg_id was accepted with another payload, or their source/seq with another msg_id."})
 	m.Missing = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_sequence_gaps", Help: "Sequence numbers never received (lost messages), over all sources."})
 	m.Labels = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_labels", Help: "Labels held in memory (live, plus finished ones within --label-retention)."})
 	m.Forgotten = prometheus.NewCounter(prometheus.CounterOpts{Name: "lockstep_twin_labels_forgotten_total", Help: "Finished labels released after --label-retention."})
@@ -49,7 +52,7 @@ func NewMetrics() *Metrics {
 	m.SnapshotSeconds = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_seconds", Help: "Time the last snapshot took (ingest pauses meanwhile)."})
 	m.SnapshotBytes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_bytes", Help: "Size of the last snapshot."})
 	m.SnapshotPosition = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_records", Help: "Journal records covered by the last snapshot (a restart re-applies the rest)."})
-	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Late, m.Duplicates, m.Missing, m.Labels, m.Forgotten, m.Latency,
+	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Late, m.Duplicates, m.Conflicts, m.Missing, m.Labels, m.Forgotten, m.Latency,
 		m.Snapshots, m.SnapshotSeconds, m.SnapshotBytes, m.SnapshotPosition,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
@@ -89,6 +92,7 @@ func (m *Metrics) restored(c *Counters) {
 	}
 	m.Late.Add(float64(c.Late))
 	m.Duplicates.Add(float64(c.Duplicates))
+	m.Conflicts.Add(float64(c.Conflicts))
 	m.Missing.Set(float64(c.Missing))
 	m.Forgotten.Add(float64(c.Forgotten))
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/twin/wire"
 )
@@ -13,6 +15,15 @@ import (
 // that could have been valid is kept whole and a larger one by its first
 // 64 KiB. Every entry also holds the payload's length and SHA-256.
 const QuarantinePrefix = wire.MaxPayload
+
+// The twin's own quarantine reasons, beside wire's DecodeError reasons
+// (too_large, bad_json, ...).
+const (
+	// ReasonMsgIDConflict: the msg_id was accepted with another payload.
+	ReasonMsgIDConflict = "msg_id_conflict"
+	// ReasonSeqConflict: the (source, seq) was accepted with another msg_id.
+	ReasonSeqConflict = "seq_conflict"
+)
 
 // DefaultQuarantineBytes bounds the payload bytes the quarantine holds in
 // all (see IngestConfig.QuarantineBytes): 512 payloads of the largest size,
@@ -40,6 +51,19 @@ type Quarantined struct {
 	// quarantine's byte budget.
 	Payload []byte `json:"payload"`
 }
+
+// idEntry is what de-duplication keeps of an accepted msg_id: its event
+// instant (it is pruned IDRetention later) and a 64-bit digest of its
+// payload, so that the msg_id seen again with another payload is a
+// conflict, not a duplicate.
+type idEntry struct {
+	at  model.Instant
+	sum uint64
+}
+
+// payloadSum is the digest idEntry keeps (xxHash64: fast, and the same in
+// every process, so it survives snapshots).
+func payloadSum(p []byte) uint64 { return xxhash.Sum64(p) }
 
 // payloadDigest is a payload's length and SHA-256: what the quarantine and
 // the journal keep of a payload besides a prefix.

@@ -82,8 +82,9 @@ type (
 		Late     bool
 	}
 	snapID struct {
-		ID string
-		At model.Instant
+		ID  string
+		At  model.Instant
+		Sum uint64 // payload digest
 	}
 	snapKey struct {
 		At     model.Instant
@@ -289,7 +290,7 @@ func (in *Ingest) save(s *snapState) error {
 		s.Sources = append(s.Sources, snapSource{ID: id, HW: st.hw, Max: st.max, Above: sortedKeys(st.above), Reserv: sortedKeys(st.reserved)})
 	}
 	for _, id := range sortedKeys(in.ids) {
-		s.IDs = append(s.IDs, snapID{id, in.ids[id]})
+		s.IDs = append(s.IDs, snapID{id, in.ids[id].at, in.ids[id].sum})
 	}
 	s.IDsPrune, s.MaxAt = in.idsPrune, in.maxAt
 	for _, m := range in.buf {
@@ -328,7 +329,7 @@ func (in *Ingest) restore(s *snapState) error {
 		in.src[ss.ID] = st
 	}
 	for _, id := range s.IDs {
-		in.ids[id.ID] = id.At
+		in.ids[id.ID] = idEntry{at: id.At, sum: id.Sum}
 	}
 	in.buf = make(msgHeap, 0, len(s.Buf))
 	for _, sm := range s.Buf {

@@ -87,7 +87,7 @@ type Counters struct {
 	Accepted    uint64            `json:"accepted"`
 	Applied     uint64            `json:"applied"`
 	Duplicates  uint64            `json:"duplicates"`
-	Conflicts   uint64            `json:"conflicts"` // (source, seq) seen with another msg_id
+	Conflicts   uint64            `json:"conflicts"` // msg_id seen with another payload, or (source, seq) with another msg_id
 	Late        uint64            `json:"late"`
 	Quarantined map[string]uint64 `json:"quarantined"`
 	ByType      map[string]uint64 `json:"by_type"`
