@@ -31,6 +31,10 @@ type IngestConfig struct {
 	// oldest entries' payloads are released, their length and SHA-256
 	// kept. Zero means DefaultQuarantineBytes.
 	QuarantineBytes int
+	// Network, if set, is what messages are checked against: one naming a
+	// node or SKU it does not have is quarantined (unknown_node,
+	// unknown_sku). Nil checks nothing.
+	Network *model.Network
 	// Logger receives structured logs (nil discards).
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages arrive.
@@ -206,6 +210,7 @@ type Ingest struct {
 	cfg IngestConfig
 	log *slog.Logger
 	m   *Metrics
+	net *netIDs // nil: no check
 
 	src      map[string]*srcState
 	ids      map[string]idEntry // accepted msg_ids, pruned after IDRetention
@@ -220,7 +225,7 @@ type Ingest struct {
 // NewIngest returns an empty ingest stage.
 func NewIngest(cfg IngestConfig) *Ingest {
 	cfg = cfg.withDefaults()
-	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, src: map[string]*srcState{}, ids: map[string]idEntry{},
+	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, net: netIDsOf(cfg.Network), src: map[string]*srcState{}, ids: map[string]idEntry{},
 		quar:     quarStore{ring: ring[Quarantined]{max: cfg.QuarantineMax}, budget: cfg.QuarantineBytes},
 		counters: IngestCounters{Quarantined: map[string]uint64{}, ByType: map[string]uint64{}}}
 }
@@ -253,11 +258,7 @@ func (in *Ingest) offer(rec wire.CaptureRecord, full *payloadDigest, wall time.T
 	}
 	env, err := in.cfg.Topics.Decode(rec.Topic, rec.Payload)
 	if err != nil {
-		reason := wire.ErrorReason(err)
-		if reason == "" {
-			reason = "invalid"
-		}
-		in.quarantine(rec, reason, err.Error())
+		in.invalid(rec, err)
 		return out, false
 	}
 	s := in.src[env.Source]
@@ -286,6 +287,12 @@ func (in *Ingest) offer(rec wire.CaptureRecord, full *payloadDigest, wall time.T
 	}
 	in.ids[env.MsgID] = idEntry{at: env.At, sum: sum}
 	in.see(s, env.Seq)
+	if in.net != nil {
+		if reason, detail := in.net.check(env); reason != "" {
+			in.holdEnv(rec, env, reason, detail)
+			return out, false
+		}
+	}
 	in.counters.Accepted++
 	in.counters.ByType[string(env.Type)]++
 	if in.m != nil {
@@ -366,6 +373,27 @@ func (in *Ingest) conflict(rec wire.CaptureRecord, env wire.Envelope, s *srcStat
 	if in.m != nil {
 		in.m.Conflicts.Inc()
 	}
+	in.holdEnv(rec, env, reason, detail)
+}
+
+// invalid quarantines a message wire.Decode rejected. One on a topic it
+// does not belong on may still be a readable envelope: its ids are kept.
+func (in *Ingest) invalid(rec wire.CaptureRecord, err error) {
+	reason := wire.ErrorReason(err)
+	if reason == "" {
+		reason = "invalid"
+	}
+	q := newQuarantined(rec, nil, reason, err.Error())
+	if reason == wire.ReasonBadTopic || reason == wire.ReasonTopicMismatch {
+		if env, err := wire.DecodeEnvelope(rec.Payload); err == nil {
+			q.MsgID, q.Source = env.MsgID, env.Source
+		}
+	}
+	in.hold(q)
+}
+
+// holdEnv quarantines a decoded message, naming it.
+func (in *Ingest) holdEnv(rec wire.CaptureRecord, env wire.Envelope, reason, detail string) {
 	q := newQuarantined(rec, nil, reason, detail)
 	q.MsgID, q.Source = env.MsgID, env.Source
 	in.hold(q)
@@ -376,10 +404,6 @@ func (in *Ingest) duplicate() {
 	if in.m != nil {
 		in.m.Duplicates.Inc()
 	}
-}
-
-func (in *Ingest) quarantine(rec wire.CaptureRecord, reason, detail string) {
-	in.hold(newQuarantined(rec, nil, reason, detail))
 }
 
 // tooLarge quarantines a payload larger than the twin accepts, before

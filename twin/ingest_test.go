@@ -123,6 +123,8 @@ func TestIngestDuplicatesAndQuarantine(t *testing.T) {
 	require.Len(t, q, 2, "bounded by QuarantineMax, oldest dropped")
 	assert.Equal(t, []byte("junk 2"), q[0].Payload)
 	assert.Equal(t, "elsewhere", q[1].Topic)
+	assert.Equal(t, []string{"A-1", "A"}, []string{q[1].MsgID, q[1].Source}, "the envelope on a topic it does not belong on is named")
+	assert.Empty(t, q[0].MsgID, "junk has no ids")
 }
 
 // Gaps: every seq up to the highest seen that never arrived; the seq a node

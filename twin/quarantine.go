@@ -3,6 +3,7 @@ package twin
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -23,7 +24,72 @@ const (
 	ReasonMsgIDConflict = "msg_id_conflict"
 	// ReasonSeqConflict: the (source, seq) was accepted with another msg_id.
 	ReasonSeqConflict = "seq_conflict"
+	// ReasonUnknownNode: the message names a node the network does not have.
+	ReasonUnknownNode = "unknown_node"
+	// ReasonUnknownSKU: an order names a SKU the network does not have.
+	ReasonUnknownSKU = "unknown_sku"
 )
+
+// hubNode is how the feed names the central hub (model.NoNode): an order's
+// fulfilling node, and the node of scans and production's reports there.
+const hubNode = "hub"
+
+// netIDs are the node and SKU ids of a network, to check messages against.
+type netIDs struct {
+	nodes, skus map[string]struct{}
+}
+
+func netIDsOf(net *model.Network) *netIDs {
+	if net == nil {
+		return nil
+	}
+	ids := &netIDs{nodes: make(map[string]struct{}, len(net.Nodes)), skus: make(map[string]struct{}, len(net.SKUs))}
+	for _, n := range net.Nodes {
+		ids.nodes[n.ID] = struct{}{}
+	}
+	for _, k := range net.SKUs {
+		ids.skus[k.ID] = struct{}{}
+	}
+	return ids
+}
+
+// check returns the quarantine reason and detail of a message that names a
+// node or SKU the network does not have ("" if it names none): a locker's
+// or node gateway's source (the device is the node), a scan's node, an
+// order's fulfilling node, destination and SKU, production's node and
+// reroute target. The hub is a node where a parcel can start or be
+// scanned (an order's and a scan's node, production's node).
+func (n *netIDs) check(env wire.Envelope) (reason, detail string) {
+	type ref struct {
+		field, id string
+		hub       bool // "hub" is allowed
+	}
+	var refs [3]ref
+	refs[0] = ref{"source", env.Source, false}
+	sku := ""
+	switch b := env.Body.(type) {
+	case wire.Scan:
+		refs[0] = ref{"body.node", b.Node, true}
+	case wire.Order:
+		refs[0], refs[1], sku = ref{"body.node", b.Node, true}, ref{"body.destination", b.Destination, false}, b.SKU
+	case wire.LabelState:
+		refs[0], refs[1] = ref{"body.node", b.Node, true}, ref{"body.reroute_to", b.RerouteTo, false}
+	}
+	for _, r := range refs {
+		if r.id == "" || r.hub && r.id == hubNode {
+			continue
+		}
+		if _, ok := n.nodes[r.id]; !ok {
+			return ReasonUnknownNode, fmt.Sprintf("%s %q is not a node of the network", r.field, r.id)
+		}
+	}
+	if sku != "" {
+		if _, ok := n.skus[sku]; !ok {
+			return ReasonUnknownSKU, fmt.Sprintf("body.sku %q is not a SKU of the network", sku)
+		}
+	}
+	return "", ""
+}
 
 // DefaultQuarantineBytes bounds the payload bytes the quarantine holds in
 // all (see IngestConfig.QuarantineBytes): 512 payloads of the largest size,

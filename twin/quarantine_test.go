@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -147,4 +148,78 @@ func TestQuarantineMemoryBounded(t *testing.T) {
 	assert.Greater(t, old, bound, "keeping whole payloads grows the heap by %d MiB", old>>20)
 	assert.Len(t, whole, n)
 	t.Logf("peak heap growth over %d payloads of %d MiB: twin %d KiB, whole payloads kept %d MiB (bound %d MiB)", n, size>>20, grew>>10, old>>20, bound>>20)
+}
+
+// A message naming a node or SKU the network does not have is quarantined
+// (unknown_node, unknown_sku) with its ids; the hub is a node where a
+// parcel starts or is scanned. Its seq arrived, and a redelivery of it is a
+// duplicate.
+func TestIngestUnknownIDs(t *testing.T) {
+	f := newFeed(t)
+	order := func(node, dest, sku string) wire.Body {
+		return wire.Order{OrderID: "O-1", LabelID: "L-1", SKU: sku, Size: wire.SizeS, Node: node, Destination: dest, PlacedAt: min_(0), SLADeadline: min_(60)}
+	}
+	scan := func(node string) wire.Body {
+		return wire.Scan{LabelID: "L-1", OrderID: "O-1", Node: node, Stage: wire.StagePick, Symbology: wire.SymQR, Code: "x"}
+	}
+	report := func(node, to string) wire.Body {
+		st := wire.LabelIssued
+		if to != "" {
+			st = wire.LabelRerouting
+		}
+		return wire.LabelState{LabelID: "L-1", State: st, Node: node, RerouteTo: to}
+	}
+	tests := []struct {
+		src    string
+		body   wire.Body
+		reason string
+		detail string
+	}{
+		{"scn-X", scan("M1"), "", ""},
+		{"scn-X", scan("hub"), "", ""},
+		{"scn-X", scan("X9"), ReasonUnknownNode, `body.node "X9" is not a node of the network`},
+		{"L1", wire.Slot{Compartment: "S01", Size: wire.SizeS, State: wire.SlotFree}, "", ""},
+		{"L9", wire.Slot{Compartment: "S01", Size: wire.SizeS, State: wire.SlotFree}, ReasonUnknownNode, `source "L9" is not a node of the network`},
+		{"L9", wire.Door{Compartment: "S01", State: wire.DoorOpen}, ReasonUnknownNode, `source "L9" is not a node of the network`},
+		{"L9", wire.Pickup{Compartment: "S01", LabelID: "L-1", Verified: true, Method: wire.MethodPIN}, ReasonUnknownNode, `source "L9" is not a node of the network`},
+		{"L9", wire.Occupancy{Counts: map[wire.Size]wire.SlotCount{wire.SizeS: {Free: 1, Total: 2}}}, ReasonUnknownNode, `source "L9" is not a node of the network`},
+		{"N9", wire.Status{State: wire.NodeOnline, Reason: wire.ReasonConnect, Session: 1}, ReasonUnknownNode, `source "N9" is not a node of the network`},
+		{"N9", wire.Heartbeat{Session: 1}, ReasonUnknownNode, `source "N9" is not a node of the network`},
+		{"oms", order("M1", "L1", "S01"), "", ""},
+		{"oms", order("hub", "L1", "S01"), "", ""},
+		{"oms", order("X9", "L1", "S01"), ReasonUnknownNode, `body.node "X9" is not a node of the network`},
+		{"oms", order("M1", "hub", "S01"), ReasonUnknownNode, `body.destination "hub" is not a node of the network`},
+		{"oms", order("M1", "L1", "S99"), ReasonUnknownSKU, `body.sku "S99" is not a SKU of the network`},
+		{"prod", report("hub", ""), "", ""},
+		{"prod", report("L1", "P1"), "", ""},
+		{"prod", report("X9", ""), ReasonUnknownNode, `body.node "X9" is not a node of the network`},
+		{"prod", report("L1", "X9"), ReasonUnknownNode, `body.reroute_to "X9" is not a node of the network`},
+	}
+	in := NewIngest(IngestConfig{Window: -1, Network: quickstart(t)})
+	unchecked := NewIngest(IngestConfig{Window: -1})
+	for _, tc := range tests {
+		rec := f.msg(tc.src, min_(0), tc.body)
+		env := mustEnv(t, rec)
+		name := fmt.Sprintf("%s %+v", tc.src, tc.body)
+		out, _ := unchecked.Offer(rec, time.Time{}, nil)
+		assert.Len(t, out, 1, "without a network: %s", name)
+		before := len(in.Quarantine())
+		out, _ = in.Offer(rec, time.Time{}, nil)
+		if tc.reason == "" {
+			assert.Len(t, out, 1, name)
+			assert.Len(t, in.Quarantine(), before, name)
+			continue
+		}
+		assert.Empty(t, out, name)
+		q := in.Quarantine()
+		require.Len(t, q, before+1, name)
+		assert.Equal(t, Quarantined{Topic: rec.Topic, Reason: tc.reason, Detail: tc.detail, RecvAt: rec.RecvAt, Recv: rec.RecvAt.String(),
+			MsgID: env.MsgID, Source: env.Source, Size: len(rec.Payload), SHA256: sha256Hex(rec.Payload), Payload: rec.Payload}, q[before], name)
+		dups := in.Counters().Duplicates
+		out, _ = in.Offer(rec, time.Time{}, nil)
+		assert.Empty(t, out)
+		assert.Equal(t, dups+1, in.Counters().Duplicates, "a redelivery of %s is a duplicate", name)
+	}
+	assert.Empty(t, in.Gaps(), "quarantined messages arrived")
+	assert.Equal(t, map[string]uint64{ReasonUnknownNode: 11, ReasonUnknownSKU: 1}, in.Counters().Quarantined)
 }

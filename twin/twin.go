@@ -66,7 +66,7 @@ type Config struct {
 
 // Ingest is the configuration of the twin's ingest stage.
 func (c Config) Ingest() IngestConfig {
-	return IngestConfig{Topics: c.Topics, Window: c.Window, IDRetention: c.IDRetention, QuarantineMax: c.QuarantineMax,
+	return IngestConfig{Topics: c.Topics, Network: c.Network, Window: c.Window, IDRetention: c.IDRetention, QuarantineMax: c.QuarantineMax,
 		QuarantineBytes: c.QuarantineBytes, Logger: c.Logger, Metrics: c.Metrics}
 }
 
