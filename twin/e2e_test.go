@@ -96,13 +96,14 @@ func checkTruth(t *testing.T, tw *twin.Twin, clean []wire.CaptureRecord, truth *
 		require.NoError(t, err)
 		byID[env.MsgID] = env
 	}
-	hit := map[string]bool{}
+	hit, orderLost := map[string]bool{}, map[string]bool{}
 	lostOrder := false
 	for _, fr := range append(append([]hwsim.FaultRecord{}, truth.Dropped...), truth.Malformed...) {
 		if env, ok := byID[fr.MsgID]; ok {
 			switch b := env.Body.(type) {
 			case wire.Order:
 				hit[b.LabelID] = true
+				orderLost[b.LabelID] = true
 				lostOrder = true
 			case wire.Scan:
 				hit[b.LabelID] = true
@@ -163,6 +164,11 @@ func checkTruth(t *testing.T, tw *twin.Twin, clean []wire.CaptureRecord, truth *
 		quarantined += n
 	}
 	assert.Equal(t, uint64(len(truth.Malformed)+dupMalformed), quarantined)
+	// the twin meets a label it never saw ordered only when its order was lost
+	for _, a := range tw.Anomalies() {
+		assert.Equal(t, twin.AnomalyUnknownLabel, a.Reason)
+		assert.True(t, orderLost[a.Label], "anomaly %+v: the label's order was not lost", a)
+	}
 }
 
 // TestHwsimProductionBug: production reroutes with a shorter ready TTL than
@@ -237,6 +243,9 @@ func TestHwsimProductionBug(t *testing.T) {
 					tw.Ingest(r)
 				}
 				tw.Finish()
+				c := tw.Counters()
+				assert.Empty(t, c.Quarantined, "hwsim's feed is valid for its network")
+				assert.Empty(t, c.Anomalies, "the twin saw every label's order")
 				diverged := map[string]bool{}
 				for _, d := range tw.Divergences(twin.Filter{}) {
 					diverged[d.Label] = true

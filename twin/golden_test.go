@@ -24,9 +24,9 @@ var update = flag.Bool("update", false, "rewrite the golden snapshot of the curr
 const goldenContent = "-ingest"
 
 // goldenFeed is a small feed that leaves every part of the twin's state
-// non-empty at goldenCut: sequence gaps, duplicates and a conflict, the
-// quarantine, late messages and the reorder buffer, core timers, pending
-// reports and core decisions, divergences.
+// non-empty at goldenCut: sequence gaps, duplicates and conflicts, the
+// quarantine, anomalies, late messages and the reorder buffer, core timers,
+// pending reports and core decisions, divergences.
 func goldenFeed(t testing.TB) []wire.CaptureRecord {
 	f := newFeed(t)
 	var recs []wire.CaptureRecord
@@ -40,6 +40,12 @@ func goldenFeed(t testing.TB) []wire.CaptureRecord {
 	recs = append(recs, b[4], conflict)
 	recs = append(recs, b[6:]...) // b[5] (production's "packed") never arrives: a gap
 	recs = append(recs, wire.CaptureRecord{Topic: "lockstep/v1/lockers/L1/event", Payload: []byte("not json"), RecvAt: min_(40)})
+	idConflict := b[6] // its msg_id with another payload
+	idConflict.Payload = bytes.Replace(idConflict.Payload, []byte(`"code":"L-B"`), []byte(`"code":"L-b"`), 1)
+	recs = append(recs, idConflict,
+		f.msg("scn-M1", min_(41), wire.Scan{LabelID: "L-Y", OrderID: "O-Y", Node: "M1", Stage: wire.StagePick, Symbology: wire.SymQR, Code: "L-Y"}),
+		f.msg("prod-oms", min_(42), wire.Order{OrderID: "O-X", LabelID: "L-X", SKU: "S99", Size: wire.SizeS, Node: "M1", Destination: "L1",
+			PlacedAt: min_(42), SLADeadline: min_(600)}))
 	recs = append(recs, f.lifecycle("L-C", 30, true)...)
 	recs = append(recs,
 		f.msg("prod-core", min_(2+35+60), wire.LabelState{LabelID: "L-B", State: wire.LabelRerouting, Node: "L1", Reason: "ttl_expired", RerouteTo: "P1"}),
@@ -102,7 +108,8 @@ func TestSnapshotGolden(t *testing.T) {
 	}
 	ref.Finish()
 	want := observeAll(t, ref)
-	for _, k := range []string{KindRerouteUnexpected, KindRefundUnexpected, KindSlotMismatch, KindUnknownLabel, `"conflicts":1`, `"timers_fired":1`} {
+	for _, k := range []string{KindRerouteUnexpected, KindRefundUnexpected, KindSlotMismatch, KindUnknownLabel, `"conflicts":2`, `"timers_fired":1`,
+		`"anomalies":{"unknown_label":1}`, ReasonMsgIDConflict, ReasonSeqConflict, ReasonUnknownSKU} {
 		require.Contains(t, want, k, "the golden feed exercises %s", k)
 	}
 
@@ -149,6 +156,7 @@ func TestSnapshotGolden(t *testing.T) {
 			require.NotEmpty(t, s.Pending, "the golden snapshot holds pending reports")
 			require.NotEmpty(t, s.CoreQ, "the golden snapshot holds pending checks of core decisions")
 			require.NotEmpty(t, s.Timers, "the golden snapshot holds timers")
+			require.NotEmpty(t, s.Anoms, "the golden snapshot holds anomalies")
 			again, err := tw.MarshalBinary()
 			require.NoError(t, err)
 			assert.Equal(t, golden, again, "restore then snapshot gives the same bytes")

@@ -48,6 +48,8 @@ type (
 		Counters snapCounters
 		Quar     []Quarantined
 		QuarHead int
+		Anoms    []Anomaly // ring order
+		AnomHead int
 		Labels   []snapLabel // by id
 		NextID   model.LabelID
 		Finished []snapFin   // not yet forgotten, in order
@@ -98,7 +100,7 @@ type (
 	}
 	snapCounters struct {
 		Received, Accepted, Applied, Duplicates, Conflicts, Late, Timers, Missing, Forgotten uint64
-		Quarantined, ByType, Rejected, Ignored, Divergences                                  []snapCount
+		Quarantined, ByType, Rejected, Ignored, Anomalies, Divergences                       []snapCount
 	}
 	snapDecision struct {
 		At      model.Instant
@@ -222,7 +224,8 @@ func (t *Twin) MarshalBinary() ([]byte, error) {
 	c := t.counters()
 	s.Counters = snapCounters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates,
 		Conflicts: c.Conflicts, Late: c.Late, Timers: c.Timers, Missing: c.Missing, Forgotten: c.Forgotten, Quarantined: countsOf(c.Quarantined),
-		ByType: countsOf(c.ByType), Rejected: countsOf(c.Rejected), Ignored: countsOf(c.Ignored), Divergences: countsOf(c.Divergences)}
+		ByType: countsOf(c.ByType), Rejected: countsOf(c.Rejected), Ignored: countsOf(c.Ignored), Anomalies: countsOf(c.Anomalies),
+		Divergences: countsOf(c.Divergences)}
 	var buf bytes.Buffer
 	buf.Write(snapshotMagic)
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
@@ -366,6 +369,7 @@ func (d *Driver) save(s *snapState) error {
 		s.Labels = append(s.Labels, snapLabel{ID: id, Name: lr.name, Msgs: lr.msgs})
 	}
 	s.NextID = d.nextLabel
+	s.Anoms, s.AnomHead = d.anoms.items, d.anoms.head
 	for _, f := range d.finished[d.finHead:] {
 		s.Finished = append(s.Finished, snapFin{f.at, f.id})
 	}
@@ -393,6 +397,10 @@ func (d *Driver) restore(s *snapState) error {
 	if len(s.Session) != len(d.net.Nodes) {
 		return errors.New("twin: snapshot: inconsistent node state")
 	}
+	if s.AnomHead < 0 || (s.AnomHead > 0 && s.AnomHead >= len(s.Anoms)) {
+		return errors.New("twin: snapshot: inconsistent anomalies")
+	}
+	d.anoms.items, d.anoms.head = s.Anoms, s.AnomHead
 	for _, sl := range s.Labels {
 		if sl.ID <= 0 || sl.ID > s.NextID || d.labels[sl.ID] != nil {
 			return errors.New("twin: snapshot: bad label id")
@@ -413,7 +421,8 @@ func (d *Driver) restore(s *snapState) error {
 		d.timerGen[timerKey{g.Label, g.Kind}] = g.Gen
 	}
 	c := s.Counters
-	d.counters = DriverCounters{Applied: c.Applied, Timers: c.Timers, Forgotten: c.Forgotten, Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored)}
+	d.counters = DriverCounters{Applied: c.Applied, Timers: c.Timers, Forgotten: c.Forgotten, Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored),
+		Anomalies: mapOf(c.Anomalies)}
 	d.core, d.clock, d.started, d.session = core, s.Clock, s.Started, s.Session
 	d.nextLabel, d.timerOrd = s.NextID, s.TimerOrd
 	return nil

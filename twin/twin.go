@@ -52,8 +52,9 @@ type Config struct {
 	// de-duplication; older duplicates are still caught by (source, seq).
 	// Zero means DefaultIDRetention.
 	IDRetention model.Duration
-	// QuarantineMax bounds the quarantine store (oldest dropped first;
-	// counters keep counting). Zero means DefaultQuarantineMax.
+	// QuarantineMax bounds the quarantine store, and the anomalies kept
+	// (oldest dropped first; counters keep counting). Zero means
+	// DefaultQuarantineMax.
 	QuarantineMax int
 	// QuarantineBytes bounds the payload bytes the quarantine holds (see
 	// IngestConfig). Zero means DefaultQuarantineBytes.
@@ -73,7 +74,7 @@ func (c Config) Ingest() IngestConfig {
 // Driver is the configuration of the twin's driver.
 func (c Config) Driver() DriverConfig {
 	return DriverConfig{Network: c.Network, Replenish: c.Replenish, ReplenishAt: c.ReplenishAt, RestockLead: c.RestockLead,
-		Nodes: c.Nodes, LabelRetention: c.LabelRetention, Logger: c.Logger, Metrics: c.Metrics}
+		Nodes: c.Nodes, LabelRetention: c.LabelRetention, AnomalyMax: c.QuarantineMax, Logger: c.Logger, Metrics: c.Metrics}
 }
 
 // Compare is the configuration of the twin's comparer.
@@ -91,8 +92,9 @@ type Counters struct {
 	Late        uint64            `json:"late"`
 	Quarantined map[string]uint64 `json:"quarantined"`
 	ByType      map[string]uint64 `json:"by_type"`
-	Rejected    map[string]uint64 `json:"rejected"` // events the core rejected, by reason
-	Ignored     map[string]uint64 `json:"ignored"`  // accepted messages that map to no core event, by why
+	Rejected    map[string]uint64 `json:"rejected"`  // events the core rejected, by reason
+	Ignored     map[string]uint64 `json:"ignored"`   // accepted messages that map to no core event by design, by why
+	Anomalies   map[string]uint64 `json:"anomalies"` // accepted messages about what the twin does not know, by reason
 	Timers      uint64            `json:"timers_fired"`
 	Forgotten   uint64            `json:"labels_forgotten"` // finished labels released after the retention
 	Missing     uint64            `json:"missing"`          // sequence numbers never seen (gaps)
@@ -201,7 +203,7 @@ func (t *Twin) Counters() Counters {
 func (t *Twin) counters() Counters {
 	i, d := t.in.Counters(), t.drv.Counters()
 	return Counters{Received: i.Received, Accepted: i.Accepted, Applied: d.Applied, Duplicates: i.Duplicates, Conflicts: i.Conflicts,
-		Late: i.Late, Quarantined: i.Quarantined, ByType: i.ByType, Rejected: d.Rejected, Ignored: d.Ignored, Timers: d.Timers,
+		Late: i.Late, Quarantined: i.Quarantined, ByType: i.ByType, Rejected: d.Rejected, Ignored: d.Ignored, Anomalies: d.Anomalies, Timers: d.Timers,
 		Forgotten: d.Forgotten, Missing: i.Missing, Divergences: t.cmp.Counts()}
 }
 
@@ -210,6 +212,13 @@ func (t *Twin) Quarantine() []Quarantined {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.in.Quarantine()
+}
+
+// Anomalies returns the recorded anomalies, oldest first.
+func (t *Twin) Anomalies() []Anomaly {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.drv.Anomalies()
 }
 
 // Gaps lists the sequence numbers never seen, per source, sorted.

@@ -1,0 +1,86 @@
+package twin
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-sim/lockstep/twin/wire"
+)
+
+// A scan or locker event about a label the twin has no order for is an
+// anomaly, recorded with its ids and counted (not a core rejection); so is,
+// for a driver fed without Ingest's network check, a message naming an
+// unknown node or SKU. The store keeps the newest AnomalyMax.
+func TestDriverAnomalies(t *testing.T) {
+	f := newFeed(t)
+	m := NewMetrics()
+	d, _ := newDriver(t, DriverConfig{AnomalyMax: 3, Metrics: m})
+	scan := func(label, node string) wire.Body {
+		return wire.Scan{LabelID: label, OrderID: "O" + label, Node: node, Stage: wire.StagePick, Symbology: wire.SymQR, Code: label}
+	}
+	order := func(node, dest, sku string) wire.Body {
+		return wire.Order{OrderID: "O-2", LabelID: "L-2", SKU: sku, Size: wire.SizeS, Node: node, Destination: dest, PlacedAt: min_(0), SLADeadline: min_(60)}
+	}
+	recs := []wire.CaptureRecord{
+		f.msg("scn-M1", min_(1), scan("L-1", "M1")),
+		f.msg("L1", min_(2), wire.Slot{Compartment: "S01", Size: wire.SizeS, State: wire.SlotOccupied, LabelID: "L-1"}),
+		f.msg("L1", min_(3), wire.Pickup{Compartment: "S01", LabelID: "L-1", Verified: true, Method: wire.MethodPIN}),
+		f.msg("scn-X", min_(4), scan("L-1", "X9")),
+		f.msg("L9", min_(5), wire.Slot{Compartment: "S01", Size: wire.SizeS, State: wire.SlotOccupied, LabelID: "L-1"}),
+		f.msg("N9", min_(6), wire.Status{State: wire.NodeOnline, Reason: wire.ReasonConnect, Session: 1}),
+		f.msg("oms", min_(7), order("X9", "L1", "S01")),
+		f.msg("oms", min_(8), order("M1", "X8", "S01")),
+		f.msg("oms", min_(9), order("M1", "L1", "S99")),
+	}
+	for _, msg := range messages(t, recs...) {
+		d.Apply(msg)
+	}
+	c := d.Counters()
+	assert.Equal(t, map[string]uint64{AnomalyUnknownLabel: 3, AnomalyUnknownNode: 5, AnomalyUnknownSKU: 1}, c.Anomalies)
+	assert.Empty(t, c.Rejected, "the core never saw them")
+	assert.Empty(t, c.Ignored)
+	assert.Equal(t, []Anomaly{
+		{Reason: AnomalyUnknownNode, MsgID: "oms-2", Source: "oms", Type: "order", Label: "L-2", Node: "X8", At: wire.FormatInstant(min_(8))},
+		{Reason: AnomalyUnknownSKU, MsgID: "oms-3", Source: "oms", Type: "order", Label: "L-2", At: wire.FormatInstant(min_(9))},
+	}, d.Anomalies()[1:], "the newest three are kept")
+	assert.Equal(t, 3.0, metricValue(t, m.Anomalies.WithLabelValues(AnomalyUnknownLabel)))
+	assert.Equal(t, 5.0, metricValue(t, m.Anomalies.WithLabelValues(AnomalyUnknownNode)))
+
+	d, _ = newDriver(t, DriverConfig{})
+	for _, msg := range messages(t, recs[:3]...) {
+		d.Apply(msg)
+	}
+	assert.Equal(t, []Anomaly{
+		{Reason: AnomalyUnknownLabel, MsgID: "scn-M1-1", Source: "scn-M1", Type: "scan", Label: "L-1", Node: "M1", At: wire.FormatInstant(min_(1))},
+		{Reason: AnomalyUnknownLabel, MsgID: "L1-1", Source: "L1", Type: "slot", Label: "L-1", Node: "L1", At: wire.FormatInstant(min_(2))},
+		{Reason: AnomalyUnknownLabel, MsgID: "L1-2", Source: "L1", Type: "pickup", Label: "L-1", Node: "L1", At: wire.FormatInstant(min_(3))},
+	}, d.Anomalies())
+}
+
+// Behind a Twin's ingest, unknown nodes and SKUs are quarantined: only
+// unknown labels reach the driver's anomalies. A snapshot carries them.
+func TestTwinAnomalies(t *testing.T) {
+	f := newFeed(t)
+	tw := newTwin(t, -1)
+	life := f.lifecycle("L-1", 0, true)
+	for _, r := range life[2:] { // the order (and production's first report) never came
+		tw.Ingest(r)
+	}
+	tw.Ingest(f.msg("scn-X", min_(100), wire.Scan{LabelID: "L-1", OrderID: "O-1", Node: "X9", Stage: wire.StagePick, Symbology: wire.SymQR, Code: "x"}))
+	c := tw.Counters()
+	assert.Equal(t, map[string]uint64{AnomalyUnknownLabel: 6}, c.Anomalies, "four scans, the slot and the pickup")
+	assert.Equal(t, map[string]uint64{ReasonUnknownNode: 1}, c.Quarantined)
+	a := tw.Anomalies()
+	require.Len(t, a, 6)
+	assert.Equal(t, Anomaly{Reason: AnomalyUnknownLabel, MsgID: "L1-2", Source: "L1", Type: "pickup", Label: "L-1", Node: "L1",
+		At: wire.FormatInstant(min_(90))}, a[5])
+
+	snap, err := tw.MarshalBinary()
+	require.NoError(t, err)
+	again := newTwin(t, -1)
+	require.NoError(t, again.UnmarshalBinary(snap))
+	assert.Equal(t, a, again.Anomalies())
+	assert.Equal(t, c, again.Counters())
+}
