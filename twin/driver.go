@@ -510,7 +510,7 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 		return
 	}
 	if _, dup := d.labelIDs[b.LabelID]; dup {
-		d.counters.Rejected[model.RejectDuplicateLabel.String()]++
+		d.reject(model.RejectDuplicateLabel) // what the core would say
 		return
 	}
 	d.nextLabel++
@@ -555,10 +555,7 @@ func (d *Driver) step(ev model.Event) {
 				d.pushTimer(timer{at: ev.At.Add(d.cfg.RestockLead), kind: tkRestock, node: e.Node, sku: e.SKU, qty: int32(e.Amount)})
 			}
 		case model.EffReject:
-			d.counters.Rejected[e.Reason.String()]++
-			if d.m != nil {
-				d.m.rejected(e.Reason.String())
-			}
+			d.reject(e.Reason)
 		case model.EffReroute:
 			if d.labels[e.Label] != nil {
 				d.obs.Decided(e.Label, Decision{At: e.At, To: e.To})
@@ -568,6 +565,14 @@ func (d *Driver) step(ev model.Event) {
 				d.obs.Decided(e.Label, Decision{At: e.At, Refund: true, Amount: minor(e.Amount)})
 			}
 		}
+	}
+}
+
+// reject counts an event the core rejected, by reason.
+func (d *Driver) reject(why model.Reason) {
+	d.counters.Rejected[why.String()]++
+	if d.m != nil {
+		d.m.rejected(why.String())
 	}
 }
 

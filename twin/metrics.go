@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lockstep-sim/lockstep/model"
 )
 
 // Metrics are the twin's Prometheus metrics, on their own registry.
@@ -55,6 +57,11 @@ func NewMetrics() *Metrics {
 	m.SnapshotSeconds = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_seconds", Help: "Time the last snapshot took (ingest pauses meanwhile)."})
 	m.SnapshotBytes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_bytes", Help: "Size of the last snapshot."})
 	m.SnapshotPosition = prometheus.NewGauge(prometheus.GaugeOpts{Name: "lockstep_twin_snapshot_records", Help: "Journal records covered by the last snapshot (a restart re-applies the rest)."})
+	for r := range model.Reason(255) {
+		if r.Rejection() { // every reason shows, at 0 until it happens
+			m.Rejected.WithLabelValues(r.String())
+		}
+	}
 	m.Registry.MustRegister(m.In, m.Quarantined, m.Rejected, m.Divergences, m.Anomalies, m.Late, m.Duplicates, m.Conflicts, m.Missing, m.Labels, m.Forgotten, m.Latency,
 		m.Snapshots, m.SnapshotSeconds, m.SnapshotBytes, m.SnapshotPosition,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
