@@ -1,6 +1,7 @@
 package twin
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,4 +84,44 @@ func TestTwinAnomalies(t *testing.T) {
 	require.NoError(t, again.UnmarshalBinary(snap))
 	assert.Equal(t, a, again.Anomalies())
 	assert.Equal(t, c, again.Counters())
+}
+
+// /v1/quarantine names each message by its ids, length and SHA-256;
+// /v1/anomalies lists the anomalies; /metrics counts both, and conflicts.
+func TestAPIQuarantineAndAnomalies(t *testing.T) {
+	m := NewMetrics()
+	no := false
+	tw, err := New(Config{Network: quickstart(t), Window: -1, Replenish: &no, Metrics: m})
+	require.NoError(t, err)
+	f := newFeed(t)
+	life := f.lifecycle("L-A", 0, true)
+	changed := life[2]
+	changed.Payload = bytes.Replace(changed.Payload, []byte(`"code":"L-A"`), []byte(`"code":"L-X"`), 1) // another payload under its msg_id
+	unknown := f.msg("L2", min_(100), wire.Pickup{Compartment: "S01", LabelID: "L-Q", Verified: true, Method: wire.MethodPIN})
+	r := NewRunner(tw, nil)
+	require.NoError(t, r.Accept(append(life, changed, unknown)...))
+	h := r.Handler(APIConfig{Metrics: m})
+
+	code, v, _ := get(t, h, "/v1/quarantine", "")
+	require.Equal(t, 200, code)
+	assert.EqualValues(t, 1, v["count"])
+	assert.Equal(t, map[string]any{ReasonMsgIDConflict: 1.0}, v["by_reason"])
+	q := v["messages"].([]any)[0].(map[string]any)
+	assert.Equal(t, "scn-M1-1", q["msg_id"])
+	assert.Equal(t, "scn-M1", q["source"])
+	assert.EqualValues(t, len(changed.Payload), q["payload_len"])
+	assert.Equal(t, sha256Hex(changed.Payload), q["payload_sha256"])
+
+	code, v, _ = get(t, h, "/v1/anomalies", "")
+	require.Equal(t, 200, code)
+	assert.EqualValues(t, 1, v["count"])
+	assert.Equal(t, map[string]any{AnomalyUnknownLabel: 1.0}, v["by_reason"])
+	assert.Equal(t, []any{map[string]any{"reason": AnomalyUnknownLabel, "msg_id": "L2-1", "source": "L2", "type": "pickup", "label": "L-Q",
+		"node": "L2", "at": wire.FormatInstant(min_(100))}}, v["anomalies"])
+
+	_, _, body := get(t, h, "/metrics", "")
+	for _, want := range []string{`lockstep_twin_quarantined_total{reason="msg_id_conflict"} 1`, "lockstep_twin_conflicts_total 1",
+		`lockstep_twin_anomalies_total{reason="unknown_label"} 1`, `lockstep_twin_core_rejected_total{reason="stale_timer"} 0`} {
+		assert.Contains(t, body, want)
+	}
 }

@@ -103,6 +103,7 @@ func (r *Runner) Handler(cfg APIConfig) http.Handler {
 		qs := t.Quarantine()
 		writeJSON(w, 200, map[string]any{"count": len(qs), "by_reason": t.Counters().Quarantined, "messages": qs})
 	})
+	anomalyRoutes(mux, t)
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, 200, map[string]any{"clock": t.Clock().String(), "counters": t.Counters(), "gaps": t.Gaps()})
 	})
@@ -110,6 +111,16 @@ func (r *Runner) Handler(cfg APIConfig) http.Handler {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	}
 	return auth(cfg.Token, log, mux)
+}
+
+// anomalyRoutes serves /v1/anomalies: the accepted messages about labels
+// the twin never saw ordered, with their ids (the newest QuarantineMax;
+// by_reason counts all).
+func anomalyRoutes(mux *http.ServeMux, t *Twin) {
+	mux.HandleFunc("GET /v1/anomalies", func(w http.ResponseWriter, _ *http.Request) {
+		as := t.Anomalies()
+		writeJSON(w, 200, map[string]any{"count": len(as), "by_reason": t.Counters().Anomalies, "anomalies": as})
+	})
 }
 
 func parseWhen(s string) (model.Instant, error) {
