@@ -2,11 +2,14 @@ package twin
 
 import (
 	"bytes"
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-sim/lockstep/twin/transport"
 	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
@@ -124,4 +127,38 @@ func TestAPIQuarantineAndAnomalies(t *testing.T) {
 		`lockstep_twin_anomalies_total{reason="unknown_label"} 1`, `lockstep_twin_core_rejected_total{reason="stale_timer"} 0`} {
 		assert.Contains(t, body, want)
 	}
+}
+
+// A live twin (not partitioned) subscribes to everything under the prefix:
+// a message on a topic the feed does not have reaches it and is
+// quarantined (bad_topic) with its ids, not left unseen.
+func TestLiveUnknownTopic(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b := testBroker(t, ctx)
+	tw := newTwin(t, -1)
+	r := NewRunner(tw, nil)
+	c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer c.Close()
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Live(lctx, c, LiveConfig{}) }()
+	require.Eventually(t, r.Ready, 10*time.Second, 10*time.Millisecond)
+
+	hb := heartbeat(newFeed(t), "L1", min_(0))
+	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer pub.Close()
+	for _, topic := range []string{"lockstep/v1/sensors/L1/temperature", "lockstep/v1/nodes/L1/status/extra", hb.Topic} {
+		require.NoError(t, pub.Publish(ctx, topic, hb.Payload, wire.QoS, false))
+	}
+	require.Eventually(t, func() bool { return tw.Counters().Received == 3 }, 10*time.Second, 10*time.Millisecond)
+	stop()
+	require.NoError(t, <-done)
+	assert.Equal(t, map[string]uint64{wire.ReasonBadTopic: 2}, tw.Counters().Quarantined)
+	for _, q := range tw.Quarantine() {
+		assert.Equal(t, []string{wire.ReasonBadTopic, "L1-1", "L1"}, []string{q.Reason, q.MsgID, q.Source}, q.Topic)
+	}
+	assert.Equal(t, uint64(1), tw.Counters().Accepted)
 }

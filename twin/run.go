@@ -238,14 +238,14 @@ type LiveConfig struct {
 	OnError func(error)
 }
 
-// Filters returns the subscription filters for cfg.
+// Filters returns the subscription filters for cfg: everything under the
+// prefix (so that a message on a topic the feed does not have is
+// quarantined, not unseen), or a partition's topics.
 func (cfg LiveConfig) Filters() []string {
 	t := cfg.Topics
 	var fs []string
 	if len(cfg.Nodes) == 0 {
-		for _, k := range wire.Kinds {
-			fs = append(fs, t.Filter(k))
-		}
+		fs = append(fs, t.All())
 	} else {
 		fs = append(fs, t.Filter(wire.KindScan), t.Filter(wire.KindLabelState), t.Orders("hub"))
 		for _, n := range cfg.Nodes {
