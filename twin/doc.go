@@ -7,8 +7,10 @@
 // alone:
 //
 //	received message (MQTT or a capture line)
-//	  -> Ingest: wire.Decode (rejects: quarantine, counted by reason),
-//	     de-duplicate by msg_id and (source, seq), track sequence gaps,
+//	  -> Ingest: wire.Decode (rejects, payloads over 64 KiB, conflicts and
+//	     ids the network lacks: quarantine with ids, length and SHA-256,
+//	     counted by reason), de-duplicate by msg_id (with a digest of its
+//	     payload) and (source, seq), track sequence gaps,
 //	     reorder buffer: released in (event instant, lifecycle rank, source,
 //	     seq) order once a message Window later has been accepted; later
 //	     messages handed on at once, flagged Late
@@ -16,7 +18,8 @@
 //	  -> Driver: fire the core's timers due by each message's instant, map
 //	     the message onto core events (order, scans, slot, pickup, node
 //	     status); intern label ids, follow node sessions, own a partition,
-//	     forget finished labels
+//	     forget finished labels; record messages about labels never
+//	     ordered as anomalies
 //	  -> to its Observer: the core's decisions (reroutes, refunds),
 //	     production's label_state reports, lockers' slot reports, the clock
 //	  -> Comparer: reports against the core's provenance chains within a
