@@ -154,11 +154,11 @@ type Gap struct {
 type IngestCounters struct {
 	Received    uint64            // every message offered
 	Accepted    uint64            // valid and new
-	Duplicates  uint64            // msg_id seen before with the same payload, or (source, seq) seen before
+	Duplicates  uint64            // msg_id seen before with the same payload, or (its msg_id pruned) (source, seq) seen before
 	Conflicts   uint64            // msg_id seen with another payload, or (source, seq) with another msg_id (quarantined)
 	Late        uint64            // accepted after a later message was released
 	Missing     uint64            // sequence numbers never seen (gaps)
-	Quarantined map[string]uint64 // invalid, by reason
+	Quarantined map[string]uint64 // quarantined, by reason (conflicts included)
 	ByType      map[string]uint64 // accepted, by message type
 }
 
