@@ -142,6 +142,7 @@ func (r *Runner) handler(cfg APIConfig) (http.Handler, []string) {
 		qs := t.Quarantine()
 		writeJSON(w, 200, map[string]any{"count": len(qs), "by_reason": t.Counters().Quarantined, "messages": qs})
 	})
+	anomalyRoutes(mux, t)
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, 200, map[string]any{"clock": t.Clock().String(), "counters": t.Counters(), "gaps": t.Gaps()})
 	})
@@ -174,6 +175,16 @@ func (m *routes) Handle(pattern string, h http.Handler) {
 
 func (m *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
 	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// anomalyRoutes serves /v1/anomalies: the accepted messages about labels
+// the twin never saw ordered, with their ids (the newest QuarantineMax;
+// by_reason counts all).
+func anomalyRoutes(mux *routes, t *Twin) {
+	mux.HandleFunc("GET /v1/anomalies", func(w http.ResponseWriter, _ *http.Request) {
+		as := t.Anomalies()
+		writeJSON(w, 200, map[string]any{"count": len(as), "by_reason": t.Counters().Anomalies, "anomalies": as})
+	})
 }
 
 func parseWhen(s string) (model.Instant, error) {

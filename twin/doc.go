@@ -7,19 +7,22 @@
 // alone:
 //
 //	received message (MQTT or a capture line)
-//	  -> Ingest, in real time: wire.Decode (rejects: quarantine, counted
-//	     by reason), instants outside the plausibility window around the
-//	     receive instant (quarantine), de-duplicate by msg_id and (source,
-//	     seq), track sequence gaps, reorder buffer: released in (event
-//	     instant, lifecycle rank, source, seq) order once the receive clock
-//	     and every current source's newest instant are Window past it;
-//	     later messages handed on at once, flagged Late
+//	  -> Ingest, in real time: wire.Decode (rejects, payloads over 64 KiB,
+//	     conflicts and ids the network lacks: quarantine with ids, length
+//	     and SHA-256, counted by reason), instants outside the plausibility
+//	     window around the receive instant (quarantine), de-duplicate by
+//	     msg_id (with a digest of its payload) and (source, seq), track
+//	     sequence gaps, reorder buffer: released in (event instant,
+//	     lifecycle rank, source, seq) order once the receive clock and every
+//	     current source's newest instant are Window past it; later messages
+//	     handed on at once, flagged Late
 //	  -> ordered, de-duplicated Messages at real instants
 //	  -> Driver: map instants onto the city's local wall clock (model.Zone),
 //	     fire the core's timers due by each message's instant, map
 //	     the message onto core events (order, scans, slot, pickup, node
 //	     status); intern label ids, follow node sessions, own a partition,
-//	     forget finished labels
+//	     forget finished labels; record messages about labels never
+//	     ordered as anomalies
 //	  -> to its Observer: the core's decisions (reroutes, refunds),
 //	     production's label_state reports, lockers' slot reports, the clock
 //	  -> Comparer: reports against the core's provenance chains within a

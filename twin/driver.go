@@ -35,6 +35,9 @@ type DriverConfig struct {
 	// and late reports; then ForgetFinished releases it. Zero means
 	// DefaultLabelRetention; negative keeps every label.
 	LabelRetention model.Duration
+	// AnomalyMax bounds the anomalies kept (oldest dropped first; counters
+	// keep counting). Zero means DefaultQuarantineMax.
+	AnomalyMax int
 	// Logger receives structured logs (nil discards).
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages are applied.
@@ -50,6 +53,9 @@ func (c DriverConfig) withDefaults() DriverConfig {
 	}
 	if c.LabelRetention == 0 {
 		c.LabelRetention = DefaultLabelRetention
+	}
+	if c.AnomalyMax <= 0 {
+		c.AnomalyMax = DefaultQuarantineMax
 	}
 	return c
 }
@@ -87,7 +93,8 @@ type DriverCounters struct {
 	Timers    uint64            // core timers fired
 	Forgotten uint64            // finished labels released after the retention
 	Rejected  map[string]uint64 // events the core rejected, by reason
-	Ignored   map[string]uint64 // applied messages that map to no core event, by why
+	Ignored   map[string]uint64 // applied messages that map to no core event by design, by why
+	Anomalies map[string]uint64 // applied messages about what the twin does not know, by reason (see Anomaly)
 }
 
 // timer kinds of the driver's own heap
@@ -180,6 +187,7 @@ type Driver struct {
 	session   []uint64
 	owned     []bool // nil: all
 	replenish bool
+	anoms     ring[Anomaly]
 	counters  DriverCounters
 }
 
@@ -195,8 +203,8 @@ func NewDriver(cfg DriverConfig) (*Driver, error) {
 	cfg = cfg.withDefaults()
 	d := &Driver{cfg: cfg, net: cfg.Network, zone: model.NewZone(cfg.Location), log: logger(cfg.Logger), m: cfg.Metrics, obs: nopObserver{},
 		labelIDs: map[string]model.LabelID{}, labels: map[model.LabelID]*labelRec{},
-		timerGen: map[timerKey]uint64{}, session: make([]uint64, len(cfg.Network.Nodes)),
-		counters: DriverCounters{Rejected: map[string]uint64{}, Ignored: map[string]uint64{}}}
+		timerGen: map[timerKey]uint64{}, session: make([]uint64, len(cfg.Network.Nodes)), anoms: ring[Anomaly]{max: cfg.AnomalyMax},
+		counters: DriverCounters{Rejected: map[string]uint64{}, Ignored: map[string]uint64{}, Anomalies: map[string]uint64{}}}
 	d.core = d.newCore()
 	if cfg.Replenish != nil {
 		d.replenish = *cfg.Replenish
@@ -373,14 +381,17 @@ func (d *Driver) Apply(m *Message) {
 		id, lr := d.label(b.LabelID)
 		node, known := d.nodeIndex(b.Node)
 		if !known {
+			if b.Node != hubNode {
+				d.anomaly(AnomalyUnknownNode, env, at, b.LabelID, b.Node)
+				return
+			}
 			node = model.NoNode
 		}
 		if lr == nil {
 			if known && !d.ownsNode(node) {
 				d.ignore("foreign")
 			} else {
-				d.ignore("unknown_label")
-				d.counters.Rejected[model.RejectUnknownLabel.String()]++
+				d.anomaly(AnomalyUnknownLabel, env, at, b.LabelID, b.Node)
 			}
 			return
 		}
@@ -406,7 +417,7 @@ func (d *Driver) Apply(m *Message) {
 			d.ignore("slot_free")
 			return
 		}
-		node, id, ok := d.lockerLabel(env, b.LabelID)
+		node, id, ok := d.lockerLabel(env, b.LabelID, at)
 		if !ok {
 			return
 		}
@@ -419,7 +430,7 @@ func (d *Driver) Apply(m *Message) {
 		}
 		d.obs.SlotOccupied(id, node, at, arrived)
 	case wire.Pickup:
-		node, id, ok := d.lockerLabel(env, b.LabelID)
+		node, id, ok := d.lockerLabel(env, b.LabelID, at)
 		if !ok {
 			return
 		}
@@ -435,7 +446,7 @@ func (d *Driver) Apply(m *Message) {
 	case wire.Status:
 		node, ok := d.nodeIndex(env.Source)
 		if !ok {
-			d.ignore("unknown_node")
+			d.anomaly(AnomalyUnknownNode, env, at, "", env.Source)
 			return
 		}
 		if b.State == wire.NodeOnline {
@@ -472,13 +483,22 @@ func (d *Driver) Apply(m *Message) {
 }
 
 // lockerLabel resolves a locker's event about a label: the locker (the
-// event's source) and the label, noting the message on it; an unknown
-// locker or label is ignored (false).
-func (d *Driver) lockerLabel(env wire.Envelope, name string) (model.NodeIndex, model.LabelID, bool) {
+// event's source) and the label, noting the message on it. An unknown
+// locker or label is an anomaly, a locker of another partition ignored
+// (false).
+func (d *Driver) lockerLabel(env wire.Envelope, name string, at model.Instant) (model.NodeIndex, model.LabelID, bool) {
 	node, ok := d.nodeIndex(env.Source)
+	if !ok {
+		d.anomaly(AnomalyUnknownNode, env, at, name, env.Source)
+		return 0, 0, false
+	}
 	id, lr := d.label(name)
-	if !ok || lr == nil {
-		d.ignore("unknown_label")
+	if lr == nil {
+		if !d.ownsNode(node) {
+			d.ignore("foreign")
+		} else {
+			d.anomaly(AnomalyUnknownLabel, env, at, name, env.Source)
+		}
 		return 0, 0, false
 	}
 	d.note(lr, env.MsgID)
@@ -500,13 +520,13 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 	from := model.NoNode
 	if i, ok := d.nodeIndex(b.Node); ok {
 		from = i
-	} else if b.Node != "hub" {
-		d.ignore("unknown_node")
+	} else if b.Node != hubNode {
+		d.anomaly(AnomalyUnknownNode, env, at, b.LabelID, b.Node)
 		return
 	}
 	dest, ok := d.nodeIndex(b.Destination)
 	if !ok {
-		d.ignore("unknown_node")
+		d.anomaly(AnomalyUnknownNode, env, at, b.LabelID, b.Destination)
 		return
 	}
 	if d.owned != nil && !d.ownsNode(from) && !(from == model.NoNode && d.ownsNode(dest)) {
@@ -515,11 +535,11 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 	}
 	sku, ok := d.net.SKUIndexOf(b.SKU)
 	if !ok {
-		d.ignore("unknown_sku")
+		d.anomaly(AnomalyUnknownSKU, env, at, b.LabelID, "")
 		return
 	}
 	if _, dup := d.labelIDs[b.LabelID]; dup {
-		d.counters.Rejected[model.RejectDuplicateLabel.String()]++
+		d.reject(model.RejectDuplicateLabel) // what the core would say
 		return
 	}
 	d.nextLabel++
@@ -564,10 +584,7 @@ func (d *Driver) step(ev model.Event) {
 				d.pushTimer(timer{at: ev.At.Add(d.cfg.RestockLead), kind: tkRestock, node: e.Node, sku: e.SKU, qty: int32(e.Amount)})
 			}
 		case model.EffReject:
-			d.counters.Rejected[e.Reason.String()]++
-			if d.m != nil {
-				d.m.rejected(e.Reason.String())
-			}
+			d.reject(e.Reason)
 		case model.EffReroute:
 			if d.labels[e.Label] != nil {
 				d.obs.Decided(e.Label, Decision{At: e.At, To: e.To})
@@ -577,6 +594,14 @@ func (d *Driver) step(ev model.Event) {
 				d.obs.Decided(e.Label, Decision{At: e.At, Refund: true, Amount: minor(e.Amount)})
 			}
 		}
+	}
+}
+
+// reject counts an event the core rejected, by reason.
+func (d *Driver) reject(why model.Reason) {
+	d.counters.Rejected[why.String()]++
+	if d.m != nil {
+		d.m.rejected(why.String())
 	}
 }
 
@@ -662,6 +687,7 @@ func (d *Driver) Counters() DriverCounters {
 	c := d.counters
 	c.Rejected = copyMap(c.Rejected)
 	c.Ignored = copyMap(c.Ignored)
+	c.Anomalies = copyMap(c.Anomalies)
 	return c
 }
 

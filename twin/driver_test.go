@@ -161,7 +161,8 @@ func TestDriverPartitionAndWills(t *testing.T) {
 	_, ok := d.Label("L-A")
 	assert.False(t, ok)
 	assert.Empty(t, reports(rec.events), "reports on labels of other regions are not compared")
-	assert.Equal(t, uint64(1+4+6), d.Counters().Ignored["foreign"], "the order, its four scans and the six reports")
+	assert.Equal(t, uint64(1+4+2+6), d.Counters().Ignored["foreign"], "the order, its four scans, the locker's two events and the six reports")
+	assert.Empty(t, d.Anomalies(), "another region's labels are no anomaly")
 
 	_, err := NewDriver(DriverConfig{Network: quickstart(t), Nodes: []string{"nowhere"}})
 	require.ErrorContains(t, err, `unknown node "nowhere"`)

@@ -18,10 +18,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden snapshot of the current version (testdata/snapshot-v*.bin)")
 
+// goldenContent, if set, names what the current snapshot version added in
+// the golden file's name (testdata/snapshot-v2-ingest.bin), so that two
+// branches that each bump the version do not write the same file; merged,
+// they become one version with one golden file.
+const goldenContent = ""
+
 // goldenFeed is a small feed that leaves every part of the twin's state
-// non-empty at goldenCut: sequence gaps, duplicates and a conflict, the
-// quarantine, late messages and the reorder buffer, core timers, pending
-// reports and core decisions, divergences.
+// non-empty at goldenCut: sequence gaps, duplicates and conflicts, the
+// quarantine, anomalies, late messages and the reorder buffer, core timers,
+// pending reports and core decisions, divergences.
 func goldenFeed(t testing.TB) []wire.CaptureRecord {
 	f := newFeed(t)
 	var recs []wire.CaptureRecord
@@ -35,6 +41,12 @@ func goldenFeed(t testing.TB) []wire.CaptureRecord {
 	recs = append(recs, b[4], conflict)
 	recs = append(recs, b[6:]...) // b[5] (production's "packed") never arrives: a gap
 	recs = append(recs, wire.CaptureRecord{Topic: "lockstep/v1/lockers/L1/event", Payload: []byte("not json"), RecvAt: min_(40)})
+	idConflict := b[6] // its msg_id with another payload
+	idConflict.Payload = bytes.Replace(idConflict.Payload, []byte(`"code":"L-B"`), []byte(`"code":"L-b"`), 1)
+	recs = append(recs, idConflict,
+		f.msg("scn-M1", min_(41), wire.Scan{LabelID: "L-Y", OrderID: "O-Y", Node: "M1", Stage: wire.StagePick, Symbology: wire.SymQR, Code: "L-Y"}),
+		f.msg("prod-oms", min_(42), wire.Order{OrderID: "O-X", LabelID: "L-X", SKU: "S99", Size: wire.SizeS, Node: "M1", Destination: "L1",
+			PlacedAt: min_(42), SLADeadline: min_(600)}))
 	recs = append(recs, f.lifecycle("L-C", 30, true)...)
 	recs = append(recs,
 		f.msg("prod-core", min_(2+35+60), wire.LabelState{LabelID: "L-B", State: wire.LabelRerouting, Node: "L1", Reason: "ttl_expired", RerouteTo: "P1"}),
@@ -74,13 +86,14 @@ func goldenTwin(t testing.TB) *Twin {
 // snapshot a twin of the current snapshot version wrote (testdata, made
 // with -update) restores, gives the same bytes again, and fed the rest of
 // the feed ends exactly where a twin that saw the whole feed ends. A
-// snapshot of an older version is refused with ErrSnapshotMismatch (the
-// runner then re-applies the journal). Change the snapshot's layout or the
-// meaning of the state only with a new snapshotVersion and -update.
+// snapshot of an older version is refused with ErrSnapshotMismatch, and a
+// runner whose journal holds it re-applies the journal instead, to the same
+// end. Change the snapshot's layout or the meaning of the state only with a
+// new snapshotVersion (and goldenContent) and -update.
 func TestSnapshotGolden(t *testing.T) {
 	recs := goldenFeed(t)
 	cut := goldenCut(recs)
-	current := filepath.Join("testdata", fmt.Sprintf("snapshot-v%d.bin", snapshotVersion))
+	current := filepath.Join("testdata", fmt.Sprintf("snapshot-v%d%s.bin", snapshotVersion, goldenContent))
 	if *update {
 		tw := goldenTwin(t)
 		for _, r := range recs[:cut] {
@@ -96,7 +109,8 @@ func TestSnapshotGolden(t *testing.T) {
 	}
 	ref.Finish()
 	want := observeAll(t, ref)
-	for _, k := range []string{KindRerouteUnexpected, KindRefundUnexpected, KindSlotMismatch, KindUnknownLabel, `"conflicts":1`, `"timers_fired":1`} {
+	for _, k := range []string{KindRerouteUnexpected, KindRefundUnexpected, KindSlotMismatch, KindUnknownLabel, `"conflicts":2`, `"timers_fired":1`,
+		`"anomalies":{"unknown_label":1}`, ReasonMsgIDConflict, ReasonSeqConflict, ReasonUnknownSKU} {
 		require.Contains(t, want, k, "the golden feed exercises %s", k)
 	}
 
@@ -107,6 +121,29 @@ func TestSnapshotGolden(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			golden, err := os.ReadFile(path)
 			require.NoError(t, err)
+			// a runner with the feed's first cut records journaled and this
+			// snapshot stored after them restores from it, or (an older
+			// version) re-applies the journal; either way it ends as the
+			// twin that saw the whole feed
+			j, err := OpenJournal(t.TempDir(), false)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, j.Close()) }()
+			require.NoError(t, j.Append(recs[:cut]...))
+			require.NoError(t, j.SaveSnapshot(uint64(cut), golden))
+			r := NewRunner(goldenTwin(t), j)
+			require.NoError(t, r.Restore())
+			assert.Equal(t, uint64(cut), r.Restored)
+			if path == current {
+				require.NoError(t, r.SkippedSnapshot)
+				assert.Equal(t, uint64(cut), r.FromSnapshot)
+			} else {
+				require.ErrorIs(t, r.SkippedSnapshot, ErrSnapshotMismatch, "an older snapshot version is refused")
+				assert.Zero(t, r.FromSnapshot, "the whole journal is re-applied instead")
+			}
+			require.NoError(t, r.Accept(recs[cut:]...))
+			r.Twin.Finish()
+			assert.Equal(t, want, observeAll(t, r.Twin))
+
 			tw := goldenTwin(t)
 			err = tw.UnmarshalBinary(golden)
 			if path != current {
@@ -122,6 +159,7 @@ func TestSnapshotGolden(t *testing.T) {
 			require.NotEmpty(t, s.Pending, "the golden snapshot holds pending reports")
 			require.NotEmpty(t, s.CoreQ, "the golden snapshot holds pending checks of core decisions")
 			require.NotEmpty(t, s.Timers, "the golden snapshot holds timers")
+			require.NotEmpty(t, s.Anoms, "the golden snapshot holds anomalies")
 			again, err := tw.MarshalBinary()
 			require.NoError(t, err)
 			assert.Equal(t, golden, again, "restore then snapshot gives the same bytes")

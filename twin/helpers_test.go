@@ -36,14 +36,14 @@ func metricValue(t *testing.T, c prometheus.Collector) float64 {
 var ObserveAll = observeAll
 
 // observeAll is everything a twin shows: its report and label states,
-// counters, gaps, quarantine, nodes and clock.
+// counters, gaps, quarantine, anomalies, nodes and clock.
 func observeAll(t testing.TB, tw *Twin) string {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, tw.WriteReport(&b))
 	require.NoError(t, tw.WriteStates(&b))
 	enc := json.NewEncoder(&b)
-	for _, v := range []any{tw.Counters(), tw.Gaps(), tw.Quarantine(), tw.Nodes(), tw.Clock()} {
+	for _, v := range []any{tw.Counters(), tw.Gaps(), tw.Quarantine(), tw.Anomalies(), tw.Nodes(), tw.Clock()} {
 		require.NoError(t, enc.Encode(v))
 	}
 	return b.String()

@@ -46,6 +46,15 @@ type IngestConfig struct {
 	// QuarantineMax bounds the quarantine store (oldest dropped first;
 	// counters keep counting). Zero means DefaultQuarantineMax.
 	QuarantineMax int
+	// QuarantineBytes bounds the payload bytes the quarantine holds (each
+	// entry keeps at most QuarantinePrefix of its payload); past it the
+	// oldest entries' payloads are released, their length and SHA-256
+	// kept. Zero means DefaultQuarantineBytes.
+	QuarantineBytes int
+	// Network, if set, is what messages are checked against: one naming a
+	// node or SKU it does not have is quarantined (unknown_node,
+	// unknown_sku). Nil checks nothing.
+	Network *model.Network
 	// Logger receives structured logs (nil discards).
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages arrive.
@@ -73,6 +82,9 @@ func (c IngestConfig) withDefaults() IngestConfig {
 	}
 	if c.QuarantineMax <= 0 {
 		c.QuarantineMax = DefaultQuarantineMax
+	}
+	if c.QuarantineBytes <= 0 {
+		c.QuarantineBytes = DefaultQuarantineBytes
 	}
 	return c
 }
@@ -159,16 +171,6 @@ func (h *msgHeap) Pop() any {
 	return x
 }
 
-// Quarantined is a message that failed validation.
-type Quarantined struct {
-	Topic   string        `json:"topic"`
-	Reason  string        `json:"reason"`
-	Detail  string        `json:"detail"`
-	RecvAt  model.Instant `json:"-"`
-	Recv    string        `json:"recv_at,omitempty"`
-	Payload []byte        `json:"payload"` // base64 in JSON
-}
-
 // Gap is a run of sequence numbers of one source that never arrived.
 type Gap struct {
 	Source string `json:"source"`
@@ -183,11 +185,11 @@ type Gap struct {
 type IngestCounters struct {
 	Received    uint64            // every message offered
 	Accepted    uint64            // valid and new
-	Duplicates  uint64            // msg_id or (source, seq) seen before
-	Conflicts   uint64            // (source, seq) seen with another msg_id
+	Duplicates  uint64            // msg_id seen before with the same payload, or (its msg_id pruned) (source, seq) seen before
+	Conflicts   uint64            // msg_id seen with another payload, or (source, seq) with another msg_id (quarantined)
 	Late        uint64            // accepted after a later message was released
 	Missing     uint64            // sequence numbers never seen (gaps)
-	Quarantined map[string]uint64 // invalid, by reason
+	Quarantined map[string]uint64 // quarantined, by reason (conflicts included)
 	ByType      map[string]uint64 // accepted, by message type
 }
 
@@ -275,24 +277,25 @@ type Ingest struct {
 	cfg IngestConfig
 	log *slog.Logger
 	m   *Metrics
+	net *netIDs // nil: no check
 
 	src      map[string]*srcState
-	cur      srcHeap                  // current sources (SourceIdle)
-	ids      map[string]model.Instant // accepted msg_ids -> event instant, pruned after IDRetention
-	idsPrune model.Instant            // next instant at which to prune ids
+	cur      srcHeap            // current sources (SourceIdle)
+	ids      map[string]idEntry // accepted msg_ids, pruned after IDRetention
+	idsPrune model.Instant      // next instant at which to prune ids
 	buf      msgHeap
 	maxAt    model.Instant
 	now      model.Instant // the receive clock: newest receive instant (EventClock: newest accepted instant)
 	lastKey  *Message      // key of the last message released in order
-	quar     []Quarantined
-	quarHead int
+	quar     quarStore
 	counters IngestCounters
 }
 
 // NewIngest returns an empty ingest stage.
 func NewIngest(cfg IngestConfig) *Ingest {
 	cfg = cfg.withDefaults()
-	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, src: map[string]*srcState{}, ids: map[string]model.Instant{},
+	return &Ingest{cfg: cfg, log: logger(cfg.Logger), m: cfg.Metrics, net: netIDsOf(cfg.Network), src: map[string]*srcState{}, ids: map[string]idEntry{},
+		quar:     quarStore{ring: ring[Quarantined]{max: cfg.QuarantineMax}, budget: cfg.QuarantineBytes},
 		counters: IngestCounters{Quarantined: map[string]uint64{}, ByType: map[string]uint64{}}}
 }
 
@@ -311,19 +314,26 @@ func (in *Ingest) Window() model.Duration { return in.cfg.Window }
 // its own hourly housekeeping (Driver.ForgetFinished) on the same beat,
 // before it applies out.
 func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) (released []*Message, hourly bool) {
+	return in.offer(rec, nil, wall, out)
+}
+
+// offer is Offer; full, if set, is the length and SHA-256 of a payload
+// larger than wire.MaxPayload of which rec holds only the prefix the
+// journal keeps.
+func (in *Ingest) offer(rec wire.CaptureRecord, full *payloadDigest, wall time.Time, out []*Message) (released []*Message, hourly bool) {
 	in.counters.Received++
 	recv := rec.RecvAt
 	if in.cfg.EventClock {
 		recv = 0 // not on the feed's timeline
 	}
 	in.now = max(in.now, recv)
+	if full != nil || len(rec.Payload) > wire.MaxPayload {
+		in.tooLarge(rec, full)
+		return out, false
+	}
 	env, err := in.cfg.Topics.Decode(rec.Topic, rec.Payload)
 	if err != nil {
-		reason := wire.ErrorReason(err)
-		if reason == "" {
-			reason = "invalid"
-		}
-		in.quarantine(rec, reason, err.Error())
+		in.invalid(rec, err)
 		return out, false
 	}
 	at := env.At
@@ -334,7 +344,7 @@ func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) 
 		}
 	}
 	if detail := in.implausible(env, at, recv); detail != "" {
-		in.quarantine(rec, ReasonInstantOutOfRange, detail)
+		in.holdEnv(rec, env, ReasonInstantOutOfRange, detail)
 		return out, false
 	}
 	s := in.src[env.Source]
@@ -342,23 +352,33 @@ func (in *Ingest) Offer(rec wire.CaptureRecord, wall time.Time, out []*Message) 
 		s = newSrcState()
 		in.src[env.Source] = s
 	}
-	if _, dup := in.ids[env.MsgID]; dup {
-		in.duplicate()
+	sum := payloadSum(rec.Payload)
+	if id, seen := in.ids[env.MsgID]; seen {
+		if id.sum != sum {
+			in.conflict(rec, env, s, ReasonMsgIDConflict, fmt.Sprintf("msg_id %q was accepted with another payload", env.MsgID))
+		} else {
+			in.duplicate()
+		}
 		return out, false
 	}
 	if s.seen(env.Seq) {
 		// a (source, seq) seen with another msg_id, unless the message is
 		// so old its msg_id may have been pruned (then it is a duplicate)
 		if env.At >= in.idsPrune-model.Instant(model.Hour)-model.Instant(in.cfg.IDRetention) {
-			in.counters.Conflicts++
+			in.conflict(rec, env, s, ReasonSeqConflict, fmt.Sprintf("seq %d of %s was accepted with another msg_id", env.Seq, env.Source))
+		} else {
+			in.duplicate()
 		}
-		in.duplicate()
 		return out, false
 	}
-	in.ids[env.MsgID] = env.At
-	before := s.missing()
-	s.add(env.Seq)
-	in.counters.Missing = in.counters.Missing - before + s.missing()
+	in.ids[env.MsgID] = idEntry{at: env.At, sum: sum}
+	in.see(s, env.Seq)
+	if in.net != nil {
+		if reason, detail := in.net.check(env); reason != "" {
+			in.holdEnv(rec, env, reason, detail)
+			return out, false
+		}
+	}
 	in.counters.Accepted++
 	in.counters.ByType[string(env.Type)]++
 	if in.m != nil {
@@ -500,12 +520,55 @@ func (in *Ingest) Advance(now model.Instant, out []*Message) []*Message {
 // seq), which every source's sequence state keeps compactly.
 func (in *Ingest) pruneIDs() {
 	horizon := in.maxAt - model.Instant(in.cfg.IDRetention)
-	for id, at := range in.ids {
-		if at < horizon {
+	for id, e := range in.ids {
+		if e.at < horizon {
 			delete(in.ids, id)
 		}
 	}
 	in.idsPrune = in.maxAt + model.Instant(model.Hour)
+}
+
+// see records that seq of source s arrived.
+func (in *Ingest) see(s *srcState, seq uint64) {
+	before := s.missing()
+	s.add(seq)
+	in.counters.Missing = in.counters.Missing - before + s.missing()
+}
+
+// conflict quarantines a message whose msg_id or (source, seq) was
+// accepted with other contents; the first stays. Its seq arrived.
+func (in *Ingest) conflict(rec wire.CaptureRecord, env wire.Envelope, s *srcState, reason, detail string) {
+	if !s.seen(env.Seq) {
+		in.see(s, env.Seq)
+	}
+	in.counters.Conflicts++
+	if in.m != nil {
+		in.m.Conflicts.Inc()
+	}
+	in.holdEnv(rec, env, reason, detail)
+}
+
+// invalid quarantines a message wire.Decode rejected. One on a topic it
+// does not belong on may still be a readable envelope: its ids are kept.
+func (in *Ingest) invalid(rec wire.CaptureRecord, err error) {
+	reason := wire.ErrorReason(err)
+	if reason == "" {
+		reason = "invalid"
+	}
+	q := newQuarantined(rec, nil, reason, err.Error())
+	if reason == wire.ReasonBadTopic || reason == wire.ReasonTopicMismatch {
+		if env, err := wire.DecodeEnvelope(rec.Payload); err == nil {
+			q.MsgID, q.Source = env.MsgID, env.Source
+		}
+	}
+	in.hold(q)
+}
+
+// holdEnv quarantines a decoded message, naming it.
+func (in *Ingest) holdEnv(rec wire.CaptureRecord, env wire.Envelope, reason, detail string) {
+	q := newQuarantined(rec, nil, reason, detail)
+	q.MsgID, q.Source = env.MsgID, env.Source
+	in.hold(q)
 }
 
 func (in *Ingest) duplicate() {
@@ -515,22 +578,25 @@ func (in *Ingest) duplicate() {
 	}
 }
 
-func (in *Ingest) quarantine(rec wire.CaptureRecord, reason, detail string) {
-	in.counters.Quarantined[reason]++
+// tooLarge quarantines a payload larger than the twin accepts, before
+// anything reads it (full: see offer). The detail is wire.Decode's.
+func (in *Ingest) tooLarge(rec wire.CaptureRecord, full *payloadDigest) {
+	if full == nil {
+		d := digestOf(rec.Payload)
+		full = &d
+	}
+	err := &wire.DecodeError{Reason: wire.ReasonTooLarge, Detail: fmt.Sprintf("payload of %d bytes exceeds %d", full.size, wire.MaxPayload)}
+	in.hold(newQuarantined(rec, full, err.Reason, err.Error()))
+}
+
+// hold counts and stores a quarantine entry.
+func (in *Ingest) hold(q Quarantined) {
+	in.counters.Quarantined[q.Reason]++
 	if in.m != nil {
-		in.m.quarantined(reason)
+		in.m.quarantined(q.Reason)
 	}
-	q := Quarantined{Topic: rec.Topic, Reason: reason, Detail: detail, RecvAt: rec.RecvAt, Payload: append([]byte(nil), rec.Payload...)}
-	if rec.RecvAt != 0 {
-		q.Recv = rec.RecvAt.String()
-	}
-	if len(in.quar) < in.cfg.QuarantineMax {
-		in.quar = append(in.quar, q)
-	} else {
-		in.quar[in.quarHead] = q
-		in.quarHead = (in.quarHead + 1) % len(in.quar)
-	}
-	in.log.Debug("quarantined", "topic", rec.Topic, "reason", reason)
+	in.quar.add(q)
+	in.log.Debug("quarantined", "topic", q.Topic, "reason", q.Reason, "msg_id", q.MsgID, "payload_len", q.Size)
 }
 
 // Counters returns a copy of the ingest counters.
@@ -542,11 +608,7 @@ func (in *Ingest) Counters() IngestCounters {
 }
 
 // Quarantine returns the quarantined messages, oldest first.
-func (in *Ingest) Quarantine() []Quarantined {
-	out := make([]Quarantined, 0, len(in.quar))
-	out = append(out, in.quar[in.quarHead:]...)
-	return append(out, in.quar[:in.quarHead]...)
-}
+func (in *Ingest) Quarantine() []Quarantined { return in.quar.list() }
 
 // Gaps lists the sequence numbers never seen, per source, sorted.
 func (in *Ingest) Gaps() []Gap {

@@ -116,13 +116,15 @@ func TestIngestDuplicatesAndQuarantine(t *testing.T) {
 	c := in.Counters()
 	assert.Equal(t, uint64(8), c.Received)
 	assert.Equal(t, uint64(2), c.Accepted)
-	assert.Equal(t, uint64(2), c.Duplicates, "the repeat and the conflict")
+	assert.Equal(t, uint64(1), c.Duplicates, "the repeat")
 	assert.Equal(t, uint64(1), c.Conflicts)
-	assert.Equal(t, map[string]uint64{wire.ReasonBadJSON: 3, wire.ReasonBadTopic: 1}, c.Quarantined)
+	assert.Equal(t, map[string]uint64{wire.ReasonBadJSON: 3, wire.ReasonBadTopic: 1, ReasonSeqConflict: 1}, c.Quarantined)
 	q := in.Quarantine()
 	require.Len(t, q, 2, "bounded by QuarantineMax, oldest dropped")
 	assert.Equal(t, []byte("junk 2"), q[0].Payload)
 	assert.Equal(t, "elsewhere", q[1].Topic)
+	assert.Equal(t, []string{"A-1", "A"}, []string{q[1].MsgID, q[1].Source}, "the envelope on a topic it does not belong on is named")
+	assert.Empty(t, q[0].MsgID, "junk has no ids")
 }
 
 // Gaps: every seq up to the highest seen that never arrived; the seq a node
@@ -176,4 +178,52 @@ func TestIngestHourlyPrune(t *testing.T) {
 	c := in.Counters()
 	assert.Equal(t, uint64(1), c.Duplicates)
 	assert.Zero(t, c.Conflicts)
+}
+
+// A msg_id seen again with the same payload is a duplicate; with another
+// payload it is a conflict: quarantined (msg_id_conflict), counted, and the
+// first message stays. Its seq arrived (no gap). Once the msg_id is pruned,
+// an old message is told by its (source, seq) alone: a duplicate.
+func TestIngestConflicts(t *testing.T) {
+	f := newFeed(t)
+	a1 := heartbeat(f, "A", min_(0))
+	other := func(src string, seq uint64, session uint64) wire.CaptureRecord {
+		p, err := wire.Encode(wire.Envelope{MsgID: "A-1", Source: src, Seq: seq, At: min_(0), Body: wire.Heartbeat{Session: session}})
+		require.NoError(t, err)
+		return wire.CaptureRecord{Topic: wire.Topics{}.NodeStatus(src), Payload: p}
+	}
+	changed := other("A", 1, 2)   // A-1 with another session
+	elsewhere := other("B", 1, 1) // A-1 from another source
+	require.Equal(t, "A-1", mustEnv(t, a1).MsgID)
+
+	m := NewMetrics()
+	in := NewIngest(IngestConfig{Window: -1, IDRetention: model.Hour, Metrics: m})
+	out, _ := in.Offer(a1, time.Time{}, nil)
+	require.Len(t, out, 1)
+	f.seq["B"] = 1
+	ids, _ := offerAll(in, a1, changed, elsewhere, heartbeat(f, "B", min_(1)))
+	assert.Equal(t, []string{"B-2"}, ids)
+	c := in.Counters()
+	assert.Equal(t, uint64(1), c.Duplicates)
+	assert.Equal(t, uint64(2), c.Conflicts)
+	assert.Equal(t, map[string]uint64{ReasonMsgIDConflict: 2}, c.Quarantined)
+	assert.Empty(t, in.Gaps(), "B's seq 1 arrived, though quarantined")
+	q := in.Quarantine()
+	require.Len(t, q, 2)
+	assert.Equal(t, Quarantined{Topic: changed.Topic, Reason: ReasonMsgIDConflict, Detail: `msg_id "A-1" was accepted with another payload`,
+		MsgID: "A-1", Source: "A", Size: len(changed.Payload), SHA256: sha256Hex(changed.Payload), Payload: changed.Payload}, q[0])
+	assert.Equal(t, "B", q[1].Source)
+	assert.Equal(t, 2.0, metricValue(t, m.Conflicts))
+	assert.Equal(t, 2.0, metricValue(t, m.Quarantined.WithLabelValues(ReasonMsgIDConflict)))
+	assert.Equal(t, 1.0, metricValue(t, m.Duplicates))
+
+	// three hours later A-1 is pruned: A's seq 1 says it is old news
+	offerAll(in, heartbeat(f, "A", min_(3*60)))
+	_, kept := in.ids["A-1"]
+	require.False(t, kept)
+	ids, _ = offerAll(in, changed)
+	assert.Empty(t, ids)
+	c = in.Counters()
+	assert.Equal(t, uint64(2), c.Duplicates)
+	assert.Equal(t, uint64(2), c.Conflicts)
 }

@@ -1,6 +1,7 @@
 package twin
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -27,7 +28,11 @@ var (
 // or not), in receive order, in a bbolt file. The twin's state is a pure
 // function of it: on restart the runner restores the latest snapshot (the
 // state after the first pos records, stored in the same file) and re-applies
-// the records after it, or the whole journal when there is none.
+// the records after it, or the whole journal when there is none. A payload
+// is kept whole up to wire.MaxPayload, the most the twin accepts; of a
+// larger one (quarantined as too_large) the journal keeps its first
+// wire.MaxPayload bytes, its length and its SHA-256, which is all the twin
+// keeps of it, so a record never exceeds 64 KiB and some bytes.
 type Journal struct {
 	db   *bolt.DB
 	next uint64
@@ -113,18 +118,26 @@ func (j *Journal) Append(recs ...wire.CaptureRecord) error {
 	return nil
 }
 
-// ReplayFrom calls fn with every record after the first pos, in order.
+// ReplayFrom calls fn with every record after the first pos, in order. Of
+// a payload larger than wire.MaxPayload, the record holds the prefix the
+// journal kept.
 func (j *Journal) ReplayFrom(pos uint64, fn func(wire.CaptureRecord)) error {
+	return j.replay(pos, func(r wire.CaptureRecord, _ *payloadDigest) { fn(r) })
+}
+
+// replay is ReplayFrom; full is set for a record the journal kept only a
+// prefix of: the whole payload's length and SHA-256.
+func (j *Journal) replay(pos uint64, fn func(r wire.CaptureRecord, full *payloadDigest)) error {
 	return j.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketJournal).Cursor()
 		var from [8]byte
 		binary.BigEndian.PutUint64(from[:], pos+1)
 		for k, v := c.Seek(from[:]); k != nil; k, v = c.Next() {
-			r, err := decodeRecord(v)
+			r, full, err := decodeRecord(v)
 			if err != nil {
 				return fmt.Errorf("twin: journal record %d: %w", binary.BigEndian.Uint64(k), err)
 			}
-			fn(r)
+			fn(r, full)
 		}
 		return nil
 	})
@@ -179,27 +192,58 @@ func (j *Journal) LoadSnapshot() (pos uint64, state []byte, ok bool, err error) 
 // Close closes the journal file.
 func (j *Journal) Close() error { return j.db.Close() }
 
-// record: recv_at int64 | retain byte | topic length uint16 | topic | payload
+// A record's flags.
+const (
+	recRetain = 1 << 0 // delivered from the broker's retained store
+	// recPrefix: the payload was larger than wire.MaxPayload; the record
+	// holds its length and SHA-256, then its first wire.MaxPayload bytes.
+	recPrefix = 1 << 1
+)
+
+// record: recv_at int64 | flags byte | topic length uint16 | topic |
+// [payload length uint64 | SHA-256, with recPrefix] | payload (or its prefix).
+// Journals written before recPrefix existed are read the same.
 func encodeRecord(r wire.CaptureRecord) []byte {
-	b := make([]byte, 11+len(r.Topic)+len(r.Payload))
-	binary.BigEndian.PutUint64(b, uint64(r.RecvAt))
+	p, flags, head := r.Payload, byte(0), 0
 	if r.Retain {
-		b[8] = 1
+		flags |= recRetain
 	}
+	if len(p) > wire.MaxPayload {
+		flags |= recPrefix
+		p, head = p[:wire.MaxPayload], 8+sha256.Size
+	}
+	b := make([]byte, 11+len(r.Topic)+head+len(p))
+	binary.BigEndian.PutUint64(b, uint64(r.RecvAt))
+	b[8] = flags
 	binary.BigEndian.PutUint16(b[9:], uint16(len(r.Topic)))
-	copy(b[11:], r.Topic)
-	copy(b[11+len(r.Topic):], r.Payload)
+	o := 11 + copy(b[11:], r.Topic)
+	if head > 0 {
+		binary.BigEndian.PutUint64(b[o:], uint64(len(r.Payload)))
+		sum := sha256.Sum256(r.Payload)
+		o += 8 + copy(b[o+8:], sum[:])
+	}
+	copy(b[o:], p)
 	return b
 }
 
-func decodeRecord(b []byte) (wire.CaptureRecord, error) {
+func decodeRecord(b []byte) (wire.CaptureRecord, *payloadDigest, error) {
 	if len(b) < 11 {
-		return wire.CaptureRecord{}, errors.New("short record")
+		return wire.CaptureRecord{}, nil, errors.New("short record")
 	}
-	n := int(binary.BigEndian.Uint16(b[9:]))
+	flags, n := b[8], int(binary.BigEndian.Uint16(b[9:]))
 	if len(b) < 11+n {
-		return wire.CaptureRecord{}, errors.New("short topic")
+		return wire.CaptureRecord{}, nil, errors.New("short topic")
 	}
-	return wire.CaptureRecord{RecvAt: model.Instant(binary.BigEndian.Uint64(b)), Retain: b[8] == 1, Topic: string(b[11 : 11+n]),
-		Payload: append([]byte(nil), b[11+n:]...)}, nil
+	r := wire.CaptureRecord{RecvAt: model.Instant(binary.BigEndian.Uint64(b)), Retain: flags&recRetain != 0, Topic: string(b[11 : 11+n])}
+	o := 11 + n
+	var full *payloadDigest
+	if flags&recPrefix != 0 {
+		if len(b) < o+8+sha256.Size {
+			return wire.CaptureRecord{}, nil, errors.New("short payload digest")
+		}
+		full = &payloadDigest{size: int(binary.BigEndian.Uint64(b[o:]))}
+		o += 8 + copy(full.sum[:], b[o+8:])
+	}
+	r.Payload = append([]byte(nil), b[o:]...)
+	return r, full, nil
 }

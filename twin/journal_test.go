@@ -3,6 +3,8 @@ package twin
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,6 +70,56 @@ func TestJournalRestart(t *testing.T) {
 		assert.Equal(t, uint64(len(recs)), tw.Counters().Received)
 		require.NoError(t, j.Close())
 	}
+}
+
+// TestJournalOversize: the journal keeps a payload over wire.MaxPayload as
+// its first 64 KiB, its length and its SHA-256, and a restart that
+// re-applies the journal quarantines it exactly as the live twin did.
+func TestJournalOversize(t *testing.T) {
+	f := newFeed(t)
+	recs := f.lifecycle("L-1", 0, true)
+	huge := bigPayload(10<<20, 'x')
+	status := f.msg("L1", min_(1), wire.Status{State: wire.NodeOnline, Reason: wire.ReasonConnect, Session: 1})
+	status.Retain = true
+	recs = append(recs[:3], append([]wire.CaptureRecord{{Topic: "lockstep/v1/lockers/L1/event", Payload: huge, RecvAt: min_(2), Retain: true},
+		status}, recs[3:]...)...)
+
+	dir := t.TempDir()
+	j, err := OpenJournal(dir, false)
+	require.NoError(t, err)
+	live := newTwin(t, time5m)
+	r := NewRunner(live, j)
+	require.NoError(t, r.Restore())
+	require.NoError(t, r.Accept(recs...))
+	live.Finish()
+	want := observeAll(t, live)
+	require.Equal(t, map[string]uint64{wire.ReasonTooLarge: 1}, live.Counters().Quarantined)
+	require.Equal(t, len(huge), live.Quarantine()[0].Size)
+
+	var got []wire.CaptureRecord
+	require.NoError(t, j.ReplayFrom(0, func(r wire.CaptureRecord) { got = append(got, r) }))
+	require.Len(t, got, len(recs))
+	for i, r := range got {
+		want := recs[i]
+		if i == 3 {
+			want.Payload = huge[:wire.MaxPayload]
+		}
+		assert.Equal(t, want, r, "record %d", i)
+	}
+	require.NoError(t, j.Close())
+	st, err := os.Stat(filepath.Join(dir, "journal.db"))
+	require.NoError(t, err)
+	assert.Less(t, st.Size(), int64(2<<20), "the journal holds 64 KiB of the 10 MiB payload")
+
+	j, err = OpenJournal(dir, false)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, j.Close()) }()
+	restarted := newTwin(t, time5m)
+	r = NewRunner(restarted, j)
+	require.NoError(t, r.Restore())
+	require.Zero(t, r.FromSnapshot)
+	restarted.Finish()
+	assert.Equal(t, want, observeAll(t, restarted), "re-applying the journal quarantines the payload as the live twin did")
 }
 
 func TestJournalNetworkCheck(t *testing.T) {

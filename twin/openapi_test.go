@@ -104,8 +104,8 @@ type apiCall struct {
 }
 
 // TestOpenAPI starts a twin service with its API (a token configured),
-// replays a feed with labels, a divergence, a quarantined message and a
-// gap, and calls every endpoint the server registers: each response's
+// replays a feed with labels, a divergence, a quarantined message, an
+// anomaly and a gap, and calls every endpoint the server registers: each response's
 // status, content type and body must be what docs/api/openapi.yaml says
 // (JSON bodies and each event of the stream validated against their
 // schemas). An endpoint without an entry there, or an entry without an
@@ -139,7 +139,8 @@ func TestOpenAPI(t *testing.T) {
 	recs := serveFeed(t)
 	f.seq["M1"] = 3 // seqs 1-3 never arrive: a gap
 	recs = append(recs, f.msg("M1", min_(300), wire.Heartbeat{Session: 1}),
-		wire.CaptureRecord{Topic: "lockstep/v1/lockers/L1/event", Payload: []byte("{"), RecvAt: min_(300)})
+		wire.CaptureRecord{Topic: "lockstep/v1/lockers/L1/event", Payload: []byte("{"), RecvAt: min_(300)},
+		f.msg("L2", min_(301), wire.Pickup{Compartment: "S01", LabelID: "L-never-ordered", Verified: true, Method: wire.MethodPIN})) // an anomaly
 	_, err = s.Replay(context.Background(), strings.NewReader(captureOf(t, recs)))
 	require.NoError(t, err)
 
@@ -154,6 +155,7 @@ func TestOpenAPI(t *testing.T) {
 		{pattern: "GET /v1/divergences", target: "/v1/divergences?kind=" + KindRerouteUnexpected + "&node=L1&since=2026-03-02T00:00:00Z", want: 200},
 		{pattern: "GET /v1/divergences", target: "/v1/divergences?kind=nope", want: 400},
 		{pattern: "GET /v1/quarantine", target: "/v1/quarantine", want: 200},
+		{pattern: "GET /v1/anomalies", target: "/v1/anomalies", want: 200},
 		{pattern: "GET /v1/status", target: "/v1/status", want: 200},
 		{pattern: "GET /v1/map", target: "/v1/map", want: 200},
 		{pattern: "GET /v1/events", target: "/v1/events", want: 200},

@@ -68,14 +68,21 @@ func (r *Runner) Restore() error {
 	}
 	r.FromSnapshot, r.lastSnap = from, from
 	var batch []wire.CaptureRecord
-	err = r.Journal.ReplayFrom(from, func(rec wire.CaptureRecord) {
+	var full map[int]*payloadDigest // of the records the journal kept a prefix of, by index in batch
+	err = r.Journal.replay(from, func(rec wire.CaptureRecord, dg *payloadDigest) {
+		if dg != nil {
+			if full == nil {
+				full = map[int]*payloadDigest{}
+			}
+			full[len(batch)] = dg
+		}
 		batch = append(batch, rec)
 		if len(batch) == 1024 {
-			r.Twin.IngestBatch(batch)
-			batch = batch[:0]
+			r.Twin.ingestBatch(batch, full)
+			batch, full = batch[:0], nil
 		}
 	})
-	r.Twin.IngestBatch(batch)
+	r.Twin.ingestBatch(batch, full)
 	r.Restored = r.Journal.Len()
 	return err
 }
@@ -237,14 +244,14 @@ type LiveConfig struct {
 	OnError func(error)
 }
 
-// Filters returns the subscription filters for cfg.
+// Filters returns the subscription filters for cfg: everything under the
+// prefix (so that a message on a topic the feed does not have is
+// quarantined, not unseen), or a partition's topics.
 func (cfg LiveConfig) Filters() []string {
 	t := cfg.Topics
 	var fs []string
 	if len(cfg.Nodes) == 0 {
-		for _, k := range wire.Kinds {
-			fs = append(fs, t.Filter(k))
-		}
+		fs = append(fs, t.All())
 	} else {
 		fs = append(fs, t.Filter(wire.KindScan), t.Filter(wire.KindLabelState), t.Orders("hub"))
 		for _, n := range cfg.Nodes {

@@ -53,6 +53,8 @@ type (
 		Counters snapCounters
 		Quar     []Quarantined
 		QuarHead int
+		Anoms    []Anomaly // ring order
+		AnomHead int
 		Labels   []snapLabel // by id
 		NextID   model.LabelID
 		Finished []snapFin   // not yet forgotten, in order
@@ -71,6 +73,7 @@ type (
 		ReplenishAt, RestockLead model.Duration
 		Nodes                    []string
 		QuarantineMax            int
+		QuarantineBytes          int
 		IDRetention              model.Duration
 		LabelRetention           model.Duration
 		Zone                     string
@@ -91,8 +94,9 @@ type (
 		Late     bool
 	}
 	snapID struct {
-		ID string
-		At model.Instant
+		ID  string
+		At  model.Instant
+		Sum uint64 // payload digest
 	}
 	snapKey struct {
 		At     model.Instant
@@ -106,7 +110,7 @@ type (
 	}
 	snapCounters struct {
 		Received, Accepted, Applied, Duplicates, Conflicts, Late, Timers, Missing, Forgotten uint64
-		Quarantined, ByType, Rejected, Ignored, Divergences                                  []snapCount
+		Quarantined, ByType, Rejected, Ignored, Anomalies, Divergences                       []snapCount
 	}
 	snapDecision struct {
 		At      model.Instant
@@ -162,7 +166,7 @@ func (t *Twin) snapConfig() snapConfig {
 	sort.Strings(nodes)
 	ic, dc := t.in.cfg, t.drv.cfg
 	return snapConfig{Prefix: ic.Topics.Prefix, Window: ic.Window, Tolerance: t.cmp.cfg.Tolerance, Replenish: t.drv.replenish,
-		ReplenishAt: dc.ReplenishAt, RestockLead: dc.RestockLead, Nodes: nodes, QuarantineMax: ic.QuarantineMax,
+		ReplenishAt: dc.ReplenishAt, RestockLead: dc.RestockLead, Nodes: nodes, QuarantineMax: ic.QuarantineMax, QuarantineBytes: ic.QuarantineBytes,
 		IDRetention: ic.IDRetention, LabelRetention: dc.LabelRetention, Zone: t.drv.zone.Name(), EventClock: ic.EventClock,
 		MaxPast: ic.MaxPast, MaxFuture: ic.MaxFuture, SourceIdle: ic.SourceIdle}
 }
@@ -231,7 +235,8 @@ func (t *Twin) MarshalBinary() ([]byte, error) {
 	c := t.counters()
 	s.Counters = snapCounters{Received: c.Received, Accepted: c.Accepted, Applied: c.Applied, Duplicates: c.Duplicates,
 		Conflicts: c.Conflicts, Late: c.Late, Timers: c.Timers, Missing: c.Missing, Forgotten: c.Forgotten, Quarantined: countsOf(c.Quarantined),
-		ByType: countsOf(c.ByType), Rejected: countsOf(c.Rejected), Ignored: countsOf(c.Ignored), Divergences: countsOf(c.Divergences)}
+		ByType: countsOf(c.ByType), Rejected: countsOf(c.Rejected), Ignored: countsOf(c.Ignored), Anomalies: countsOf(c.Anomalies),
+		Divergences: countsOf(c.Divergences)}
 	var buf bytes.Buffer
 	buf.Write(snapshotMagic)
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {
@@ -305,7 +310,7 @@ func (in *Ingest) save(s *snapState) error {
 			Hi: st.hi})
 	}
 	for _, id := range sortedKeys(in.ids) {
-		s.IDs = append(s.IDs, snapID{id, in.ids[id]})
+		s.IDs = append(s.IDs, snapID{id, in.ids[id].at, in.ids[id].sum})
 	}
 	s.IDsPrune, s.MaxAt, s.Now = in.idsPrune, in.maxAt, in.now
 	for _, m := range in.buf {
@@ -318,7 +323,7 @@ func (in *Ingest) save(s *snapState) error {
 	if k := in.lastKey; k != nil {
 		s.LastKey = &snapKey{At: k.At, Rank: k.rank, Source: k.Env.Source, Seq: k.Env.Seq}
 	}
-	s.Quar, s.QuarHead = in.quar, in.quarHead
+	s.Quar, s.QuarHead = in.quar.items, in.quar.head
 	return nil
 }
 
@@ -346,7 +351,7 @@ func (in *Ingest) restore(s *snapState) error {
 		in.heard(st, ss.Hi, s.Now) // the current sources (their order does not matter)
 	}
 	for _, id := range s.IDs {
-		in.ids[id.ID] = id.At
+		in.ids[id.ID] = idEntry{at: id.At, sum: id.Sum}
 	}
 	in.buf = make(msgHeap, 0, len(s.Buf))
 	for _, sm := range s.Buf {
@@ -362,7 +367,7 @@ func (in *Ingest) restore(s *snapState) error {
 	if k := s.LastKey; k != nil {
 		in.lastKey = &Message{At: k.At, rank: k.Rank, Env: wire.Envelope{Source: k.Source, Seq: k.Seq}}
 	}
-	in.quar, in.quarHead = s.Quar, s.QuarHead
+	in.quar.restore(s.Quar, s.QuarHead)
 	c := s.Counters
 	in.counters = IngestCounters{Received: c.Received, Accepted: c.Accepted, Duplicates: c.Duplicates, Conflicts: c.Conflicts,
 		Late: c.Late, Missing: c.Missing, Quarantined: mapOf(c.Quarantined), ByType: mapOf(c.ByType)}
@@ -382,6 +387,7 @@ func (d *Driver) save(s *snapState) error {
 		s.Labels = append(s.Labels, snapLabel{ID: id, Name: lr.name, Msgs: lr.msgs})
 	}
 	s.NextID = d.nextLabel
+	s.Anoms, s.AnomHead = d.anoms.items, d.anoms.head
 	for _, f := range d.finished[d.finHead:] {
 		s.Finished = append(s.Finished, snapFin{f.at, f.id})
 	}
@@ -409,6 +415,10 @@ func (d *Driver) restore(s *snapState) error {
 	if len(s.Session) != len(d.net.Nodes) {
 		return errors.New("twin: snapshot: inconsistent node state")
 	}
+	if s.AnomHead < 0 || (s.AnomHead > 0 && s.AnomHead >= len(s.Anoms)) {
+		return errors.New("twin: snapshot: inconsistent anomalies")
+	}
+	d.anoms.items, d.anoms.head = s.Anoms, s.AnomHead
 	for _, sl := range s.Labels {
 		if sl.ID <= 0 || sl.ID > s.NextID || d.labels[sl.ID] != nil {
 			return errors.New("twin: snapshot: bad label id")
@@ -429,7 +439,8 @@ func (d *Driver) restore(s *snapState) error {
 		d.timerGen[timerKey{g.Label, g.Kind}] = g.Gen
 	}
 	c := s.Counters
-	d.counters = DriverCounters{Applied: c.Applied, Timers: c.Timers, Forgotten: c.Forgotten, Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored)}
+	d.counters = DriverCounters{Applied: c.Applied, Timers: c.Timers, Forgotten: c.Forgotten, Rejected: mapOf(c.Rejected), Ignored: mapOf(c.Ignored),
+		Anomalies: mapOf(c.Anomalies)}
 	d.core, d.clock, d.started, d.session = core, s.Clock, s.Started, s.Session
 	d.nextLabel, d.timerOrd = s.NextID, s.TimerOrd
 	return nil

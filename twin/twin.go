@@ -73,9 +73,13 @@ type Config struct {
 	// de-duplication; older duplicates are still caught by (source, seq).
 	// Zero means DefaultIDRetention.
 	IDRetention model.Duration
-	// QuarantineMax bounds the quarantine store (oldest dropped first;
-	// counters keep counting). Zero means DefaultQuarantineMax.
+	// QuarantineMax bounds the quarantine store, and the anomalies kept
+	// (oldest dropped first; counters keep counting). Zero means
+	// DefaultQuarantineMax.
 	QuarantineMax int
+	// QuarantineBytes bounds the payload bytes the quarantine holds (see
+	// IngestConfig). Zero means DefaultQuarantineBytes.
+	QuarantineBytes int
 	// Logger receives structured logs (nil discards).
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages flow.
@@ -84,14 +88,15 @@ type Config struct {
 
 // Ingest is the configuration of the twin's ingest stage.
 func (c Config) Ingest() IngestConfig {
-	return IngestConfig{Topics: c.Topics, Window: c.Window, EventClock: c.EventClock, MaxPast: c.MaxPast, MaxFuture: c.MaxFuture,
-		SourceIdle: c.SourceIdle, IDRetention: c.IDRetention, QuarantineMax: c.QuarantineMax, Logger: c.Logger, Metrics: c.Metrics}
+	return IngestConfig{Topics: c.Topics, Network: c.Network, Window: c.Window, EventClock: c.EventClock, MaxPast: c.MaxPast, MaxFuture: c.MaxFuture,
+		SourceIdle: c.SourceIdle, IDRetention: c.IDRetention, QuarantineMax: c.QuarantineMax, QuarantineBytes: c.QuarantineBytes,
+		Logger: c.Logger, Metrics: c.Metrics}
 }
 
 // Driver is the configuration of the twin's driver.
 func (c Config) Driver() DriverConfig {
 	return DriverConfig{Network: c.Network, Location: c.Location, Replenish: c.Replenish, ReplenishAt: c.ReplenishAt, RestockLead: c.RestockLead,
-		Nodes: c.Nodes, LabelRetention: c.LabelRetention, Logger: c.Logger, Metrics: c.Metrics}
+		Nodes: c.Nodes, LabelRetention: c.LabelRetention, AnomalyMax: c.QuarantineMax, Logger: c.Logger, Metrics: c.Metrics}
 }
 
 // Compare is the configuration of the twin's comparer.
@@ -105,12 +110,13 @@ type Counters struct {
 	Accepted    uint64            `json:"accepted"`
 	Applied     uint64            `json:"applied"`
 	Duplicates  uint64            `json:"duplicates"`
-	Conflicts   uint64            `json:"conflicts"` // (source, seq) seen with another msg_id
+	Conflicts   uint64            `json:"conflicts"` // msg_id seen with another payload, or (source, seq) with another msg_id
 	Late        uint64            `json:"late"`
 	Quarantined map[string]uint64 `json:"quarantined"`
 	ByType      map[string]uint64 `json:"by_type"`
-	Rejected    map[string]uint64 `json:"rejected"` // events the core rejected, by reason
-	Ignored     map[string]uint64 `json:"ignored"`  // accepted messages that map to no core event, by why
+	Rejected    map[string]uint64 `json:"rejected"`  // events the core rejected, by reason
+	Ignored     map[string]uint64 `json:"ignored"`   // accepted messages that map to no core event by design, by why
+	Anomalies   map[string]uint64 `json:"anomalies"` // accepted messages about what the twin does not know, by reason
 	Timers      uint64            `json:"timers_fired"`
 	Forgotten   uint64            `json:"labels_forgotten"` // finished labels released after the retention
 	Missing     uint64            `json:"missing"`          // sequence numbers never seen (gaps)
@@ -152,21 +158,25 @@ func New(cfg Config) (*Twin, error) {
 func (t *Twin) Ingest(rec wire.CaptureRecord) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.ingest(rec, time.Now())
+	t.ingest(rec, nil, time.Now())
 }
 
 // IngestBatch ingests several records under one lock.
-func (t *Twin) IngestBatch(recs []wire.CaptureRecord) {
+func (t *Twin) IngestBatch(recs []wire.CaptureRecord) { t.ingestBatch(recs, nil) }
+
+// ingestBatch is IngestBatch; full[i], if set, is the length and SHA-256 of
+// the payload of recs[i], which holds only the prefix the journal kept.
+func (t *Twin) ingestBatch(recs []wire.CaptureRecord, full map[int]*payloadDigest) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()
-	for _, r := range recs {
-		t.ingest(r, now)
+	for i, r := range recs {
+		t.ingest(r, full[i], now)
 	}
 }
 
-func (t *Twin) ingest(rec wire.CaptureRecord, wall time.Time) {
-	out, hourly := t.in.Offer(rec, wall, t.out[:0])
+func (t *Twin) ingest(rec wire.CaptureRecord, full *payloadDigest, wall time.Time) {
+	out, hourly := t.in.offer(rec, full, wall, t.out[:0])
 	if hourly {
 		t.drv.ForgetFinished()
 	}
@@ -213,7 +223,7 @@ func (t *Twin) Counters() Counters {
 func (t *Twin) counters() Counters {
 	i, d := t.in.Counters(), t.drv.Counters()
 	return Counters{Received: i.Received, Accepted: i.Accepted, Applied: d.Applied, Duplicates: i.Duplicates, Conflicts: i.Conflicts,
-		Late: i.Late, Quarantined: i.Quarantined, ByType: i.ByType, Rejected: d.Rejected, Ignored: d.Ignored, Timers: d.Timers,
+		Late: i.Late, Quarantined: i.Quarantined, ByType: i.ByType, Rejected: d.Rejected, Ignored: d.Ignored, Anomalies: d.Anomalies, Timers: d.Timers,
 		Forgotten: d.Forgotten, Missing: i.Missing, Divergences: t.cmp.Counts()}
 }
 
@@ -222,6 +232,13 @@ func (t *Twin) Quarantine() []Quarantined {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.in.Quarantine()
+}
+
+// Anomalies returns the recorded anomalies, oldest first.
+func (t *Twin) Anomalies() []Anomaly {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.drv.Anomalies()
 }
 
 // Gaps lists the sequence numbers never seen, per source, sorted.

@@ -153,6 +153,9 @@ func TestIngestFaults(t *testing.T) {
 	dup := clean[2]
 	conflict := clean[2]
 	conflict.Payload = bytes.Replace(conflict.Payload, []byte(`"msg_id":"scn-M1-1"`), []byte(`"msg_id":"scn-M1-other"`), 1)
+	idConflict := clean[2] // the same msg_id, (source, seq) and instant, another code
+	idConflict.Payload = bytes.Replace(idConflict.Payload, []byte(`"code":"L-A"`), []byte(`"code":"L-X"`), 1)
+	require.NotEqual(t, clean[2].Payload, idConflict.Payload)
 	tests := []struct {
 		name  string
 		recs  []wire.CaptureRecord
@@ -178,11 +181,16 @@ func TestIngestFaults(t *testing.T) {
 				assert.Equal(t, []byte("not json"), q[0].Payload)
 				assert.Equal(t, "picked_up", state(t, tw, "L-A"))
 			}},
-		{"duplicates", append(append([]wire.CaptureRecord{}, clean[:3]...), append([]wire.CaptureRecord{dup, conflict}, clean[3:]...)...),
+		{"duplicates", append(append([]wire.CaptureRecord{}, clean[:3]...), append([]wire.CaptureRecord{dup, conflict, idConflict}, clean[3:]...)...),
 			func(t *testing.T, tw *Twin) {
 				c := tw.Counters()
-				assert.Equal(t, uint64(2), c.Duplicates)
-				assert.Equal(t, uint64(1), c.Conflicts)
+				assert.Equal(t, uint64(1), c.Duplicates)
+				assert.Equal(t, uint64(2), c.Conflicts)
+				assert.Equal(t, map[string]uint64{ReasonSeqConflict: 1, ReasonMsgIDConflict: 1}, c.Quarantined)
+				q := tw.Quarantine()
+				require.Len(t, q, 2)
+				assert.Equal(t, []string{"scn-M1-other", "scn-M1-1"}, []string{q[0].MsgID, q[1].MsgID})
+				assert.Equal(t, idConflict.Payload, q[1].Payload)
 				assert.Equal(t, "picked_up", state(t, tw, "L-A"))
 				assert.Empty(t, tw.Divergences(Filter{}))
 			}},

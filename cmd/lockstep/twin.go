@@ -60,7 +60,7 @@ instants: the feed's instants are the only clock (hwsim's accelerated time),
 and live gives exactly the replay's output.
 
 The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
-/v1/quarantine, /v1/status, /v1/map, /v1/events, /metrics) and the ops page
+/v1/quarantine, /v1/anomalies, /v1/status, /v1/map, /v1/events, /metrics) and the ops page
 (/ui: the nodes on a map, ingest counters and the latest divergences, live)
 listen on loopback unless --token (or LOCKSTEP_TWIN_TOKEN, at least 16 bytes)
 is set; the token is never logged. With --http-tls-cert and --http-tls-key the
