@@ -41,7 +41,24 @@ type BrokerConfig struct {
 	// mqtts:// (see URL). It changes nothing else: a non-loopback Listen
 	// still requires Users.
 	TLS *tls.Config
+	// OnPublish, when set, receives every message a client publishes
+	// (after the ACL check), one call at a time, before the broker
+	// acknowledges or forwards it: a consumer in the broker's process (the
+	// twin with an embedded broker) that stores the message before
+	// returning has stored everything the broker acknowledged, so a crash
+	// of the process loses nothing a producer was told was received.
+	// An error refuses the message: an MQTT 5 producer gets PUBACK 0x80
+	// (unspecified error; Client.Publish retries it), an MQTT 3.1.1
+	// producer is disconnected (it resends after reconnecting), a QoS 0
+	// message is dropped. Last wills the broker publishes pass through it
+	// too (an error is only logged: nobody can resend a will).
+	OnPublish func(Message) error
 }
+
+// MaxQueued is how many QoS 1 messages the embedded broker holds for one
+// session, in flight or queued while its client is disconnected: MQTT's
+// packet identifier space. More are dropped and counted (Broker.Dropped).
+const MaxQueued = 65535
 
 // Broker is an embedded MQTT 5 (and 3.1.1) broker, mochi-mqtt underneath.
 type Broker struct {
@@ -51,6 +68,7 @@ type Broker struct {
 	done      chan struct{}
 	stop      context.CancelFunc
 	tls       bool
+	gate      *sessionGate
 }
 
 // StartBroker starts an embedded broker and returns once it accepts
@@ -78,6 +96,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = 64 * 1024 // fewer QoS 1 drops for slow subscribers
+	caps.MaximumInflight = MaxQueued            // per session, offline queue included (mochi's default: 8192)
 	srv := mqtt.New(&mqtt.Options{Logger: logger, Capabilities: caps})
 	if len(cfg.Users) == 0 {
 		err = srv.AddHook(new(auth.AllowHook), nil)
@@ -91,6 +110,10 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: broker auth: %w", err)
 	}
+	sh := newSessionHook(srv, cfg.OnPublish, logger)
+	if err := srv.AddHook(sh, nil); err != nil {
+		return nil, fmt.Errorf("transport: broker session hook: %w", err)
+	}
 	if cfg.TLS != nil && len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil {
 		return nil, errors.New("transport: broker TLS config has no certificate")
 	}
@@ -103,7 +126,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 		return nil, fmt.Errorf("transport: broker serve: %w", err)
 	}
 	bctx, stop := context.WithCancel(ctx)
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan struct{}), stop: stop, tls: cfg.TLS != nil}
+	b := &Broker{srv: srv, tcp: tcp, done: make(chan struct{}), stop: stop, tls: cfg.TLS != nil, gate: &sh.gate}
 	go func() {
 		<-bctx.Done()
 		b.shutdown()
@@ -133,16 +156,6 @@ func (b *Broker) Dropped() int64 {
 	return atomic.LoadInt64(&b.srv.Info.MessagesDropped) + atomic.LoadInt64(&b.srv.Info.InflightDropped)
 }
 
-// Retained returns the payload the broker holds as the retained message of
-// topic, if any.
-func (b *Broker) Retained(topic string) ([]byte, bool) {
-	pk, ok := b.srv.Topics.Retained.Get(topic)
-	if !ok {
-		return nil, false
-	}
-	return pk.Payload, true
-}
-
 // Close stops the broker and disconnects every client (their last wills
 // are not published: the broker is shutting down, not the clients failing).
 func (b *Broker) Close() error {
@@ -153,6 +166,18 @@ func (b *Broker) Close() error {
 
 func (b *Broker) shutdown() {
 	b.closeOnce.Do(func() {
+		b.gate.close() // nothing may wait on it while mochi waits for its clients
+		// Disconnect the clients ourselves: mochi v2.7.9's own closer
+		// (Clients.GetByListener) takes the clients' read lock twice, which
+		// deadlocks Close when a client's session ends (Clients.Delete) in
+		// between. Its listener then does not call its closer again.
+		b.srv.Listeners.CloseAll(func(listener string) {
+			for _, cl := range b.srv.Clients.GetAll() {
+				if cl.Net.Listener == listener && !cl.Closed() {
+					_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+				}
+			}
+		})
 		_ = b.srv.Close()
 		close(b.done)
 	})

@@ -198,7 +198,7 @@ func TestLastWill(t *testing.T) {
 			// topic's retained path without a lock while it is first
 			// stored, mochi-mqtt/server#200, which the race detector sees).
 			require.Eventually(t, func() bool {
-				p, ok := b.Retained("lockstep/v1/nodes/lkr-1/status")
+				p, ok := b.retained("lockstep/v1/nodes/lkr-1/status")
 				return ok && string(p) == "offline-lwt"
 			}, 5*time.Second, 5*time.Millisecond, "the will is retained")
 
