@@ -63,7 +63,7 @@ const MaxQueued = 65535
 // Broker is an embedded MQTT 5 (and 3.1.1) broker, mochi-mqtt underneath.
 type Broker struct {
 	srv       *mqtt.Server
-	tcp       *listeners.TCP
+	ln        *trackingListener
 	closeOnce sync.Once
 	done      chan struct{}
 	stop      context.CancelFunc
@@ -117,8 +117,17 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	if cfg.TLS != nil && len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil {
 		return nil, errors.New("transport: broker TLS config has no certificate")
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen, TLSConfig: cfg.TLS})
-	if err := srv.AddListener(tcp); err != nil {
+	raw, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("transport: broker listen on %s: %w", cfg.Listen, err)
+	}
+	ln := &trackingListener{Listener: raw, conns: map[*trackedConn]struct{}{}}
+	var served net.Listener = ln
+	if cfg.TLS != nil {
+		served = tls.NewListener(ln, cfg.TLS)
+	}
+	if err := srv.AddListener(listeners.NewNet("tcp", served)); err != nil {
+		_ = raw.Close()
 		return nil, fmt.Errorf("transport: broker listen on %s: %w", cfg.Listen, err)
 	}
 	if err := srv.Serve(); err != nil {
@@ -126,7 +135,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 		return nil, fmt.Errorf("transport: broker serve: %w", err)
 	}
 	bctx, stop := context.WithCancel(ctx)
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan struct{}), stop: stop, tls: cfg.TLS != nil, gate: &sh.gate}
+	b := &Broker{srv: srv, ln: ln, done: make(chan struct{}), stop: stop, tls: cfg.TLS != nil, gate: &sh.gate}
 	go func() {
 		<-bctx.Done()
 		b.shutdown()
@@ -136,7 +145,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 
 // Addr is the address the broker listens on, host:port (the real port when
 // Listen asked for port 0).
-func (b *Broker) Addr() string { return b.tcp.Address() }
+func (b *Broker) Addr() string { return b.ln.Addr().String() }
 
 // URL is the broker's client URL, "mqtt://host:port" ("mqtts://host:port"
 // with TLS).
@@ -167,16 +176,22 @@ func (b *Broker) Close() error {
 func (b *Broker) shutdown() {
 	b.closeOnce.Do(func() {
 		b.gate.close() // nothing may wait on it while mochi waits for its clients
-		// Disconnect the clients ourselves: mochi v2.7.9's own closer
-		// (Clients.GetByListener) takes the clients' read lock twice, which
-		// deadlocks Close when a client's session ends (Clients.Delete) in
-		// between. Its listener then does not call its closer again.
+		// Stop accepting first (mochi closes its listener after the
+		// clients, so a client could reconnect in between and keep Close
+		// waiting for it), then disconnect the clients ourselves: mochi
+		// v2.7.9's own closer (Clients.GetByListener) takes the clients'
+		// read lock twice, which deadlocks Close when a session ends
+		// (Clients.Delete) in between; its listener then does not call its
+		// closer again. Connections accepted but not yet registered as
+		// clients are closed last.
+		_ = b.ln.Listener.Close()
 		b.srv.Listeners.CloseAll(func(listener string) {
 			for _, cl := range b.srv.Clients.GetAll() {
 				if cl.Net.Listener == listener && !cl.Closed() {
 					_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
 				}
 			}
+			b.ln.closeAll()
 		})
 		_ = b.srv.Close()
 		close(b.done)
@@ -255,3 +270,55 @@ func (h *passwordHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet)
 }
 
 func (h *passwordHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool { return true }
+
+// trackingListener remembers the connections it accepted that are still
+// open, so that shutdown can close even those mochi has not registered as
+// clients yet.
+type trackingListener struct {
+	net.Listener
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		_ = c.Close()
+		return nil, net.ErrClosed
+	}
+	l.conns[tc] = struct{}{}
+	return tc, nil
+}
+
+// closeAll closes every open accepted connection, and any accepted later.
+func (l *trackingListener) closeAll() {
+	l.mu.Lock()
+	l.closed = true
+	conns := make([]*trackedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	l *trackingListener
+}
+
+func (c *trackedConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
+}

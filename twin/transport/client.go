@@ -124,6 +124,13 @@ type Client struct {
 	unrouted  atomic.Int64
 	resumed   atomic.Bool
 
+	// session is cancelled when a reconnection finds that the broker no
+	// longer has our session (a restarted broker): publishes waiting for
+	// a PUBACK on the old connection will not get one and are resent.
+	smu     sync.Mutex
+	session context.Context
+	endSess context.CancelFunc
+
 	willOnClose bool
 	wmu         sync.Mutex
 }
@@ -231,6 +238,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 
 	c := &Client{log: logger, id: cfg.ClientID, ephemeral: ephemeral}
+	c.session, c.endSess = context.WithCancel(context.Background())
 	for _, s := range cfg.Subscriptions {
 		if _, err := c.addRoute(s); err != nil {
 			return nil, err
@@ -265,6 +273,12 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 			default:
 			}
 			if !first { // Dial subscribes on the first connection
+				if !ack.SessionPresent {
+					c.smu.Lock()
+					c.endSess()
+					c.session, c.endSess = context.WithCancel(context.Background())
+					c.smu.Unlock()
+				}
 				go c.resubscribe(cm, ack.SessionPresent)
 			}
 			first = false
@@ -424,7 +438,7 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 		if err := c.cm.AwaitConnection(ctx); err != nil {
 			return fmt.Errorf("transport: publish %s: %w", topic, err)
 		}
-		resp, err := c.cm.Publish(ctx, p)
+		resp, err := c.publishOnce(ctx, p)
 		switch {
 		case resp != nil && resp.ReasonCode >= 0x80:
 			rc := resp.ReasonCode
@@ -444,6 +458,25 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// publishOnce sends p and waits for its acknowledgement, or until the
+// broker turns out to have lost our session (paho would wait for the
+// PUBACK until its 10 s packet timeout; with the session kept, paho
+// resends p itself and the PUBACK comes).
+func (c *Client) publishOnce(ctx context.Context, p *paho.Publish) (*paho.PublishResponse, error) {
+	c.smu.Lock()
+	sess := c.session
+	c.smu.Unlock()
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(sess, cancel)
+	defer stop()
+	resp, err := c.cm.Publish(pctx, p)
+	if err != nil && sess.Err() != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("the broker lost the session: %w", err)
+	}
+	return resp, err
 }
 
 // Reason codes this package names (MQTT 5, 2.4).
