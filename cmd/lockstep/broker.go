@@ -49,10 +49,13 @@ instance a non-loopback address without --users-file).`,
 				return badInput(fmt.Errorf("--listen %q: want host:port: %w", listen, err))
 			}
 			var users map[string]string
+			var grants map[string][]transport.Grant
 			if usersFile != "" {
-				if users, err = transport.LoadUsersFile(usersFile); err != nil {
+				uf, err := transport.LoadUsersFile(usersFile)
+				if err != nil {
 					return badInput(err)
 				}
+				users, grants = uf.Users, uf.Grants
 				if len(users) == 0 {
 					return badInput(fmt.Errorf("--users-file %s holds no users", usersFile))
 				}
@@ -78,7 +81,7 @@ instance a non-loopback address without --users-file).`,
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			err = transport.RunBroker(ctx, transport.BrokerConfig{Listen: listen, Users: users, Logger: logger, TLS: tlsCfg}, func(b *transport.Broker) {
+			err = transport.RunBroker(ctx, transport.BrokerConfig{Listen: listen, Users: users, Grants: grants, Logger: logger, TLS: tlsCfg}, func(b *transport.Broker) {
 				auth := "anonymous clients allowed (loopback only)"
 				if len(users) > 0 {
 					auth = fmt.Sprintf("%d user(s) from %s", len(users), usersFile)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
 // DefaultListen is the embedded broker's default address: loopback only.
@@ -33,6 +34,14 @@ type BrokerConfig struct {
 	// are accepted. When empty, anonymous clients are allowed, which is
 	// only permitted on a loopback address.
 	Users map[string]string
+	// Grants, when not nil, restrict each user to the topics its roles
+	// allow (see Role); a user without grants may connect but neither
+	// publish nor subscribe. Nil: every user may use every topic. Needs
+	// Users.
+	Grants map[string][]Grant
+	// Prefix is the feed's topic prefix the roles refer to (default
+	// wire.DefaultPrefix).
+	Prefix string
 	// Logger receives the broker's own log (connections, errors; never
 	// passwords). Nil discards it.
 	Logger *slog.Logger
@@ -98,6 +107,19 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	caps.MaximumClientWritesPending = 64 * 1024 // fewer QoS 1 drops for slow subscribers
 	caps.MaximumInflight = MaxQueued            // per session, offline queue included (mochi's default: 8192)
 	srv := mqtt.New(&mqtt.Options{Logger: logger, Capabilities: caps})
+	if cfg.Grants != nil && len(cfg.Users) == 0 {
+		return nil, errors.New("transport: broker grants need users")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = wire.DefaultPrefix
+	}
+	rights, err := compileGrants(cfg.Prefix, cfg.Users, cfg.Grants)
+	if err != nil {
+		return nil, fmt.Errorf("transport: broker: %w", err)
+	}
+	if cfg.Grants == nil {
+		rights = nil
+	}
 	if len(cfg.Users) == 0 {
 		err = srv.AddHook(new(auth.AllowHook), nil)
 	} else {
@@ -105,7 +127,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 		for u, p := range cfg.Users {
 			users[u] = []byte(p)
 		}
-		err = srv.AddHook(&passwordHook{users: users}, nil)
+		err = srv.AddHook(&passwordHook{srv: srv, users: users, rights: rights, prefix: strings.TrimSuffix(cfg.Prefix, "/") + "/"}, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("transport: broker auth: %w", err)
@@ -213,31 +235,63 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(*Broker)) error
 	return nil
 }
 
-// LoadUsersFile reads broker users from a file of "username:password"
-// lines (blank lines and lines starting with # are ignored), so passwords
-// stay off the command line.
-func LoadUsersFile(path string) (map[string]string, error) {
+// UsersFile is what LoadUsersFile read: the users and, if the file has
+// role lines, their grants (nil otherwise).
+type UsersFile struct {
+	Users  map[string]string
+	Grants map[string][]Grant
+}
+
+// LoadUsersFile reads broker users and their roles from a file, so that
+// passwords stay off the command line. Blank lines and lines starting with
+// # are ignored; a line is either a user, "username:password" (the
+// password is everything after the first colon), or a role, "role USER
+// ROLE [ID]", ROLE one of twin, production, device (with the node or
+// device id) or all. A file without role lines lets every user use every
+// topic, as before roles existed; with one, a user may do only what its
+// role lines allow. Errors name the file and line, never a password.
+func LoadUsersFile(path string) (UsersFile, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("transport: users file: %w", err)
+		return UsersFile{}, fmt.Errorf("transport: users file: %w", err)
 	}
-	users := map[string]string{}
+	f := UsersFile{Users: map[string]string{}}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if fields := strings.Fields(line); fields[0] == "role" {
+			if len(fields) < 3 || len(fields) > 4 {
+				return UsersFile{}, fmt.Errorf("transport: users file %s line %d: want role USER ROLE [ID]", path, n)
+			}
+			g := Grant{Role: Role(fields[2])}
+			if len(fields) == 4 {
+				g.ID = fields[3]
+			}
+			if f.Grants == nil {
+				f.Grants = map[string][]Grant{}
+			}
+			f.Grants[fields[1]] = append(f.Grants[fields[1]], g)
+			continue
+		}
 		u, p, ok := strings.Cut(line, ":")
 		if !ok || u == "" || p == "" {
-			return nil, fmt.Errorf("transport: users file %s line %d: want username:password", path, n)
+			return UsersFile{}, fmt.Errorf("transport: users file %s line %d: want username:password or role USER ROLE [ID]", path, n)
 		}
-		if _, dup := users[u]; dup {
-			return nil, fmt.Errorf("transport: users file %s line %d: duplicate user %q", path, n, u)
+		if _, dup := f.Users[u]; dup {
+			return UsersFile{}, fmt.Errorf("transport: users file %s line %d: duplicate user %q", path, n, u)
 		}
-		users[u] = p
+		f.Users[u] = p
 	}
-	return users, sc.Err()
+	if err := sc.Err(); err != nil {
+		return UsersFile{}, fmt.Errorf("transport: users file %s: %w", path, err)
+	}
+	if _, err := compileGrants(wire.DefaultPrefix, f.Users, f.Grants); err != nil {
+		return UsersFile{}, fmt.Errorf("transport: users file %s: %w", path, err)
+	}
+	return f, nil
 }
 
 func isLoopback(host string) bool {
@@ -247,29 +301,6 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
-
-// passwordHook authenticates against a fixed user table (constant-time
-// password comparison) and allows authenticated clients every topic.
-type passwordHook struct {
-	mqtt.HookBase
-	users map[string][]byte
-}
-
-func (h *passwordHook) ID() string { return "lockstep-password-auth" }
-
-func (h *passwordHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
-}
-
-func (h *passwordHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	want, ok := h.users[string(cl.Properties.Username)]
-	if !ok {
-		want = []byte{0} // compare anyway: no timing difference for unknown users
-	}
-	return subtle.ConstantTimeCompare(want, pk.Connect.Password) == 1 && ok
-}
-
-func (h *passwordHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool { return true }
 
 // trackingListener remembers the connections it accepted that are still
 // open, so that shutdown can close even those mochi has not registered as

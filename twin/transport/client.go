@@ -22,6 +22,8 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
 // DefaultSessionExpiry is how long the broker keeps a client's session
@@ -790,22 +792,13 @@ func ClientIDForPath(prefix, dir string) (string, error) {
 	return id, nil
 }
 
-// MaxClientIDLen bounds a client id. MQTT guarantees only 1–23 characters
-// of [0-9a-zA-Z]; Mosquitto, EMQX, HiveMQ and mochi-mqtt all accept longer
-// ids with the other characters ValidClientID allows.
-const MaxClientIDLen = 128
-
-// ValidClientID checks a client id: 1–MaxClientIDLen characters of
-// [A-Za-z0-9._:-] (the feed's identifier alphabet: safe in topics, logs
-// and ACLs).
+// ValidClientID checks a client id: 1–128 characters of [A-Za-z0-9._:-],
+// starting with a letter or digit (the feed's identifier rule, so ids are
+// safe in topics, logs and ACLs). MQTT guarantees only 1–23 characters of
+// [0-9a-zA-Z]; Mosquitto, EMQX, HiveMQ and mochi-mqtt accept these.
 func ValidClientID(id string) error {
-	if id == "" || len(id) > MaxClientIDLen {
-		return fmt.Errorf("want 1..%d characters", MaxClientIDLen)
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-') {
-			return fmt.Errorf("character %q not allowed (want [A-Za-z0-9._:-])", r)
-		}
+	if !wire.ValidID(id) {
+		return errors.New("want 1..128 characters of [A-Za-z0-9._:-], starting with a letter or digit")
 	}
 	return nil
 }

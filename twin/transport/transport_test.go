@@ -384,9 +384,10 @@ func TestLoadUsersFile(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "users")
 	require.NoError(t, os.WriteFile(good, []byte("# broker users\ntwin:s3:cret\n\nhwsim:x\n"), 0o600))
-	users, err := LoadUsersFile(good)
+	f, err := LoadUsersFile(good)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"twin": "s3:cret", "hwsim": "x"}, users)
+	assert.Equal(t, map[string]string{"twin": "s3:cret", "hwsim": "x"}, f.Users)
+	assert.Nil(t, f.Grants, "a file without role lines: every user may use every topic")
 	for name, content := range map[string]string{"nocolon": "twin\n", "nopass": "twin:\n", "dup": "a:b\na:c\n"} {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
