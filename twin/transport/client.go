@@ -55,7 +55,9 @@ type ClientConfig struct {
 	// CleanStart discards the session the broker holds for ClientID on the
 	// first connection (and what it queued). Reconnections always resume.
 	CleanStart bool
-	// Username and Password authenticate the client.
+	// Username and Password authenticate the client; LoadCredentials
+	// reads them from a file or an environment variable, so that they
+	// stay out of the URL (which shows in ps).
 	Username string
 	Password string
 	// CAFile is a PEM file of CAs to trust for TLS (default: system roots).
