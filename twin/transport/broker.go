@@ -91,7 +91,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: broker listen address %q: %w", cfg.Listen, err)
 	}
-	if len(cfg.Users) == 0 && !isLoopback(host) {
+	if len(cfg.Users) == 0 && !IsLoopbackHost(host) {
 		return nil, fmt.Errorf("transport: refusing to listen on non-loopback address %q without users: configure users (username/password) or listen on 127.0.0.1", cfg.Listen)
 	}
 	for u, p := range cfg.Users {
@@ -294,7 +294,10 @@ func LoadUsersFile(path string) (UsersFile, error) {
 	return f, nil
 }
 
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host (of a listen address) is "localhost"
+// or a loopback IP: the addresses where the broker allows anonymous
+// clients.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
