@@ -3,8 +3,11 @@ package transport
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,4 +88,38 @@ func TestProducerRetriesAcrossBrokerRestart(t *testing.T) {
 		j.waitUntil(t, 30*time.Second, "sentinel", func() bool { return j.has("sentinel") })
 		assert.Len(t, j.missing(n), n-1, "everything after message 1 was acknowledged and lost")
 	})
+}
+
+// TestOnPublishRefusal: when the consumer in the broker fails on a
+// message, the broker does not acknowledge it: an MQTT 5 producer gets
+// PUBACK 0x80 and Client.Publish sends it again until it is stored; an
+// MQTT 3.1.1 producer is disconnected (it resends after reconnecting).
+func TestOnPublishRefusal(t *testing.T) {
+	j := newJournal()
+	var attempts atomic.Int64
+	consume := func(m Message) error {
+		if string(m.Payload) == msg(3) && attempts.Add(1) <= 2 {
+			return errors.New("journal: disk full")
+		}
+		return j.store(m)
+	}
+	b, err := StartBroker(context.Background(), BrokerConfig{Listen: "127.0.0.1:0", OnPublish: consume})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+
+	pub := dial(t, ClientConfig{URL: b.URL()})
+	p := startProducer(t, pub, sessionTopic, 5)
+	p.wait(t)
+	assert.Equal(t, int64(3), attempts.Load(), "refused twice, stored the third time")
+	assert.Empty(t, j.missing(5))
+
+	attempts.Store(0)
+	c, _, rc := dialV3(t, b.URL(), "v3-producer", "", "", true)
+	require.Zero(t, rc)
+	c.write(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, PacketID: 1,
+		TopicName: sessionTopic, Payload: []byte(msg(3))})
+	if next := c.read().FixedHeader.Type; next != 0 { // mochi sends a DISCONNECT first
+		assert.Equal(t, packets.Disconnect, next)
+		assert.Zero(t, c.read().FixedHeader.Type, "connection closed, no PUBACK")
+	}
 }
