@@ -1,46 +1,27 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-sim/lockstep/internal/mqtttest"
 	"github.com/lockstep-sim/lockstep/twin/transport"
 )
 
-// lockedBuffer collects a running command's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startBrokerCmd runs `lockstep broker args...` until the test ends and
 // returns its URL (from the line it prints once listening) and its output.
-func startBrokerCmd(t *testing.T, args ...string) (string, *lockedBuffer, *lockedBuffer) {
+func startBrokerCmd(t *testing.T, args ...string) (string, *mqtttest.Buffer, *mqtttest.Buffer) {
 	t.Helper()
 	cmd := newBrokerCmd()
-	var out, errOut lockedBuffer
+	var out, errOut mqtttest.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
 	cmd.SetArgs(append([]string{"--listen", "127.0.0.1:0"}, args...))

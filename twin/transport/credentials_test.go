@@ -7,12 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-sim/lockstep/internal/mqtttest"
 )
 
 const secret = "s3cret-Zq7" // must never show in an error or a log
@@ -100,30 +101,12 @@ func TestCredentialsRedacted(t *testing.T) {
 	assert.Contains(t, buf.String(), "twin:<redacted>")
 }
 
-// syncBuffer is a bytes.Buffer for concurrent log writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSecretsNeverLogged runs a broker and clients with debug logs through
 // successful and refused connections, credentials in the config and in the
 // URL, ACL refusals and a publish: neither the logs nor the errors contain
 // a password.
 func TestSecretsNeverLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs mqtttest.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, err := StartBroker(context.Background(), BrokerConfig{Listen: "127.0.0.1:0", Logger: logger,
 		Users:  map[string]string{"twin": secret, "lkr-1": secret + "-lkr"},
