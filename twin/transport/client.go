@@ -652,7 +652,7 @@ func (c *Client) resubscribe(cm *autopaho.ConnectionManager, sessionPresent bool
 // them all after the reconnect).
 func (c *Client) dispatch(pr paho.PublishReceived) (bool, error) {
 	gen := c.gen.Load()
-	if c.failedGen.Load() == gen || c.isKilled() {
+	if gen != 0 && c.failedGen.Load() == gen || c.isKilled() {
 		return true, nil
 	}
 	p := pr.Packet
