@@ -104,7 +104,7 @@ type Subscription struct {
 }
 
 // Client is an MQTT 5 client that reconnects on its own (autopaho) and
-// re-subscribes after every reconnect.
+// subscribes again after a reconnect that did not resume its session.
 type Client struct {
 	cm        *autopaho.ConnectionManager
 	log       *slog.Logger
