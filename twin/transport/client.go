@@ -378,14 +378,19 @@ func (c *Client) attemptConnection(tlsCfg *tls.Config) func(context.Context, aut
 		if tlsCfg != nil {
 			d := tls.Dialer{Config: tlsCfg}
 			conn, err = d.DialContext(ctx, "tcp", u.Host)
+			if err == nil { // as autopaho does: a tls.Conn's writes need the lock
+				conn = packets.NewThreadSafeConn(conn)
+			}
 		} else {
+			// the bare *net.TCPConn, as autopaho uses it: paho writes a
+			// PUBLISH as net.Buffers, one writev on a TCPConn but one write
+			// per buffer through a wrapper (15% more CPU in BenchmarkBroker)
 			var d net.Dialer
 			conn, err = d.DialContext(ctx, "tcp", u.Host)
 		}
 		if err != nil {
 			return nil, err
 		}
-		conn = packets.NewThreadSafeConn(conn)
 		c.connMu.Lock()
 		c.conn = conn
 		c.gen.Add(1)
