@@ -234,8 +234,10 @@ func TestServe(t *testing.T) {
 	require.NoError(t, err)
 	defer pub.Close()
 	require.NoError(t, pub.Publish(ctx, status.Topic, status.Payload, wire.QoS, true))
-	// the broker stores a retained message after it acknowledges it
-	require.Eventually(t, func() bool { _, ok := b.Retained(status.Topic); return ok }, 10*time.Second, 10*time.Millisecond)
+	// the broker stores a retained message after it acknowledges it: wait
+	// until a new subscriber is sent it from the retained store (a probe
+	// that subscribed before it was stored gets nothing: try again)
+	require.Eventually(t, func() bool { return retainedHeld(ctx, t, b.URL(), status.Topic) }, 10*time.Second, 10*time.Millisecond)
 
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker = b.URL()
@@ -285,4 +287,28 @@ func TestLiveStoppedWhileSubscribing(t *testing.T) {
 	stop()
 	require.NoError(t, r.Live(stopped, c, LiveConfig{}))
 	assert.False(t, r.Ready())
+}
+
+// retainedHeld reports whether a new subscriber to topic is sent a retained
+// message within 200 ms.
+func retainedHeld(ctx context.Context, t *testing.T, url, topic string) bool {
+	retained := make(chan struct{}, 1)
+	probe, err := transport.Dial(ctx, transport.ClientConfig{URL: url, Subscriptions: []transport.Subscription{{Filter: topic, QoS: wire.QoS,
+		Handler: func(m transport.Message) error {
+			if m.Retain {
+				select {
+				case retained <- struct{}{}:
+				default:
+				}
+			}
+			return nil
+		}}}})
+	require.NoError(t, err)
+	defer probe.Close()
+	select {
+	case <-retained:
+		return true
+	case <-time.After(200 * time.Millisecond):
+		return false
+	}
 }

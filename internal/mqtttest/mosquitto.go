@@ -1,11 +1,3 @@
-// Package mqtttest runs a real Mosquitto broker for integration tests: on a
-// free loopback port, with its own config file, stopped when the test ends.
-// When the binary is absent the test is skipped with a message that says
-// how to install it (go test -v shows it; a plain go test ./... only
-// prints "ok"), unless LOCKSTEP_REQUIRE_MOSQUITTO=1 is set, as .ci/run
-// sets it: then a missing mosquitto fails the test, so CI cannot pass
-// without running it. -short skips it unless it is required (the rules are
-// internal/testbin's).
 package mqtttest
 
 import (

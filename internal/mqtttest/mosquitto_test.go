@@ -21,3 +21,20 @@ func TestStartMosquitto(t *testing.T) {
 	url := StartMosquitto(t, "")
 	require.Regexp(t, `^mqtt://127\.0\.0\.1:\d+$`, url)
 }
+
+func TestBufferConcurrentWrites(t *testing.T) {
+	var b Buffer
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 100 {
+				_, _ = b.Write([]byte("x"))
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	require.Len(t, b.String(), 400)
+}

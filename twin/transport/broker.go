@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
 // DefaultListen is the embedded broker's default address: loopback only.
@@ -33,6 +34,14 @@ type BrokerConfig struct {
 	// are accepted. When empty, anonymous clients are allowed, which is
 	// only permitted on a loopback address.
 	Users map[string]string
+	// Grants, when not nil, restrict each user to the topics its roles
+	// allow (see Role); a user without grants may connect but neither
+	// publish nor subscribe. Nil: every user may use every topic. Needs
+	// Users.
+	Grants map[string][]Grant
+	// Prefix is the feed's topic prefix the roles refer to (default
+	// wire.DefaultPrefix).
+	Prefix string
 	// Logger receives the broker's own log (connections, errors; never
 	// passwords). Nil discards it.
 	Logger *slog.Logger
@@ -41,16 +50,34 @@ type BrokerConfig struct {
 	// mqtts:// (see URL). It changes nothing else: a non-loopback Listen
 	// still requires Users.
 	TLS *tls.Config
+	// OnPublish, when set, receives every message a client publishes
+	// (after the ACL check), one call at a time, before the broker
+	// acknowledges or forwards it: a consumer in the broker's process (the
+	// twin with an embedded broker) that stores the message before
+	// returning has stored everything the broker acknowledged, so a crash
+	// of the process loses nothing a producer was told was received.
+	// An error refuses the message: an MQTT 5 producer gets PUBACK 0x80
+	// (unspecified error; Client.Publish retries it), an MQTT 3.1.1
+	// producer is disconnected (it resends after reconnecting), a QoS 0
+	// message is dropped. Last wills the broker publishes pass through it
+	// too (an error is only logged: nobody can resend a will).
+	OnPublish func(Message) error
 }
+
+// MaxQueued is how many QoS 1 messages the embedded broker holds for one
+// session, in flight or queued while its client is disconnected: MQTT's
+// packet identifier space. More are dropped and counted (Broker.Dropped).
+const MaxQueued = 65535
 
 // Broker is an embedded MQTT 5 (and 3.1.1) broker, mochi-mqtt underneath.
 type Broker struct {
 	srv       *mqtt.Server
-	tcp       *listeners.TCP
+	ln        *trackingListener
 	closeOnce sync.Once
 	done      chan struct{}
 	stop      context.CancelFunc
 	tls       bool
+	gate      *sessionGate
 }
 
 // StartBroker starts an embedded broker and returns once it accepts
@@ -64,7 +91,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport: broker listen address %q: %w", cfg.Listen, err)
 	}
-	if len(cfg.Users) == 0 && !isLoopback(host) {
+	if len(cfg.Users) == 0 && !IsLoopbackHost(host) {
 		return nil, fmt.Errorf("transport: refusing to listen on non-loopback address %q without users: configure users (username/password) or listen on 127.0.0.1", cfg.Listen)
 	}
 	for u, p := range cfg.Users {
@@ -78,7 +105,21 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = 64 * 1024 // fewer QoS 1 drops for slow subscribers
+	caps.MaximumInflight = MaxQueued            // per session, offline queue included (mochi's default: 8192)
 	srv := mqtt.New(&mqtt.Options{Logger: logger, Capabilities: caps})
+	if cfg.Grants != nil && len(cfg.Users) == 0 {
+		return nil, errors.New("transport: broker grants need users")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = wire.DefaultPrefix
+	}
+	rights, err := compileGrants(cfg.Prefix, cfg.Users, cfg.Grants)
+	if err != nil {
+		return nil, fmt.Errorf("transport: broker: %w", err)
+	}
+	if cfg.Grants == nil {
+		rights = nil
+	}
 	if len(cfg.Users) == 0 {
 		err = srv.AddHook(new(auth.AllowHook), nil)
 	} else {
@@ -86,16 +127,29 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 		for u, p := range cfg.Users {
 			users[u] = []byte(p)
 		}
-		err = srv.AddHook(&passwordHook{users: users}, nil)
+		err = srv.AddHook(&passwordHook{srv: srv, users: users, rights: rights, prefix: strings.TrimSuffix(cfg.Prefix, "/") + "/"}, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("transport: broker auth: %w", err)
 	}
+	sh := newSessionHook(srv, cfg.OnPublish, logger)
+	if err := srv.AddHook(sh, nil); err != nil {
+		return nil, fmt.Errorf("transport: broker session hook: %w", err)
+	}
 	if cfg.TLS != nil && len(cfg.TLS.Certificates) == 0 && cfg.TLS.GetCertificate == nil {
 		return nil, errors.New("transport: broker TLS config has no certificate")
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen, TLSConfig: cfg.TLS})
-	if err := srv.AddListener(tcp); err != nil {
+	raw, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("transport: broker listen on %s: %w", cfg.Listen, err)
+	}
+	ln := &trackingListener{Listener: raw, conns: map[*trackedConn]struct{}{}}
+	var served net.Listener = ln
+	if cfg.TLS != nil {
+		served = tls.NewListener(ln, cfg.TLS)
+	}
+	if err := srv.AddListener(listeners.NewNet("tcp", served)); err != nil {
+		_ = raw.Close()
 		return nil, fmt.Errorf("transport: broker listen on %s: %w", cfg.Listen, err)
 	}
 	if err := srv.Serve(); err != nil {
@@ -103,7 +157,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 		return nil, fmt.Errorf("transport: broker serve: %w", err)
 	}
 	bctx, stop := context.WithCancel(ctx)
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan struct{}), stop: stop, tls: cfg.TLS != nil}
+	b := &Broker{srv: srv, ln: ln, done: make(chan struct{}), stop: stop, tls: cfg.TLS != nil, gate: &sh.gate}
 	go func() {
 		<-bctx.Done()
 		b.shutdown()
@@ -113,7 +167,7 @@ func StartBroker(ctx context.Context, cfg BrokerConfig) (*Broker, error) {
 
 // Addr is the address the broker listens on, host:port (the real port when
 // Listen asked for port 0).
-func (b *Broker) Addr() string { return b.tcp.Address() }
+func (b *Broker) Addr() string { return b.ln.Addr().String() }
 
 // URL is the broker's client URL, "mqtt://host:port" ("mqtts://host:port"
 // with TLS).
@@ -133,16 +187,6 @@ func (b *Broker) Dropped() int64 {
 	return atomic.LoadInt64(&b.srv.Info.MessagesDropped) + atomic.LoadInt64(&b.srv.Info.InflightDropped)
 }
 
-// Retained returns the payload the broker holds as the retained message of
-// topic, if any.
-func (b *Broker) Retained(topic string) ([]byte, bool) {
-	pk, ok := b.srv.Topics.Retained.Get(topic)
-	if !ok {
-		return nil, false
-	}
-	return pk.Payload, true
-}
-
 // Close stops the broker and disconnects every client (their last wills
 // are not published: the broker is shutting down, not the clients failing).
 func (b *Broker) Close() error {
@@ -153,6 +197,24 @@ func (b *Broker) Close() error {
 
 func (b *Broker) shutdown() {
 	b.closeOnce.Do(func() {
+		b.gate.close() // nothing may wait on it while mochi waits for its clients
+		// Stop accepting first (mochi closes its listener after the
+		// clients, so a client could reconnect in between and keep Close
+		// waiting for it), then disconnect the clients ourselves: mochi
+		// v2.7.9's own closer (Clients.GetByListener) takes the clients'
+		// read lock twice, which deadlocks Close when a session ends
+		// (Clients.Delete) in between; its listener then does not call its
+		// closer again. Connections accepted but not yet registered as
+		// clients are closed last.
+		_ = b.ln.Listener.Close()
+		b.srv.Listeners.CloseAll(func(listener string) {
+			for _, cl := range b.srv.Clients.GetAll() {
+				if cl.Net.Listener == listener && !cl.Closed() {
+					_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+				}
+			}
+			b.ln.closeAll()
+		})
 		_ = b.srv.Close()
 		close(b.done)
 	})
@@ -173,34 +235,69 @@ func RunBroker(ctx context.Context, cfg BrokerConfig, ready func(*Broker)) error
 	return nil
 }
 
-// LoadUsersFile reads broker users from a file of "username:password"
-// lines (blank lines and lines starting with # are ignored), so passwords
-// stay off the command line.
-func LoadUsersFile(path string) (map[string]string, error) {
+// UsersFile is what LoadUsersFile read: the users and, if the file has
+// role lines, their grants (nil otherwise).
+type UsersFile struct {
+	Users  map[string]string
+	Grants map[string][]Grant
+}
+
+// LoadUsersFile reads broker users and their roles from a file, so that
+// passwords stay off the command line. Blank lines and lines starting with
+// # are ignored; a line is either a user, "username:password" (the
+// password is everything after the first colon), or a role, "role USER
+// ROLE [ID]", ROLE one of twin, production, device (with the node or
+// device id) or all. A file without role lines lets every user use every
+// topic, as before roles existed; with one, a user may do only what its
+// role lines allow. Errors name the file and line, never a password.
+func LoadUsersFile(path string) (UsersFile, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("transport: users file: %w", err)
+		return UsersFile{}, fmt.Errorf("transport: users file: %w", err)
 	}
-	users := map[string]string{}
+	f := UsersFile{Users: map[string]string{}}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if fields := strings.Fields(line); fields[0] == "role" {
+			if len(fields) < 3 || len(fields) > 4 {
+				return UsersFile{}, fmt.Errorf("transport: users file %s line %d: want role USER ROLE [ID]", path, n)
+			}
+			g := Grant{Role: Role(fields[2])}
+			if len(fields) == 4 {
+				g.ID = fields[3]
+			}
+			if f.Grants == nil {
+				f.Grants = map[string][]Grant{}
+			}
+			f.Grants[fields[1]] = append(f.Grants[fields[1]], g)
+			continue
+		}
 		u, p, ok := strings.Cut(line, ":")
 		if !ok || u == "" || p == "" {
-			return nil, fmt.Errorf("transport: users file %s line %d: want username:password", path, n)
+			return UsersFile{}, fmt.Errorf("transport: users file %s line %d: want username:password or role USER ROLE [ID]", path, n)
 		}
-		if _, dup := users[u]; dup {
-			return nil, fmt.Errorf("transport: users file %s line %d: duplicate user %q", path, n, u)
+		if _, dup := f.Users[u]; dup {
+			return UsersFile{}, fmt.Errorf("transport: users file %s line %d: duplicate user %q", path, n, u)
 		}
-		users[u] = p
+		f.Users[u] = p
 	}
-	return users, sc.Err()
+	if err := sc.Err(); err != nil {
+		return UsersFile{}, fmt.Errorf("transport: users file %s: %w", path, err)
+	}
+	if _, err := compileGrants(wire.DefaultPrefix, f.Users, f.Grants); err != nil {
+		return UsersFile{}, fmt.Errorf("transport: users file %s: %w", path, err)
+	}
+	return f, nil
 }
 
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host (of a listen address) is "localhost"
+// or a loopback IP: the addresses where the broker allows anonymous
+// clients.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -208,25 +305,54 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// passwordHook authenticates against a fixed user table (constant-time
-// password comparison) and allows authenticated clients every topic.
-type passwordHook struct {
-	mqtt.HookBase
-	users map[string][]byte
+// trackingListener remembers the connections it accepted that are still
+// open, so that shutdown can close even those mochi has not registered as
+// clients yet.
+type trackingListener struct {
+	net.Listener
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
 }
 
-func (h *passwordHook) ID() string { return "lockstep-password-auth" }
-
-func (h *passwordHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
-}
-
-func (h *passwordHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	want, ok := h.users[string(cl.Properties.Username)]
-	if !ok {
-		want = []byte{0} // compare anyway: no timing difference for unknown users
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
 	}
-	return subtle.ConstantTimeCompare(want, pk.Connect.Password) == 1 && ok
+	tc := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		_ = c.Close()
+		return nil, net.ErrClosed
+	}
+	l.conns[tc] = struct{}{}
+	return tc, nil
 }
 
-func (h *passwordHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool { return true }
+// closeAll closes every open accepted connection, and any accepted later.
+func (l *trackingListener) closeAll() {
+	l.mu.Lock()
+	l.closed = true
+	conns := make([]*trackedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	l *trackingListener
+}
+
+func (c *trackedConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
+}
