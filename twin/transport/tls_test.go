@@ -2,72 +2,15 @@ package transport
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lockstep-sim/lockstep/internal/testcert"
 	"github.com/stretchr/testify/require"
 )
-
-// testCA is a throwaway certificate authority (ECDSA P-256).
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	file string // the CA certificate as a PEM file, for ClientConfig.CAFile
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	file := filepath.Join(t.TempDir(), name+".pem")
-	require.NoError(t, os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	return &testCA{cert: cert, key: key, file: file}
-}
-
-// serverCert issues a server certificate for 127.0.0.1 (IP SAN only).
-func (ca *testCA) serverCert(t *testing.T) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "lockstep test broker"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 // TestTLS runs the client against the embedded broker with a TLS listener:
 // over mqtts:// with the right CA file a QoS 1 round trip works; plain
@@ -75,10 +18,10 @@ func (ca *testCA) serverCert(t *testing.T) tls.Certificate {
 // the server's certificate Dial fails fast with an error that says so,
 // well before its deadline.
 func TestTLS(t *testing.T) {
-	ca := newTestCA(t, "lockstep-test-ca")
+	ca := testcert.NewCA(t, "lockstep-test-ca")
 	b, err := StartBroker(context.Background(), BrokerConfig{
 		Listen: "127.0.0.1:0",
-		TLS:    &tls.Config{Certificates: []tls.Certificate{ca.serverCert(t)}, MinVersion: tls.VersionTLS12},
+		TLS:    &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(t)}, MinVersion: tls.VersionTLS12},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
@@ -87,11 +30,11 @@ func TestTLS(t *testing.T) {
 
 	t.Run("round trip", func(t *testing.T) {
 		ctx := context.Background()
-		sub := dial(t, ClientConfig{URL: url, CAFile: ca.file})
+		sub := dial(t, ClientConfig{URL: url, CAFile: ca.File})
 		got := newCollector()
 		require.NoError(t, sub.Subscribe(ctx, "lockstep/v1/scanners/+/scan", 1, got.handle))
 		// the tls:// spelling of the scheme works too
-		pub := dial(t, ClientConfig{URL: "tls://" + b.Addr(), CAFile: ca.file})
+		pub := dial(t, ClientConfig{URL: "tls://" + b.Addr(), CAFile: ca.File})
 		const n = 20
 		for i := 1; i <= n; i++ {
 			require.NoError(t, pub.Publish(ctx, "lockstep/v1/scanners/scn-1/scan", fmt.Appendf(nil, "%d", i), 1, false))
@@ -115,12 +58,12 @@ func TestTLS(t *testing.T) {
 	})
 
 	t.Run("wrong CA", func(t *testing.T) {
-		other := newTestCA(t, "some-other-ca")
+		other := testcert.NewCA(t, "some-other-ca")
 		const limit = 5 * time.Second
 		ctx, cancel := context.WithTimeout(context.Background(), limit)
 		defer cancel()
 		start := time.Now()
-		c, err := Dial(ctx, ClientConfig{URL: url, CAFile: other.file})
+		c, err := Dial(ctx, ClientConfig{URL: url, CAFile: other.File})
 		if err == nil {
 			_ = c.Close()
 		}
@@ -138,8 +81,8 @@ func TestTLS(t *testing.T) {
 func TestBrokerTLSConfig(t *testing.T) {
 	_, err := StartBroker(context.Background(), BrokerConfig{Listen: "127.0.0.1:0", TLS: &tls.Config{}})
 	require.ErrorContains(t, err, "no certificate")
-	ca := newTestCA(t, "lockstep-test-ca")
+	ca := testcert.NewCA(t, "lockstep-test-ca")
 	_, err = StartBroker(context.Background(), BrokerConfig{Listen: "0.0.0.0:0",
-		TLS: &tls.Config{Certificates: []tls.Certificate{ca.serverCert(t)}}})
+		TLS: &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(t)}}})
 	require.ErrorContains(t, err, "refusing to listen on non-loopback address")
 }
