@@ -195,17 +195,100 @@ func TestServerLive(t *testing.T) {
 	stop()
 	require.NoError(t, <-done)
 	require.NoError(t, s.Close())
+	assertReplayed(t, cfg, recs)
+}
 
+// assertReplayed asserts that the report and states files a server on cfg
+// wrote equal those of a twin that ingested recs in one go.
+func assertReplayed(t *testing.T, cfg ServeConfig, recs []wire.CaptureRecord) {
+	t.Helper()
 	ref, err := New(cfg.Twin)
 	require.NoError(t, err)
 	ref.IngestBatch(recs)
 	ref.Finish()
-	var want bytes.Buffer
-	require.NoError(t, ref.WriteReport(&want))
-	got, err := os.ReadFile(cfg.Report)
+	var report, states bytes.Buffer
+	require.NoError(t, ref.WriteReport(&report))
+	require.NoError(t, ref.WriteStates(&states))
+	for file, want := range map[string]string{cfg.Report: report.String(), cfg.States: states.String()} {
+		got, err := os.ReadFile(file)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(got), file)
+		assert.NotEmpty(t, got, file)
+	}
+}
+
+// journalIDs is the msg_id of every record of the journal in dir, in order.
+func journalIDs(t *testing.T, dir string) []string {
+	t.Helper()
+	j, err := OpenJournal(dir, false)
 	require.NoError(t, err)
-	assert.Equal(t, want.String(), string(got))
-	assert.NotEmpty(t, got)
+	defer j.Close()
+	var ids []string
+	require.NoError(t, j.ReplayFrom(0, func(r wire.CaptureRecord) {
+		env, err := wire.Decode(r.Topic, r.Payload)
+		require.NoError(t, err)
+		ids = append(ids, env.MsgID)
+	}))
+	return ids
+}
+
+// idsOf is the msg_id of each record.
+func idsOf(t *testing.T, recs []wire.CaptureRecord) []string {
+	t.Helper()
+	var ids []string
+	for _, r := range recs {
+		env, err := wire.Decode(r.Topic, r.Payload)
+		require.NoError(t, err)
+		ids = append(ids, env.MsgID)
+	}
+	return ids
+}
+
+// A message the journal cannot take is not acknowledged: Live stops with
+// the journal's error, and the twin restarted on the same data (the same
+// client id, so it resumes its session) gets that message from the broker,
+// and everything published after it, exactly once. (Live's handler used to
+// return, and the client to acknowledge the message, as soon as it had
+// asked Live to stop: the message was lost.)
+func TestLiveJournalFailure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b := testBroker(t, ctx)
+	cfg := serveConfig(t, t.TempDir())
+	cfg.Broker = b.URL()
+	recs := serveFeed(t)
+	half := len(recs) / 2
+	s, _, done := startLive(t, ctx, cfg)
+	assert.Regexp(t, `^lockstep-twin-[0-9a-f]{8}$`, s.ClientID(), "derived from the data directory")
+	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer pub.Close()
+	publish := func(recs []wire.CaptureRecord) {
+		for _, r := range recs {
+			require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, false))
+		}
+	}
+	publish(recs[:half])
+	require.Eventually(t, func() bool { return s.Twin().Counters().Received == uint64(half) }, 20*time.Second, 10*time.Millisecond)
+
+	require.NoError(t, s.journal.db.Close()) // the journal fails under the twin
+	publish(recs[half:])                     // the broker acknowledges them and queues them for the twin
+	err = <-done
+	require.ErrorContains(t, err, "twin: journal append")
+	assert.False(t, s.runner.Ready())
+	assert.Equal(t, uint64(half), s.Twin().Counters().Received, "nothing after the failure reached the twin")
+	require.NoError(t, s.Close())
+
+	s2, stop, done2 := startLive(t, ctx, cfg)
+	assert.Equal(t, s.ClientID(), s2.ClientID())
+	require.Eventually(t, func() bool { return s2.Twin().Counters().Received == uint64(len(recs)) }, 20*time.Second, 10*time.Millisecond)
+	stop()
+	require.NoError(t, <-done2)
+	require.NoError(t, s2.Close())
+	assert.Zero(t, s2.Twin().Counters().Duplicates)
+	// (mochi resends a resumed session's queue in another order)
+	assert.ElementsMatch(t, idsOf(t, recs), journalIDs(t, cfg.Data), "every message journaled once")
+	assertReplayed(t, cfg, recs)
 }
 
 // Live with the embedded broker: it starts, the twin subscribes, and it
@@ -277,15 +360,12 @@ func TestLiveStoppedWhileSubscribing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	b := testBroker(t, ctx)
-	c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
-	require.NoError(t, err)
-	defer c.Close()
 	tw, err := New(Config{Network: quickstart(t)})
 	require.NoError(t, err)
 	r := NewRunner(tw, nil)
 	stopped, stop := context.WithCancel(ctx)
 	stop()
-	require.NoError(t, r.Live(stopped, c, LiveConfig{}))
+	require.NoError(t, r.Live(stopped, transport.ClientConfig{URL: b.URL()}, LiveConfig{}))
 	assert.False(t, r.Ready())
 }
 
