@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,7 +216,7 @@ func (r *Runner) Replay(ctx context.Context, in io.Reader, batch int) (ReplaySta
 	return st, nil
 }
 
-// LiveConfig configures Live.
+// LiveConfig configures Live and LiveEmbedded.
 type LiveConfig struct {
 	Topics wire.Topics
 	// ShareGroup, if set, subscribes with "$share/{group}/..." filters.
@@ -246,8 +247,12 @@ type LiveConfig struct {
 	// OnError is called when a message cannot be journaled. Live then
 	// stops with that error, without acknowledging the message: the broker
 	// keeps it, and every later one, for the next session with the same
-	// client id. Nil ignores.
+	// client id (LiveEmbedded: the producer is refused and sends it
+	// again). Nil ignores.
 	OnError func(error)
+	// OnBroker, if set, is called with LiveEmbedded's broker once it
+	// accepts connections.
+	OnBroker func(*transport.Broker)
 }
 
 // Filters returns the subscription filters for cfg: everything under the
@@ -311,6 +316,47 @@ func (r *Runner) Live(ctx context.Context, cc transport.ClientConfig, cfg LiveCo
 				logger(r.Twin.cfg.Logger).Warn("mqtt close", "err", err)
 			}
 		}, nil
+	})
+}
+
+// LiveEmbedded runs an embedded broker (bc) in the twin's process and
+// takes what producers publish to it through bc.OnPublish, which the
+// broker calls before it acknowledges a message (and with the last wills
+// it publishes): each message on a topic cfg.Filters() match is journaled
+// before its producer gets the PUBACK, so nothing acknowledged is lost when
+// the process, and the broker with it, is killed. The broker keeps nothing
+// across a restart: producers must keep each message until its PUBACK and
+// send it again after reconnecting (transport.Client.Publish does). A
+// message that cannot be journaled is refused (PUBACK 0x80: the producer
+// sends it again) and makes LiveEmbedded return the error. Shared-group
+// prefixes do not apply (the twin is the broker's only consumer). The
+// broker stops before LiveEmbedded returns.
+func (r *Runner) LiveEmbedded(ctx context.Context, bc transport.BrokerConfig, cfg LiveConfig) error {
+	return r.live(ctx, cfg, func(ctx context.Context, handle func(transport.Message) error) (func(), error) {
+		filters := cfg.Filters()
+		for i, f := range filters {
+			if rest, ok := strings.CutPrefix(f, "$share/"); ok {
+				_, filters[i], _ = strings.Cut(rest, "/")
+			}
+		}
+		bc.OnPublish = func(m transport.Message) error {
+			for _, f := range filters {
+				if transport.MatchTopic(f, m.Topic) {
+					m.Retain = false // a publish, not a delivery from the retained store
+					return handle(m)
+				}
+			}
+			return nil // not the feed's: as a subscription, leave it alone
+		}
+		b, err := transport.StartBroker(ctx, bc)
+		if err != nil {
+			return nil, err
+		}
+		logger(r.Twin.cfg.Logger).Info("live", "embedded_broker", b.URL(), "filters", filters)
+		if cfg.OnBroker != nil {
+			cfg.OnBroker(b)
+		}
+		return func() { _ = b.Close() }, nil
 	})
 }
 

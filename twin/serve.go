@@ -163,7 +163,7 @@ func NewServer(cfg ServeConfig) (_ *Server, err error) {
 		if err := s.journal.CheckNetwork(cfg.NetworkDigest); err != nil {
 			return nil, configErr(err)
 		}
-		if s.clientID == "" {
+		if s.clientID == "" && cfg.Broker != Embedded {
 			// after OpenJournal made the directory: symbolic links resolve
 			if s.clientID, err = transport.ClientIDForPath(ClientIDPrefix, cfg.Data); err != nil {
 				return nil, err
@@ -325,35 +325,34 @@ func (s *Server) Live(ctx context.Context) error {
 		OnError: func(err error) {
 			s.log.Error("cannot journal a message; stopping without acknowledging it", "err", err)
 		},
+		OnBroker: s.broker.Store,
 	}
-	cc := s.cfg.Client
-	cc.URL, cc.ClientID = s.cfg.Broker, s.clientID
+	if s.cfg.Data == "" {
+		s.log.Warn("no journal (--data): no durability; what the twin received is lost when it stops")
+	}
+	var err error
 	if s.cfg.Broker == Embedded {
 		bc := s.cfg.EmbeddedBroker
 		if bc.Logger == nil {
 			bc.Logger = s.log
 		}
-		b, err := transport.StartBroker(ctx, bc)
-		if err != nil {
-			return err
+		if bc.Prefix == "" {
+			bc.Prefix = tc.Topics.Prefix
 		}
-		defer b.Close()
-		s.broker.Store(b)
-		cc.URL = b.URL()
-		s.log.Info("embedded broker", "url", cc.URL)
+		err = s.runner.LiveEmbedded(ctx, bc, lc)
+	} else {
+		cc := s.cfg.Client
+		cc.URL, cc.ClientID = s.cfg.Broker, s.clientID
+		if cc.Logger == nil {
+			cc.Logger = s.log
+		}
+		if cc.ClientID == "" {
+			s.log.Warn("no client id (--client-id or --data): a random one; the broker queues nothing for the twin while it is down")
+		}
+		err = s.runner.Live(ctx, cc, lc)
 	}
-	if cc.Logger == nil {
-		cc.Logger = s.log
-	}
-	switch {
-	case s.cfg.Data == "" && cc.ClientID == "":
-		s.log.Warn("no journal (--data) and no client id: a random client id and no durability; the broker queues nothing for the twin while it is down, and what it received is lost when it stops")
-	case s.cfg.Data == "":
-		s.log.Warn("no journal (--data): no durability; what the twin received is lost when it stops", "client_id", cc.ClientID)
-	}
-	err := s.runner.Live(ctx, cc, lc)
-	// Live disconnects before it returns: nothing is accepted after the
-	// twin is finished
+	// Live and LiveEmbedded disconnect before they return: nothing is
+	// accepted after the twin is finished
 	if err != nil {
 		return s.returned(err)
 	}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,19 +293,85 @@ func TestLiveJournalFailure(t *testing.T) {
 	assertReplayed(t, cfg, recs)
 }
 
-// Live with the embedded broker: it starts, the twin subscribes, and it
-// all stops when ctx is done.
+// Live with the embedded broker: the twin takes what producers publish
+// through the broker's OnPublish, so a message is journaled and ingested
+// before its producer has the PUBACK; a message outside the feed's topics
+// is left alone. When ctx is done the broker stops, and the outputs equal
+// a replay's.
 func TestServerEmbedded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker, cfg.EmbeddedBroker = Embedded, transport.BrokerConfig{Listen: "127.0.0.1:0"}
 	s, stop, done := startLive(t, ctx, cfg)
+	assert.Empty(t, s.ClientID(), "the twin has no client")
+	b := s.Broker()
+	require.NotNil(t, b)
+	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer pub.Close()
+	require.NoError(t, pub.Publish(ctx, "elsewhere/L1", []byte("not the feed"), wire.QoS, false))
+	recs := serveFeed(t)
+	for i, r := range recs {
+		require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, false))
+		require.Equal(t, uint64(i+1), s.Twin().Counters().Received, "message %d journaled and ingested before its PUBACK", i)
+	}
 	stop()
 	require.NoError(t, <-done)
 	assert.False(t, s.runner.Ready())
-	_, err := os.Stat(cfg.Report)
-	require.NoError(t, err, "the report is written at the end")
+	select {
+	case <-b.Done():
+	default:
+		t.Error("the broker outlived Live")
+	}
+	require.NoError(t, s.Close())
+	assert.Equal(t, idsOf(t, recs), journalIDs(t, cfg.Data))
+	assertReplayed(t, cfg, recs)
+}
+
+// LiveEmbedded on the wall clock: the broker's OnPublish (Accept) and the
+// ticker (Advance) run side by side (go test -race checks them), and the
+// ticks release what the reorder window holds without any later message.
+func TestLiveEmbeddedWallClock(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tw, err := New(Config{Network: quickstart(t), Window: 20 * model.Millisecond})
+	require.NoError(t, err)
+	r := NewRunner(tw, nil)
+	brokers := make(chan *transport.Broker, 1)
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- r.LiveEmbedded(lctx, transport.BrokerConfig{Listen: "127.0.0.1:0"},
+			LiveConfig{Tick: time.Millisecond, OnBroker: func(b *transport.Broker) { brokers <- b }})
+	}()
+	b := <-brokers
+	const sources, each = 2, 150
+	var wg sync.WaitGroup
+	for i := range sources {
+		pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+		require.NoError(t, err)
+		defer pub.Close()
+		f := newFeed(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				hb := heartbeat(f, fmt.Sprintf("L%d", i+1), model.InstantOf(time.Now()))
+				if err := pub.Publish(ctx, hb.Topic, hb.Payload, wire.QoS, false); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool { return tw.Counters().Applied == sources*each }, 10*time.Second, 5*time.Millisecond,
+		"the ticks release every message")
+	c := tw.Counters()
+	assert.Equal(t, uint64(sources*each), c.Accepted)
+	stop()
+	require.NoError(t, <-done)
 }
 
 // Serve runs a live service until ctx is done (here: once the retained
