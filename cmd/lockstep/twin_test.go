@@ -150,10 +150,7 @@ func TestTwinCrash(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "lockstep")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBinary(t)
 	scen := "../../scenarios/quickstart.yaml"
 	capture := filepath.Join(dir, "capture.ndjson")
 	hw := exec.Command(bin, "hwsim", scen, "--broker", "embedded", "--speed", "max", "--capture", capture, "--quiet",
