@@ -96,7 +96,7 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.network, "network", "", "scenario file with the network (nodes, SKUs, labels, SLA); required")
 	fl.StringVar(&f.broker, "broker", "", "broker URL (mqtt://host:1883, mqtts://...) or 'embedded'")
-	fl.StringVar(&f.clientID, "client-id", "", "MQTT client id at the broker (default: lockstep-twin- and a hash of --data, so a restart resumes the session; random without --data)")
+	fl.StringVar(&f.clientID, "client-id", "", "MQTT client id at the broker (default: lockstep-twin- and a hash of the --data path, so a restart resumes the session; random without --data; twins on different hosts need their own)")
 	fl.DurationVar(&f.sessionExpiry, "session-expiry", transport.DefaultSessionExpiry, "how long the broker keeps the twin's session, and queues its messages, while it is disconnected (0: the session ends with the connection)")
 	fl.StringVar(&f.credsFile, "credentials-file", "", "file holding the broker credentials as username:password (one line)")
 	fl.StringVar(&f.credsEnv, "credentials-env", "", "name of an environment variable holding the broker credentials as username:password (e.g. "+transport.DefaultCredentialsEnv+")")
