@@ -140,12 +140,9 @@ func TestLiveUnknownTopic(t *testing.T) {
 	tw, err := New(Config{Network: quickstart(t), Window: -1, Replenish: &no, EventClock: true})
 	require.NoError(t, err)
 	r := NewRunner(tw, nil)
-	c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
-	require.NoError(t, err)
-	defer c.Close()
 	lctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- r.Live(lctx, c, LiveConfig{}) }()
+	go func() { done <- r.Live(lctx, transport.ClientConfig{URL: b.URL()}, LiveConfig{}) }()
 	require.Eventually(t, r.Ready, 10*time.Second, 10*time.Millisecond)
 
 	hb := heartbeat(newFeed(t), "L1", min_(0))

@@ -104,8 +104,6 @@ func BenchmarkBroker(b *testing.B) {
 		tw, err := twin.New(twin.Config{Network: net, Location: location(b, sc), Window: -1, EventClock: true})
 		require.NoError(b, err)
 		r := twin.NewRunner(tw, j)
-		sub, err := transport.Dial(ctx, transport.ClientConfig{URL: br.URL()})
-		require.NoError(b, err)
 		pub, err := transport.Dial(ctx, transport.ClientConfig{URL: br.URL()})
 		require.NoError(b, err)
 		var mu sync.Mutex
@@ -114,7 +112,7 @@ func BenchmarkBroker(b *testing.B) {
 		lctx, lcancel := context.WithCancel(ctx)
 		errc := make(chan error, 1)
 		go func() {
-			errc <- r.Live(lctx, sub, twin.LiveConfig{Observe: func(d time.Duration) {
+			errc <- r.Live(lctx, transport.ClientConfig{URL: br.URL()}, twin.LiveConfig{Observe: func(d time.Duration) {
 				mu.Lock()
 				if got < len(recs) { // not the sentinel
 					lat = append(lat, d)
@@ -160,7 +158,6 @@ func BenchmarkBroker(b *testing.B) {
 		require.Equal(b, uint64(len(recs))+1, tw.Counters().Received, "the feed exactly once, and the sentinel")
 		require.Equal(b, uint64(len(recs))+1, j.Len())
 		require.NoError(b, pub.Close())
-		require.NoError(b, sub.Close())
 		require.NoError(b, j.Close())
 		require.NoError(b, br.Close())
 		cancel()

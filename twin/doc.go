@@ -32,8 +32,11 @@
 // the bbolt Journal in front of a Twin (every received message is durable
 // before it is applied, and state snapshots bound restart time). Server
 // assembles the whole service: twin, journal and snapshots, the HTTP API,
-// and a live MQTT subscription (an external broker or an embedded one) or
-// the replay of a capture.
+// and either the live feed or the replay of a capture. Live, each message is
+// journaled before it is acknowledged: from an external broker through a
+// persistent session (Runner.Live; a client id derived from the data
+// directory, so a restarted twin gets what the broker queued meanwhile), or
+// from an embedded broker before the broker's PUBACK (Runner.LiveEmbedded).
 //
 // The core's clock is event time (the messages' instants, on the local
 // clock), so a replay of a capture reproduces its run. Live, the wall clock
@@ -54,6 +57,7 @@
 //		Data:          "/var/lib/twin", Fsync: true, SnapshotEvery: 100000,
 //		HTTP:          "127.0.0.1:8080",        // off loopback only with Token
 //		Broker:        "mqtt://broker:1883",    // or twin.Embedded
+//		Client:        transport.ClientConfig{Username: creds.Username, Password: creds.Password}, // transport.LoadCredentials
 //		Report:        "divergences.ndjson",    // written when ctx is done
 //	})
 //	var ce *twin.ConfigError

@@ -324,12 +324,9 @@ func TestLiveEqualsReplay(t *testing.T) {
 		return tw
 	}
 	live := twin.NewRunner(mk(), nil)
-	c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
-	require.NoError(t, err)
-	defer c.Close()
 	lctx, lcancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- live.Live(lctx, c, twin.LiveConfig{}) }()
+	go func() { done <- live.Live(lctx, transport.ClientConfig{URL: b.URL()}, twin.LiveConfig{}) }()
 	require.Eventually(t, live.Ready, 10*time.Second, 10*time.Millisecond)
 
 	cfg, err := sc.Config()
@@ -378,10 +375,7 @@ func TestSharedSubscription(t *testing.T) {
 		tw, err := twin.New(twin.Config{Network: net, EventClock: true})
 		require.NoError(t, err)
 		r := twin.NewRunner(tw, nil)
-		c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
-		require.NoError(t, err)
-		defer c.Close()
-		go func() { _ = r.Live(lctx, c, twin.LiveConfig{ShareGroup: "twins"}) }()
+		go func() { _ = r.Live(lctx, transport.ClientConfig{URL: b.URL()}, twin.LiveConfig{ShareGroup: "twins"}) }()
 		require.Eventually(t, r.Ready, 10*time.Second, 10*time.Millisecond)
 		runners = append(runners, r)
 	}
@@ -529,11 +523,8 @@ func TestNodePartitions(t *testing.T) {
 		tw, err := twin.New(twin.Config{Network: net, Location: location(t, sc), Window: window, Nodes: nodes, EventClock: true})
 		require.NoError(t, err)
 		r := twin.NewRunner(tw, nil)
-		c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
-		require.NoError(t, err)
-		defer c.Close()
 		lc := twin.LiveConfig{Nodes: nodes}
-		go func() { done <- r.Live(lctx, c, lc) }()
+		go func() { done <- r.Live(lctx, transport.ClientConfig{URL: b.URL()}, lc) }()
 		require.Eventually(t, r.Ready, 10*time.Second, 10*time.Millisecond)
 		runners = append(runners, r)
 		cfgs = append(cfgs, lc)

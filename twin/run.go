@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,7 +216,7 @@ func (r *Runner) Replay(ctx context.Context, in io.Reader, batch int) (ReplaySta
 	return st, nil
 }
 
-// LiveConfig configures Live.
+// LiveConfig configures Live and LiveEmbedded.
 type LiveConfig struct {
 	Topics wire.Topics
 	// ShareGroup, if set, subscribes with "$share/{group}/..." filters.
@@ -235,13 +237,22 @@ type LiveConfig struct {
 	// ticker every Tick).
 	Now   func() time.Time
 	Ticks <-chan time.Time
+	// DialTimeout bounds Live's first connection to the broker (default
+	// 30s).
+	DialTimeout time.Duration
 	// Observe, if set, is called after every message with the wall time
 	// from the handler's entry (receipt) to the return of Accept (journaled
 	// and ingested; with no reorder window, applied). Benchmarks use it.
 	Observe func(time.Duration)
-	// OnError is called when a message cannot be journaled (the message
-	// is then not acknowledged... see docs/twin.md); nil ignores.
+	// OnError is called when a message cannot be journaled. Live then
+	// stops with that error, without acknowledging the message: the broker
+	// keeps it, and every later one, for the next session with the same
+	// client id (LiveEmbedded: the producer is refused and sends it
+	// again). Nil ignores.
 	OnError func(error)
+	// OnBroker, if set, is called with LiveEmbedded's broker once it
+	// accepts connections.
+	OnBroker func(*transport.Broker)
 }
 
 // Filters returns the subscription filters for cfg: everything under the
@@ -266,19 +277,109 @@ func (cfg LiveConfig) Filters() []string {
 	return fs
 }
 
-// Live subscribes c (QoS 1) to the feed and runs until ctx is done. Each
-// message is journaled before the handler returns, and autopaho sends the
-// PUBACK only after the handler returns: an acknowledged message is on
-// disk. A message that cannot be journaled makes Live return an error
-// (without acknowledging it; the broker redelivers it to the next session).
-func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) error {
+// errStopped refuses a message that arrives after Live stopped (or failed):
+// it is not acknowledged.
+var errStopped = errors.New("twin: live: stopped; message not acknowledged")
+
+// Live connects to a broker with cc and runs until ctx is done. The feed's
+// filters (cfg.Filters(), QoS 1) are cc's Subscriptions (added to any it
+// has), so that a resumed session's queued messages reach the twin; each
+// message is journaled (Accept) before its handler returns, and the client
+// acknowledges it (PUBACK) only after that: an acknowledged message is on
+// disk. A message that cannot be journaled is not acknowledged and makes
+// Live return the error (the broker keeps it for the next session with
+// cc.ClientID). Give cc a stable ClientID (ClientIDForPath of the journal's
+// directory) and a session expiry, so that what the broker queues while
+// the twin is down reaches it after a restart. Live closes the client
+// before it returns; a stop while dialing is a clean stop.
+func (r *Runner) Live(ctx context.Context, cc transport.ClientConfig, cfg LiveConfig) error {
+	return r.live(ctx, cfg, func(ctx context.Context, handle func(transport.Message) error) (func(), error) {
+		filters := cfg.Filters()
+		cc.Subscriptions = slices.Clip(cc.Subscriptions)
+		for _, f := range filters {
+			// one client may not hold overlapping filters; ours never overlap
+			cc.Subscriptions = append(cc.Subscriptions, transport.Subscription{Filter: f, QoS: wire.QoS, Handler: handle})
+		}
+		timeout := cfg.DialTimeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		c, err := transport.Dial(dctx, cc)
+		if err != nil {
+			return nil, err
+		}
+		logger(r.Twin.cfg.Logger).Info("live", "client_id", c.ClientID(), "resumed", c.Resumed(), "filters", filters)
+		return func() {
+			if err := c.Close(); err != nil {
+				logger(r.Twin.cfg.Logger).Warn("mqtt close", "err", err)
+			}
+		}, nil
+	})
+}
+
+// LiveEmbedded runs an embedded broker (bc) in the twin's process and
+// takes what producers publish to it through bc.OnPublish, which the
+// broker calls before it acknowledges a message (and with the last wills
+// it publishes): each message on a topic cfg.Filters() match is journaled
+// before its producer gets the PUBACK, so nothing acknowledged is lost when
+// the process, and the broker with it, is killed. The broker keeps nothing
+// across a restart: producers must keep each message until its PUBACK and
+// send it again after reconnecting (transport.Client.Publish does). A
+// message that cannot be journaled is refused (PUBACK 0x80: the producer
+// sends it again) and makes LiveEmbedded return the error. Shared-group
+// prefixes do not apply (the twin is the broker's only consumer). The
+// broker stops before LiveEmbedded returns.
+func (r *Runner) LiveEmbedded(ctx context.Context, bc transport.BrokerConfig, cfg LiveConfig) error {
+	return r.live(ctx, cfg, func(ctx context.Context, handle func(transport.Message) error) (func(), error) {
+		filters := cfg.Filters()
+		for i, f := range filters {
+			if rest, ok := strings.CutPrefix(f, "$share/"); ok {
+				_, filters[i], _ = strings.Cut(rest, "/")
+			}
+		}
+		bc.OnPublish = func(m transport.Message) error {
+			for _, f := range filters {
+				if transport.MatchTopic(f, m.Topic) {
+					m.Retain = false // a publish, not a delivery from the retained store
+					return handle(m)
+				}
+			}
+			return nil // not the feed's: as a subscription, leave it alone
+		}
+		b, err := transport.StartBroker(ctx, bc)
+		if err != nil {
+			return nil, err
+		}
+		logger(r.Twin.cfg.Logger).Info("live", "embedded_broker", b.URL(), "filters", filters)
+		if cfg.OnBroker != nil {
+			cfg.OnBroker(b)
+		}
+		return func() { _ = b.Close() }, nil
+	})
+}
+
+// live runs the twin live: start connects handle (journal, then ingest;
+// an error means "not acknowledged") to the feed and returns how to
+// disconnect it; live then advances the wall clock until ctx is done or a
+// message cannot be journaled, disconnects, and returns. Once it returns,
+// handle refuses every message, so nothing reaches the twin after it.
+func (r *Runner) live(ctx context.Context, cfg LiveConfig, start func(context.Context, func(transport.Message) error) (func(), error)) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	handler := func(m transport.Message) {
+	var gate sync.Mutex // held by each message, and by live to stop them
+	stopped := false
+	handle := func(m transport.Message) error {
+		gate.Lock()
+		defer gate.Unlock()
+		if stopped {
+			return errStopped
+		}
 		recv := now()
 		rec := wire.CaptureRecord{Topic: m.Topic, Payload: m.Payload, Retain: m.Retain, RecvAt: model.InstantOf(recv)}
 		err := r.Accept(rec)
@@ -286,30 +387,40 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 			cfg.Observe(time.Since(recv))
 		}
 		if err != nil {
+			// not acknowledged, nor anything after it: the journal failed
+			// (a full disk, an I/O error, whose pages we cannot trust), so
+			// stop and let a restart recover from what is on disk
+			stopped = true
 			if cfg.OnError != nil {
 				cfg.OnError(err)
 			}
 			cancel(err)
-			// block so the message is not acknowledged before we go down
-			<-ctx.Done()
+			return err
 		}
+		return nil
 	}
 	wall := !r.Twin.cfg.EventClock
 	if wall {
 		r.Twin.Advance(model.InstantOf(now())) // the clock runs from startup
 	}
-	// one client may not hold overlapping filters; ours never overlap
-	for _, f := range cfg.Filters() {
-		if err := c.Subscribe(ctx, f, wire.QoS, handler); err != nil {
-			if ctx.Err() != nil {
-				break // stopped while subscribing: as below
+	stop, err := start(ctx, handle)
+	if err != nil {
+		if ctx.Err() != nil { // stopped while connecting, or a message failed
+			if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+				return cause
 			}
-			return fmt.Errorf("twin: subscribe %s: %w", f, err)
+			return nil
 		}
+		return fmt.Errorf("twin: live: %w", err)
 	}
-	if ctx.Err() == nil {
-		r.SetReady(true)
-	}
+	defer func() {
+		r.SetReady(false)
+		stop()
+		gate.Lock()
+		stopped = true
+		gate.Unlock()
+	}()
+	r.SetReady(true)
 	ticks := cfg.Ticks
 	if wall && ticks == nil {
 		tick := cfg.Tick
@@ -323,8 +434,7 @@ func (r *Runner) Live(ctx context.Context, c *transport.Client, cfg LiveConfig) 
 	for {
 		select {
 		case <-ctx.Done():
-			r.SetReady(false)
-			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
 				return err
 			}
 			return nil

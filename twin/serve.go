@@ -20,6 +20,10 @@ import (
 // Embedded is the ServeConfig.Broker value that runs an embedded broker.
 const Embedded = "embedded"
 
+// ClientIDPrefix starts the MQTT client id a server derives from its data
+// directory: "lockstep-twin-" and 8 hex digits (transport.ClientIDForPath).
+const ClientIDPrefix = "lockstep-twin"
+
 // ServeConfig configures a Server: a whole twin service.
 type ServeConfig struct {
 	// Twin configures the twin (network, windows, partition, retention,
@@ -57,8 +61,13 @@ type ServeConfig struct {
 	// EmbeddedBroker configures the embedded broker (zero: loopback, the
 	// default port; Logger: the twin's).
 	EmbeddedBroker transport.BrokerConfig
-	// Client configures the MQTT client (its URL is Broker's; TLS CA,
-	// credentials, client id; SessionExpiry default 1h).
+	// Client configures the MQTT client for an external broker (its URL is
+	// Broker's; TLS CA, credentials, session expiry, default 1h). Its
+	// ClientID, when empty, is derived from Data (transport.ClientIDForPath
+	// with ClientIDPrefix), so that a twin restarted on the same Data
+	// resumes its session and receives what the broker queued meanwhile;
+	// without Data it is random (no durability). Its Subscriptions are the
+	// feed's (Live adds them).
 	Client transport.ClientConfig
 	// DialTimeout bounds the first connection to the broker (default 30s).
 	DialTimeout time.Duration
@@ -104,6 +113,9 @@ type Server struct {
 	failErr      error
 	failReturned atomic.Bool // Replay or Live returned failErr
 	closed       bool
+
+	clientID string                           // for an external broker ("": random)
+	broker   atomic.Pointer[transport.Broker] // the embedded broker, once Live started it
 }
 
 // NewServer builds the twin, opens the journal (checking it was written
@@ -126,6 +138,12 @@ func NewServer(cfg ServeConfig) (_ *Server, err error) {
 		return nil, configErr(err)
 	}
 	s := &Server{cfg: cfg, log: logger(cfg.Twin.Logger), metrics: cfg.Twin.Metrics, failed: make(chan struct{}), tls: tlsCfg}
+	if id := cfg.Client.ClientID; id != "" {
+		if err := transport.ValidClientID(id); err != nil {
+			return nil, configErr(fmt.Errorf("twin: mqtt client id %q: %w", id, err))
+		}
+		s.clientID = id
+	}
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 		s.cfg.Twin.Metrics = s.metrics
@@ -144,6 +162,12 @@ func NewServer(cfg ServeConfig) (_ *Server, err error) {
 		}
 		if err := s.journal.CheckNetwork(cfg.NetworkDigest); err != nil {
 			return nil, configErr(err)
+		}
+		if s.clientID == "" && cfg.Broker != Embedded {
+			// after OpenJournal made the directory: symbolic links resolve
+			if s.clientID, err = transport.ClientIDForPath(ClientIDPrefix, cfg.Data); err != nil {
+				return nil, err
+			}
 		}
 	}
 	s.runner = NewRunner(s.tw, s.journal)
@@ -285,63 +309,64 @@ func (s *Server) Replay(ctx context.Context, capture io.Reader) (ReplayStats, er
 	return st, s.finish()
 }
 
-// Live connects to the broker (starting the embedded one if so
-// configured), subscribes to the feed and runs until ctx is done, then
-// settles the twin and writes the report and states files. It returns an
-// error if the broker cannot be reached, a message cannot be journaled or
-// the HTTP API fails.
+// Live connects to the broker (or starts the embedded one), takes the
+// feed and runs until ctx is done, then settles the twin and writes the
+// report and states files. It returns an error if the broker cannot be
+// reached, a message cannot be journaled (the message is not
+// acknowledged: see LiveConfig.OnError) or the HTTP API fails.
 func (s *Server) Live(ctx context.Context) error {
 	if s.cfg.Broker == "" {
 		return configErr(errors.New("twin: live: no broker (a URL or embedded)"))
 	}
 	ctx, cancel := s.running(ctx)
 	defer cancel()
-	url := s.cfg.Broker
-	if url == Embedded {
+	tc := s.cfg.Twin
+	lc := LiveConfig{Topics: tc.Topics, ShareGroup: s.cfg.ShareGroup, Nodes: tc.Nodes, DialTimeout: s.cfg.DialTimeout,
+		OnError: func(err error) {
+			s.log.Error("cannot journal a message; stopping without acknowledging it", "err", err)
+		},
+		OnBroker: s.broker.Store,
+	}
+	if s.cfg.Data == "" {
+		s.log.Warn("no journal (--data): no durability; what the twin received is lost when it stops")
+	}
+	var err error
+	if s.cfg.Broker == Embedded {
 		bc := s.cfg.EmbeddedBroker
 		if bc.Logger == nil {
 			bc.Logger = s.log
 		}
-		b, err := transport.StartBroker(ctx, bc)
-		if err != nil {
-			return err
+		if bc.Prefix == "" {
+			bc.Prefix = tc.Topics.Prefix
 		}
-		defer b.Close()
-		url = b.URL()
-		s.log.Info("embedded broker", "url", url)
+		err = s.runner.LiveEmbedded(ctx, bc, lc)
+	} else {
+		cc := s.cfg.Client
+		cc.URL, cc.ClientID = s.cfg.Broker, s.clientID
+		if cc.Logger == nil {
+			cc.Logger = s.log
+		}
+		if cc.ClientID == "" {
+			s.log.Warn("no client id (--client-id or --data): a random one; the broker queues nothing for the twin while it is down")
+		}
+		err = s.runner.Live(ctx, cc, lc)
 	}
-	cc := s.cfg.Client
-	cc.URL = url
-	if cc.Logger == nil {
-		cc.Logger = s.log
-	}
-	if cc.SessionExpiry == 0 {
-		cc.SessionExpiry = time.Hour
-	}
-	timeout := s.cfg.DialTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	dctx, dcancel := context.WithTimeout(ctx, timeout)
-	client, err := transport.Dial(dctx, cc)
-	dcancel()
-	if err != nil {
-		return err
-	}
-	tc := s.cfg.Twin
-	err = s.runner.Live(ctx, client, LiveConfig{Topics: tc.Topics, ShareGroup: s.cfg.ShareGroup, Nodes: tc.Nodes,
-		OnError: func(err error) {
-			s.log.Error("cannot journal a message; stopping without acknowledging it", "err", err)
-		}})
-	// no message may be accepted after the twin is finished
-	if cerr := client.Close(); cerr != nil {
-		s.log.Warn("mqtt close", "err", cerr)
-	}
+	// Live and LiveEmbedded disconnect before they return: nothing is
+	// accepted after the twin is finished
 	if err != nil {
 		return s.returned(err)
 	}
 	return s.finish()
 }
+
+// ClientID is the MQTT client id Live connects to an external broker with:
+// ServeConfig.Client.ClientID, or derived from Data (ClientIDForPath), or
+// "" (a random one, without Data).
+func (s *Server) ClientID() string { return s.clientID }
+
+// Broker is the embedded broker Live runs (nil before it started, or with
+// an external broker).
+func (s *Server) Broker() *transport.Broker { return s.broker.Load() }
 
 // finish snapshots the state (a restart then re-applies nothing), settles
 // the twin and writes the outputs. The snapshot comes first: Finish

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,32 +197,181 @@ func TestServerLive(t *testing.T) {
 	stop()
 	require.NoError(t, <-done)
 	require.NoError(t, s.Close())
+	assertReplayed(t, cfg, recs)
+}
 
+// assertReplayed asserts that the report and states files a server on cfg
+// wrote equal those of a twin that ingested recs in one go.
+func assertReplayed(t *testing.T, cfg ServeConfig, recs []wire.CaptureRecord) {
+	t.Helper()
 	ref, err := New(cfg.Twin)
 	require.NoError(t, err)
 	ref.IngestBatch(recs)
 	ref.Finish()
-	var want bytes.Buffer
-	require.NoError(t, ref.WriteReport(&want))
-	got, err := os.ReadFile(cfg.Report)
-	require.NoError(t, err)
-	assert.Equal(t, want.String(), string(got))
-	assert.NotEmpty(t, got)
+	var report, states bytes.Buffer
+	require.NoError(t, ref.WriteReport(&report))
+	require.NoError(t, ref.WriteStates(&states))
+	for file, want := range map[string]string{cfg.Report: report.String(), cfg.States: states.String()} {
+		got, err := os.ReadFile(file)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(got), file)
+		assert.NotEmpty(t, got, file)
+	}
 }
 
-// Live with the embedded broker: it starts, the twin subscribes, and it
-// all stops when ctx is done.
+// journalIDs is the msg_id of every record of the journal in dir, in order.
+func journalIDs(t *testing.T, dir string) []string {
+	t.Helper()
+	j, err := OpenJournal(dir, false)
+	require.NoError(t, err)
+	defer j.Close()
+	var ids []string
+	require.NoError(t, j.ReplayFrom(0, func(r wire.CaptureRecord) {
+		env, err := wire.Decode(r.Topic, r.Payload)
+		require.NoError(t, err)
+		ids = append(ids, env.MsgID)
+	}))
+	return ids
+}
+
+// idsOf is the msg_id of each record.
+func idsOf(t *testing.T, recs []wire.CaptureRecord) []string {
+	t.Helper()
+	var ids []string
+	for _, r := range recs {
+		env, err := wire.Decode(r.Topic, r.Payload)
+		require.NoError(t, err)
+		ids = append(ids, env.MsgID)
+	}
+	return ids
+}
+
+// A message the journal cannot take is not acknowledged: Live stops with
+// the journal's error, and the twin restarted on the same data (the same
+// client id, so it resumes its session) gets that message from the broker,
+// and everything published after it, exactly once. (Live's handler used to
+// return, and the client to acknowledge the message, as soon as it had
+// asked Live to stop: the message was lost.)
+func TestLiveJournalFailure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b := testBroker(t, ctx)
+	cfg := serveConfig(t, t.TempDir())
+	cfg.Broker = b.URL()
+	recs := serveFeed(t)
+	half := len(recs) / 2
+	s, _, done := startLive(t, ctx, cfg)
+	assert.Regexp(t, `^lockstep-twin-[0-9a-f]{8}$`, s.ClientID(), "derived from the data directory")
+	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer pub.Close()
+	publish := func(recs []wire.CaptureRecord) {
+		for _, r := range recs {
+			require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, false))
+		}
+	}
+	publish(recs[:half])
+	require.Eventually(t, func() bool { return s.Twin().Counters().Received == uint64(half) }, 20*time.Second, 10*time.Millisecond)
+
+	require.NoError(t, s.journal.db.Close()) // the journal fails under the twin
+	publish(recs[half:])                     // the broker acknowledges them and queues them for the twin
+	err = <-done
+	require.ErrorContains(t, err, "twin: journal append")
+	assert.False(t, s.runner.Ready())
+	assert.Equal(t, uint64(half), s.Twin().Counters().Received, "nothing after the failure reached the twin")
+	require.NoError(t, s.Close())
+
+	s2, stop, done2 := startLive(t, ctx, cfg)
+	assert.Equal(t, s.ClientID(), s2.ClientID())
+	require.Eventually(t, func() bool { return s2.Twin().Counters().Received == uint64(len(recs)) }, 20*time.Second, 10*time.Millisecond)
+	stop()
+	require.NoError(t, <-done2)
+	require.NoError(t, s2.Close())
+	assert.Zero(t, s2.Twin().Counters().Duplicates)
+	// (mochi resends a resumed session's queue in another order)
+	assert.ElementsMatch(t, idsOf(t, recs), journalIDs(t, cfg.Data), "every message journaled once")
+	assertReplayed(t, cfg, recs)
+}
+
+// Live with the embedded broker: the twin takes what producers publish
+// through the broker's OnPublish, so a message is journaled and ingested
+// before its producer has the PUBACK; a message outside the feed's topics
+// is left alone. When ctx is done the broker stops, and the outputs equal
+// a replay's.
 func TestServerEmbedded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := serveConfig(t, t.TempDir())
 	cfg.Broker, cfg.EmbeddedBroker = Embedded, transport.BrokerConfig{Listen: "127.0.0.1:0"}
 	s, stop, done := startLive(t, ctx, cfg)
+	assert.Empty(t, s.ClientID(), "the twin has no client")
+	b := s.Broker()
+	require.NotNil(t, b)
+	pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+	require.NoError(t, err)
+	defer pub.Close()
+	require.NoError(t, pub.Publish(ctx, "elsewhere/L1", []byte("not the feed"), wire.QoS, false))
+	recs := serveFeed(t)
+	for i, r := range recs {
+		require.NoError(t, pub.Publish(ctx, r.Topic, r.Payload, wire.QoS, false))
+		require.Equal(t, uint64(i+1), s.Twin().Counters().Received, "message %d journaled and ingested before its PUBACK", i)
+	}
 	stop()
 	require.NoError(t, <-done)
 	assert.False(t, s.runner.Ready())
-	_, err := os.Stat(cfg.Report)
-	require.NoError(t, err, "the report is written at the end")
+	select {
+	case <-b.Done():
+	default:
+		t.Error("the broker outlived Live")
+	}
+	require.NoError(t, s.Close())
+	assert.Equal(t, idsOf(t, recs), journalIDs(t, cfg.Data))
+	assertReplayed(t, cfg, recs)
+}
+
+// LiveEmbedded on the wall clock: the broker's OnPublish (Accept) and the
+// ticker (Advance) run side by side (go test -race checks them), and the
+// ticks release what the reorder window holds without any later message.
+func TestLiveEmbeddedWallClock(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tw, err := New(Config{Network: quickstart(t), Window: 20 * model.Millisecond})
+	require.NoError(t, err)
+	r := NewRunner(tw, nil)
+	brokers := make(chan *transport.Broker, 1)
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- r.LiveEmbedded(lctx, transport.BrokerConfig{Listen: "127.0.0.1:0"},
+			LiveConfig{Tick: time.Millisecond, OnBroker: func(b *transport.Broker) { brokers <- b }})
+	}()
+	b := <-brokers
+	const sources, each = 2, 150
+	var wg sync.WaitGroup
+	for i := range sources {
+		pub, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
+		require.NoError(t, err)
+		defer pub.Close()
+		f := newFeed(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				hb := heartbeat(f, fmt.Sprintf("L%d", i+1), model.InstantOf(time.Now()))
+				if err := pub.Publish(ctx, hb.Topic, hb.Payload, wire.QoS, false); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool { return tw.Counters().Applied == sources*each }, 10*time.Second, 5*time.Millisecond,
+		"the ticks release every message")
+	c := tw.Counters()
+	assert.Equal(t, uint64(sources*each), c.Accepted)
+	stop()
+	require.NoError(t, <-done)
 }
 
 // Serve runs a live service until ctx is done (here: once the retained
@@ -277,15 +428,12 @@ func TestLiveStoppedWhileSubscribing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	b := testBroker(t, ctx)
-	c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
-	require.NoError(t, err)
-	defer c.Close()
 	tw, err := New(Config{Network: quickstart(t)})
 	require.NoError(t, err)
 	r := NewRunner(tw, nil)
 	stopped, stop := context.WithCancel(ctx)
 	stop()
-	require.NoError(t, r.Live(stopped, c, LiveConfig{}))
+	require.NoError(t, r.Live(stopped, transport.ClientConfig{URL: b.URL()}, LiveConfig{}))
 	assert.False(t, r.Ready())
 }
 

@@ -437,9 +437,6 @@ func TestLiveLoneMessage(t *testing.T) {
 	tw, err := New(Config{Network: quickstart(t), Location: zone(t, "Europe/Berlin"), Window: window})
 	require.NoError(t, err)
 	r := NewRunner(tw, nil)
-	c, err := transport.Dial(ctx, transport.ClientConfig{URL: b.URL()})
-	require.NoError(t, err)
-	defer c.Close()
 	start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	var clock atomic.Int64 // the fake wall clock, ms
 	clock.Store(start.UnixMilli())
@@ -447,7 +444,7 @@ func TestLiveLoneMessage(t *testing.T) {
 	lctx, lcancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- r.Live(lctx, c, LiveConfig{Now: func() time.Time { return time.UnixMilli(clock.Load()) }, Ticks: ticks})
+		done <- r.Live(lctx, transport.ClientConfig{URL: b.URL()}, LiveConfig{Now: func() time.Time { return time.UnixMilli(clock.Load()) }, Ticks: ticks})
 	}()
 	require.Eventually(t, r.Ready, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, model.InstantOf(start).Add(-window), tw.Clock(), "the clock runs from startup, before any message")

@@ -23,6 +23,7 @@ import (
 
 type hwsimFlags struct {
 	broker, speed, faults, capture, truth, prefix, caFile string
+	clientID, credsFile, credsEnv                         string
 	replication, workers                                  int
 	seed                                                  uint64
 	heartbeat, maxSkew                                    string
@@ -57,6 +58,14 @@ a run without faults replays through "lockstep twin" with its default --window
 (5s) and no late message, whatever the speed.
 --broker embedded starts an in-process broker on a free loopback port.
 
+Broker credentials come from --credentials-file or --credentials-env (one line
+username:password) rather than the URL, which shows in ps. hwsim publishes
+every topic of the feed, production's orders and label states included, so on
+a broker with roles its user needs the role all (or production plus a device
+line per node). Client.Publish keeps each message until its PUBACK and resends
+it after a reconnect; --client-id gives hwsim a stable id (and a persistent
+session) instead of a random one.
+
 Faults (duplicates, reordering, delays, drops, clock skew, malformed payloads,
 broker disconnects) come from --faults FILE (docs/hwsim.md, examples in
 scenarios/faults/) and/or the fault flags, which override the file. The same
@@ -69,14 +78,18 @@ Exit codes: 0 ok, 1 the run or the broker failed, 2 bad input or usage.`,
   lockstep hwsim scenarios/quickstart.yaml --broker mqtt://127.0.0.1:1883 --speed 60
   lockstep hwsim scenarios/quickstart.yaml --broker embedded --speed max \
       --faults scenarios/faults/flaky.yaml --capture out/feed.ndjson --truth out/truth.json
-  lockstep hwsim scenarios/examples/offline-serve.yaml --broker mqtts://user:pass@broker:8883 --drop 0.01 --seed 3`,
+  lockstep hwsim scenarios/examples/offline-serve.yaml --broker mqtts://broker:8883 --ca-file ca.pem \
+      --credentials-file /etc/lockstep/hwsim-mqtt --drop 0.01 --seed 3`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runHwsim(cmd, args[0], &f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.broker, "broker", "", "broker URL (mqtt://host:port, mqtts://user:pass@host:port) or \"embedded\" (required)")
+	fl.StringVar(&f.broker, "broker", "", "broker URL (mqtt://host:port, mqtts://host:port) or \"embedded\" (required)")
+	fl.StringVar(&f.credsFile, "credentials-file", "", "file holding the broker credentials as username:password (one line)")
+	fl.StringVar(&f.credsEnv, "credentials-env", "", "name of an environment variable holding the broker credentials as username:password (e.g. "+transport.DefaultCredentialsEnv+")")
+	fl.StringVar(&f.clientID, "client-id", "", "MQTT client id (default: a random one)")
 	fl.StringVar(&f.speed, "speed", "60", "simulated time per wall time (60: a simulated minute per second), or \"max\"")
 	fl.StringVar(&f.faults, "faults", "", "YAML fault file (see docs/hwsim.md)")
 	fl.StringVar(&f.capture, "capture", "", "write an NDJSON capture of exactly what was published to FILE")
@@ -198,9 +211,22 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 	if f.prefix == "" || strings.ContainsAny(f.prefix, "+#") {
 		return badInput(fmt.Errorf("--prefix %q must be a non-empty topic without wildcards", f.prefix))
 	}
+	var creds transport.Credentials
 	if f.broker != "embedded" {
 		if _, _, _, err := transport.ParseURL(f.broker); err != nil {
 			return badInput(err)
+		}
+		if f.credsFile != "" || f.credsEnv != "" {
+			if creds, err = transport.LoadCredentials(f.credsFile, f.credsEnv); err != nil {
+				return badInput(err)
+			}
+		}
+	} else if f.credsFile != "" || f.credsEnv != "" {
+		return badInput(fmt.Errorf("--credentials-file and --credentials-env apply to an external broker (--broker URL)"))
+	}
+	if f.clientID != "" {
+		if err := transport.ValidClientID(f.clientID); err != nil {
+			return badInput(fmt.Errorf("--client-id %q: %w", f.clientID, err))
 		}
 	}
 	s, err := scenarios.Load(path)
@@ -246,7 +272,8 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 		Dial: func(ctx context.Context) (hwsim.Conn, error) {
 			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			return transport.Dial(dctx, transport.ClientConfig{URL: url, CAFile: f.caFile, Logger: logger})
+			return transport.Dial(dctx, transport.ClientConfig{URL: url, CAFile: f.caFile, Logger: logger, ClientID: f.clientID,
+				Username: creds.Username, Password: creds.Password})
 		},
 	}
 	var capFile *os.File

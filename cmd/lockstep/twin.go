@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/scenarios"
 	"github.com/lockstep-sim/lockstep/twin"
+	"github.com/lockstep-sim/lockstep/twin/transport"
 	"github.com/lockstep-sim/lockstep/twin/wire"
 )
 
@@ -29,6 +31,8 @@ type twinFlags struct {
 	fsync                                                                                                      bool
 	snapshotEvery                                                                                              uint64
 	httpTLSCert, httpTLSKey                                                                                    string
+	clientID, credsFile, credsEnv, caFile, brokerListen                                                        string
+	sessionExpiry                                                                                              time.Duration
 }
 
 func newTwinCmd() *cobra.Command {
@@ -47,6 +51,19 @@ state snapshot from the same file (taken every --snapshot-every records) and
 re-applies only the records after it, then carries on. --replay exits at the end of the capture and prints a
 summary; live mode runs until SIGINT/SIGTERM. Both write --report (divergences,
 sorted NDJSON) and --states (final label states) at the end.
+
+Sessions (--broker URL): the twin connects with a stable client id,
+lockstep-twin- and a hash of --data (--client-id overrides it), and a
+persistent session (--session-expiry, 1h): while it is down the broker keeps
+its subscriptions and queues its QoS 1 messages, and the twin restarted on
+the same --data receives them. Without --data the id is random and nothing is
+durable. The broker must keep enough (Mosquitto: max_queued_messages, 1000 by
+default, and persistence true). Broker credentials come from
+--credentials-file or --credentials-env (one line username:password), not
+the URL, which shows in ps. --broker embedded runs a broker in the process
+(--broker-listen, loopback) and journals each message before the broker
+acknowledges it; it keeps nothing across a restart, so producers must resend
+what was not acknowledged (docs/feed.md).
 
 Time: feed instants are real (RFC 3339 with an offset); the core runs on the
 local wall clock of the network file's timezone (UTC when it has none). With
@@ -70,13 +87,21 @@ docs/twin.md has it all.
 Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 		Example: `  lockstep twin --network scenarios/quickstart.yaml --replay capture.ndjson --report divergences.ndjson
   lockstep twin --network scenarios/quickstart.yaml --broker embedded --http 127.0.0.1:8080 --data /var/lib/lockstep-twin
-  lockstep twin --network region-a.yaml --broker mqtt://broker:1883 --share-group twin --nodes L1,L2,P1`,
+  lockstep twin --network region-a.yaml --broker mqtt://broker:1883 --share-group twin --nodes L1,L2,P1
+  LOCKSTEP_MQTT_CREDENTIALS=twin:secret lockstep twin --network city.yaml --broker mqtts://broker:8883 \
+      --ca-file ca.pem --credentials-env LOCKSTEP_MQTT_CREDENTIALS --data /var/lib/lockstep-twin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTwin(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.network, "network", "", "scenario file with the network (nodes, SKUs, labels, SLA); required")
 	fl.StringVar(&f.broker, "broker", "", "broker URL (mqtt://host:1883, mqtts://...) or 'embedded'")
+	fl.StringVar(&f.clientID, "client-id", "", "MQTT client id at the broker (default: lockstep-twin- and a hash of the --data path, so a restart resumes the session; random without --data; twins on different hosts need their own)")
+	fl.DurationVar(&f.sessionExpiry, "session-expiry", transport.DefaultSessionExpiry, "how long the broker keeps the twin's session, and queues its messages, while it is disconnected (0: the session ends with the connection)")
+	fl.StringVar(&f.credsFile, "credentials-file", "", "file holding the broker credentials as username:password (one line)")
+	fl.StringVar(&f.credsEnv, "credentials-env", "", "name of an environment variable holding the broker credentials as username:password (e.g. "+transport.DefaultCredentialsEnv+")")
+	fl.StringVar(&f.caFile, "ca-file", "", "PEM CA file to verify an mqtts:// broker (default: the system's roots)")
+	fl.StringVar(&f.brokerListen, "broker-listen", transport.DefaultListen, "with --broker embedded: the broker's listen address (loopback)")
 	fl.StringVar(&f.replay, "replay", "", "replay this NDJSON capture instead of subscribing")
 	fl.StringVar(&f.httpAddr, "http", "", "HTTP API listen address, e.g. 127.0.0.1:8080 (off when empty)")
 	fl.StringVar(&f.data, "data", "", "directory of the durable journal (none when empty)")
@@ -112,6 +137,10 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	if f.clock != "wall" && f.clock != "event" {
 		return badInput(fmt.Errorf("--clock %q: want wall or event", f.clock))
 	}
+	cc, err := twinClient(cmd, f)
+	if err != nil {
+		return badInput(err)
+	}
 	if f.tolerance <= 0 || f.window < 0 || f.dedupRetention <= 0 || f.labelRetention < 0 || f.maxPast < 0 || f.maxFuture < 0 || f.sourceIdle < 0 {
 		return badInput(errors.New("--tolerance and --dedup-retention must be > 0; --window, --label-retention, --max-past, --max-future and --source-idle >= 0"))
 	}
@@ -128,6 +157,9 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 		return badInput(fmt.Errorf("--log-level: %w", err))
 	}
 	logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	if u, user, _, err := transport.ParseURL(f.broker); err == nil && user != "" {
+		logger.Warn("the --broker URL holds credentials, which show in ps: use --credentials-file or --credentials-env", "broker", u.Redacted())
+	}
 	raw, err := os.ReadFile(f.network)
 	if err != nil {
 		return badInput(err)
@@ -153,7 +185,7 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 		NetworkDigest: hex.EncodeToString(sum[:]),
 		Data:          f.data, Fsync: f.fsync, SnapshotEvery: f.snapshotEvery,
 		HTTP: f.httpAddr, Token: token, HTTPCert: f.httpTLSCert, HTTPKey: f.httpTLSKey,
-		Broker: f.broker, ShareGroup: f.shareGroup,
+		Broker: f.broker, ShareGroup: f.shareGroup, Client: cc, EmbeddedBroker: transport.BrokerConfig{Listen: f.brokerListen},
 		Report: f.report, States: f.states,
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -183,6 +215,58 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{"records": st.Records, "resumed_from_journal": st.Skipped, "bad_capture_lines": st.BadLines,
 		"elapsed_s": st.Elapsed.Seconds(), "counters": tw.Counters(), "labels": len(tw.Labels()), "gaps": len(tw.Gaps())})
+}
+
+// twinClient checks the flags of the connection to an external broker
+// (they apply to --broker URL only; --broker-listen to --broker embedded
+// only) and returns the client's configuration: client id, session
+// expiry, credentials (read from the file or variable), CA file.
+func twinClient(cmd *cobra.Command, f twinFlags) (transport.ClientConfig, error) {
+	fl := cmd.Flags()
+	external := f.broker != "" && f.broker != twin.Embedded
+	for _, name := range []string{"client-id", "session-expiry", "credentials-file", "credentials-env", "ca-file"} {
+		if fl.Changed(name) && !external {
+			return transport.ClientConfig{}, fmt.Errorf("--%s applies to an external broker (--broker URL)", name)
+		}
+	}
+	if fl.Changed("broker-listen") && f.broker != twin.Embedded {
+		return transport.ClientConfig{}, errors.New("--broker-listen applies to --broker embedded")
+	}
+	if f.broker == twin.Embedded {
+		host, _, err := net.SplitHostPort(f.brokerListen)
+		if err != nil {
+			return transport.ClientConfig{}, fmt.Errorf("--broker-listen %q: want host:port", f.brokerListen)
+		}
+		if !transport.IsLoopbackHost(host) {
+			return transport.ClientConfig{}, fmt.Errorf("--broker-listen %s: the twin's embedded broker has no users, so it listens on loopback only; run `lockstep broker` with users for other addresses", f.brokerListen)
+		}
+	}
+	if !external {
+		return transport.ClientConfig{}, nil
+	}
+	if _, _, _, err := transport.ParseURL(f.broker); err != nil {
+		return transport.ClientConfig{}, err
+	}
+	if f.sessionExpiry < 0 {
+		return transport.ClientConfig{}, errors.New("--session-expiry must be >= 0")
+	}
+	cc := transport.ClientConfig{ClientID: f.clientID, SessionExpiry: f.sessionExpiry, CAFile: f.caFile}
+	if f.sessionExpiry == 0 {
+		cc.SessionExpiry = -1 // ClientConfig: negative ends the session with the connection
+	}
+	if fl.Changed("client-id") {
+		if err := transport.ValidClientID(f.clientID); err != nil {
+			return transport.ClientConfig{}, fmt.Errorf("--client-id %q: %w", f.clientID, err)
+		}
+	}
+	if f.credsFile != "" || f.credsEnv != "" {
+		creds, err := transport.LoadCredentials(f.credsFile, f.credsEnv)
+		if err != nil {
+			return transport.ClientConfig{}, err
+		}
+		cc.Username, cc.Password = creds.Username, creds.Password
+	}
+	return cc, nil
 }
 
 // twinExit maps the twin service's errors to exit codes: 2 for its

@@ -96,6 +96,47 @@ func TestTwinHTTPFlags(t *testing.T) {
 	}
 }
 
+// The flags of the connection to the broker: each applies to its kind of
+// broker only, and a bad value is bad input (exit 2) before anything
+// connects; credentials are read from a file or a variable, and an error
+// about them never shows their content.
+func TestTwinBrokerFlags(t *testing.T) {
+	dir := t.TempDir()
+	noColon := filepath.Join(dir, "no-colon")
+	require.NoError(t, os.WriteFile(noColon, []byte("hunter2-secret\n"), 0o600))
+	url := "mqtt://127.0.0.1:1"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--replay", "x", "--client-id", "twin-a"}, "--client-id applies to an external broker"},
+		{[]string{"--broker", "embedded", "--credentials-file", noColon}, "--credentials-file applies to an external broker"},
+		{[]string{"--broker", "embedded", "--session-expiry", "2h"}, "--session-expiry applies to an external broker"},
+		{[]string{"--broker", url, "--broker-listen", "127.0.0.1:1884"}, "--broker-listen applies to --broker embedded"},
+		{[]string{"--broker", "embedded", "--broker-listen", "0.0.0.0:1883"}, "loopback only"},
+		{[]string{"--broker", "embedded", "--broker-listen", "1883"}, "want host:port"},
+		{[]string{"--broker", url, "--session-expiry", "-1s"}, "--session-expiry must be >= 0"},
+		{[]string{"--broker", url, "--client-id", "twin a"}, `--client-id "twin a"`},
+		{[]string{"--broker", url, "--credentials-env", "LOCKSTEP_TEST_UNSET_CREDENTIALS"}, "LOCKSTEP_TEST_UNSET_CREDENTIALS is not set"},
+		{[]string{"--broker", url, "--credentials-file", noColon}, "want username:password"},
+		{[]string{"--broker", url, "--credentials-file", noColon, "--credentials-env", "X"}, "not both"},
+		{[]string{"--broker", "http://broker"}, "scheme must be"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			assert.Equal(t, exitUsage, run(append([]string{"twin", "--network", "../../scenarios/quickstart.yaml"}, tc.args...), &out, &errb))
+			assert.Contains(t, errb.String(), tc.want)
+			assert.NotContains(t, errb.String(), "hunter2")
+		})
+	}
+	code, out, _ := lockstep(t, "twin", "--help")
+	require.Equal(t, exitOK, code)
+	for _, f := range []string{"--client-id string", "--session-expiry duration", "--credentials-file string", "--credentials-env string",
+		"--ca-file string", "--broker-listen string", "max_queued_messages"} {
+		assert.Contains(t, out, f)
+	}
+}
+
 // TestTwinCrash builds the binary, makes a capture with hwsim, replays it
 // with --data and kill -9s the twin at 6 seeded points of its progress,
 // restarting it each time; the final label states and divergence report
@@ -109,10 +150,7 @@ func TestTwinCrash(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "lockstep")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBinary(t)
 	scen := "../../scenarios/quickstart.yaml"
 	capture := filepath.Join(dir, "capture.ndjson")
 	hw := exec.Command(bin, "hwsim", scen, "--broker", "embedded", "--speed", "max", "--capture", capture, "--quiet",
