@@ -37,6 +37,8 @@ type Stats struct {
 	// entry to its merge into the central view, over entries logged while
 	// offline at or after Core.MeasureFrom (entries logged online merge at once).
 	ReconcileLag Histogram
+	// TTL counts the stage TTL alerts and escalations and the expiry practice.
+	TTL TTLStats
 }
 
 // RejectedTotal sums the rejections over all reasons.
@@ -160,6 +162,10 @@ func (c *Core) Step(ev Event) []Effect {
 	l := &c.labels[slab]
 	if ev.Type == EvTimer {
 		c.timer(l, ev)
+		return c.out
+	}
+	if ev.Type == EvExtend {
+		c.extend(l, ev)
 		return c.out
 	}
 	if ev.Type >= numEventTypes || !allowed[ev.Type][l.State] {
@@ -292,12 +298,14 @@ func (c *Core) move(l *Label, to State, at Instant, node NodeIndex, why Reason) 
 		l.TTLAt = 0
 		c.emit(Effect{Type: EffCancelTimer, Timer: TimerTTL, Label: l.ID, Slab: l.slab})
 	}
+	c.cancelReminder(l)
 	if to.Terminal() {
 		return
 	}
-	if ttl := c.Net.Policy.TTL[to]; ttl > 0 {
+	if ttl := c.stageTTL(l, to, at); ttl > 0 {
 		l.TTLAt = at.Add(ttl)
 		c.emit(Effect{Type: EffSetTimer, Timer: TimerTTL, Label: l.ID, Slab: l.slab, At: l.TTLAt})
+		c.armReminder(l)
 	}
 }
 
@@ -600,16 +608,9 @@ func (c *Core) timer(l *Label, ev Event) {
 			return
 		}
 		l.TTLAt = 0
-		if l.State != ReadyForPickup {
-			if l.Measured {
-				c.Stats.Alerts++
-			}
-			c.emit(Effect{Type: EffAlert, Label: l.ID, Slab: l.slab, Node: l.Dest, State: l.State, At: ev.At, Reason: ReasonTTLExpired})
-			return
-		}
-		from := l.At
-		c.release(l, ev.At)
-		c.reroute(l, from, ev.At, ReasonTTLExpired, true)
+		c.ttlExpired(l, ev.At)
+	case TimerReminder:
+		c.remind(l, ev)
 	case TimerSLA:
 		if l.Late || l.ReadyAt != 0 || ev.At < l.Due || l.State.Terminal() {
 			c.reject(ev, RejectStaleTimer)

@@ -218,6 +218,14 @@ func TestEveryTableRowIsExercised(t *testing.T) {
 	drive(t, c, 2, 2, l2, InTransit)
 	record(c, Event{Type: EvArrived, At: at(10, 41), Label: 2, Node: l2})
 	record(c, Event{Type: EvTimer, Timer: TimerTTL, At: at(10, 40) + Instant(24*Hour), Label: 1})
+	// in-transit TTL escalated by reroute: the courier diverts to the partner
+	netT := testNet(t)
+	netT.Policy.TTL[InTransit] = Hour
+	netT.Policy.Escalate[InTransit] = EscalateReroute
+	c = New(netT)
+	drive(t, c, 1, 0, l1, InTransit)
+	record(c, Event{Type: EvTimer, Timer: TimerTTL, At: at(11, 15), Label: 1})
+	require.Equal(t, p1, c.Label(1).Dest)
 	// stockout at placement
 	c = New(cacheNet(t, 0, 0, OfflineServe))
 	record(c, order(1, at(9, 0)))

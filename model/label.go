@@ -127,6 +127,8 @@ type Label struct {
 	SlotSize   SizeClass // slot class taken at a locker (NoSize at a counter)
 	ReadyAt    Instant   // first ready notification (0 = never)
 	TTLAt      Instant   // current stage TTL deadline (0 = none)
+	RemindAt   Instant   // pending expiry reminder (0 = none)
+	Extended   bool      // the one ready-for-pickup extension was granted
 	Late       bool      // the SLA was missed and a refund was recorded
 	Measured   bool      // counts towards the metrics (placed after warm-up)
 	Subscriber bool

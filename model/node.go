@@ -192,8 +192,15 @@ const (
 // Policy holds the operating rules the core enforces.
 type Policy struct {
 	// TTL per stage; zero means no TTL for that stage. TTL[ReadyForPickup]
-	// expiring without pickup triggers a reroute to the nearest partner.
-	TTL          [numStates]Duration
+	// expiring without pickup triggers a reroute to the nearest partner
+	// (or, with Expiry.Return, a return); ReadyRules make it dynamic.
+	TTL [numStates]Duration
+	// Escalate is what an expired picked, packed or in_transit TTL does
+	// after its alert; ReadyRules the dynamic ready-for-pickup TTL (first
+	// match wins); Expiry the locker expiry practice. See ttl.go.
+	Escalate     [numStates]Escalation
+	ReadyRules   []ReadyRule
+	Expiry       Expiry
 	MaxHops      int
 	RerouteCost  float64
 	RerouteDelay Duration

@@ -20,12 +20,13 @@ import (
 //	           slab slot in slab order (free slots carry nothing)
 //	inventory: 0, or 1 and per node its caches, central replica, unmerged
 //	           log, outbox and counters, then the demand heatmap
+//	ttl:       the TTL stats and per-label expiry state (ttl_snapshot.go)
 //	CRC-32C of everything before it (4 bytes, little endian)
 //
 // The index map is not stored: it is rebuilt from the live slots.
 const (
 	snapMagic   = "LSCS"
-	snapVersion = 2
+	snapVersion = 3
 )
 
 // Snapshot errors, wrapped by UnmarshalBinary's error.
@@ -115,6 +116,7 @@ func (c *Core) MarshalBinary() ([]byte, error) {
 		w.int(int64(c.heatDay))
 		w.int(int64(c.heatDays))
 	}
+	w.ttl(c, freed)
 	w.buf = binary.LittleEndian.AppendUint32(w.buf, crc32.Checksum(w.buf, snapCRC))
 	return w.buf, nil
 }
@@ -144,6 +146,9 @@ func (c *Core) UnmarshalBinary(data []byte) error {
 	body := data[:len(data)-4]
 	r := snapReader{data: body, off: head}
 	d, err := c.decode(&r)
+	if err == nil {
+		err = r.ttl(d)
+	}
 	if err != nil {
 		return fmt.Errorf("model: snapshot: %s: %w", r.section, err)
 	}
@@ -344,6 +349,7 @@ func (n *Network) Fingerprint() uint64 {
 	w.int(int64(n.Resolution))
 	w.bool(n.EdgeLog)
 	w.bool(n.CodeKey != [2]uint64{})
+	w.ttlPolicy(p)
 	h := fnv.New64a()
 	h.Write(w.buf)
 	return h.Sum64()

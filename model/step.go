@@ -36,11 +36,14 @@ const (
 	// EvReplenish: nightly replenishment planning; the core answers with
 	// EffRestock effects and starts a new day of the demand heatmap.
 	EvReplenish
+	// EvExtend: the customer asked for the one extension of Label's
+	// ready-for-pickup TTL (see Expiry); not a state change.
+	EvExtend
 	numEventTypes
 )
 
 var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel",
-	"node_offline", "node_online", "counter_sale", "restock", "replenish"}
+	"node_offline", "node_online", "counter_sale", "restock", "replenish", "extend"}
 
 func (e EventType) String() string { return enumName(eventNames[:], int(e), "event") }
 
@@ -53,6 +56,8 @@ const (
 	TimerTTL TimerKind = iota
 	// TimerSLA fires at the SLA deadline; a label not ready by then is refunded.
 	TimerSLA
+	// TimerReminder fires Expiry.Reminder before the ready-for-pickup TTL.
+	TimerReminder
 	NumTimers
 )
 
@@ -62,6 +67,8 @@ func (k TimerKind) String() string {
 		return "ttl"
 	case TimerSLA:
 		return "sla"
+	case TimerReminder:
+		return "reminder"
 	}
 	return "timer(" + itoa(int64(k)) + ")"
 }
@@ -134,11 +141,23 @@ const (
 	// EffReconciled: Node merged Amount log entries into the central view and
 	// received the orders queued for it; Delay is the oldest entry's lag.
 	EffReconciled
+	// EffRedispatch: an expired stage TTL escalates (State picked: pack the
+	// parcel at once; packed: give it priority for a courier at Node).
+	EffRedispatch
+	// EffRedirect: an expired in-transit TTL diverts the courier carrying
+	// Label from Node to To (hop Hops, costing Amount).
+	EffRedirect
+	// EffRemind: remind the customer that Label waits at Node and moves on
+	// in Delay (ready-for-pickup TTL).
+	EffRemind
+	// EffExtended: the customer's extension was granted; the
+	// ready-for-pickup TTL now expires at At (Delay later than before).
+	EffExtended
 	numEffectTypes
 )
 
 var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
-	"stockout", "restock", "conflict", "pickup_failed", "reconciled"}
+	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended"}
 
 func (e EffectType) String() string { return enumName(effectNames[:], int(e), "effect") }
 
@@ -172,7 +191,8 @@ type Transition struct {
 // Transitions is the label state machine: the only legal moves. Step consults
 // it before anything else; an event with no row for the label's state is
 // rejected with RejectIllegalTransition. Timers that fire in a state without
-// a row are stage-TTL alerts (no state change) or stale (rejected).
+// a row are stage-TTL alerts and escalations without a state change (see
+// ttl.go), reminders, or stale (rejected); EvExtend changes no state.
 var Transitions = []Transition{
 	{None, EvOrderPlaced, Issued, "a new label id"},
 	{Issued, EvScanPicked, Picked, "picked at the fulfilling node"},
@@ -185,6 +205,8 @@ var Transitions = []Transition{
 	{ReadyForPickup, EvPickup, PickedUp, "pickup code verified at the node holding the parcel"},
 	{ReadyForPickup, EvTimer, Rerouting, "ready-for-pickup TTL expired: reroute to the nearest partner with space"},
 	{ReadyForPickup, EvTimer, Returned, "TTL expired and hops are exhausted or no partner has space"},
+	{ReadyForPickup, EvTimer, Returned, "TTL expired with expiry return: returned to sender"},
+	{InTransit, EvTimer, InTransit, "in-transit TTL expired with escalation reroute: the courier takes the parcel to the nearest partner with space (a hop)"},
 	{Issued, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
 	{Picked, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
 	{Packed, EvCancel, Cancelled, "stock cannot be honoured; refunded"},
