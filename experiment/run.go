@@ -201,6 +201,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 	if area > 0 {
 		m[results.MRSMI] = r.Revenue / area / days
 	}
+	ttlMetrics(m, &s.TTL)
 	if r.Edge {
 		inventoryMetrics(m, &r.Inventory)
 		m[results.MReconciliationLagP90Min] = r.Inventory.ReconcileLagP90

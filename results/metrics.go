@@ -105,6 +105,17 @@ const (
 	MOfflinePickupsFailed    = "offline_pickups_failed"
 	MOfflinePickupsDelayed   = "offline_pickups_delayed"
 	MReconciliationLagP90Min = "reconciliation_lag_p90_min"
+
+	// ttl: stage TTL alerts and escalations, the ready-for-pickup TTL and
+	// the expiry practice
+	MStageTTLAlertsPicked    = "stage_ttl_alerts_picked"
+	MStageTTLAlertsPacked    = "stage_ttl_alerts_packed"
+	MStageTTLAlertsInTransit = "stage_ttl_alerts_in_transit"
+	MTTLRedispatches         = "ttl_redispatches"
+	MTTLDiversions           = "ttl_diversions"
+	MReadyTTLExpired         = "ready_ttl_expired"
+	MExpiryReminders         = "expiry_reminders"
+	MExpiryExtensions        = "expiry_extensions"
 )
 
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
@@ -139,6 +150,15 @@ var Catalog = []MetricDef{
 	{MOfflinePickupsFailed, UnitCount, "cache-first nodes: pickups that failed while the node was offline", LowerIsBetter},
 	{MOfflinePickupsDelayed, UnitCount, "cache-first nodes: pickups completed only after a customer was turned away by an offline node", LowerIsBetter},
 	{MReconciliationLagP90Min, UnitMinutes, "cache-first nodes: 90th percentile minutes from local event to central view", LowerIsBetter},
+	// ttl
+	{MStageTTLAlertsPicked, UnitCount, "stage TTL alerts: parcels not packed within labels.ttl.picked", LowerIsBetter},
+	{MStageTTLAlertsPacked, UnitCount, "stage TTL alerts: parcels not handed to a courier within labels.ttl.packed", LowerIsBetter},
+	{MStageTTLAlertsInTransit, UnitCount, "stage TTL alerts: parcels not delivered within labels.ttl.in_transit of the handoff", LowerIsBetter},
+	{MTTLRedispatches, UnitCount, "stage TTL redispatches (picked: packed at once; packed: first for a courier)", Neutral},
+	{MTTLDiversions, UnitCount, "in-transit TTL reroutes: couriers diverted to the nearest partner with space (also counted in reroutes)", Neutral},
+	{MReadyTTLExpired, UnitCount, "ready-for-pickup TTLs that expired before pickup (then rerouted or returned)", LowerIsBetter},
+	{MExpiryReminders, UnitCount, "expiry reminders sent to customers", Neutral},
+	{MExpiryExtensions, UnitCount, "ready-for-pickup TTL extensions granted", Neutral},
 }
 
 // Lookup returns the catalog entry for name.

@@ -107,6 +107,7 @@ func (s *Scenario) Network() (*model.Network, error) {
 		p.Offline = model.OfflineRefuse
 	}
 	p.RestockWindow, p.RestockCover = DefaultRestockWindow, DefaultRestockCover
+	s.ttlPolicy(p)
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
@@ -184,6 +185,7 @@ func (s *Scenario) Config() (*sim.Config, error) {
 			SubscriberPickupDelay: dist(s.Customers.Subscribers.PickupDelay), SubscriberNoShow: float64(s.Customers.Subscribers.NoShow)},
 		Costs:     sim.Costs{PerOrder: s.Costs.PerOrder, PerReturn: s.Costs.PerReturn},
 		Inventory: sim.Inventory{ReplenishAt: DefaultReplenishAt, RestockLead: DefaultRestockLead},
+		Expiry:    s.ttlConfig(),
 	}
 	extra := map[string]model.Duration{}
 	for _, p := range s.PackingTemplates {

@@ -188,6 +188,10 @@ type Labels struct {
 	MaxHops int     `yaml:"max_hops"`
 	Reroute Reroute `yaml:"reroute"`
 	Refund  Refund  `yaml:"refund"`
+	// stage TTL escalation, dynamic ready TTL, expiry practice (ttl.go)
+	Escalation Escalation     `yaml:"escalation"`
+	ReadyTTL   []ReadyTTLRule `yaml:"ready_ttl"`
+	Expiry     Expiry         `yaml:"expiry"`
 }
 
 // TTL is the time-to-live of a label per stage; 0 means none.

@@ -201,6 +201,7 @@ func (c *checker) defaults() {
 	if s.Labels.Refund.Rule == "" && !c.has("labels.refund.rule", false) {
 		s.Labels.Refund.Rule = RefundFull
 	}
+	c.ttlDefaults()
 	if s.Connectivity.OfflineMode == "" && !c.has("connectivity.offline_mode", false) {
 		s.Connectivity.OfflineMode = OfflineServe
 	}
@@ -327,6 +328,8 @@ func (c *checker) validate() {
 	if l.Refund.Share != 0 && l.Refund.Rule != RefundShare {
 		c.errf("labels.refund.share", "only used with rule: share (rule is %s)", l.Refund.Rule)
 	}
+
+	c.validateTTL()
 
 	c.nonNegative("costs.per_order", s.Costs.PerOrder)
 	c.nonNegative("costs.per_return", s.Costs.PerReturn)

@@ -30,6 +30,8 @@ type Config struct {
 	AreaOutages []AreaOutage
 	// Inventory is the replenishment schedule of cache-first nodes.
 	Inventory Inventory
+	// Expiry is how customers react to the expiry reminder (sim/ttl.go).
+	Expiry Expiry
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter

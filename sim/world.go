@@ -71,6 +71,8 @@ type wlabel struct {
 	measured bool
 	noShow   int8 // 0 undecided, 1 comes, 2 never comes
 	day      int32
+	visit    model.Instant // the customer's planned visit (0: none)
+	prio     bool          // a packed-TTL redispatch: first on its courier's route
 }
 
 type nodeAcc struct {
@@ -117,6 +119,7 @@ type world struct {
 	// is the last day reported
 	onDay    func(day int)
 	daysDone int
+	ttl      ttlState
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -263,6 +266,7 @@ func newWorld(cfg *Config, rep int) *world {
 		}
 	}
 	w.edgeInit(st)
+	w.ttlInit(st)
 	return w
 }
 
@@ -351,10 +355,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 			k.Schedule(k.Now.Add(d), kPacked, ev.A, 0, 0)
 		}
 	case kPacked:
-		if w.edge.on {
-			if l := w.core.Label(model.LabelID(ev.A)); l == nil || l.State != model.Picked {
-				return
-			}
+		if l := w.core.Label(model.LabelID(ev.A)); l == nil || l.State != model.Picked {
+			return // cancelled, or packed at once by a picked-TTL redispatch
 		}
 		w.step(model.Event{Type: model.EvScanPacked, At: k.Now, Label: model.LabelID(ev.A)})
 	case kStop:
@@ -375,6 +377,9 @@ func (w *world) Handle(k *Kernel, ev Event) {
 			w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: l.Dest})
 		}
 	case kPickup:
+		if w.ttlSkip(ev) {
+			return
+		}
 		l := w.core.Label(model.LabelID(ev.A))
 		if l == nil || l.State != model.ReadyForPickup || int32(l.Hops) != ev.B {
 			w.res.MissedPickups++
@@ -403,6 +408,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		k.Schedule(k.Now.Add(model.Hour), kHour, 0, 0, 0)
 	case kConn, kCounter, kReplenish, kRestock:
 		w.handleEdge(k, ev)
+	case kExtend:
+		w.ttlExtend(ev)
 	}
 }
 
@@ -527,6 +534,8 @@ func (w *world) apply(effs []model.Effect) {
 			k.Schedule(k.Now.Add(w.restockLead()), kRestock, int32(e.Node), int32(e.SKU), uint32(e.Amount))
 		case model.EffPickupFailed:
 			w.edge.retries[e.Node] = append(w.edge.retries[e.Node], retry{int32(e.Label), e.Hops})
+		case model.EffRedispatch, model.EffRedirect, model.EffRemind, model.EffExtended:
+			w.ttlEffect(e)
 		}
 	}
 }
@@ -553,6 +562,7 @@ func (w *world) notify(e *model.Effect) {
 	}
 	at := w.k.Now.Add(d.Sample(w.cust))
 	at = w.net.Nodes[e.Node].Hours.NextOpen(at)
+	wl.visit = at
 	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, 0)
 }
 
@@ -658,19 +668,8 @@ func (w *world) depart(ci int32) {
 	b := &w.bases[c.base]
 	c.depart = w.k.Now
 	w.setBusy(1)
-	// nearest-neighbour visiting order from the base
-	at := b.pos
-	for i := range c.load {
-		best, bj := math.Inf(1), i
-		for j := i; j < len(c.load); j++ {
-			if d := dist2(at, w.pos[c.dest[j]]); d < best {
-				best, bj = d, j
-			}
-		}
-		c.load[i], c.load[bj] = c.load[bj], c.load[i]
-		c.dest[i], c.dest[bj] = c.dest[bj], c.dest[i]
-		at = w.pos[c.dest[i]]
-	}
+	// nearest-neighbour visiting order from the base (redispatched first)
+	w.routeOrder(c, b.pos)
 	for _, id := range c.load {
 		w.step(model.Event{Type: model.EvHandoff, At: w.k.Now, Label: model.LabelID(id), Node: b.node})
 	}
