@@ -150,7 +150,7 @@ func (c *Core) Step(ev Event) []Effect {
 		c.place(ev)
 		return c.out
 	}
-	if ev.Type >= EvNodeOffline && ev.Type < numEventTypes {
+	if ev.Type >= EvNodeOffline && ev.Type <= EvReplenish {
 		c.nodeEvent(ev)
 		return c.out
 	}
