@@ -129,7 +129,7 @@ var Catalog = []MetricDef{
 	{MPickupSuccessRate, UnitShare, "share of orders picked up within the SLA", HigherIsBetter},
 	{MOnTimeReadyRate, UnitShare, "share of orders ready for pickup by their SLA deadline (same day before the cutoff, next day after)", HigherIsBetter},
 	{MReroutes, UnitCount, "reroutes (TTL expired, node full or offline, conflict lost)", LowerIsBetter},
-	{MReturns, UnitCount, "parcels returned after exhausting reroute hops", LowerIsBetter},
+	{MReturns, UnitCount, "parcels returned to sender (reroute hops exhausted, no node can take it, or an expired ready TTL with labels.expiry.action return)", LowerIsBetter},
 	{MCancelled, UnitCount, "orders cancelled because stock could not be honoured", LowerIsBetter},
 	{MRefunds, UnitCount, "refunds: late SLA, cancelled orders, parcels returned before they were ever ready", LowerIsBetter},
 	{MRefundCost, UnitCurrency, "money refunded", LowerIsBetter},
