@@ -155,6 +155,9 @@ func (c *checker) validateTTL() {
 			uncond = i
 		}
 	}
+	if uncond >= 0 && c.set != nil && c.set["labels.ttl.ready_for_pickup"] {
+		c.errf("labels.ttl.ready_for_pickup", "unused: labels.ready_ttl[%d] has no conditions and always gives the TTL (drop that rule to make this the default, or drop this key)", uncond)
+	}
 	if len(l.ReadyTTL) > 0 && uncond < 0 && l.TTL.ReadyForPickup == 0 {
 		c.errf("labels.ready_ttl", "needs a final rule without conditions (e.g. {ttl: 24h}) or labels.ttl.ready_for_pickup as the default")
 	}

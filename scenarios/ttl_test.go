@@ -27,6 +27,8 @@ func TestTTLKeysBad(t *testing.T) {
 			"labels.ready_ttl[1]", "unreachable: rule 0 has no conditions"},
 		{"no default", "  ttl: {ready_for_pickup: 0}\n  ready_ttl:\n    - {when: {subscriber: true}, ttl: 48h}  # <-\n",
 			"labels.ready_ttl", "needs a final rule without conditions"},
+		{"constant shadowed by a default rule", "  ttl: {ready_for_pickup: 24h}  # <-\n  ready_ttl:\n    - {ttl: 12h}\n",
+			"labels.ttl.ready_for_pickup", "unused: labels.ready_ttl[0] has no conditions"},
 		{"rule without ttl", "  ready_ttl:\n    - {when: {subscriber: true}}  # <-\n",
 			"labels.ready_ttl[0].ttl", "required, > 0"},
 		{"bad weekday", "  ready_ttl:\n    - when: {weekday: [sat, sunday]}  # <-\n      ttl: 36h\n",

@@ -55,8 +55,10 @@ func (w *world) ttlEffect(e *model.Effect) {
 
 // redispatch: picked, the packing is done at once (the pending pack event
 // then finds the label packed and is dropped); packed, the parcel moves to
-// the front of its base's courier queue and is marked to be delivered first
-// on its courier's route.
+// the front of its base's courier queue, behind the parcels escalated before
+// it (escalated parcels stay first-come first-served among themselves: a
+// newer escalation never overtakes an older one), and is marked to be
+// delivered first on its courier's route.
 func (w *world) redispatch(e *model.Effect) {
 	id := int32(e.Label)
 	if e.State == model.Picked {
@@ -69,11 +71,15 @@ func (w *world) redispatch(e *model.Effect) {
 		bi = w.baseOf[e.Node]
 	}
 	b := &w.bases[bi]
+	front := b.head
 	for j := b.head; j < len(b.queue); j++ {
 		if b.queue[j] == id {
-			copy(b.queue[b.head+1:j+1], b.queue[b.head:j])
-			b.queue[b.head] = id
+			copy(b.queue[front+1:j+1], b.queue[front:j])
+			b.queue[front] = id
 			break
+		}
+		if l := w.core.Label(model.LabelID(b.queue[j])); l != nil && l.State == model.Packed && w.labs[l.Slab()].prio {
+			front = j + 1
 		}
 	}
 	if !b.queued {
@@ -99,8 +105,7 @@ func (w *world) redirect(e *model.Effect) {
 }
 
 // routeOrder orders a courier's batch: parcels with priority first, each
-// group in nearest-neighbour order from the base. It returns the position
-// after the last stop.
+// group in nearest-neighbour order from the base.
 func (w *world) routeOrder(c *courier, from point) {
 	k := 0
 	for i, id := range c.load {

@@ -24,7 +24,9 @@ import (
 // 2: instants are real (UTC) in ingest and local in the core (a time
 // zone), per-source watermarks and the receive clock, the plausibility
 // window and the clock mode in the configuration.
-const snapshotVersion = 2
+// 3: the core snapshot is format 3 (ttl: a label's pending expiry reminder
+// and its extension, the TTL stats, the TTL rules in the fingerprint).
+const snapshotVersion = 3
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")
 

@@ -191,8 +191,10 @@ func TestCheckDegradedAndImprovedVariants(t *testing.T) {
 			mustFail: []string{"pickup_success_rate", "on_time_ready_rate", "fcpo", "refunds"},
 		},
 		{
-			name:     "ready-for-pickup TTL halved",
-			file:     variant(t, dir, "ttl.yaml", pilotYAML, "    ready_for_pickup: 24h\n", "    ready_for_pickup: 12h\n"),
+			name: "ready-for-pickup TTL halved",
+			// the constant and every labels.ready_ttl rule halved
+			file: variant(t, dir, "ttl.yaml", pilotYAML, "    ready_for_pickup: 24h\n", "    ready_for_pickup: 12h\n",
+				"ttl: 18h}", "ttl: 9h}", "ttl: 36h}", "ttl: 18h}", "ttl: 36h}", "ttl: 18h}"),
 			mustFail: []string{"pickup_success_rate", "reroutes", "returns", "fcpo"},
 			mustPass: []string{"pickup_friction_p90_min"}, // parcels leave the locker sooner
 		},
