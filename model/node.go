@@ -324,5 +324,5 @@ func (n *Network) Validate() error {
 	if p.Cutoff < 0 || p.Cutoff > Day || p.ReadyBy <= 0 || p.ReadyBy > Day {
 		return fmt.Errorf("policy: cutoff and ready-by must be clock times within a day")
 	}
-	return nil
+	return p.validateTTL()
 }

@@ -1,5 +1,7 @@
 package model
 
+import "fmt"
+
 // Stage TTLs that act, the dynamic ready-for-pickup TTL and the locker expiry
 // practice (reminder, one extension, return to sender). The rules:
 //
@@ -256,4 +258,22 @@ func (c *Core) extend(l *Label, ev Event) {
 		c.Stats.TTL.Extensions++
 	}
 	c.emit(Effect{Type: EffExtended, Label: l.ID, Slab: l.slab, Node: l.At, At: l.TTLAt, Delay: ext, Hops: int32(l.Hops)})
+}
+
+// validateTTL checks the TTL rules of a policy.
+func (p *Policy) validateTTL() error {
+	for s, e := range p.Escalate {
+		if e >= numEscalations || (e != EscalateAlert && !Escalates(State(s), e)) {
+			return fmt.Errorf("policy: escalation %s is not defined for stage %s", e, State(s))
+		}
+	}
+	for i, r := range p.ReadyRules {
+		if r.TTL <= 0 || r.OccupancyAbove > 1 || r.Subscriber < -1 || r.Subscriber > 1 || r.Weekdays >= 1<<7 {
+			return fmt.Errorf("policy: ready rule %d: need a TTL > 0, occupancy <= 1, subscriber -1..1, weekdays 0..6", i)
+		}
+	}
+	if p.Expiry.Reminder < 0 || p.Expiry.Extension < 0 {
+		return fmt.Errorf("policy: expiry reminder and extension must be >= 0")
+	}
+	return nil
 }

@@ -327,3 +327,69 @@ func TestExtensionRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestSnapshotKeepsExpiryState(t *testing.T) {
+	x := Expiry{Reminder: 6 * Hour, Extension: 12 * Hour}
+	c := readyWithExpiry(t, x)
+	// label 2 is reminded and extended, label 1 waits for its reminder
+	drive(t, c, 2, 1, l1, ReadyForPickup)
+	c.Step(Event{Type: EvTimer, Timer: TimerReminder, At: c.Label(2).RemindAt, Label: 2})
+	c.Step(Event{Type: EvExtend, At: c.Label(2).TTLAt.Add(-Hour), Label: 2})
+	require.True(t, c.Label(2).Extended)
+	data, err := c.MarshalBinary()
+	require.NoError(t, err)
+
+	d := New(c.Net)
+	require.NoError(t, d.UnmarshalBinary(data))
+	for _, id := range []LabelID{1, 2} {
+		a, b := c.Label(id), d.Label(id)
+		require.Equal(t, a.RemindAt, b.RemindAt, "label %d", id)
+		require.Equal(t, a.Extended, b.Extended, "label %d", id)
+		require.Equal(t, a.TTLAt, b.TTLAt, "label %d", id)
+	}
+	require.Equal(t, c.Stats.TTL, d.Stats.TTL)
+	again, err := d.MarshalBinary()
+	require.NoError(t, err)
+	require.Equal(t, data, again)
+
+	// the restored core goes on like the original: label 2 cannot extend twice
+	effs := d.Step(Event{Type: EvExtend, At: d.Label(2).TTLAt.Add(-Hour), Label: 2})
+	require.Equal(t, RejectIllegalTransition, effs[0].Reason)
+	effs = d.Step(Event{Type: EvTimer, Timer: TimerReminder, At: d.Label(1).RemindAt, Label: 1})
+	require.Len(t, effectsOf(effs, EffRemind), 1)
+
+	// another TTL policy is another network
+	other := *c.Net
+	other.Policy.Expiry.Extension = 24 * Hour
+	require.ErrorIs(t, New(&other).UnmarshalBinary(data), ErrSnapshotNetwork)
+}
+
+func TestPolicyTTLValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(p *Policy)
+		ok   bool
+	}{
+		{"defaults", func(*Policy) {}, true},
+		{"all escalations where defined", func(p *Policy) {
+			p.Escalate[Picked], p.Escalate[Packed], p.Escalate[InTransit] = EscalateRedispatch, EscalateRedispatch, EscalateReroute
+		}, true},
+		{"reroute when packed", func(p *Policy) { p.Escalate[Packed] = EscalateReroute }, false},
+		{"redispatch in transit", func(p *Policy) { p.Escalate[InTransit] = EscalateRedispatch }, false},
+		{"redispatch when ready", func(p *Policy) { p.Escalate[ReadyForPickup] = EscalateRedispatch }, false},
+		{"rule without TTL", func(p *Policy) { p.ReadyRules = []ReadyRule{{OccupancyAbove: -1}} }, false},
+		{"occupancy above 1", func(p *Policy) { p.ReadyRules = []ReadyRule{{OccupancyAbove: 1.5, TTL: Hour}} }, false},
+		{"negative reminder", func(p *Policy) { p.Expiry.Reminder = -Hour }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			net := testNet(t)
+			tt.edit(&net.Policy)
+			if tt.ok {
+				require.NoError(t, net.Validate())
+			} else {
+				require.Error(t, net.Validate())
+			}
+		})
+	}
+}

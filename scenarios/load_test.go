@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -174,18 +173,7 @@ func TestBadInputs(t *testing.T) {
 				line = 1 // a missing top-level field is reported at the document's first key
 				doc = strings.Replace(doc, "# <-\n", "", 1)
 			}
-			_, err := Parse("bad.yaml", []byte(doc))
-			require.Error(t, err)
-			var errs Errors
-			require.True(t, errors.As(err, &errs), "error is not Errors: %v", err)
-			var found *Error
-			for i := range errs {
-				if errs[i].Path == tt.path {
-					found = &errs[i]
-					break
-				}
-			}
-			require.NotNil(t, found, "no error for path %s in:\n%v", tt.path, err)
+			errs, found := parseErrorAt(t, doc, tt.path)
 			assert.Equal(t, line, found.Line, "line of %v", found)
 			assert.Contains(t, found.Msg, tt.msg)
 			assert.Equal(t, "bad.yaml", found.File)
@@ -193,7 +181,7 @@ func TestBadInputs(t *testing.T) {
 			assert.True(t, strings.HasPrefix(found.Error(), "bad.yaml:"), found.Error())
 			paths := map[string]bool{}
 			for _, e := range errs {
-				assert.False(t, paths[e.Path], "two errors for %s:\n%v", e.Path, err)
+				assert.False(t, paths[e.Path], "two errors for %s:\n%v", e.Path, errs)
 				paths[e.Path] = true
 			}
 		})

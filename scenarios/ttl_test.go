@@ -10,6 +10,23 @@ import (
 	"github.com/lockstep-sim/lockstep/model"
 )
 
+// parseErrorAt parses doc as bad.yaml, requires it to fail and returns all
+// its errors and the first at path (which must exist).
+func parseErrorAt(t *testing.T, doc, path string) (Errors, *Error) {
+	t.Helper()
+	_, err := Parse("bad.yaml", []byte(doc))
+	require.Error(t, err)
+	var errs Errors
+	require.True(t, errors.As(err, &errs), "error is not Errors: %v", err)
+	for i := range errs {
+		if errs[i].Path == path {
+			return errs, &errs[i]
+		}
+	}
+	require.Failf(t, "no error for path", "%s in:\n%v", path, err)
+	return nil, nil
+}
+
 // withLabels is base with a labels section.
 func withLabels(labels string) string { return base + "labels:\n" + labels }
 
@@ -55,17 +72,7 @@ func TestTTLKeysBad(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := withLabels(tt.labels)
-			_, err := Parse("bad.yaml", []byte(doc))
-			require.Error(t, err)
-			var errs Errors
-			require.True(t, errors.As(err, &errs), "%v", err)
-			var found *Error
-			for i := range errs {
-				if errs[i].Path == tt.path {
-					found = &errs[i]
-				}
-			}
-			require.NotNil(t, found, "no error at %s in:\n%v", tt.path, err)
+			_, found := parseErrorAt(t, doc, tt.path)
 			assert.Contains(t, found.Msg, tt.msg)
 			assert.Equal(t, markedLine(t, doc), found.Line, "%v", found)
 		})

@@ -197,6 +197,9 @@ func (c *Config) Validate() error {
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
 		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)
 	}
+	if x := c.Expiry; !(x.Respond >= 0 && x.Respond <= 1 && x.AskExtension >= 0 && x.AskExtension <= 1) {
+		return fmt.Errorf("config %q: expiry: respond and ask-extension shares must be within [0, 1]", c.Name)
+	}
 	for name, d := range map[string]*Dist{"pick time": &c.Fulfilment.PickTime, "pack time": &c.Fulfilment.PackTime,
 		"pickup delay": &c.Customers.PickupDelay, "subscriber pickup delay": &c.Customers.SubscriberPickupDelay} {
 		if err := d.Validate(); err != nil {

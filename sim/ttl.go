@@ -109,6 +109,9 @@ func (w *world) redirect(e *model.Effect) {
 func (w *world) routeOrder(c *courier, from point) {
 	k := 0
 	for i, id := range c.load {
+		if w.net.Policy.Escalate[model.Packed] != model.EscalateRedispatch {
+			break
+		}
 		if l := w.core.Label(model.LabelID(id)); l != nil && w.labs[l.Slab()].prio {
 			c.load[i], c.load[k] = c.load[k], c.load[i]
 			c.dest[i], c.dest[k] = c.dest[k], c.dest[i]
