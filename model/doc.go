@@ -46,6 +46,14 @@
 //     goes to partner storefronts only), at most Policy.MaxHops times, then
 //     the parcel is returned. Each reroute costs Policy.RerouteCost and takes
 //     Policy.RerouteDelay before a courier hands it off.
+//   - TTLs (ttl.go): an expired picked, packed or in-transit TTL raises an
+//     alert (EffAlert) and escalates by Policy.Escalate (EffRedispatch, or an
+//     in-transit diversion to the nearest partner, EffRedirect); the
+//     ready-for-pickup TTL is the first matching Policy.ReadyRules entry
+//     (node occupancy, subscriber, day of week) or the constant; with
+//     Policy.Expiry the customer is reminded (TimerReminder, EffRemind), may
+//     get one extension (EvExtend, EffExtended), and an expired parcel is
+//     returned to sender instead of rerouted.
 //   - SLA: an order placed before Policy.Cutoff must be ready for pickup by
 //     Policy.ReadyBy that day (later orders: by ReadyBy the next day). A
 //     label not ready at its deadline is refunded (Policy.Refund rule) once,
