@@ -26,14 +26,14 @@ const kExtend Kind = 200
 // ttlState is the world's bookkeeping for the TTL rules.
 type ttlState struct {
 	rng *rand.Rand
-	// superseded marks labels whose customer's planned visit (the kPickup
-	// event with C == 0) was replaced after a reminder; the planned visit is
-	// then dropped when it comes, rather than counted as a missed pickup.
-	superseded map[model.LabelID]bool
+	// superseded holds, per label, the instant of its customer's planned
+	// visit (a kPickup event with C == 0) that a reminder replaced; that
+	// visit is dropped when it comes, rather than counted as a missed pickup.
+	superseded map[model.LabelID]model.Instant
 }
 
 func (w *world) ttlInit(st Streams) {
-	w.ttl = ttlState{rng: st.Rand("customers/expiry"), superseded: map[model.LabelID]bool{}}
+	w.ttl = ttlState{rng: st.Rand("customers/expiry"), superseded: map[model.LabelID]model.Instant{}}
 }
 
 // ttlEffect carries out the effects of the TTL rules.
@@ -187,7 +187,7 @@ func (w *world) extended(e *model.Effect) {
 // revisit schedules the customer's visit at instant at, replacing a planned one.
 func (w *world) revisit(e *model.Effect, wl *wlabel, at model.Instant) {
 	if wl.noShow == 1 && wl.visit != 0 {
-		w.ttl.superseded[e.Label] = true
+		w.ttl.superseded[e.Label] = wl.visit
 	}
 	wl.noShow, wl.visit = 1, at
 	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, 1)
@@ -197,7 +197,7 @@ func (w *world) revisit(e *model.Effect, wl *wlabel, at model.Instant) {
 // reminder replaced.
 func (w *world) ttlSkip(ev Event) bool {
 	id := model.LabelID(ev.A)
-	if ev.C != 0 || !w.ttl.superseded[id] {
+	if at, ok := w.ttl.superseded[id]; !ok || ev.C != 0 || at != w.k.Now {
 		return false
 	}
 	delete(w.ttl.superseded, id)

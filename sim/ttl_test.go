@@ -203,6 +203,7 @@ func TestExpiryPractice(t *testing.T) {
 	require.Zero(t, respond.Stats.TTL.Extensions)
 	require.Greater(t, respond.Stats.PickedUp, returned.Stats.PickedUp, "reminded customers come sooner")
 	require.Less(t, respond.Stats.Returned, returned.Stats.Returned)
+	require.Less(t, respond.MissedPickups, returned.MissedPickups, "a replaced late visit is not a missed pickup")
 
 	ext := scenarios.Expiry{Action: scenarios.ExpiryReturn, Reminder: scenarios.Duration(4 * model.Hour), Respond: 0.5,
 		Extension: scenarios.Duration(24 * model.Hour), AskExtension: 0.5}
