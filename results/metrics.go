@@ -107,6 +107,11 @@ const (
 	MReconciliationLagP90Min = "reconciliation_lag_p90_min"
 )
 
+// Pickup-point choice (issue 13, choice part).
+const (
+	MFirstChoiceUnavailableShare = "first_choice_unavailable_share"
+)
+
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
 // CSV and the report list metrics in this order; metrics a run did not measure
 // are left out.
@@ -139,6 +144,8 @@ var Catalog = []MetricDef{
 	{MOfflinePickupsFailed, UnitCount, "cache-first nodes: pickups that failed while the node was offline", LowerIsBetter},
 	{MOfflinePickupsDelayed, UnitCount, "cache-first nodes: pickups completed only after a customer was turned away by an offline node", LowerIsBetter},
 	{MReconciliationLagP90Min, UnitMinutes, "cache-first nodes: 90th percentile minutes from local event to central view", LowerIsBetter},
+	// pickup-point choice (issue 13, choice part)
+	{MFirstChoiceUnavailableShare, UnitShare, "share of orders whose customer's first-choice pickup node had no room at checkout (capacity-aware checkout)", LowerIsBetter},
 }
 
 // Lookup returns the catalog entry for name.

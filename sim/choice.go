@@ -39,9 +39,9 @@ const (
 // (stream "choice/home"). A cell with no pickup node within RadiusKm is
 // offered the nearest one.
 //
-// With CapacityAware, a slotted node (locker, pop-up) whose fitting slots are
-// all committed (occupied now plus parcels already sent its way and not yet
-// arrived, by size class) is not offered: the customer's first choice is
+// With CapacityAware, a node whose fitting slots (locker, pop-up) or counter
+// space (partner) are all committed (occupied now plus parcels already sent
+// its way and not yet arrived, by size class) is not offered: the customer's first choice is
 // drawn over all offered nodes, and if it has no room the choice is redrawn
 // among the nodes with room (by the same logit: the same uniform, rescaled).
 // When no node has room the first choice stands.
@@ -89,7 +89,7 @@ type choiceState struct {
 	// slotted node that have not arrived there yet (capacity-aware only)
 	committed [][model.NumSizes]int32
 	commitAt  []commit // per label slab: where its parcel is counted
-	slotted   []bool
+	limited   []bool // nodes with slots or a counter
 }
 
 // commit is where a label's parcel counts as committed: node+1 (0: none)
@@ -106,10 +106,9 @@ func (w *world) choiceInit(st Streams) {
 	ch := &w.ch
 	n := len(w.net.Nodes)
 	ch.committed = make([][model.NumSizes]int32, n)
-	ch.slotted = make([]bool, n)
+	ch.limited = make([]bool, n)
 	for i := range w.net.Nodes {
-		s := w.net.Nodes[i].Slots
-		ch.slotted[i] = s[0]+s[1]+s[2] > 0
+		ch.limited[i] = w.net.Nodes[i].Holds()
 	}
 	ch.rng = make([]*rand.Rand, len(w.hoods))
 	for i := range w.hoods {
@@ -133,6 +132,10 @@ func (w *world) choiceInit(st Streams) {
 		}
 	}
 }
+
+// DistanceKm is the great-circle distance in km between two points given
+// in degrees, as the choice model measures it.
+func DistanceKm(lat1, lng1, lat2, lng2 float64) float64 { return haversineKm(lat1, lng1, lat2, lng2) }
 
 // nodeLatLng is the node's own position (its cell's centre when a network
 // built in Go gives none).
@@ -223,27 +226,34 @@ func (w *world) offered(j model.NodeIndex, pass int) bool {
 }
 
 // hasRoom reports whether a capacity-aware checkout may offer node j for a
-// parcel of size s: nodes without slots always; slotted nodes when the
-// parcels committed to them plus this one fit their free slots (for every
-// size threshold t <= s, the parcels of size >= t fit the slots of size >= t).
+// parcel of size s: when the parcels committed to it plus this one fit its
+// free slots (for every size threshold t <= s, the parcels of size >= t fit
+// the slots of size >= t) or, for a node with a counter, its free counter
+// space. Nodes that hold nothing always have room (they are never offered).
 func (w *world) hasRoom(j model.NodeIndex, s model.SizeClass) bool {
-	if !w.cfg.Customers.Choice.CapacityAware || !w.ch.slotted[j] {
+	if !w.cfg.Customers.Choice.CapacityAware || !w.ch.limited[j] {
 		return true
 	}
 	st := w.core.Node(j)
 	com := &w.ch.committed[j]
-	var free, need int32
-	for t := model.NumSizes - 1; t >= 0; t-- {
+	var free, need, all int32
+	fits := true
+	for t := model.NumSizes - 1; ; t-- {
 		free += st.Free[t]
 		need += com[t]
 		if t <= s && need+1 > free {
-			return false
+			fits = false
 		}
 		if t == 0 {
 			break
 		}
 	}
-	return true
+	all = need
+	if counter := w.net.Nodes[j].Counter; counter > 0 {
+		// the counter takes what the slots do not
+		return fits || all+1 <= free+counter-st.Held
+	}
+	return fits
 }
 
 // choose picks the pickup node of an order of SKU sku placed in cell ci of
@@ -346,7 +356,7 @@ func (w *world) firstChoiceUnavailable() {
 }
 
 // commitState keeps the capacity-aware checkout's committed counts: a
-// parcel counts at its slotted destination from the order (the label's
+// parcel counts at its destination from the order (the label's
 // first state) until it leaves the states before arrival (arrived, refused
 // and rerouted, cancelled).
 func (w *world) commitState(e *model.Effect) {
@@ -356,7 +366,7 @@ func (w *world) commitState(e *model.Effect) {
 	}
 	if e.State == model.Issued && e.Prev == model.None {
 		l := w.core.Label(e.Label)
-		if l == nil || !ch.slotted[l.Dest] {
+		if l == nil || !ch.limited[l.Dest] {
 			return
 		}
 		for int(e.Slab) >= len(ch.commitAt) {
