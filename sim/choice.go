@@ -89,7 +89,7 @@ type choiceState struct {
 	// slotted node that have not arrived there yet (capacity-aware only)
 	committed [][model.NumSizes]int32
 	commitAt  []commit // per label slab: where its parcel is counted
-	limited   []bool // nodes with slots or a counter
+	limited   []bool   // nodes with slots or a counter
 }
 
 // commit is where a label's parcel counts as committed: node+1 (0: none)

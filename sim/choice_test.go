@@ -35,11 +35,11 @@ func choiceConfig(t testing.TB) *Config {
 	net := &model.Network{
 		Resolution: 8,
 		Nodes: []model.Node{
-			node("A", model.Locker, 0.0005, 0.0005), // same cell as the customer, ~70 m
+			node("A", model.Locker, 0.0005, 0.0005),  // same cell as the customer, ~70 m
 			node("B", model.Locker, -0.0010, 0.0012), // same cell, ~140 m
-			node("C", model.Locker, 0.0080, 0.0000), // ~0.9 km
+			node("C", model.Locker, 0.0080, 0.0000),  // ~0.9 km
 			node("P", model.Partner, 0.0000, 0.0120), // ~0.8 km
-			node("F", model.Locker, 0.0400, 0.0000), // ~4.5 km: beyond the radius
+			node("F", model.Locker, 0.0400, 0.0000),  // ~4.5 km: beyond the radius
 		},
 		SKUs:   []model.SKU{{ID: "S", Size: model.Small, Price: 10}},
 		Policy: model.Policy{MaxHops: 1, Cutoff: 14 * model.Hour, ReadyBy: 22 * model.Hour, PickupWindow: 24 * model.Hour},
