@@ -103,6 +103,10 @@ func (c *checker) choiceDefaults() {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+func (c *checker) peakLabels() []string {
+	return labelsOf(c.s.DemandCalendar.Peaks, func(p Peak) string { return p.Name })
+}
+
 func (c *checker) validateChoiceCalendar() {
 	s := c.s
 	ch := s.Customers.Choice
@@ -142,8 +146,9 @@ func (c *checker) validateChoiceCalendar() {
 			}
 		}
 	}
+	peaks := c.peakLabels()
 	for i, p := range cal.Peaks {
-		pp := elemPath("demand_calendar.peaks", strconv.Itoa(i))
+		pp := elemPath("demand_calendar.peaks", peaks[i])
 		if p.From.IsZero() {
 			c.errf(pp+".from", "required (first day of the peak, like 2026-11-27)")
 		}

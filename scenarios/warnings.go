@@ -160,9 +160,10 @@ func (c *checker) warnDemand() {
 	if !flagged && total*f > absurdParcelsPerDay {
 		c.warnf("neighborhoods", "%s in all on the busiest day: more than 10^7 parcels a day (a typo?)", demandText(total, f))
 	}
+	peaks := c.peakLabels()
 	for i, p := range cal.Peaks {
 		if p.Until <= start || p.From >= end {
-			c.warnf(elemPath("demand_calendar.peaks", fmt.Sprint(i)), "the peak %s..%s lies outside the simulated days", s.DemandCalendar.Peaks[i].From, s.DemandCalendar.Peaks[i].Until)
+			c.warnf(elemPath("demand_calendar.peaks", peaks[i]), "the peak %s..%s lies outside the simulated days", s.DemandCalendar.Peaks[i].From, s.DemandCalendar.Peaks[i].Until)
 		}
 	}
 }
