@@ -191,8 +191,8 @@ func TestCheckDegradedAndImprovedVariants(t *testing.T) {
 			mustFail: []string{"pickup_success_rate", "on_time_ready_rate", "fcpo", "refunds"},
 		},
 		{
-			name:     "ready-for-pickup TTL halved",
-			file:     variant(t, dir, "ttl.yaml", pilotYAML, "    ready_for_pickup: 24h\n", "    ready_for_pickup: 12h\n"),
+			name: "ready-for-pickup TTL halved",
+			file: variant(t, dir, "ttl.yaml", pilotYAML, "    ready_for_pickup: 24h\n", "    ready_for_pickup: 12h\n"),
 			// fcpo left out: +4 % with the capacity-aware logit, inside its 5 %
 			mustFail: []string{"pickup_success_rate", "reroutes", "returns"},
 			mustPass: []string{"pickup_friction_p90_min"}, // parcels leave the locker sooner
