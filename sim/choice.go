@@ -86,10 +86,12 @@ type choiceCell struct {
 type choiceState struct {
 	rng []*rand.Rand // per neighborhood: "choice/<name>"
 	// committed counts, per node and size class, the parcels sent to a
-	// slotted node that have not arrived there yet (capacity-aware only)
+	// node with slots or a counter that have not arrived there yet
+	// (capacity-aware only)
 	committed [][model.NumSizes]int32
-	commitAt  []commit // per label slab: where its parcel is counted
-	limited   []bool   // nodes with slots or a counter
+	commitAt  []commit  // per label slab: where its parcel is counted
+	limited   []bool    // nodes with slots or a counter
+	cum       []float64 // checkout scratch: cumulative weights, per candidate
 }
 
 // commit is where a label's parcel counts as committed: node+1 (0: none)
@@ -122,6 +124,9 @@ func (w *world) choiceInit(st Streams) {
 		for ci := range w.hoods[hi].cells {
 			c := &w.hoods[hi].cells[ci]
 			c.choice = w.logitCell(c.cell)
+			if n := len(c.choice.cand); n > len(ch.cum) {
+				ch.cum = make([]float64, n)
+			}
 			c.choice.home = c.choice.drawHome(w.net, home)
 			for k, j := range c.choice.cand {
 				c.choice.wSub[k] = c.choice.w[k]
@@ -270,54 +275,56 @@ func (w *world) choose(hi int, ci *cellInfo, sub bool, sku int) model.NodeIndex 
 		wt = c.wSub
 	}
 	u := w.ch.rng[hi].Float64()
+	cum := w.ch.cum[:len(c.cand)]
 	for pass := 0; pass < 2; pass++ {
+		// cumulative weights of the offered nodes (one pass, no allocation)
 		var total float64
 		for k, j := range c.cand {
 			if w.offered(j, pass) {
 				total += wt[k]
 			}
+			cum[k] = total
 		}
 		if total == 0 {
 			continue
 		}
-		first, v := pickWeighted(c.cand, wt, u*total, func(j model.NodeIndex) bool { return w.offered(j, pass) })
+		k, v := pickCum(cum, wt, u*total)
+		first := c.cand[k]
 		if w.hasRoom(first, size) {
 			return first
 		}
 		w.firstChoiceUnavailable()
-		var room float64
+		// the same draw, rescaled, among the offered nodes with room
+		var room, prev float64
 		for k, j := range c.cand {
-			if w.offered(j, pass) && w.hasRoom(j, size) {
+			if offered := cum[k] > prev; offered && w.hasRoom(j, size) {
 				room += wt[k]
 			}
+			prev = cum[k]
+			cum[k] = room
 		}
 		if room == 0 {
 			return first
 		}
-		j, _ := pickWeighted(c.cand, wt, v*room, func(j model.NodeIndex) bool { return w.offered(j, pass) && w.hasRoom(j, size) })
-		return j
+		k, _ = pickCum(cum, wt, v*room)
+		return c.cand[k]
 	}
 	return model.NoNode
 }
 
-// pickWeighted walks the candidates ok admits, accumulating their weights,
-// and returns the one whose interval holds x, with x's position within that
-// interval rescaled to [0, 1) (a fresh uniform for a second draw).
-func pickWeighted(cand []model.NodeIndex, wt []float64, x float64, ok func(model.NodeIndex) bool) (model.NodeIndex, float64) {
-	acc := 0.0
-	last := model.NoNode
-	for k, j := range cand {
-		if !ok(j) {
-			continue
-		}
-		if x < acc+wt[k] {
-			return j, (x - acc) / wt[k]
-		}
-		acc += wt[k]
-		last = j
+// pickCum returns the first k whose cumulative weight exceeds x (x below
+// the total) and x's position within k's own weight rescaled to [0, 1): a
+// fresh uniform for a second draw.
+func pickCum(cum, wt []float64, x float64) (int, float64) {
+	k := 0
+	for k < len(cum)-1 && cum[k] <= x {
+		k++
 	}
-	// rounding put x at the very top: the last admitted candidate
-	return last, math.Nextafter(1, 0)
+	for k > 0 && (wt[k] == 0 || cum[k] == cum[k-1]) { // rounding at the very top
+		k--
+	}
+	v := (x - (cum[k] - wt[k])) / wt[k]
+	return k, math.Min(math.Max(v, 0), math.Nextafter(1, 0))
 }
 
 // chooseNearest is the nearest rule: the first node of prefer open now,
