@@ -124,9 +124,12 @@ func (c *checker) validateChoiceCalendar() {
 	if !(ch.HomeBonus >= 0) || !finite(ch.HomeBonus) {
 		c.errf(customersChoice+".home_bonus", "must be >= 0 (got %s)", fmtNum(ch.HomeBonus))
 	}
-	for k, v := range map[string]float64{"locker": ch.KindUtility.Locker, "partner": ch.KindUtility.Partner, "popup": ch.KindUtility.Popup} {
-		if !finite(v) {
-			c.errf(choiceKindUtilityPrefix+k, "must be a finite number (got %s)", fmtNum(v))
+	for _, k := range []struct {
+		name string
+		v    float64
+	}{{"locker", ch.KindUtility.Locker}, {"partner", ch.KindUtility.Partner}, {"popup", ch.KindUtility.Popup}} {
+		if !finite(k.v) {
+			c.errf(choiceKindUtilityPrefix+k.name, "must be a finite number (got %s)", fmtNum(k.v))
 		}
 	}
 	cal := s.DemandCalendar
