@@ -206,6 +206,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		inventoryMetrics(m, &r.Inventory)
 		m[results.MReconciliationLagP90Min] = r.Inventory.ReconcileLagP90
 	}
+	choiceMetrics(m, cfg, r)
 	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
 	for _, n := range r.Nodes {

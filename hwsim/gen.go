@@ -107,6 +107,7 @@ type Generator struct {
 	holdSrc []string
 	down    bool
 	downEnd model.Instant
+	outAt   model.Instant // latest due instant handed to out
 	backlog []Item
 
 	truth Truth
@@ -284,7 +285,9 @@ func (g *Generator) Finish(end model.Instant) {
 	sort.Strings(g.holdSrc)
 	for _, src := range g.holdSrc {
 		for _, h := range g.hold[src] {
-			h.it.At = max(h.it.At, g.now)
+			// after everything already out, delayed messages released past
+			// the horizon included
+			h.it.At = max(h.it.At, g.now, g.outAt)
 			g.out(h.it)
 		}
 		delete(g.hold, src)
@@ -499,6 +502,7 @@ func (g *Generator) reorder(it Item) {
 // out is the broker-connection stage: a disconnect fault holds messages in
 // a backlog until the reconnect.
 func (g *Generator) out(it Item) {
+	g.outAt = max(g.outAt, it.At)
 	if g.down {
 		if it.At < g.downEnd {
 			g.backlog = append(g.backlog, it)

@@ -118,6 +118,11 @@ const (
 	MExpiryExtensions        = "expiry_extensions"
 )
 
+// Pickup-point choice (issue 13, choice part).
+const (
+	MFirstChoiceUnavailableShare = "first_choice_unavailable_share"
+)
+
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
 // CSV and the report list metrics in this order; metrics a run did not measure
 // are left out.
@@ -159,6 +164,8 @@ var Catalog = []MetricDef{
 	{MReadyTTLExpired, UnitCount, "ready-for-pickup TTLs that expired before pickup (then rerouted or returned)", LowerIsBetter},
 	{MExpiryReminders, UnitCount, "expiry reminders sent to customers", Neutral},
 	{MExpiryExtensions, UnitCount, "ready-for-pickup TTL extensions granted", Neutral},
+	// pickup-point choice (issue 13, choice part)
+	{MFirstChoiceUnavailableShare, UnitShare, "share of orders whose customer's first-choice pickup node had no room at checkout (capacity-aware checkout)", LowerIsBetter},
 }
 
 // Lookup returns the catalog entry for name.

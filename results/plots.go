@@ -71,7 +71,7 @@ func safeDraw(f figure, dc draw.Canvas) (err error) {
 // WritePlots writes every figure the runs have data for into dir (created
 // if needed), each as PNG and SVG, and returns the paths written in a stable
 // order. Figures: pickup-delay (ECDF of ready-to-pickup minutes per
-// scenario), pickup-success-daily, locker-occupancy, courier-utilization,
+// scenario), pickup-success-daily, orders-daily, locker-occupancy, courier-utilization,
 // fcpo-by-node, key-metrics (means with 95% CI error bars per scenario) and
 // demand-<scenario> (H3 demand heatmap with node markers). MissingPlots says
 // which of them were left out and why.
@@ -146,6 +146,9 @@ func figures(runs []RunResult) ([]figure, []MissingPlot, error) {
 	})
 	add(dailySuccessFigure(runs), "pickup-success-daily", "Pickup success within SLA per day", func() string {
 		return "no replication has a day with orders after the warm-up."
+	})
+	add(dailyOrdersFigure(runs), "orders-daily", "Orders per day", func() string {
+		return "no replication has a daily point after the warm-up."
 	})
 	traceWhy := func() string {
 		for _, r := range runs {
@@ -287,14 +290,22 @@ type errPoints struct {
 }
 
 func dailySuccessFigure(runs []RunResult) *figure {
-	p := newPlot("Pickup success within SLA per day", "day after warm-up", "share of orders picked up within SLA")
+	return dailyFigure(runs, "pickup-success-daily", "Pickup success within SLA per day", "share of orders picked up within SLA",
+		"Share of each day's orders picked up within the SLA: mean over replications with 95% confidence intervals.",
+		func(d DailyPoint) float64 { return d.PickupSuccessRate })
+}
+
+// dailyFigure plots value of the daily points per day after the warm-up:
+// mean over replications with 95% CI bars, one line per scenario.
+func dailyFigure(runs []RunResult, name, title, ylabel, caption string, value func(DailyPoint) float64) *figure {
+	p := newPlot(title, "day after warm-up", ylabel)
 	any := false
 	for i, r := range runs {
 		byDay := map[int][]float64{}
 		for _, rep := range r.Replications {
 			for _, d := range rep.Daily {
-				if finite(d.PickupSuccessRate) {
-					byDay[d.Day] = append(byDay[d.Day], d.PickupSuccessRate)
+				if v := value(d); finite(v) {
+					byDay[d.Day] = append(byDay[d.Day], v)
 				}
 			}
 		}
@@ -334,8 +345,7 @@ func dailySuccessFigure(runs []RunResult) *figure {
 	p.X.Tick.Marker = integerTicks{}
 	p.X.Min, p.X.Max = p.X.Min-0.3, p.X.Max+0.3
 	headroom(p, 0.3)
-	return plotFigure("pickup-success-daily", "Pickup success within SLA per day",
-		"Share of each day's orders picked up within the SLA: mean over replications with 95% confidence intervals.", p)
+	return plotFigure(name, title, caption, p)
 }
 
 // integerTicks labels whole numbers only.

@@ -30,7 +30,7 @@ func TestWritePlots(t *testing.T) {
 
 	std, wide := [2]float64{9, 5.5}, [2]float64{12, 7.5}
 	want := map[string][2]float64{
-		"pickup-delay": std, "pickup-success-daily": std, "locker-occupancy": std, "courier-utilization": std,
+		"pickup-delay": std, "pickup-success-daily": std, "orders-daily": std, "locker-occupancy": std, "courier-utilization": std,
 		"fcpo-by-node": std, "key-metrics": wide, "demand-ttl-6h": wide, "demand-ttl-12h": wide, "demand-more-lockers": wide,
 	}
 	require.Len(t, paths, 2*len(want), "%v", paths)

@@ -175,6 +175,10 @@ func (s *Scenario) Config() (*sim.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
+	calendar, err := s.calendarConfig()
+	if err != nil {
+		return nil, err
+	}
 	cfg := &sim.Config{
 		Name: s.Name, Network: net, Seed: s.Seed, Start: s.StartInstant(),
 		Warmup: s.Warmup.Model(), Horizon: s.Horizon.Model(),
@@ -182,8 +186,10 @@ func (s *Scenario) Config() (*sim.Config, error) {
 		Couriers: sim.Couriers{Fleet: s.Couriers.Fleet, SpeedKmh: s.Couriers.SpeedKmh, Shift: modelHours(s.Couriers.Shift),
 			CostPerHour: s.Couriers.CostPerHour, BatchSize: s.Couriers.BatchSize, HandoffTime: s.Couriers.HandoffTime.Model()},
 		Customers: sim.Customers{PickupDelay: dist(s.Customers.PickupDelay), NoShow: float64(s.Customers.NoShow),
-			SubscriberPickupDelay: dist(s.Customers.Subscribers.PickupDelay), SubscriberNoShow: float64(s.Customers.Subscribers.NoShow)},
+			SubscriberPickupDelay: dist(s.Customers.Subscribers.PickupDelay), SubscriberNoShow: float64(s.Customers.Subscribers.NoShow),
+			Choice: s.choiceConfig()},
 		Costs:     sim.Costs{PerOrder: s.Costs.PerOrder, PerReturn: s.Costs.PerReturn},
+		Calendar:  calendar,
 		Inventory: sim.Inventory{ReplenishAt: DefaultReplenishAt, RestockLead: DefaultRestockLead},
 		Expiry:    s.ttlConfig(),
 	}

@@ -58,6 +58,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	if len(c.errs) > 0 {
 		return nil, c.errs.sorted()
 	}
+	s.warnings = c.warns.sorted()
 	return s, nil
 }
 
@@ -71,6 +72,7 @@ func (s *Scenario) Validate() error {
 	if len(c.errs) > 0 {
 		return c.errs.sorted()
 	}
+	s.warnings = c.warns.sorted()
 	return nil
 }
 

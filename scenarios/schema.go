@@ -33,6 +33,9 @@ type Scenario struct {
 	Costs            Costs             `yaml:"costs"`
 	Connectivity     Connectivity      `yaml:"connectivity"`
 	Checks           Checks            `yaml:"checks"`
+	DemandCalendar   DemandCalendar    `yaml:"demand_calendar"` // choice.go
+
+	warnings Errors // what Parse or Validate found suspicious but valid (Warnings)
 }
 
 // SLA is the same-day promise.
@@ -90,6 +93,7 @@ type Node struct {
 	Cache              []CacheEntry     `yaml:"cache"`
 	CounterSalesPerDay float64          `yaml:"counter_sales_per_day"`
 	Connectivity       NodeConnectivity `yaml:"connectivity"`
+	DemandUplift       *DemandUplift    `yaml:"demand_uplift"` // choice.go
 }
 
 // Slots counts locker compartments per size class.
@@ -173,6 +177,9 @@ type Customers struct {
 	PickupDelay Dist        `yaml:"pickup_delay"`
 	NoShow      Fraction    `yaml:"no_show"`
 	Subscribers Subscribers `yaml:"subscribers"`
+	// Choice and CapacityAware: how customers pick the pickup node (choice.go).
+	Choice        Choice `yaml:"choice"`
+	CapacityAware *bool  `yaml:"capacity_aware"`
 }
 
 // Subscribers is the pickup behaviour of micro-subscribers; after loading, unset

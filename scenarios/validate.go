@@ -43,6 +43,8 @@ type checker struct {
 	set  map[string]bool
 	bad  map[string]bool // paths that failed to decode: no second error there
 	errs Errors
+	// warns are valid but suspicious values (warnings.go)
+	warns Errors
 }
 
 func (c *checker) errf(path, format string, args ...any) {
@@ -208,6 +210,7 @@ func (c *checker) defaults() {
 	if s.Checks.Significance == "" && !c.has("checks.significance", false) {
 		s.Checks.Significance = SignificancePaired
 	}
+	c.choiceDefaults()
 }
 
 // labelsOf names the elements of a list for error paths, by id where they
@@ -345,6 +348,10 @@ func (c *checker) validate() {
 		c.outage(p, a.Start, a.Duration)
 	}
 	c.validateChecks()
+	c.validateChoiceCalendar()
+	if len(c.errs) == 0 {
+		c.warnings()
+	}
 }
 
 var metricName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

@@ -22,6 +22,8 @@ type Config struct {
 	Couriers      Couriers
 	Customers     Customers
 	Costs         Costs
+	// Calendar shapes demand over the days (calendar.go; zero: flat).
+	Calendar Calendar
 
 	// Nodes is the world around each node, indexed like Network.Nodes (nil:
 	// no counter trade and no connectivity drops anywhere).
@@ -112,6 +114,8 @@ type Customers struct {
 	NoShow                float64
 	SubscriberPickupDelay Dist
 	SubscriberNoShow      float64
+	// Choice is how customers pick their pickup node (choice.go).
+	Choice Choice
 }
 
 // Costs are per-event costs.
@@ -193,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Inventory.ReplenishAt < 0 || c.Inventory.ReplenishAt >= model.Day || c.Inventory.RestockLead < 0 {
 		return fmt.Errorf("config %q: replenish time must be within a day and restock lead >= 0", c.Name)
+	}
+	if err := c.validateChoiceCalendar(); err != nil {
+		return fmt.Errorf("config %q: %w", c.Name, err)
 	}
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
 		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)

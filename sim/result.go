@@ -24,6 +24,9 @@ type Result struct {
 	Stats    model.Stats // the core's counters (outcomes: measured labels)
 	InFlight int         // measured labels not in a terminal state at the horizon
 	Unserved uint64      // orders with no pickup node to go to
+	// FirstChoiceUnavailable counts measured orders whose customer's first
+	// choice of pickup node had no room (capacity-aware checkout, choice.go).
+	FirstChoiceUnavailable uint64
 	// MissedPickups counts customers who came for a parcel that had moved on.
 	MissedPickups uint64
 

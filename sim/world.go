@@ -41,6 +41,7 @@ type hood struct {
 type cellInfo struct {
 	cell   model.Cell
 	prefer []model.NodeIndex // pickup nodes nearest first (great-circle, ties by id)
+	choice choiceCell        // the logit's candidates (choice.go)
 }
 
 type base struct {
@@ -110,6 +111,8 @@ type world struct {
 	busyWarm         int64
 	occWarm          int64
 
+	ch   choiceState   // pickup-point choice (choice.go)
+	cal  calendarState // demand calendar (calendar.go)
 	res  *Result
 	obs  Observer
 	edge edge
@@ -265,6 +268,8 @@ func newWorld(cfg *Config, rep int) *world {
 			h.cells = append(h.cells, cellInfo{cell: c, prefer: w.preferences(c)})
 		}
 	}
+	w.choiceInit(st)
+	w.calendarInit()
 	w.edgeInit(st)
 	w.ttlInit(st)
 	return w
@@ -339,7 +344,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 	switch ev.Kind {
 	case kOrder:
 		h := &w.hoods[ev.A]
-		if h.arrive.Float64()*h.maxRate < h.rate[model.TimeOfDay(k.Now)/model.Hour] {
+		if h.arrive.Float64()*h.maxRate < h.rate[model.TimeOfDay(k.Now)/model.Hour]*w.demandFactor(int(ev.A)) {
 			w.place(int(ev.A))
 		}
 		k.Schedule(k.Now.Add(model.Duration(h.arrive.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
@@ -421,18 +426,9 @@ func (w *world) place(hi int) {
 	if sku >= len(h.skuCum) {
 		sku = len(h.skuCum) - 1
 	}
-	ci := &h.cells[r.IntN(len(h.cells))]
+	ci := w.pickCell(hi, r)
 	sub := r.Float64() < h.cfg.SubscriberShare
-	dest := model.NoNode
-	for pass := 0; pass < 2 && dest == model.NoNode; pass++ {
-		for _, j := range ci.prefer {
-			nd := &w.net.Nodes[j]
-			if nd.ActiveAt(k.Now) && (pass == 1 || nd.Hours.OpenAt(k.Now)) {
-				dest = j
-				break
-			}
-		}
-	}
+	dest := w.choose(hi, ci, sub, sku)
 	if dest == model.NoNode {
 		w.res.Unserved++
 		return
@@ -527,6 +523,7 @@ func (w *world) apply(effs []model.Effect) {
 				w.accs[e.Node].cost += w.cfg.Costs.PerReturn
 			}
 		case model.EffState:
+			w.commitState(e)
 			if e.State == model.ReadyForPickup && e.Hops == 0 {
 				w.res.Trace.add(k.Now, w.cfg.Start).Ready++
 			}

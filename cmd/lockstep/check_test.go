@@ -195,7 +195,7 @@ func TestCheckDegradedAndImprovedVariants(t *testing.T) {
 			// the constant and every labels.ready_ttl rule halved
 			file: variant(t, dir, "ttl.yaml", pilotYAML, "    ready_for_pickup: 24h\n", "    ready_for_pickup: 12h\n",
 				"ttl: 18h}", "ttl: 9h}", "ttl: 36h}", "ttl: 18h}", "ttl: 36h}", "ttl: 18h}"),
-			mustFail: []string{"pickup_success_rate", "reroutes", "returns", "fcpo"},
+			mustFail: []string{"pickup_success_rate", "reroutes", "returns"},
 			mustPass: []string{"pickup_friction_p90_min"}, // parcels leave the locker sooner
 		},
 		{
@@ -240,7 +240,7 @@ func TestCheckDegradedAndImprovedVariants(t *testing.T) {
 		f, err := os.OpenFile(loose, os.O_APPEND|os.O_WRONLY, 0)
 		require.NoError(t, err)
 		_, err = f.WriteString("\nchecks:\n  metrics:\n    pickup_success_rate: {absolute: 0.5}\n" +
-			"    on_time_ready_rate: {skip: true}\n    fcpo: {absolute: 20, significance: none}\n")
+			"    on_time_ready_rate: {skip: true}\n    fcpo: {absolute: 20, significance: none}\n    cancelled: {skip: true}\n")
 		require.NoError(t, err)
 		require.NoError(t, f.Close())
 		junit := filepath.Join(dir, "loose.xml")

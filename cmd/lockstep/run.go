@@ -58,6 +58,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 			if err != nil {
 				return badInput(err)
 			}
+			printWarnings(cmd.ErrOrStderr(), s)
 			opt := experiment.Options{Replications: f.replications, Workers: f.workers, Trace: f.trace || f.report, Precision: f.precision}
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &f.seed

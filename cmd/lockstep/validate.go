@@ -17,7 +17,11 @@ func newValidateCmd() *cobra.Command {
 		Short: "Check scenario files against the v1 schema",
 		Long: `Validate strictly decodes each scenario file and checks every value.
 Each problem is printed as FILE:LINE:COLUMN: FIELD.PATH: message, all of them
-at once, sorted by line. A valid file prints one OK line.
+at once, sorted by line. A valid file prints one OK line; values that are
+valid but suspicious (a node no neighborhood can reach, a node at 0,0 or far
+from every neighborhood, demand above 10^7 parcels a day) are printed to
+stderr as FILE:LINE:COLUMN: warning: FIELD.PATH: message and do not change
+the exit status.
 
 Exit 0 when every file is valid, 2 otherwise.`,
 		Example: `  lockstep validate scenarios/*.yaml`,
@@ -38,6 +42,7 @@ Exit 0 when every file is valid, 2 otherwise.`,
 					}
 					continue
 				}
+				printWarnings(cmd.ErrOrStderr(), s)
 				fmt.Fprintf(cmd.OutOrStdout(), "OK %s (%s: %d neighborhoods, %d nodes, %d SKUs, horizon %s)\n",
 					path, s.Name, len(s.Neighborhoods), len(s.Nodes), len(s.SKUs), s.Horizon)
 			}
