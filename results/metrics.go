@@ -105,6 +105,16 @@ const (
 	MOfflinePickupsFailed    = "offline_pickups_failed"
 	MOfflinePickupsDelayed   = "offline_pickups_delayed"
 	MReconciliationLagP90Min = "reconciliation_lag_p90_min"
+
+	// replenishment (the replenish part of issue 12)
+	MUnitsHeld       = "units_held"
+	MHoldingCost     = "holding_cost"
+	MSpaceCost       = "space_cost"
+	MRestockTrips    = "restock_trips"
+	MRestockCost     = "restock_cost"
+	MForecastWAPE    = "forecast_wape"
+	MUnitsRotatedOut = "units_rotated_out"
+	MSKURotations    = "sku_rotations"
 )
 
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
@@ -139,6 +149,15 @@ var Catalog = []MetricDef{
 	{MOfflinePickupsFailed, UnitCount, "cache-first nodes: pickups that failed while the node was offline", LowerIsBetter},
 	{MOfflinePickupsDelayed, UnitCount, "cache-first nodes: pickups completed only after a customer was turned away by an offline node", LowerIsBetter},
 	{MReconciliationLagP90Min, UnitMinutes, "cache-first nodes: 90th percentile minutes from local event to central view", LowerIsBetter},
+	// replenishment (the replenish part of issue 12)
+	{MUnitsHeld, UnitUnits, "caches: mean units on the shelves over the measured period", Neutral},
+	{MHoldingCost, UnitCurrency, "caches: cost of holding stock (unit-days × costs.holding_per_unit_day)", LowerIsBetter},
+	{MSpaceCost, UnitCurrency, "caches: cost of the caches' floor space (m²-days × costs.space_per_m2_day)", LowerIsBetter},
+	{MRestockTrips, UnitCount, "caches: restock vehicle round trips (one per node and night with a delivery)", LowerIsBetter},
+	{MRestockCost, UnitCurrency, "caches: cost of the restock trips", LowerIsBetter},
+	{MForecastWAPE, UnitShare, "caches: WAPE of the heatmap's next-day forecast against realised demand (Σ|F−A| / ΣA over nights and SKUs)", LowerIsBetter},
+	{MUnitsRotatedOut, UnitUnits, "caches: units taken back because their SKU rotated out of a cache", LowerIsBetter},
+	{MSKURotations, UnitCount, "caches: SKUs rotated into a cache's assortment", Neutral},
 }
 
 // Lookup returns the catalog entry for name.

@@ -33,6 +33,8 @@ type Scenario struct {
 	Costs            Costs             `yaml:"costs"`
 	Connectivity     Connectivity      `yaml:"connectivity"`
 	Checks           Checks            `yaml:"checks"`
+	Replenishment    Replenishment     `yaml:"replenishment"`
+	Promotions       []Promotion       `yaml:"promotions"`
 }
 
 // SLA is the same-day promise.
@@ -90,6 +92,8 @@ type Node struct {
 	Cache              []CacheEntry     `yaml:"cache"`
 	CounterSalesPerDay float64          `yaml:"counter_sales_per_day"`
 	Connectivity       NodeConnectivity `yaml:"connectivity"`
+	CacheSlots         int              `yaml:"cache_slots"`
+	ShelfUnits         int              `yaml:"shelf_units"`
 }
 
 // Slots counts locker compartments per size class.
@@ -113,6 +117,7 @@ type CacheEntry struct {
 	SKU      string `yaml:"sku"`
 	Capacity int    `yaml:"capacity"`
 	Stock    int    `yaml:"stock"`
+	Pinned   bool   `yaml:"pinned"`
 }
 
 // NodeConnectivity describes random and scheduled connectivity drops of one
@@ -220,8 +225,10 @@ type Refund struct {
 
 // Costs are per-event costs.
 type Costs struct {
-	PerOrder  float64 `yaml:"per_order"`
-	PerReturn float64 `yaml:"per_return"`
+	PerOrder          float64 `yaml:"per_order"`
+	PerReturn         float64 `yaml:"per_return"`
+	HoldingPerUnitDay float64 `yaml:"holding_per_unit_day"`
+	SpacePerM2Day     float64 `yaml:"space_per_m2_day"`
 }
 
 // Offline modes.

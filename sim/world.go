@@ -26,6 +26,7 @@ const (
 	kCounter                        // A: node (next walk-in customer)
 	kReplenish                      // nightly replenishment planning
 	kRestock                        // A: node, B: SKU, C: units
+	kPromo                          // a promotion starts or ends
 )
 
 type hood struct {
@@ -111,6 +112,7 @@ type world struct {
 	res  *Result
 	obs  Observer
 	edge edge
+	repl replenishing
 	// hourly trace bookkeeping
 	hourBusy, hourOcc int64
 	// onDay, if set, is called once per simulated day (RunDaily); daysDone
@@ -263,6 +265,7 @@ func newWorld(cfg *Config, rep int) *world {
 		}
 	}
 	w.edgeInit(st)
+	w.replenishInit()
 	return w
 }
 
@@ -328,6 +331,7 @@ func (w *world) start() {
 	}
 	k.Schedule(w.cfg.Start.Add(model.Hour), kHour, 0, 0, 0)
 	w.edgeStart()
+	w.promoStart()
 }
 
 // Handle runs one event of the city.
@@ -403,6 +407,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		k.Schedule(k.Now.Add(model.Hour), kHour, 0, 0, 0)
 	case kConn, kCounter, kReplenish, kRestock:
 		w.handleEdge(k, ev)
+	case kPromo:
+		w.promote()
 	}
 }
 
@@ -436,7 +442,7 @@ func (w *world) place(hi int) {
 	measured := !k.InWarmup()
 	day := int32(k.Now.Sub(w.cfg.Start) / model.Day)
 	effs := w.coreStep(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
-		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub})
+		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell})
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
 		*wl = wlabel{measured: measured, day: day, sku: model.SKUIndex(sku)}
@@ -524,7 +530,7 @@ func (w *world) apply(effs []model.Effect) {
 				w.res.Trace.add(k.Now, w.cfg.Start).Ready++
 			}
 		case model.EffRestock:
-			k.Schedule(k.Now.Add(w.restockLead()), kRestock, int32(e.Node), int32(e.SKU), uint32(e.Amount))
+			w.restockTrip(e)
 		case model.EffPickupFailed:
 			w.edge.retries[e.Node] = append(w.edge.retries[e.Node], retry{int32(e.Label), e.Hops})
 		}
