@@ -24,7 +24,10 @@ import (
 // 2: instants are real (UTC) in ingest and local in the core (a time
 // zone), per-source watermarks and the receive clock, the plausibility
 // window and the clock mode in the configuration.
-const snapshotVersion = 2
+//
+// 3: the core's snapshot v3 (the replenishment planner's state: heatmap by
+// customer cell, assortment rotation, forecast and WAPE sums).
+const snapshotVersion = 3
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")
 
