@@ -164,7 +164,7 @@ func (c *Core) ownerOf(cell Cell) NodeIndex {
 		if !c.inv[j].cached {
 			continue
 		}
-		d := h3.GreatCircleDistanceKm(ll, h3.NewLatLng(nd.Lat, nd.Lng))
+		d := h3.GreatCircleDistanceKm(ll, nd.Cell.LatLng())
 		if nd.Kind != Microstore {
 			d += 1e9 // microstores first
 		}
@@ -309,10 +309,11 @@ func planNode(policy ReplenishPolicy, cover float64, first bool, slots int, shel
 }
 
 // replenish runs the nightly plan (EvReplenish). Per cache node it scores
-// last night's forecast against the day's realised demand (WAPE), forecasts
-// each SKU's daily demand as the mean over the heatmap's window (online
-// orders by customer cell and SKU, each cell feeding its nearest cache node,
-// plus the node's counter sales), lets planNode choose the assortment and
+// last night's forecast against the day's realised demand (WAPE: the demand
+// between the two plans), forecasts each SKU's daily demand as the mean over
+// the heatmap's full days within the window (online orders by customer cell
+// and SKU, each cell feeding its nearest cache node, plus the node's counter
+// sales), lets planNode choose the assortment and
 // quantities under the network's policy, takes the free units of SKUs that
 // left the assortment off the shelf (they go back with the restock
 // vehicle: RotatedOut) and emits an EffRestock per SKU to send. Then the
@@ -327,9 +328,15 @@ func (c *Core) replenish(ev Event) {
 	if cover <= 0 {
 		cover = DefaultRestockCover
 	}
-	first := c.heatDays == 0
+	// the first plan's day is partial (the core started some time before
+	// it): it is dropped, and the plan tops up to the initial stock; every
+	// later plan closes a full day of the heatmap
+	first := c.rp.lastPlan == 0
+	if !first {
+		c.heatDays++
+	}
 	days := float64(max(min(c.heatDays, c.window), 1))
-	scored := c.rp.lastPlan != 0 && c.measured(c.rp.lastPlan)
+	scored := c.measured(c.rp.lastPlan)
 	skus := make([]planSKU, ns)
 	for i := range c.inv {
 		iv := &c.inv[i]
@@ -337,7 +344,9 @@ func (c *Core) replenish(ev Event) {
 			continue
 		}
 		r := &iv.rp
-		if r.forecast == nil {
+		if first {
+			r.forecast = nil
+		} else if r.forecast == nil {
 			r.forecast = make([]float64, ns)
 		} else if scored {
 			for s := 0; s < ns; s++ {
@@ -348,12 +357,16 @@ func (c *Core) replenish(ev Event) {
 		}
 		for s := 0; s < ns; s++ {
 			k := &iv.sku[s]
-			r.forecast[s] = float64(c.demandOf(i, s, -1)) / days
+			var f float64
+			if !first {
+				f = float64(c.demandOf(i, s, -1)) / days
+				r.forecast[s] = f
+			}
 			capacity := int64(k.capacity)
 			if !k.listed {
 				capacity = int64(r.slotCap)
 			}
-			skus[s] = planSKU{forecast: r.forecast[s], capacity: capacity, initial: k.initial,
+			skus[s] = planSKU{forecast: f, capacity: capacity, initial: k.initial,
 				free: int64(c.CentralFree(NodeIndex(i), SKUIndex(s))), shelf: int64(iv.central.Shelf[s]),
 				held: k.tracked, pinned: k.pinned}
 		}
@@ -383,7 +396,9 @@ func (c *Core) replenish(ev Event) {
 		}
 	}
 	c.rp.lastPlan = ev.At
-	c.heatDays++
+	if first {
+		c.heatDay-- // the partial day's bucket is reused
+	}
 	c.heatDay = (c.heatDay + 1) % c.window
 	for j := c.heatDay; j < len(c.heat); j += c.window {
 		c.heat[j] = 0
