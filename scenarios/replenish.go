@@ -152,6 +152,9 @@ func (c *checker) validateReplenishment(skus map[string]bool, res int) {
 		} else {
 			c.nonNegative(p+".factor", pr.Factor)
 		}
+		if pr.Neighborhoods != nil && len(pr.Neighborhoods) == 0 {
+			c.errf(p+".neighborhoods", "must list at least one neighborhood (leave it out for all)")
+		}
 		for j, h := range pr.Neighborhoods {
 			if !hoods[h] {
 				c.errf(elemPath(p+".neighborhoods", strconv.Itoa(j)), "unknown neighborhood %q", h)
