@@ -133,11 +133,12 @@ func (c *Core) replInit() {
 }
 
 // heatCell is the heatmap cell of an order: its customer's cell (the
-// pickup node's when the event has none) at the heatmap resolution; the
+// pickup node's when the event has none, or one coarser than the heatmap)
+// at the heatmap resolution; the
 // index is created on first sight, its owner the nearest cache node.
 func (c *Core) heatCell(ev Event) int {
 	cell := ev.Cell
-	if cell == 0 || !cell.IsValid() {
+	if cell == 0 || !cell.IsValid() || cell.Resolution() < c.rp.res {
 		cell = c.Net.Nodes[ev.Dest].Cell
 	}
 	if cell.Resolution() > c.rp.res {

@@ -558,8 +558,12 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 	if placed == 0 {
 		placed = at
 	}
+	var cell model.Cell
+	if b.CustomerCell != "" {
+		cell, _ = model.ParseCell(b.CustomerCell) // checked by the wire decoder
+	}
 	d.step(model.Event{Type: model.EvOrderPlaced, At: placed, Label: id, Order: h.Sum64(), Node: from, Dest: dest, SKU: sku,
-		Size: b.Size.Class(), Measured: true})
+		Size: b.Size.Class(), Measured: true, Cell: cell})
 }
 
 // step hands one event to the core and carries out its effects.
