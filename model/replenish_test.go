@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -244,49 +243,32 @@ func TestForecastWAPE(t *testing.T) {
 	assert.Equal(t, 7.0, st.ForecastDemand)
 }
 
-// The window bounds the history: after a burst the forecast falls back to
-// the new level once the burst is window days old.
-func TestRestockWindow(t *testing.T) {
-	for _, window := range []int{2, 4} {
-		t.Run(fmt.Sprint(window), func(t *testing.T) {
-			n := cacheNet(t, 10, 10, OfflineServe)
-			n.Policy.RestockWindow = window
-			c := New(n)
-			stepOK(t, c, Event{Type: EvReplenish, At: at(2, 0)})
-			id := LabelID(0)
-			for d := 0; d < 5; d++ {
-				orders := 1
-				if d == 0 {
-					orders = 9
-				}
-				for i := 0; i < orders; i++ {
-					id++
-					orderAt(t, c, id, 1, at(24*d+10, i), 52.495, 13.395)
-				}
-				stepOK(t, c, Event{Type: EvReplenish, At: at(24*d+26, 0)})
-			}
-			// five full days: 9,1,1,1,1
-			want := map[int]float64{2: 1, 4: 1}[window]
-			assert.Equal(t, want, c.Forecast(m1, 1))
-		})
-	}
-	// a longer window remembers the burst longer
-	f := func(window int) float64 {
-		n := cacheNet(t, 10, 10, OfflineServe)
-		n.Policy.RestockWindow = window
-		c := New(n)
-		stepOK(t, c, Event{Type: EvReplenish, At: at(2, 0)})
-		for i := 0; i < 9; i++ {
-			orderAt(t, c, LabelID(i+1), 1, at(10, i), 52.495, 13.395)
+// forecastAfter plans a start night and then, per day, places that day's
+// orders for S2 near M1 and plans; it returns M1's forecast for S2.
+func forecastAfter(t *testing.T, window int, daily ...int) float64 {
+	n := cacheNet(t, 10, 10, OfflineServe)
+	n.Policy.RestockWindow = window
+	c := New(n)
+	stepOK(t, c, Event{Type: EvReplenish, At: at(2, 0)})
+	id := LabelID(0)
+	for d, orders := range daily {
+		for i := 0; i < orders; i++ {
+			id++
+			orderAt(t, c, id, 1, at(24*d+10, i), 52.495, 13.395)
 		}
-		stepOK(t, c, Event{Type: EvReplenish, At: at(26, 0)})
-		orderAt(t, c, 100, 1, at(34, 0), 52.495, 13.395)
-		stepOK(t, c, Event{Type: EvReplenish, At: at(50, 0)})
-		orderAt(t, c, 101, 1, at(58, 0), 52.495, 13.395)
-		stepOK(t, c, Event{Type: EvReplenish, At: at(74, 0)})
-		return c.Forecast(m1, 1)
+		stepOK(t, c, Event{Type: EvReplenish, At: at(24*d+26, 0)})
 	}
-	assert.Greater(t, f(7), f(2))
+	return c.Forecast(m1, 1)
+}
+
+// The window bounds the history: after a burst the forecast falls back to
+// the new level once the burst is window days old; a longer window
+// remembers it longer.
+func TestRestockWindow(t *testing.T) {
+	assert.Equal(t, 1.0, forecastAfter(t, 2, 9, 1, 1, 1, 1))
+	assert.Equal(t, 1.0, forecastAfter(t, 4, 9, 1, 1, 1, 1))
+	assert.Equal(t, 13.0/5, forecastAfter(t, 7, 9, 1, 1, 1, 1))
+	assert.Greater(t, forecastAfter(t, 7, 9, 1, 1), forecastAfter(t, 2, 9, 1, 1))
 }
 
 // cover scales the heatmap policy's order.
@@ -343,14 +325,8 @@ func FuzzReplenish(f *testing.F) {
 	f.Add([]byte{3, 0, 0, 0, 1, 2, 2, 2, 9, 5, 5, 9, 1, 1, 0, 9, 9, 9})
 	f.Add([]byte{0, 3, 2, 1, 4, 2, 2, 2, 2, 2, 2, 9, 0, 9, 6, 6, 9, 1, 9})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		i := 0
-		pick := func(n int) int {
-			if n <= 1 || i >= len(data) {
-				return 0
-			}
-			i++
-			return int(data[i-1]) % n
-		}
+		fb := &fuzzBytes{data: data}
+		pick := fb.pick
 		n := cacheNet(t, int32(pick(4)), int32(pick(4)), OfflineMode(pick(2)))
 		n.Policy.Replenish = ReplenishPolicy(pick(int(numReplenishPolicies)))
 		n.Policy.RestockWindow = 1 + pick(4)
@@ -375,7 +351,7 @@ func FuzzReplenish(f *testing.F) {
 		r := rand.New(rand.NewPCG(uint64(len(data)), 7))
 		now := at(1, 0)
 		var id LabelID
-		for step := 0; i < len(data) && step < 400; step++ {
+		for step := 0; fb.more() && step < 400; step++ {
 			now += Instant(pick(90)) * Instant(Minute)
 			var ev Event
 			if x := pick(10); x < 4 {

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -175,17 +174,7 @@ func TestBadInputs(t *testing.T) {
 				doc = strings.Replace(doc, "# <-\n", "", 1)
 			}
 			_, err := Parse("bad.yaml", []byte(doc))
-			require.Error(t, err)
-			var errs Errors
-			require.True(t, errors.As(err, &errs), "error is not Errors: %v", err)
-			var found *Error
-			for i := range errs {
-				if errs[i].Path == tt.path {
-					found = &errs[i]
-					break
-				}
-			}
-			require.NotNil(t, found, "no error for path %s in:\n%v", tt.path, err)
+			found, errs := errorAt(t, err, tt.path)
 			assert.Equal(t, line, found.Line, "line of %v", found)
 			assert.Contains(t, found.Msg, tt.msg)
 			assert.Equal(t, "bad.yaml", found.File)

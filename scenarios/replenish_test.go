@@ -54,19 +54,26 @@ func TestReplenishmentBadInputs(t *testing.T) {
 			doc := strings.Replace(repBase, tt.old, tt.new, 1)
 			line := markedLine(t, doc)
 			_, err := Parse("bad.yaml", []byte(doc))
-			var errs Errors
-			require.True(t, errors.As(err, &errs), "error is not Errors: %v", err)
-			var found *Error
-			for i := range errs {
-				if errs[i].Path == tt.path {
-					found = &errs[i]
-				}
-			}
-			require.NotNil(t, found, "no error for path %s in:\n%v", tt.path, err)
+			found, _ := errorAt(t, err, tt.path)
 			assert.Contains(t, found.Msg, tt.msg)
 			assert.Equal(t, line, found.Line, "line of %v", found)
 		})
 	}
+}
+
+// errorAt returns the error err (an Errors) holds for path, and all of them.
+func errorAt(t *testing.T, err error, path string) (*Error, Errors) {
+	t.Helper()
+	require.Error(t, err)
+	var errs Errors
+	require.True(t, errors.As(err, &errs), "error is not Errors: %v", err)
+	for i := range errs {
+		if errs[i].Path == path {
+			return &errs[i], errs
+		}
+	}
+	require.FailNow(t, "no error for path", "%s in:\n%v", path, err)
+	return nil, errs
 }
 
 // The section reaches the network and the simulator's config.
