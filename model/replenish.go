@@ -543,3 +543,7 @@ func (r *snapReader) replenish(c, d *Core) {
 		}
 	}
 }
+
+// HeatCells returns the demand heatmap's cells, in order of first demand
+// (nil without caches).
+func (c *Core) HeatCells() []Cell { return append([]Cell(nil), c.rp.cells...) }
