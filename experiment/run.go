@@ -205,11 +205,12 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 	if r.Edge {
 		inventoryMetrics(m, &r.Inventory)
 		m[results.MReconciliationLagP90Min] = r.Inventory.ReconcileLagP90
+		replenishMetrics(m, &r.Replenish)
 	}
 	choiceMetrics(m, cfg, r)
 	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
-	for _, n := range r.Nodes {
+	for i, n := range r.Nodes {
 		pn := map[string]float64{
 			"orders": float64(n.Orders), "picked_up": float64(n.PickedUp), "arrivals": float64(n.Arrivals),
 			"refused": float64(n.Refused), "occupancy": n.Occupancy, "cost": n.Cost,
@@ -219,6 +220,9 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		}
 		if r.Edge {
 			inventoryMetrics(pn, &n.Inventory)
+			if len(cfg.Network.Nodes[i].Cache) > 0 {
+				replenishMetrics(pn, &n.Replenish)
+			}
 		}
 		rep.PerNode[n.ID] = pn
 	}

@@ -647,7 +647,7 @@ func (g *Generator) placed(ev model.Event, effs []model.Effect) {
 	node := nodeName(g.net, issued.Node)
 	g.emit(SourceOMS, -1, g.topics.Orders(node), wire.Order{OrderID: l.order, LabelID: l.id, SKU: sku, Size: wire.SizeOf(size),
 		Node: node, Destination: nodeName(g.net, ev.Dest), PlacedAt: g.real(ev.At),
-		SameDay: model.TimeOfDay(ev.At) < g.net.Policy.Cutoff, SLADeadline: g.real(due)}, g.now)
+		SameDay: model.TimeOfDay(ev.At) < g.net.Policy.Cutoff, SLADeadline: g.real(due), CustomerCell: customerCell(ev.Cell)}, g.now)
 }
 
 func (g *Generator) pickup(ev model.Event, effs []model.Effect) {
@@ -897,4 +897,13 @@ func encode(env wire.Envelope) ([]byte, error) {
 	}
 	return json.Marshal(envelopeJSON{MsgID: wire.MsgID(env.Source, env.Seq), Source: env.Source, Seq: env.Seq,
 		At: wire.FormatInstant(env.At), Type: typ, V: wire.Version, Body: env.Body})
+}
+
+// customerCell is the order message's optional customer cell ("" when the
+// event has none).
+func customerCell(c model.Cell) string {
+	if c == 0 {
+		return ""
+	}
+	return c.String()
 }

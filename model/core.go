@@ -78,10 +78,9 @@ type Core struct {
 	// cache-first nodes (nil inv: no node keeps a log)
 	logging     bool
 	inv         []nodeInv
-	cellIdx     []int32     // node -> index of its cell in the heatmap
-	heat        []int32     // online demand by (cell, SKU, day of the rolling window)
-	counterHeat []int32     // counter demand by (node, SKU, day)
-	owner       []NodeIndex // (cell, SKU) -> node that replenishes for it
+	heat        []int32 // online demand by (heatmap cell, SKU, day of the rolling window)
+	counterHeat []int32 // counter demand by (node, SKU, day)
+	rp          replState
 	window      int
 	heatDay     int
 	heatDays    int

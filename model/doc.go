@@ -60,6 +60,13 @@
 //     as an EffRefund effect; the label continues. A pickup counts within
 //     the SLA when the label was ready on time and picked up within
 //     Policy.PickupWindow of the first ready notification.
+//   - Replenishment (replenish.go): each EvReplenish (nightly) scores the last
+//     forecast, forecasts each cache node's daily demand per SKU from the
+//     rolling heatmap (online orders by the customer's H3 cell, counter sales
+//     by node), lets Policy.Replenish choose the assortment (rotation within
+//     Node.CacheSlots) and the units to send (within capacity and
+//     Node.ShelfUnits), withdraws the free units of SKUs that rotated out and
+//     emits an EffRestock per SKU to send.
 //
 // # Snapshots
 //

@@ -58,6 +58,11 @@ type SKUStock struct {
 	CentralShelf, CentralHeld           int32 // the central catalog's view
 	Initial, Restocked, Returned        int64
 	CounterSold, Picked, RestockRefused int64
+	// Withdrawn: units taken off the shelf when the SKU rotated out.
+	Withdrawn int64
+	// InAssortment: the SKU is in the node's assortment now (a rotated-out
+	// SKU stays in the snapshot for its counters).
+	InAssortment bool
 }
 
 // NodeInventory is a snapshot of one node's cache and log.
@@ -73,7 +78,10 @@ type NodeInventory struct {
 }
 
 type skuInv struct {
-	tracked                      bool
+	tracked                      bool // in the assortment now
+	known                        bool // held at some time (has counters)
+	listed, pinned               bool // in the node's cache list; never rotated out
+	withdrawn                    int64
 	capacity, shelf, held, pend  int32
 	initial, restocked, returned int64
 	sold, picked, restockRefused int64
@@ -91,6 +99,7 @@ type nodeInv struct {
 	drift    int64 // current drift
 	since    Instant
 	driftAll int64 // drift integral over the whole run (unit-ms)
+	rp       nodeRep
 }
 
 // invInit sets up caches, logs and the demand heatmap.
@@ -122,50 +131,12 @@ func (c *Core) invInit() {
 		}
 		iv.central.reset(NodeIndex(i), shelf)
 	}
-	// demand heatmap over the distinct node cells
-	c.cellIdx = make([]int32, len(net.Nodes))
-	var cells []Cell
-	for i := range net.Nodes {
-		k := -1
-		for j, cl := range cells {
-			if cl == net.Nodes[i].Cell {
-				k = j
-				break
-			}
-		}
-		if k < 0 {
-			k = len(cells)
-			cells = append(cells, net.Nodes[i].Cell)
-		}
-		c.cellIdx[i] = int32(k)
-	}
 	c.window = net.Policy.RestockWindow
 	if c.window <= 0 {
-		c.window = 7
+		c.window = DefaultRestockWindow
 	}
-	c.heat = make([]int32, len(cells)*ns*c.window)
 	c.counterHeat = make([]int32, len(net.Nodes)*ns*c.window)
-	// owner of each (cell, SKU): the nearest microstore caching the SKU
-	// (grid distance, ties by id); any node caching it if no microstore does
-	c.owner = make([]NodeIndex, len(cells)*ns)
-	for ci, cl := range cells {
-		for s := 0; s < ns; s++ {
-			best, bd := NoNode, math.MaxInt
-			for j := range net.Nodes {
-				if !c.inv[j].sku[s].tracked {
-					continue
-				}
-				d := GridDistance(cl, net.Nodes[j].Cell)
-				if net.Nodes[j].Kind != Microstore {
-					d += 1 << 30 // microstores first
-				}
-				if d < bd || (d == bd && net.Nodes[j].ID < net.Nodes[best].ID) {
-					best, bd = NodeIndex(j), d
-				}
-			}
-			c.owner[ci*ns+s] = best
-		}
-	}
+	c.replInit()
 }
 
 // Cached reports whether node i stocks SKU s.
@@ -217,6 +188,8 @@ func (c *Core) logOp(i NodeIndex, op LogOp, s SKUIndex, qty int32, label LabelID
 		c.driftTo(iv, at)
 		k := &iv.sku[s]
 		before = abs32(iv.central.Shelf[s] - k.shelf)
+		c.stockTo(&iv.rp, at)
+		iv.rp.units += int64(ds)
 		k.shelf += ds
 		k.held += dh
 	}
@@ -285,12 +258,6 @@ func (c *Core) source(pref NodeIndex, s SKUIndex, dest NodeIndex, except NodeInd
 	return NoNode
 }
 
-// heatAdd records online demand for SKU s picked up at node i (its cell).
-func (c *Core) heatAdd(i NodeIndex, s SKUIndex, n int32) {
-	ns := len(c.Net.SKUs)
-	c.heat[(int(c.cellIdx[i])*ns+int(s))*c.window+c.heatDay] += n
-}
-
 // counterHeatAdd records walk-in demand for SKU s at node i.
 func (c *Core) counterHeatAdd(i NodeIndex, s SKUIndex, n int32) {
 	ns := len(c.Net.SKUs)
@@ -302,7 +269,7 @@ func (c *Core) counterHeatAdd(i NodeIndex, s SKUIndex, n int32) {
 // fulfilling node), and false when no node has stock: an EffStockout tells
 // the driver, and the order is issued and cancelled at once (refunded).
 func (c *Core) placeStock(ev Event) (NodeIndex, bool) {
-	c.heatAdd(ev.Dest, ev.SKU, 1)
+	c.heatAdd(ev)
 	if ev.Node == NoNode || !c.inv[ev.Node].sku[ev.SKU].tracked {
 		return NoNode, true
 	}
@@ -445,7 +412,7 @@ func (c *Core) cacheOf(ev Event) *skuInv {
 		return nil
 	}
 	k := &c.inv[ev.Node].sku[ev.SKU]
-	if !k.tracked {
+	if !k.known {
 		c.reject(ev, RejectNotCached)
 		return nil
 	}
@@ -473,7 +440,7 @@ func (c *Core) counterSale(ev Event) {
 		return
 	}
 	c.counterHeatAdd(ev.Node, ev.SKU, q)
-	if k.shelf-k.held < q {
+	if !k.tracked || k.shelf-k.held < q { // rotated out, or not enough
 		if m {
 			iv.stats.CounterStockouts++
 		}
@@ -494,73 +461,15 @@ func (c *Core) restock(ev Event) {
 		return
 	}
 	q := min(ev.Qty, max(k.capacity-k.shelf, 0))
+	if !k.tracked { // rotated out since the plan: the vehicle takes it back
+		q = 0
+	}
 	k.restockRefused += int64(ev.Qty - q)
 	if q == 0 {
 		return
 	}
 	k.restocked += int64(q)
 	c.logOp(ev.Node, OpRestock, ev.SKU, q, 0, ev.At)
-}
-
-// replenish plans the nightly restock of every cache from the rolling demand
-// heatmap: the mean daily demand over the last RestockWindow days in the H3
-// cells a node serves for a SKU (online orders by the cell of their pickup
-// node, each cell served by the nearest microstore caching the SKU) plus its
-// own counter sales, times RestockCover, within capacity, less what the
-// central view shows free. The first night, before a full day of history,
-// tops up to the initial stock. Then the heatmap starts a new day.
-func (c *Core) replenish(ev Event) {
-	if c.inv == nil {
-		return
-	}
-	ns := len(c.Net.SKUs)
-	cover := c.Net.Policy.RestockCover
-	if cover <= 0 {
-		cover = 1.5
-	}
-	days := max(min(c.heatDays, c.window), 1)
-	for i := range c.inv {
-		iv := &c.inv[i]
-		if !iv.cached {
-			continue
-		}
-		for s := 0; s < ns; s++ {
-			k := &iv.sku[s]
-			if !k.tracked {
-				continue
-			}
-			var demand int64
-			for ci := range len(c.owner) / ns {
-				if c.owner[ci*ns+s] != NodeIndex(i) {
-					continue
-				}
-				for _, v := range c.heat[(ci*ns+s)*c.window:][:c.window] {
-					demand += int64(v)
-				}
-			}
-			for _, v := range c.counterHeat[(i*ns+s)*c.window:][:c.window] {
-				demand += int64(v)
-			}
-			target := int64(math.Ceil(cover * float64(demand) / float64(days)))
-			if c.heatDays == 0 {
-				target = k.initial
-			}
-			target = min(target, int64(k.capacity))
-			room := int64(k.capacity) - int64(iv.central.Shelf[s])
-			q := min(target-int64(c.CentralFree(NodeIndex(i), SKUIndex(s))), room)
-			if q > 0 {
-				c.emit(Effect{Type: EffRestock, Slab: -1, Node: NodeIndex(i), SKU: SKUIndex(s), At: ev.At, Amount: float64(q)})
-			}
-		}
-	}
-	c.heatDays++
-	c.heatDay = (c.heatDay + 1) % c.window
-	for j := c.heatDay; j < len(c.heat); j += c.window {
-		c.heat[j] = 0
-	}
-	for j := c.heatDay; j < len(c.counterHeat); j += c.window {
-		c.counterHeat[j] = 0
-	}
 }
 
 // Inventory returns a snapshot of node i's cache and log (nil SKUs for a node
@@ -578,12 +487,13 @@ func (c *Core) Inventory(i NodeIndex, t Instant) NodeInventory {
 	}
 	for s := range iv.sku {
 		k := &iv.sku[s]
-		if !k.tracked {
+		if !k.known {
 			continue
 		}
 		out.SKUs = append(out.SKUs, SKUStock{SKU: SKUIndex(s), Capacity: k.capacity, Shelf: k.shelf, Held: k.held,
 			CentralShelf: iv.central.Shelf[s], CentralHeld: iv.central.Held[s], Initial: k.initial, Restocked: k.restocked,
-			Returned: k.returned, CounterSold: k.sold, Picked: k.picked, RestockRefused: k.restockRefused})
+			Returned: k.returned, CounterSold: k.sold, Picked: k.picked, RestockRefused: k.restockRefused,
+			Withdrawn: k.withdrawn, InAssortment: k.tracked})
 	}
 	return out
 }
@@ -599,23 +509,26 @@ func (c *Core) DriftTime(i NodeIndex, t Instant) int64 {
 	return iv.driftAll
 }
 
-// CheckInventory verifies the stock invariants at every node for every SKU:
-// conservation (initial + restocked + returned - counter sales - picks =
-// shelf), no negative physical stock or reservation, reservations within the
-// shelf, and an online node's central view equal to its shelf.
+// CheckInventory verifies the stock invariants at every node for every SKU
+// it ever held: conservation (units in = sold + held + lost: initial +
+// restocked + returned = counter sales + picks + shelf + rotated out), no
+// negative physical stock or reservation, reservations within the shelf, an
+// online node's central view equal to its shelf, and the planner's
+// invariants (assortment within the SKU slots, pinned SKUs held, the unit
+// count equal to the shelves' sum).
 func (c *Core) CheckInventory() error {
 	for i := range c.inv {
 		iv := &c.inv[i]
 		id := c.Net.Nodes[i].ID
 		for s := range iv.sku {
 			k := &iv.sku[s]
-			if !k.tracked {
+			if !k.known {
 				continue
 			}
 			sku := c.Net.SKUs[s].ID
-			if want := k.initial + k.restocked + k.returned - k.sold - k.picked; want != int64(k.shelf) {
-				return fmt.Errorf("node %s sku %s: initial %d + restocked %d + returned %d - sold %d - picked %d = %d, shelf holds %d",
-					id, sku, k.initial, k.restocked, k.returned, k.sold, k.picked, want, k.shelf)
+			if want := k.initial + k.restocked + k.returned - k.sold - k.picked - k.withdrawn; want != int64(k.shelf) {
+				return fmt.Errorf("node %s sku %s: initial %d + restocked %d + returned %d - sold %d - picked %d - rotated out %d = %d, shelf holds %d",
+					id, sku, k.initial, k.restocked, k.returned, k.sold, k.picked, k.withdrawn, want, k.shelf)
 			}
 			if k.shelf < 0 || k.held < 0 || k.held > k.shelf {
 				return fmt.Errorf("node %s sku %s: shelf %d, held %d", id, sku, k.shelf, k.held)
@@ -624,6 +537,9 @@ func (c *Core) CheckInventory() error {
 				return fmt.Errorf("node %s sku %s: online but central view %d/%d differs from shelf %d/%d",
 					id, sku, iv.central.Shelf[s], iv.central.Held[s], k.shelf, k.held)
 			}
+		}
+		if err := c.checkReplenish(i); err != nil {
+			return err
 		}
 	}
 	return nil

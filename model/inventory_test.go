@@ -305,18 +305,12 @@ func FuzzReconcile(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 0, 5, 0, 0, 0, 0, 8, 1, 1, 3})
 	f.Add([]byte{8, 0, 0, 0, 1, 0, 6, 0, 0, 2, 8, 1, 0, 4, 0, 9, 7, 1, 0, 5})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		i := 0
-		pick := func(n int) int {
-			if n <= 1 || i >= len(data) {
-				return 0
-			}
-			i++
-			return int(data[i-1]) % n
-		}
+		fb := &fuzzBytes{data: data}
+		pick := fb.pick
 		c := New(cacheNet(t, 3, 2, OfflineMode(pick(2))))
 		now := at(8, 0)
 		var id LabelID
-		for step := 0; i < len(data) && step < 500; step++ {
+		for step := 0; fb.more() && step < 500; step++ {
 			now += Instant(pick(60)) * Instant(Minute)
 			ev := invEvent(pick, now, &id)
 			c.Step(ev)
@@ -392,3 +386,21 @@ func TestInventoryAllocationFree(t *testing.T) {
 	require.NoError(t, c.CheckInventory())
 	require.Zero(t, testing.AllocsPerRun(1000, run))
 }
+
+// fuzzBytes turns fuzz input into choices: pick(n) is the next byte mod n
+// (0 once the input is used up, or for n <= 1).
+type fuzzBytes struct {
+	data []byte
+	i    int
+}
+
+func (f *fuzzBytes) pick(n int) int {
+	if n <= 1 || f.i >= len(f.data) {
+		return 0
+	}
+	f.i++
+	return int(f.data[f.i-1]) % n
+}
+
+// more reports whether input is left.
+func (f *fuzzBytes) more() bool { return f.i < len(f.data) }

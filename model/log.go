@@ -26,10 +26,13 @@ const (
 	OpSlotRelease
 	// OpPickup: a pickup code was verified and the parcel handed out.
 	OpPickup
+	// OpWithdraw: Qty units left the shelf because their SKU rotated out of
+	// the assortment (they go back with the restock vehicle).
+	OpWithdraw
 	numLogOps
 )
 
-var logOpNames = [numLogOps]string{"none", "reserve", "release", "pick", "counter_sale", "restock", "return", "slot_lock", "slot_release", "pickup"}
+var logOpNames = [numLogOps]string{"none", "reserve", "release", "pick", "counter_sale", "restock", "return", "slot_lock", "slot_release", "pickup", "withdraw"}
 
 func (o LogOp) String() string { return enumName(logOpNames[:], int(o), "op") }
 
@@ -58,7 +61,7 @@ func (e LogEntry) Delta() (shelf, held int32) {
 		return 0, -e.Qty
 	case OpPick:
 		return -e.Qty, -e.Qty
-	case OpCounterSale:
+	case OpCounterSale, OpWithdraw:
 		return -e.Qty, 0
 	case OpRestock, OpReturn:
 		return e.Qty, 0

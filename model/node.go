@@ -147,6 +147,13 @@ type Node struct {
 	// Cache is the node's local inventory of fast-moving SKUs (cache-first
 	// nodes); empty for a node without stock.
 	Cache []CacheItem
+	// CacheSlots is how many SKUs the cache holds at once; with the heatmap
+	// policy the nightly plan rotates them (0: the Cache list, fixed).
+	// ShelfUnits bounds the units on the shelf over all SKUs (0: the sum of
+	// the Cache capacities). A SKU rotated in that Cache does not list gets
+	// ShelfUnits/CacheSlots units of capacity.
+	CacheSlots int32
+	ShelfUnits int32
 }
 
 // CacheItem is one SKU a node stocks: its shelf capacity and initial stock.
@@ -154,6 +161,8 @@ type CacheItem struct {
 	SKU      SKUIndex
 	Capacity int32
 	Stock    int32
+	// Pinned: never rotated out.
+	Pinned bool
 }
 
 // ActiveAt reports whether the node exists at t (pop-ups only in their window).
@@ -221,6 +230,11 @@ type Policy struct {
 	// replenishment stocks up to, within capacity (default 1.5).
 	RestockWindow int
 	RestockCover  float64
+	// Replenish is the nightly policy (zero: heatmap).
+	Replenish ReplenishPolicy
+	// HeatResolution is the H3 resolution of the demand heatmap (0 or
+	// above Resolution: Resolution).
+	HeatResolution int
 }
 
 // OfflineMode is what a node does while offline.
@@ -308,6 +322,9 @@ func (n *Network) Validate() error {
 				return fmt.Errorf("node %s: cache: SKU %s needs 0 <= stock <= capacity (got %d of %d)", nd.ID, n.SKUs[it.SKU].ID, it.Stock, it.Capacity)
 			}
 		}
+		if err := nd.validateShelf(); err != nil {
+			return fmt.Errorf("node %s: %w", nd.ID, err)
+		}
 	}
 	for i, s := range n.SKUs {
 		if s.Size >= NumSizes {
@@ -315,8 +332,9 @@ func (n *Network) Validate() error {
 		}
 	}
 	p := n.Policy
-	if p.RestockWindow < 0 || p.RestockCover < 0 || p.Offline > OfflineRefuse {
-		return fmt.Errorf("policy: bad restock window, cover or offline mode")
+	if p.RestockWindow < 0 || p.RestockCover < 0 || p.Offline > OfflineRefuse || p.Replenish >= numReplenishPolicies ||
+		p.HeatResolution < 0 || p.HeatResolution > 15 {
+		return fmt.Errorf("policy: bad restock window, cover, replenishment policy, heatmap resolution or offline mode")
 	}
 	if p.MaxHops < 0 {
 		return fmt.Errorf("policy: negative max hops")

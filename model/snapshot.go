@@ -19,7 +19,10 @@ import (
 //	labels:    slab length, free list, total chain entries, then every live
 //	           slab slot in slab order (free slots carry nothing)
 //	inventory: 0, or 1 and per node its caches, central replica, unmerged
-//	           log, outbox and counters, then the demand heatmap
+//	           log, outbox and counters, then the demand heatmap, then
+//	replenish: (within inventory) the planner's state: the last plan, per
+//	           node its SKUs' assortment flags and rotated-out units, its
+//	           unit count and integral, forecast and WAPE sums
 //	ttl:       the TTL stats and per-label expiry state (ttl_snapshot.go)
 //	CRC-32C of everything before it (4 bytes, little endian)
 //
@@ -105,16 +108,16 @@ func (c *Core) MarshalBinary() ([]byte, error) {
 		for i := range c.inv {
 			w.nodeInv(&c.inv[i])
 		}
+		w.uint(uint64(len(c.rp.cells)))
+		for _, cl := range c.rp.cells {
+			w.uint(uint64(cl))
+		}
 		w.int32s(c.heat)
 		w.int32s(c.counterHeat)
-		w.int32s(c.cellIdx)
-		w.uint(uint64(len(c.owner)))
-		for _, o := range c.owner {
-			w.int(int64(o))
-		}
 		w.int(int64(c.window))
 		w.int(int64(c.heatDay))
 		w.int(int64(c.heatDays))
+		w.replenish(c)
 	}
 	w.ttl(c, freed)
 	w.buf = binary.LittleEndian.AppendUint32(w.buf, crc32.Checksum(w.buf, snapCRC))
@@ -258,32 +261,30 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 		r.nodeInv(&d.inv[i], NodeIndex(i), ns)
 	}
 	r.section = "heatmap"
-	d.heat = r.int32s(len(c.heat))
+	d.rp = replState{res: c.rp.res, cellIdx: map[Cell]int32{}}
+	for k, n := 0, r.count(1); k < n && r.err == nil; k++ {
+		cl := Cell(r.uint())
+		if _, dup := d.rp.cellIdx[cl]; dup || !cl.IsValid() || cl.Resolution() != d.rp.res {
+			r.fail("bad heatmap cell")
+			break
+		}
+		d.rp.cellIdx[cl] = int32(k)
+		d.rp.cells = append(d.rp.cells, cl)
+	}
+	d.heat = r.int32s(len(d.rp.cells) * ns * c.window)
 	d.counterHeat = r.int32s(len(c.counterHeat))
-	d.cellIdx = r.int32s(nn)
-	cells := nn // cells in the heatmap (at most one per node)
-	if ns > 0 {
-		cells = len(c.owner) / ns
-	}
-	for _, v := range d.cellIdx {
-		if v < 0 || int(v) >= cells {
-			r.fail("cell index out of range")
-		}
-	}
-	d.owner = make([]NodeIndex, r.expect(len(c.owner)))
-	for k := range d.owner {
-		if v := r.int(); nodeOrNone(v) {
-			d.owner[k] = NodeIndex(v)
-		} else {
-			r.fail("owner out of range")
-		}
-	}
 	d.window = int(r.int())
 	d.heatDay = int(r.int())
 	d.heatDays = int(r.int())
 	if r.err == nil && (d.window != c.window || d.heatDay < 0 || d.heatDay >= d.window || d.heatDays < 0) {
 		r.fail("bad heatmap window")
 	}
+	if r.err == nil {
+		for _, cl := range d.rp.cells {
+			d.rp.owner = append(d.rp.owner, d.ownerOf(cl))
+		}
+	}
+	r.replenish(c, d)
 	return d, r.err
 }
 
@@ -346,6 +347,16 @@ func (n *Network) Fingerprint() uint64 {
 	w.uint(uint64(p.Offline))
 	w.int(int64(p.RestockWindow))
 	w.float(p.RestockCover)
+	w.uint(uint64(p.Replenish))
+	w.int(int64(p.HeatResolution))
+	for i := range n.Nodes {
+		nd := &n.Nodes[i]
+		w.int(int64(nd.CacheSlots))
+		w.int(int64(nd.ShelfUnits))
+		for _, it := range nd.Cache {
+			w.bool(it.Pinned)
+		}
+	}
 	w.int(int64(n.Resolution))
 	w.bool(n.EdgeLog)
 	w.bool(n.CodeKey != [2]uint64{})

@@ -7,7 +7,8 @@ type EventType uint8
 const (
 	EvNone EventType = iota
 	// EvOrderPlaced issues a label: Label, Order, SKU, Node (fulfilling node
-	// or NoNode for a hub), Dest (customer's pickup node), Size (NoSize: the SKU's).
+	// or NoNode for a hub), Dest (customer's pickup node), Size (NoSize: the
+	// SKU's), Cell (the customer's cell, optional).
 	EvOrderPlaced
 	// EvScanPicked, EvScanPacked: warehouse scans at the fulfilling node.
 	EvScanPicked
@@ -93,6 +94,10 @@ type Event struct {
 	// Code is the pickup code the customer presented (EvPickup); see
 	// PickupCode. Checked when Network.CodeKey is set.
 	Code uint64
+	// Cell is the customer's H3 cell (EvOrderPlaced), which the demand
+	// heatmap counts the order in; 0 (unknown) counts it in the pickup
+	// node's cell.
+	Cell Cell
 }
 
 // EffectType is the kind of output the core asks its driver to carry out.

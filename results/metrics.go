@@ -121,6 +121,15 @@ const (
 // Pickup-point choice (issue 13, choice part).
 const (
 	MFirstChoiceUnavailableShare = "first_choice_unavailable_share"
+	// replenishment (the replenish part of issue 12)
+	MUnitsHeld       = "units_held"
+	MHoldingCost     = "holding_cost"
+	MSpaceCost       = "space_cost"
+	MRestockTrips    = "restock_trips"
+	MRestockCost     = "restock_cost"
+	MForecastWAPE    = "forecast_wape"
+	MUnitsRotatedOut = "units_rotated_out"
+	MSKURotations    = "sku_rotations"
 )
 
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
@@ -166,6 +175,15 @@ var Catalog = []MetricDef{
 	{MExpiryExtensions, UnitCount, "ready-for-pickup TTL extensions granted", Neutral},
 	// pickup-point choice (issue 13, choice part)
 	{MFirstChoiceUnavailableShare, UnitShare, "share of orders whose customer's first-choice pickup node had no room at checkout (capacity-aware checkout)", LowerIsBetter},
+	// replenishment (the replenish part of issue 12)
+	{MUnitsHeld, UnitUnits, "caches: mean units on the shelves over the measured period", Neutral},
+	{MHoldingCost, UnitCurrency, "caches: cost of holding stock (unit-days × costs.holding_per_unit_day)", LowerIsBetter},
+	{MSpaceCost, UnitCurrency, "caches: cost of the caches' floor space (m²-days × costs.space_per_m2_day)", LowerIsBetter},
+	{MRestockTrips, UnitCount, "caches: restock vehicle round trips (one per node and night with a delivery)", LowerIsBetter},
+	{MRestockCost, UnitCurrency, "caches: cost of the restock trips", LowerIsBetter},
+	{MForecastWAPE, UnitShare, "caches: WAPE of the heatmap's next-day forecast against realised demand (Σ|F−A| / ΣA over nights and SKUs)", LowerIsBetter},
+	{MUnitsRotatedOut, UnitUnits, "caches: units taken back because their SKU rotated out of a cache", LowerIsBetter},
+	{MSKURotations, UnitCount, "caches: SKUs rotated into a cache's assortment", Neutral},
 }
 
 // Lookup returns the catalog entry for name.

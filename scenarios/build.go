@@ -8,25 +8,6 @@ import (
 	"github.com/lockstep-sim/lockstep/sim"
 )
 
-// Nightly replenishment of cache-first nodes. These are not scenario keys
-// (yet): every scenario gets these values, set explicitly in Network's
-// policy and in Config. (A zero model.Policy or sim.Inventory built in Go
-// falls back to the same numbers.)
-const (
-	// DefaultReplenishAt is when the core plans each night's restock, as an
-	// offset from midnight.
-	DefaultReplenishAt = 2 * model.Hour
-	// DefaultRestockLead is how long after planning the restock courier
-	// delivers.
-	DefaultRestockLead = 4 * model.Hour
-	// DefaultRestockWindow is the number of days of the rolling demand
-	// heatmap whose daily mean the plan starts from.
-	DefaultRestockWindow = 7
-	// DefaultRestockCover is how many days of that mean demand a node is
-	// stocked up to, within its capacity.
-	DefaultRestockCover = 1.5
-)
-
 // Network builds the core's network (nodes, SKUs, policy) from the scenario.
 // The twin uses it on its own; Config wraps it for the simulator.
 func (s *Scenario) Network() (*model.Network, error) {
@@ -106,8 +87,8 @@ func (s *Scenario) Network() (*model.Network, error) {
 	if s.Connectivity.OfflineMode == OfflineRefuse {
 		p.Offline = model.OfflineRefuse
 	}
-	p.RestockWindow, p.RestockCover = DefaultRestockWindow, DefaultRestockCover
 	s.ttlPolicy(p)
+	s.replenishPolicy(net)
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
@@ -188,11 +169,11 @@ func (s *Scenario) Config() (*sim.Config, error) {
 		Customers: sim.Customers{PickupDelay: dist(s.Customers.PickupDelay), NoShow: float64(s.Customers.NoShow),
 			SubscriberPickupDelay: dist(s.Customers.Subscribers.PickupDelay), SubscriberNoShow: float64(s.Customers.Subscribers.NoShow),
 			Choice: s.choiceConfig()},
-		Costs:     sim.Costs{PerOrder: s.Costs.PerOrder, PerReturn: s.Costs.PerReturn},
-		Calendar:  calendar,
-		Inventory: sim.Inventory{ReplenishAt: DefaultReplenishAt, RestockLead: DefaultRestockLead},
-		Expiry:    s.ttlConfig(),
+		Costs:    sim.Costs{PerOrder: s.Costs.PerOrder, PerReturn: s.Costs.PerReturn},
+		Calendar: calendar,
+		Expiry:   s.ttlConfig(),
 	}
+	s.inventory(cfg)
 	extra := map[string]model.Duration{}
 	for _, p := range s.PackingTemplates {
 		extra[p.ID] = p.PackTimeExtra.Model()

@@ -17,15 +17,17 @@ func TestReplenishmentDefaults(t *testing.T) {
 	require.NoError(t, err)
 	cfg, err := s.Config()
 	require.NoError(t, err)
-	assert.Equal(t, DefaultRestockWindow, cfg.Network.Policy.RestockWindow)
-	assert.Equal(t, DefaultRestockCover, cfg.Network.Policy.RestockCover)
-	assert.Equal(t, DefaultReplenishAt, cfg.Inventory.ReplenishAt)
-	assert.Equal(t, DefaultRestockLead, cfg.Inventory.RestockLead)
+	assert.Equal(t, model.DefaultRestockWindow, cfg.Network.Policy.RestockWindow)
+	assert.Equal(t, model.DefaultRestockCover, cfg.Network.Policy.RestockCover)
+	assert.Equal(t, model.ReplenishHeatmap, cfg.Network.Policy.Replenish)
+	assert.Equal(t, s.Geography.Resolution, cfg.Network.Policy.HeatResolution)
+	assert.Equal(t, model.DefaultReplenishAt, cfg.Inventory.ReplenishAt)
+	assert.Equal(t, model.DefaultRestockLead, cfg.Inventory.RestockLead)
 	// the values the README and docs/model.md state
-	assert.Equal(t, 2*model.Hour, DefaultReplenishAt)
-	assert.Equal(t, 4*model.Hour, DefaultRestockLead)
-	assert.Equal(t, 7, DefaultRestockWindow)
-	assert.Equal(t, 1.5, DefaultRestockCover)
+	assert.Equal(t, 2*model.Hour, model.DefaultReplenishAt)
+	assert.Equal(t, 4*model.Hour, model.DefaultRestockLead)
+	assert.Equal(t, 7, model.DefaultRestockWindow)
+	assert.Equal(t, 1.5, model.DefaultRestockCover)
 }
 
 // The timezone field reaches the twin and hwsim as a *time.Location; a

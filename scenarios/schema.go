@@ -35,7 +35,9 @@ type Scenario struct {
 	Checks           Checks            `yaml:"checks"`
 	DemandCalendar   DemandCalendar    `yaml:"demand_calendar"` // choice.go
 
-	warnings Errors // what Parse or Validate found suspicious but valid (Warnings)
+	warnings      Errors        // what Parse or Validate found suspicious but valid (Warnings)
+	Replenishment Replenishment `yaml:"replenishment"`
+	Promotions    []Promotion   `yaml:"promotions"`
 }
 
 // SLA is the same-day promise.
@@ -94,6 +96,8 @@ type Node struct {
 	CounterSalesPerDay float64          `yaml:"counter_sales_per_day"`
 	Connectivity       NodeConnectivity `yaml:"connectivity"`
 	DemandUplift       *DemandUplift    `yaml:"demand_uplift"` // choice.go
+	CacheSlots         int              `yaml:"cache_slots"`
+	ShelfUnits         int              `yaml:"shelf_units"`
 }
 
 // Slots counts locker compartments per size class.
@@ -117,6 +121,7 @@ type CacheEntry struct {
 	SKU      string `yaml:"sku"`
 	Capacity int    `yaml:"capacity"`
 	Stock    int    `yaml:"stock"`
+	Pinned   bool   `yaml:"pinned"`
 }
 
 // NodeConnectivity describes random and scheduled connectivity drops of one
@@ -231,8 +236,10 @@ type Refund struct {
 
 // Costs are per-event costs.
 type Costs struct {
-	PerOrder  float64 `yaml:"per_order"`
-	PerReturn float64 `yaml:"per_return"`
+	PerOrder          float64 `yaml:"per_order"`
+	PerReturn         float64 `yaml:"per_return"`
+	HoldingPerUnitDay float64 `yaml:"holding_per_unit_day"`
+	SpacePerM2Day     float64 `yaml:"space_per_m2_day"`
 }
 
 // Offline modes.

@@ -211,6 +211,7 @@ func (c *checker) defaults() {
 		s.Checks.Significance = SignificancePaired
 	}
 	c.choiceDefaults()
+	c.replenishDefaults()
 }
 
 // labelsOf names the elements of a list for error paths, by id where they
@@ -349,6 +350,7 @@ func (c *checker) validate() {
 	}
 	c.validateChecks()
 	c.validateChoiceCalendar()
+	c.validateReplenishment(skus, res)
 	if len(c.errs) == 0 {
 		c.warnings()
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	Inventory Inventory
 	// Expiry is how customers react to the expiry reminder (sim/ttl.go).
 	Expiry Expiry
+	// Promotions scale SKUs' demand weights over windows (replenish.go).
+	Promotions []Promotion
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter
@@ -72,10 +74,12 @@ type AreaOutage struct {
 }
 
 // Inventory schedules nightly replenishment: planning at ReplenishAt (offset
-// from midnight; default 02:00) and delivery by restock courier RestockLead
-// later (default 4h).
+// from midnight; 0: model.DefaultReplenishAt) and delivery by the restock
+// Vehicle, which leaves RestockLead after planning (0:
+// model.DefaultRestockLead) and drives to each node (replenish.go).
 type Inventory struct {
 	ReplenishAt, RestockLead model.Duration
+	Vehicle                  Vehicle
 }
 
 // Neighborhood is a demand area.
@@ -121,6 +125,9 @@ type Customers struct {
 // Costs are per-event costs.
 type Costs struct {
 	PerOrder, PerReturn float64
+	// HoldingPerUnitDay is paid per unit on a cache's shelf per day,
+	// SpacePerM2Day per m² of a cache node's floor area per day.
+	HoldingPerUnitDay, SpacePerM2Day float64
 }
 
 // Validate checks the config for values the world cannot run with.
@@ -199,6 +206,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config %q: replenish time must be within a day and restock lead >= 0", c.Name)
 	}
 	if err := c.validateChoiceCalendar(); err != nil {
+		return fmt.Errorf("config %q: %w", c.Name, err)
+	}
+	if err := c.validateReplenish(); err != nil {
 		return fmt.Errorf("config %q: %w", c.Name, err)
 	}
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {

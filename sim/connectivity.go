@@ -166,14 +166,7 @@ func (w *world) replenishAt() model.Duration {
 	if a := w.cfg.Inventory.ReplenishAt; a > 0 {
 		return a
 	}
-	return 2 * model.Hour
-}
-
-func (w *world) restockLead() model.Duration {
-	if d := w.cfg.Inventory.RestockLead; d > 0 {
-		return d
-	}
-	return 4 * model.Hour
+	return model.DefaultReplenishAt
 }
 
 // handleEdge runs the cache-first world's events.

@@ -5,11 +5,12 @@ queue, the run loop and the seeded random streams (kernel.go, queue.go,
 stream.go). The simulated city itself lives in the same package and is one
 Handler of the kernel: world.go (demand, fulfilment, couriers, customers,
 node hours, and carrying out the core's effects), connectivity.go (the
-cache-first world: connectivity drops and outages, counter sales, nightly
-replenishment), choice.go (where customers collect: the pickup-point
-choice, a multinomial logit or the nearest node, and the capacity-aware
-checkout), calendar.go (demand over the days: weekday profile, dated peaks,
-pop-up uplifts), dist.go (the duration distributions: pick and pack times,
+cache-first world: connectivity drops and outages, counter sales, the
+nightly plan's timer), replenish.go (restock trips by vehicle, their cost,
+holding and space costs, SKU promotions), choice.go (where customers
+collect: the pickup-point choice, a multinomial logit or the nearest node,
+and the capacity-aware checkout), calendar.go (demand over the days: weekday
+profile, dated peaks, pop-up uplifts), dist.go (the duration distributions: pick and pack times,
 pickup delays, up-times and repair times), config.go (Config, what a
 scenario is built into) and result.go (Run, RunObserved and what a
 replication measured).

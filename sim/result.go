@@ -41,6 +41,7 @@ type Result struct {
 	// had caches, counter trade or connectivity drops at all).
 	Edge      bool
 	Inventory InventoryResult
+	Replenish ReplenishResult
 	// InventoryError is the first stock invariant broken at the horizon
 	// (conservation, negative stock); empty when all hold.
 	InventoryError string
@@ -57,6 +58,8 @@ type Result struct {
 // prices some of them are computed from.)
 type CostBreakdown struct {
 	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
+	// Restock trips, holding stock and the caches' floor space (replenish.go).
+	Restock, Holding, Space float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -73,6 +76,7 @@ type NodeResult struct {
 	Cost      float64 // fixed cost plus the variable costs attributed to it
 	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
 	Inventory InventoryResult
+	Replenish ReplenishResult
 }
 
 // InventoryResult holds the cache-first measures of a node or of the run
@@ -234,6 +238,7 @@ func (w *world) finish() {
 				OfflinePickupsDelayed: is.OfflinePickupsDelayed,
 				Reconciliations:       is.Reconciliations}
 			r.Inventory.add(nr.Inventory)
+			w.replenishResult(i, &nr, end)
 		}
 		r.Nodes[i] = nr
 	}
@@ -253,7 +258,8 @@ func (w *world) finish() {
 			r.InventoryError = err.Error()
 		}
 	}
-	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds
+	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
+		r.Costs.Restock + r.Costs.Holding + r.Costs.Space
 	w.core.EachLabel(func(l *model.Label) {
 		if l.Measured {
 			r.InFlight++

@@ -26,6 +26,7 @@ const (
 	kCounter                        // A: node (next walk-in customer)
 	kReplenish                      // nightly replenishment planning
 	kRestock                        // A: node, B: SKU, C: units
+	kPromo                          // a promotion starts or ends
 )
 
 type hood struct {
@@ -116,6 +117,7 @@ type world struct {
 	res  *Result
 	obs  Observer
 	edge edge
+	repl replenishing
 	// hourly trace bookkeeping
 	hourBusy, hourOcc int64
 	// onDay, if set, is called once per simulated day (RunDaily); daysDone
@@ -272,6 +274,7 @@ func newWorld(cfg *Config, rep int) *world {
 	w.calendarInit()
 	w.edgeInit(st)
 	w.ttlInit(st)
+	w.replenishInit()
 	return w
 }
 
@@ -337,6 +340,7 @@ func (w *world) start() {
 	}
 	k.Schedule(w.cfg.Start.Add(model.Hour), kHour, 0, 0, 0)
 	w.edgeStart()
+	w.promoStart()
 }
 
 // Handle runs one event of the city.
@@ -415,6 +419,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		w.handleEdge(k, ev)
 	case kExtend:
 		w.ttlExtend(ev)
+	case kPromo:
+		w.promote()
 	}
 }
 
@@ -439,7 +445,7 @@ func (w *world) place(hi int) {
 	measured := !k.InWarmup()
 	day := int32(k.Now.Sub(w.cfg.Start) / model.Day)
 	effs := w.coreStep(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
-		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub})
+		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell})
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
 		*wl = wlabel{measured: measured, day: day, sku: model.SKUIndex(sku)}
@@ -528,7 +534,7 @@ func (w *world) apply(effs []model.Effect) {
 				w.res.Trace.add(k.Now, w.cfg.Start).Ready++
 			}
 		case model.EffRestock:
-			k.Schedule(k.Now.Add(w.restockLead()), kRestock, int32(e.Node), int32(e.SKU), uint32(e.Amount))
+			w.restockTrip(e)
 		case model.EffPickupFailed:
 			w.edge.retries[e.Node] = append(w.edge.retries[e.Node], retry{int32(e.Label), e.Hops})
 		case model.EffRedispatch, model.EffRedirect, model.EffRemind, model.EffExtended:

@@ -25,8 +25,8 @@ type DriverConfig struct {
 	// each day, EffRestock delivered as EvRestock after RestockLead), which
 	// the feed does not carry. Nil: on when some node has a cache.
 	Replenish   *bool
-	ReplenishAt model.Duration // default 02:00
-	RestockLead model.Duration // default 4h
+	ReplenishAt model.Duration // default model.DefaultReplenishAt (02:00)
+	RestockLead model.Duration // default model.DefaultRestockLead (4h)
 	// Nodes, if set, is the partition this instance owns (node ids); see
 	// docs/twin.md. Nil owns every node.
 	Nodes []string
@@ -46,10 +46,10 @@ type DriverConfig struct {
 
 func (c DriverConfig) withDefaults() DriverConfig {
 	if c.ReplenishAt <= 0 {
-		c.ReplenishAt = 2 * model.Hour
+		c.ReplenishAt = model.DefaultReplenishAt
 	}
 	if c.RestockLead <= 0 {
-		c.RestockLead = 4 * model.Hour
+		c.RestockLead = model.DefaultRestockLead
 	}
 	if c.LabelRetention == 0 {
 		c.LabelRetention = DefaultLabelRetention
@@ -558,8 +558,12 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 	if placed == 0 {
 		placed = at
 	}
+	var cell model.Cell
+	if b.CustomerCell != "" {
+		cell, _ = model.ParseCell(b.CustomerCell) // checked by the wire decoder
+	}
 	d.step(model.Event{Type: model.EvOrderPlaced, At: placed, Label: id, Order: h.Sum64(), Node: from, Dest: dest, SKU: sku,
-		Size: b.Size.Class(), Measured: true})
+		Size: b.Size.Class(), Measured: true, Cell: cell})
 }
 
 // step hands one event to the core and carries out its effects.

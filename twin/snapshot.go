@@ -25,7 +25,9 @@ import (
 // zone), per-source watermarks and the receive clock, the plausibility
 // window and the clock mode in the configuration.
 // 3: the core snapshot is format 3 (ttl: a label's pending expiry reminder
-// and its extension, the TTL stats, the TTL rules in the fingerprint).
+// and its extension, the TTL stats, the TTL rules in the fingerprint;
+// replenish: the planner's state, heatmap by customer cell, assortment
+// rotation, forecast and WAPE sums).
 const snapshotVersion = 3
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")

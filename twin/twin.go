@@ -59,8 +59,8 @@ type Config struct {
 	// each day, EffRestock delivered as EvRestock after RestockLead), which
 	// the feed does not carry. Nil: on when some node has a cache.
 	Replenish   *bool
-	ReplenishAt model.Duration // default 02:00
-	RestockLead model.Duration // default 4h
+	ReplenishAt model.Duration // default model.DefaultReplenishAt (02:00)
+	RestockLead model.Duration // default model.DefaultRestockLead (4h)
 	// Nodes, if set, is the partition this instance owns (node ids); see
 	// docs/twin.md. Nil owns every node.
 	Nodes []string

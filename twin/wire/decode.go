@@ -231,7 +231,7 @@ func decodeBody(t Type, f *fields) Body {
 		h.Backlog, _ = f.uint("backlog", true)
 		return h
 	case TypeOrder:
-		return Order{
+		o := Order{
 			OrderID:     f.id("order_id", true),
 			LabelID:     f.id("label_id", true),
 			SKU:         f.id("sku", true),
@@ -242,6 +242,13 @@ func decodeBody(t Type, f *fields) Body {
 			SameDay:     f.boolean("same_day", true),
 			SLADeadline: f.instant("sla_deadline", true),
 		}
+		if c, ok := f.str("customer_cell", false); ok && f.err == nil {
+			if _, err := model.ParseCell(c); err != nil || len(c) != 15 {
+				f.fail(derr(ReasonBadValue, "body.customer_cell %q is not an H3 cell (15 hex digits)", c))
+			}
+			o.CustomerCell = c
+		}
+		return o
 	case TypeLabelState:
 		l := LabelState{LabelID: f.id("label_id", true), State: enum(f, "state", labelStates), Node: f.id("node", true)}
 		if r, ok := f.str("reason", false); ok && f.err == nil {

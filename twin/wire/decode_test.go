@@ -77,6 +77,8 @@ func TestDecodeRejects(t *testing.T) {
 			`{"msg_id":"a","source":"oms","seq":1,"at":"2025-06-02T09:30:00.000Z","type":"order","v":1,"body":{"order_id":"O1","label_id":"L1","sku":"s1","size":"m","node":"mfc-north","destination":"lkr-1","placed_at":"2025-06-02T09:30:00.000Z","same_day":true,"sla_deadline":"2025-06-02T13:30:00.000Z"}}`, ReasonTopicMismatch},
 		{"order same_day string", "lockstep/v1/orders/mfc-north",
 			`{"msg_id":"a","source":"oms","seq":1,"at":"2025-06-02T09:30:00.000Z","type":"order","v":1,"body":{"order_id":"O1","label_id":"L1","sku":"s1","size":"m","node":"mfc-north","destination":"lkr-1","placed_at":"2025-06-02T09:30:00.000Z","same_day":"yes","sla_deadline":"2025-06-02T13:30:00.000Z"}}`, ReasonWrongType},
+		{"order customer_cell not a cell", "lockstep/v1/orders/mfc-north",
+			`{"msg_id":"a","source":"oms","seq":1,"at":"2025-06-02T09:30:00.000Z","type":"order","v":1,"body":{"order_id":"O1","label_id":"L1","sku":"s1","size":"m","node":"mfc-north","destination":"lkr-1","placed_at":"2025-06-02T09:30:00.000Z","same_day":true,"sla_deadline":"2025-06-02T13:30:00.000Z","customer_cell":"kreuzberg"}}`, ReasonBadValue},
 		{"rerouting without target", "lockstep/v1/labels/L1/state",
 			`{"msg_id":"a","source":"core","seq":1,"at":"2025-06-02T09:30:00.000Z","type":"label_state","v":1,"body":{"label_id":"L1","state":"rerouting","node":"lkr-1"}}`, ReasonMissingField},
 		{"target without rerouting", "lockstep/v1/labels/L1/state",
@@ -181,4 +183,16 @@ func TestTopics(t *testing.T) {
 	}
 	assert.Equal(t, "lockstep/v1/lockers/+/event", Topics{}.Filter(KindLockerEvent))
 	assert.Equal(t, "$share/twin/lockstep/v1/#", Shared("twin", Topics{}.All()))
+}
+
+// An order's customer_cell is optional: absent it decodes empty, present it
+// round-trips.
+func TestOrderCustomerCell(t *testing.T) {
+	const body = `{"msg_id":"a","source":"oms","seq":1,"at":"2025-06-02T09:30:00.000Z","type":"order","v":1,"body":{"order_id":"O1","label_id":"L1","sku":"s1","size":"m","node":"mfc-north","destination":"lkr-1","placed_at":"2025-06-02T09:30:00.000Z","same_day":true,"sla_deadline":"2025-06-02T13:30:00.000Z"CELL}}`
+	env, err := Decode("lockstep/v1/orders/mfc-north", []byte(strings.Replace(body, "CELL", "", 1)))
+	require.NoError(t, err)
+	assert.Empty(t, env.Body.(Order).CustomerCell)
+	env, err = Decode("lockstep/v1/orders/mfc-north", []byte(strings.Replace(body, "CELL", `,"customer_cell":"881f1d4887fffff"`, 1)))
+	require.NoError(t, err)
+	assert.Equal(t, "881f1d4887fffff", env.Body.(Order).CustomerCell)
 }

@@ -289,6 +289,10 @@ type Order struct {
 	PlacedAt    model.Instant `json:"placed_at"`
 	SameDay     bool          `json:"same_day"`
 	SLADeadline model.Instant `json:"sla_deadline"`
+	// CustomerCell is the H3 cell the customer ordered from (optional): the
+	// twin's demand heatmap counts the order there rather than at the
+	// destination node.
+	CustomerCell string `json:"customer_cell,omitempty"`
 }
 
 // Refund is a refund production decided, in minor units of Currency.
