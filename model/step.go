@@ -134,11 +134,16 @@ const (
 	// EffReconciled: Node merged Amount log entries into the central view and
 	// received the orders queued for it; Delay is the oldest entry's lag.
 	EffReconciled
+	// EffLineHaul: the unit of Label, a central order, rides a line-haul
+	// wave from the depot and reaches its fulfilling Node at At (Delay is
+	// the lead time: the wave departs at At - Delay). The driver starts
+	// picking no earlier than At.
+	EffLineHaul
 	numEffectTypes
 )
 
 var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
-	"stockout", "restock", "conflict", "pickup_failed", "reconciled"}
+	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "line_haul"}
 
 func (e EffectType) String() string { return enumName(effectNames[:], int(e), "effect") }
 
