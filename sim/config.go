@@ -30,6 +30,9 @@ type Config struct {
 	AreaOutages []AreaOutage
 	// Inventory is the replenishment schedule of cache-first nodes.
 	Inventory Inventory
+	// Supply is the line-haul pricing of the central supply tier
+	// (Network.Supply).
+	Supply SupplyCosts
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter
@@ -92,6 +95,9 @@ type Fulfilment struct {
 	// PackExtra is the extra packing time of each SKU's packing template
 	// (indexed by SKU; nil means none).
 	PackExtra []model.Duration
+	// Staff is the pickers (nil: unlimited, every order is picked at once,
+	// around the clock).
+	Staff *Staff
 }
 
 // Couriers is the bike fleet.
@@ -191,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Inventory.ReplenishAt < 0 || c.Inventory.ReplenishAt >= model.Day || c.Inventory.RestockLead < 0 {
 		return fmt.Errorf("config %q: replenish time must be within a day and restock lead >= 0", c.Name)
+	}
+	if err := c.validateSupply(); err != nil {
+		return err
 	}
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
 		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)

@@ -41,6 +41,8 @@ type Result struct {
 	// InventoryError is the first stock invariant broken at the horizon
 	// (conservation, negative stock); empty when all hold.
 	InventoryError string
+	// Supply is the run's supply side: orders by source, line haul, pickers.
+	Supply SupplyResult
 
 	Nodes        []NodeResult
 	Daily        []DayResult
@@ -50,10 +52,12 @@ type Result struct {
 
 // CostBreakdown is what the measured period cost, by cause: couriers (paid
 // per shift hour), node fixed costs, per-order handling, reroutes, returns
-// and refunds; Total is their sum. (Costs, in Config, are the per-event
+// refunds and line haul; Total is their sum. (Costs, in Config, are the per-event
 // prices some of them are computed from.)
 type CostBreakdown struct {
 	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
+	// LineHaul: the central supply tier's waves and parcels.
+	LineHaul float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -70,6 +74,9 @@ type NodeResult struct {
 	Cost      float64 // fixed cost plus the variable costs attributed to it
 	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
 	Inventory InventoryResult
+	// Supply: this node's orders by source and, as a fulfilling node, its
+	// pickers.
+	Supply SupplyResult
 }
 
 // InventoryResult holds the cache-first measures of a node or of the run
@@ -234,6 +241,7 @@ func (w *world) finish() {
 		}
 		r.Nodes[i] = nr
 	}
+	w.supplyFinish()
 	// courier cost is attributed to nodes by the parcels brought to them
 	for i := range r.Nodes {
 		if entered > 0 {
@@ -250,7 +258,10 @@ func (w *world) finish() {
 			r.InventoryError = err.Error()
 		}
 	}
-	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds
+	if err := w.core.CheckDepot(); err != nil && r.InventoryError == "" {
+		r.InventoryError = err.Error()
+	}
+	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds + r.Costs.LineHaul
 	w.core.EachLabel(func(l *model.Label) {
 		if l.Measured {
 			r.InFlight++

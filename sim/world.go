@@ -117,6 +117,8 @@ type world struct {
 	// is the last day reported
 	onDay    func(day int)
 	daysDone int
+	// supply side: pickers and line haul
+	sup supplyWorld
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -263,6 +265,7 @@ func newWorld(cfg *Config, rep int) *world {
 		}
 	}
 	w.edgeInit(st)
+	w.supplyInit()
 	return w
 }
 
@@ -328,6 +331,7 @@ func (w *world) start() {
 	}
 	k.Schedule(w.cfg.Start.Add(model.Hour), kHour, 0, 0, 0)
 	w.edgeStart()
+	w.supplyStart()
 }
 
 // Handle runs one event of the city.
@@ -341,6 +345,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		k.Schedule(k.Now.Add(model.Duration(h.arrive.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
 	case kPicked:
 		if w.edge.on && w.pickDeferred(ev.A) {
+			w.pickerFree(ev.A)
 			return
 		}
 		if slab := w.step(model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)}); slab >= 0 {
@@ -349,8 +354,11 @@ func (w *world) Handle(k *Kernel, ev Event) {
 				d += x[w.labs[slab].sku]
 			}
 			k.Schedule(k.Now.Add(d), kPacked, ev.A, 0, 0)
+		} else {
+			w.pickerFree(ev.A)
 		}
 	case kPacked:
+		w.pickerFree(ev.A)
 		if w.edge.on {
 			if l := w.core.Label(model.LabelID(ev.A)); l == nil || l.State != model.Picked {
 				return
@@ -403,6 +411,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		k.Schedule(k.Now.Add(model.Hour), kHour, 0, 0, 0)
 	case kConn, kCounter, kReplenish, kRestock:
 		w.handleEdge(k, ev)
+	case kArrive, kStaff:
+		w.handleSupply(k, ev)
 	}
 }
 
@@ -449,7 +459,7 @@ func (w *world) place(hi int) {
 		w.res.DemandByCell[ci.cell]++
 		w.res.day(int(day)).Orders++
 	}
-	k.Schedule(k.Now.Add(w.cfg.Fulfilment.PickTime.Sample(w.pick)), kPicked, id, 0, 0)
+	w.toPick(id, false)
 }
 
 // coreStep is the one place the world calls the core.
@@ -527,6 +537,8 @@ func (w *world) apply(effs []model.Effect) {
 			k.Schedule(k.Now.Add(w.restockLead()), kRestock, int32(e.Node), int32(e.SKU), uint32(e.Amount))
 		case model.EffPickupFailed:
 			w.edge.retries[e.Node] = append(w.edge.retries[e.Node], retry{int32(e.Label), e.Hops})
+		case model.EffLineHaul:
+			w.lineHaul(e)
 		}
 	}
 }
@@ -721,6 +733,7 @@ func (w *world) offer(ci int32) {
 func (w *world) EndWarmup(k *Kernel) {
 	w.setBusy(0)
 	w.busyWarm = w.busyInt
+	w.supplyWarm()
 	w.warm = make([]model.NodeState, len(w.net.Nodes))
 	for i := range w.net.Nodes {
 		w.warm[i] = w.core.Node(model.NodeIndex(i))
