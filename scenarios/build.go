@@ -107,6 +107,7 @@ func (s *Scenario) Network() (*model.Network, error) {
 		p.Offline = model.OfflineRefuse
 	}
 	p.RestockWindow, p.RestockCover = DefaultRestockWindow, DefaultRestockCover
+	net.Supply = s.supplyNetwork(net)
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
@@ -245,6 +246,9 @@ func (s *Scenario) Config() (*sim.Config, error) {
 			}
 		}
 		cfg.AreaOutages = append(cfg.AreaOutages, ao)
+	}
+	if err := s.simSupply(cfg); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ type Scenario struct {
 	Costs            Costs             `yaml:"costs"`
 	Connectivity     Connectivity      `yaml:"connectivity"`
 	Checks           Checks            `yaml:"checks"`
+	Supply           *Supply           `yaml:"supply"`
 }
 
 // SLA is the same-day promise.
@@ -40,6 +41,7 @@ type SLA struct {
 	Cutoff       ClockTime `yaml:"cutoff"`
 	ReadyBy      ClockTime `yaml:"ready_by"`
 	PickupWindow Duration  `yaml:"pickup_window"`
+	Fallback     string    `yaml:"fallback"`
 }
 
 // Geography fixes the H3 grid used for neighborhoods, nodes and distances.
@@ -154,8 +156,9 @@ type PackingTemplate struct {
 
 // Fulfilment is the picking and packing at the fulfilling node.
 type Fulfilment struct {
-	PickTime Dist `yaml:"pick_time"`
-	PackTime Dist `yaml:"pack_time"`
+	PickTime Dist   `yaml:"pick_time"`
+	PackTime Dist   `yaml:"pack_time"`
+	Staff    *Staff `yaml:"staff"`
 }
 
 // Couriers is the bike courier fleet.

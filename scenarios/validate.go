@@ -207,6 +207,7 @@ func (c *checker) defaults() {
 	if s.Checks.Significance == "" && !c.has("checks.significance", false) {
 		s.Checks.Significance = SignificancePaired
 	}
+	c.supplyDefaults()
 }
 
 // labelsOf names the elements of a list for error paths, by id where they
@@ -342,6 +343,7 @@ func (c *checker) validate() {
 		c.outage(p, a.Start, a.Duration)
 	}
 	c.validateChecks()
+	c.validateSupply(skus)
 }
 
 var metricName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

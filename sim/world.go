@@ -129,11 +129,7 @@ func (w *world) lab(slab int32) *wlabel {
 }
 
 func haversineKm(lat1, lng1, lat2, lng2 float64) float64 {
-	const r = 6371.0088
-	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
-	dp, dl := p2-p1, (lng2-lng1)*math.Pi/180
-	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+	return model.HaversineKm(lat1, lng1, lat2, lng2)
 }
 
 // point is a position on the local tangent plane of the city, in km.
