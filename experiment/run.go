@@ -205,6 +205,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		inventoryMetrics(m, &r.Inventory)
 		m[results.MReconciliationLagP90Min] = r.Inventory.ReconcileLagP90
 	}
+	supplyMetrics(cfg, r, m, nil)
 	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
 	for _, n := range r.Nodes {
@@ -218,6 +219,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		if r.Edge {
 			inventoryMetrics(pn, &n.Inventory)
 		}
+		supplyMetrics(cfg, r, pn, &n)
 		rep.PerNode[n.ID] = pn
 	}
 	for _, c := range r.Cells() {

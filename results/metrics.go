@@ -107,6 +107,23 @@ const (
 	MReconciliationLagP90Min = "reconciliation_lag_p90_min"
 )
 
+// Metric names of the supply side (branch supply, issue 12): where orders'
+// units came from, the causes of stockouts, line haul and pickers.
+const (
+	MSameDayShare        = "same_day_share"
+	MCacheHitRate        = "cache_hit_rate"
+	MCentralShare        = "central_share"
+	MStockoutsOutOfStock = "stockouts_out_of_stock"
+	MStockoutsCentral    = "stockouts_central"
+	MStockoutsCounter    = "stockouts_counter"
+	MFallbackNextDay     = "sla_fallback_next_day"
+	MFallbackMissed      = "sla_fallback_missed"
+	MLineHaulCost        = "line_haul_cost"
+	MLineHaulWaves       = "line_haul_waves"
+	MPickerUtilization   = "picker_utilization"
+	MPickQueueWaitP90Min = "pick_queue_wait_p90_min"
+)
+
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
 // CSV and the report list metrics in this order; metrics a run did not measure
 // are left out.
@@ -139,6 +156,19 @@ var Catalog = []MetricDef{
 	{MOfflinePickupsFailed, UnitCount, "cache-first nodes: pickups that failed while the node was offline", LowerIsBetter},
 	{MOfflinePickupsDelayed, UnitCount, "cache-first nodes: pickups completed only after a customer was turned away by an offline node", LowerIsBetter},
 	{MReconciliationLagP90Min, UnitMinutes, "cache-first nodes: 90th percentile minutes from local event to central view", LowerIsBetter},
+	// supply side (branch supply)
+	{MSameDayShare, UnitShare, "share of orders promised same-day: placed before the cutoff and not moved to the next day by sla.fallback", HigherIsBetter},
+	{MCacheHitRate, UnitShare, "share of orders whose unit was reserved in the fulfilling node's cache", Neutral},
+	{MCentralShare, UnitShare, "share of orders whose unit came from the central depot by line haul", Neutral},
+	{MStockoutsOutOfStock, UnitCount, "orders cancelled for lack of stock of a SKU the fulfilling node caches (its cache and the depot empty)", LowerIsBetter},
+	{MStockoutsCentral, UnitCount, "orders cancelled for lack of stock of a SKU the fulfilling node does not cache (the depot empty)", LowerIsBetter},
+	{MStockoutsCounter, UnitCount, "walk-in counter sales that found the shelf empty", LowerIsBetter},
+	{MFallbackNextDay, UnitCount, "same-day orders promised for the next day because their wave arrives too late (sla.fallback next_day)", LowerIsBetter},
+	{MFallbackMissed, UnitCount, "same-day orders kept same-day though their wave arrives too late (sla.fallback miss)", LowerIsBetter},
+	{MLineHaulCost, UnitCurrency, "line-haul cost: per parcel and per wave departure carrying a parcel", LowerIsBetter},
+	{MLineHaulWaves, UnitCount, "wave departures that carried at least one parcel", Neutral},
+	{MPickerUtilization, UnitShare, "busy picker-time over staffed picker-time", Neutral},
+	{MPickQueueWaitP90Min, UnitMinutes, "90th percentile minutes an order waited for a free picker", LowerIsBetter},
 }
 
 // Lookup returns the catalog entry for name.
