@@ -23,8 +23,10 @@ func supplyMetrics(cfg *sim.Config, r *sim.Result, m map[string]float64, n *sim.
 		sources = false // a pickup point: nothing is fulfilled there
 	}
 	if sources {
-		m[results.MCacheHitRate] = share(sr.CacheHits, sr.Orders)
-		m[results.MCentralShare] = share(sr.Central, sr.Orders)
+		if n == nil || sr.Orders > 0 {
+			m[results.MCacheHitRate] = share(sr.CacheHits, sr.Orders)
+			m[results.MCentralShare] = share(sr.Central, sr.Orders)
+		}
 		m[results.MStockoutsOutOfStock] = float64(sr.StockoutsOutOfStock)
 		m[results.MStockoutsCentral] = float64(sr.StockoutsCentral)
 		m[results.MStockoutsCounter] = float64(sr.CounterStockouts)
