@@ -24,7 +24,10 @@ import (
 // 2: instants are real (UTC) in ingest and local in the core (a time
 // zone), per-source watermarks and the receive clock, the plausibility
 // window and the clock mode in the configuration.
-const snapshotVersion = 2
+//
+// 3: the core snapshot has a supply section (source counters, the central
+// depot's stock and the arrival of central orders).
+const snapshotVersion = 3
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")
 
