@@ -139,7 +139,7 @@ var Catalog = []MetricDef{
 	{MCancelled, UnitCount, "orders cancelled because stock could not be honoured", LowerIsBetter},
 	{MRefunds, UnitCount, "refunds: late SLA, cancelled orders, parcels returned before they were ever ready", LowerIsBetter},
 	{MRefundCost, UnitCurrency, "money refunded", LowerIsBetter},
-	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds)", LowerIsBetter},
+	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds, line haul)", LowerIsBetter},
 	{MFCPO, UnitCurrency, "fulfilment cost per delivered order", LowerIsBetter},
 	{MPickupFrictionP50, UnitMinutes, "median minutes from ready notification to verified pickup", LowerIsBetter},
 	{MPickupFrictionP90, UnitMinutes, "90th percentile minutes from ready notification to verified pickup", LowerIsBetter},
