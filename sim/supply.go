@@ -216,6 +216,14 @@ func (cr *pickers) setBusy(now model.Instant, delta int64) {
 // otherwise the pick ends a drawn pick time from now (at once for a central
 // unit, already picked at the depot, or for a resumed pick).
 func (w *world) toPick(id int32, resumed bool) {
+	if w.net.Supply == nil && !w.sup.staffed { // the model before the supply side
+		var d model.Duration
+		if !resumed {
+			d = w.cfg.Fulfilment.PickTime.Sample(w.pick)
+		}
+		w.k.Schedule(w.k.Now.Add(d), kPicked, id, 0, 0)
+		return
+	}
 	l := w.core.Label(model.LabelID(id))
 	if l != nil && l.Stock == model.StockCentral && l.Arrive > w.k.Now {
 		w.k.Schedule(l.Arrive, kArrive, id, 0, 0)
