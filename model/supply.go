@@ -135,13 +135,10 @@ type SupplyStats struct {
 }
 
 func (a *SupplyStats) add(b *SupplyStats) {
-	a.CacheHits += b.CacheHits
-	a.Central += b.Central
-	a.BackStore += b.BackStore
-	a.StockoutsOutOfStock += b.StockoutsOutOfStock
-	a.StockoutsCentral += b.StockoutsCentral
-	a.FallbackNextDay += b.FallbackNextDay
-	a.FallbackMissed += b.FallbackMissed
+	bf := b.fields()
+	for k, p := range a.fields() {
+		*p += *bf[k]
+	}
 }
 
 // DepotSKU is the depot's account of one SKU: units on hand and the
