@@ -427,13 +427,14 @@ func (c *Core) nodeOnline(ev Event) {
 		}
 		conflicted[cl.SKU] = true
 		c.emit(Effect{Type: EffConflict, Label: l.ID, Slab: l.slab, Node: i, SKU: l.SKU, At: ev.At, Reason: ReasonConflictLost})
-		if c.Net.Supply != nil && c.centralLoser(l, i, ev.At) {
-			if c.measured(ev.At) {
-				iv.stats.Rerouted++
+		if c.Net.Supply != nil {
+			if c.centralLoser(l, i, ev.At) {
+				if c.measured(ev.At) {
+					iv.stats.Rerouted++
+				}
+				continue
 			}
-			continue
-		}
-		if to := c.source(NoNode, l.SKU, l.Dest, i); c.Net.Supply == nil && to != NoNode {
+		} else if to := c.source(NoNode, l.SKU, l.Dest, i); to != NoNode {
 			c.reserve(l, to, ev.At)
 			c.move(l, Issued, ev.At, to, ReasonConflictLost)
 			if c.measured(ev.At) {
