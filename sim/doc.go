@@ -6,7 +6,9 @@ stream.go). The simulated city itself lives in the same package and is one
 Handler of the kernel: world.go (demand, fulfilment, couriers, customers,
 node hours, and carrying out the core's effects), connectivity.go (the
 cache-first world: connectivity drops and outages, counter sales, nightly
-replenishment), dist.go (the duration distributions: pick and pack times,
+replenishment), supply.go (central orders waiting for their line-haul
+wave, finite pickers with their FIFO queue and shifts, line-haul costs),
+dist.go (the duration distributions: pick and pack times,
 pickup delays, up-times and repair times), config.go (Config, what a
 scenario is built into) and result.go (Run, RunObserved and what a
 replication measured).
