@@ -43,6 +43,9 @@ func supplyMetrics(cfg *sim.Config, r *sim.Result, m map[string]float64, n *sim.
 	if sr.Staffed && (n == nil || sr.StaffedTime > 0 || sr.PickJobs > 0) {
 		m[results.MPickerUtilization] = sr.PickerUtilization()
 		m[results.MPickQueueWaitP90Min] = sr.PickWaitP90
+		if n == nil {
+			m[results.MPickerCost] = r.Costs.Pickers
+		}
 	}
 }
 

@@ -122,6 +122,7 @@ const (
 	MLineHaulWaves       = "line_haul_waves"
 	MPickerUtilization   = "picker_utilization"
 	MPickQueueWaitP90Min = "pick_queue_wait_p90_min"
+	MPickerCost          = "picker_cost"
 )
 
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
@@ -139,7 +140,7 @@ var Catalog = []MetricDef{
 	{MCancelled, UnitCount, "orders cancelled because stock could not be honoured", LowerIsBetter},
 	{MRefunds, UnitCount, "refunds: late SLA, cancelled orders, parcels returned before they were ever ready", LowerIsBetter},
 	{MRefundCost, UnitCurrency, "money refunded", LowerIsBetter},
-	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds, line haul)", LowerIsBetter},
+	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds, line haul, pickers)", LowerIsBetter},
 	{MFCPO, UnitCurrency, "fulfilment cost per delivered order", LowerIsBetter},
 	{MPickupFrictionP50, UnitMinutes, "median minutes from ready notification to verified pickup", LowerIsBetter},
 	{MPickupFrictionP90, UnitMinutes, "90th percentile minutes from ready notification to verified pickup", LowerIsBetter},
@@ -169,6 +170,7 @@ var Catalog = []MetricDef{
 	{MLineHaulWaves, UnitCount, "wave departures that carried at least one parcel", Neutral},
 	{MPickerUtilization, UnitShare, "busy picker-time over staffed picker-time", Neutral},
 	{MPickQueueWaitP90Min, UnitMinutes, "90th percentile minutes an order waited for a free picker", LowerIsBetter},
+	{MPickerCost, UnitCurrency, "pickers: picker-hours on shift times fulfilment.staff.cost_per_hour", LowerIsBetter},
 }
 
 // Lookup returns the catalog entry for name.

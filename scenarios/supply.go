@@ -49,6 +49,8 @@ type Staff struct {
 	Default int `yaml:"default"`
 	// Nodes override the default for a node by shifts.
 	Nodes []NodeStaff `yaml:"nodes"`
+	// CostPerHour is paid per picker-hour on shift.
+	CostPerHour float64 `yaml:"cost_per_hour"`
 }
 
 // NodeStaff is one node's picker shifts.
@@ -125,6 +127,7 @@ func (c *checker) validateSupply(skus map[string]bool) {
 		} else if st.Default < 0 {
 			c.errf("fulfilment.staff.default", "must be >= 0 (got %d)", st.Default)
 		}
+		c.nonNegative("fulfilment.staff.cost_per_hour", st.CostPerHour)
 		seen := map[string]bool{}
 		labels := labelsOf(st.Nodes, func(n NodeStaff) string { return n.ID })
 		for i, n := range st.Nodes {
@@ -263,7 +266,7 @@ func (s *Scenario) simSupply(cfg *sim.Config) error {
 	if st == nil {
 		return nil
 	}
-	out := &sim.Staff{Default: st.Default}
+	out := &sim.Staff{Default: st.Default, CostPerHour: st.CostPerHour}
 	for _, n := range st.Nodes {
 		i, ok := cfg.Network.NodeIndexOf(n.ID)
 		if !ok {

@@ -94,6 +94,7 @@ sla:
 fulfilment:
   staff:
     default: 2
+    cost_per_hour: 17
     nodes:
       - id: M1
         shifts: [{hours: "08:00-12:00", pickers: 3}, {hours: ["22:00-24:00", "00:00-02:00"], pickers: 1}]
@@ -113,6 +114,7 @@ fulfilment:
 	assert.Equal(t, 60.0, cfg.Supply.PerWave)
 	require.NotNil(t, cfg.Fulfilment.Staff)
 	assert.Equal(t, 2, cfg.Fulfilment.Staff.Default)
+	assert.Equal(t, 17.0, cfg.Fulfilment.Staff.CostPerHour)
 	m1, _ := net.NodeIndexOf("M1")
 	sh := cfg.Fulfilment.Staff.Nodes[m1]
 	require.Len(t, sh, 3, "a shift of two ranges is two spans")
@@ -136,6 +138,7 @@ func TestSupplyBadInputs(t *testing.T) {
 		{"negative per wave", "  per_wave: -1\n", "supply.per_wave", ">= 0", false},
 		{"staff without default", "fulfilment:\n  staff:\n    nodes: [{id: M1, shifts: [{hours: \"08:00-12:00\", pickers: 1}]}]\n", "fulfilment.staff.default", "required", false},
 		{"staff at a locker", "fulfilment:\n  staff:\n    default: 1\n    nodes: [{id: L1, shifts: [{hours: \"08:00-12:00\", pickers: 1}]}]\n", "fulfilment.staff.nodes[L1].id", "only microstores pick", false},
+		{"negative picker cost", "fulfilment:\n  staff:\n    default: 1\n    cost_per_hour: -1\n", "fulfilment.staff.cost_per_hour", ">= 0", false},
 		{"negative pickers", "fulfilment:\n  staff:\n    default: 1\n    nodes: [{id: M1, shifts: [{hours: \"08:00-12:00\", pickers: -1}]}]\n", "fulfilment.staff.nodes[M1].shifts[0].pickers", ">= 0", false},
 	}
 	for _, tc := range tests {

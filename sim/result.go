@@ -52,12 +52,13 @@ type Result struct {
 
 // CostBreakdown is what the measured period cost, by cause: couriers (paid
 // per shift hour), node fixed costs, per-order handling, reroutes, returns
-// refunds and line haul; Total is their sum. (Costs, in Config, are the per-event
+// refunds, line haul and pickers; Total is their sum. (Costs, in Config, are the per-event
 // prices some of them are computed from.)
 type CostBreakdown struct {
 	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
-	// LineHaul: the central supply tier's waves and parcels.
-	LineHaul float64
+	// LineHaul: the central supply tier's waves and parcels; Pickers: the
+	// pickers' hours on shift (fulfilment.staff).
+	LineHaul, Pickers float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -261,7 +262,7 @@ func (w *world) finish() {
 	if err := w.core.CheckDepot(); err != nil && r.InventoryError == "" {
 		r.InventoryError = err.Error()
 	}
-	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds + r.Costs.LineHaul
+	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds + r.Costs.LineHaul + r.Costs.Pickers
 	w.core.EachLabel(func(l *model.Label) {
 		if l.Measured {
 			r.InFlight++

@@ -25,6 +25,8 @@ type Staff struct {
 	// or a nil entry: the default): the node's shifts, each a daily span with
 	// its picker count (overlapping shifts add up), still only while open.
 	Nodes [][]StaffShift
+	// CostPerHour is paid per picker-hour on shift (CostBreakdown.Pickers).
+	CostPerHour float64
 }
 
 // StaffShift is a daily span with a number of pickers on shift.
@@ -380,7 +382,10 @@ func (w *world) supplyFinish() {
 		staffed := w.staffedTime(b, r.WarmupEnd, r.End)
 		r.Supply.BusyTime += busy
 		r.Supply.StaffedTime += staffed
+		cost := staffed / float64(model.Hour) * w.cfg.Fulfilment.Staff.CostPerHour
+		r.Costs.Pickers += cost
 		if n := w.bases[b].node; n != model.NoNode {
+			r.Nodes[n].Cost += cost
 			nr := &r.Nodes[n].Supply
 			nr.BusyTime, nr.StaffedTime = busy, staffed
 			nr.PickJobs, nr.PickWaitMean, nr.PickWaitP90 = cr.wait.N, cr.wait.Mean(), cr.wait.Quantile(0.9)
@@ -402,8 +407,8 @@ func (c *Config) validateSupply() error {
 	if st == nil {
 		return nil
 	}
-	if st.Default < 0 || len(st.Nodes) > len(c.Network.Nodes) {
-		return fmt.Errorf("config %q: staff: need a default >= 0 and at most one entry per node", c.Name)
+	if st.Default < 0 || len(st.Nodes) > len(c.Network.Nodes) || st.CostPerHour < 0 {
+		return fmt.Errorf("config %q: staff: need a default >= 0, at most one entry per node and a cost >= 0", c.Name)
 	}
 	for i, shifts := range st.Nodes {
 		for _, sh := range shifts {

@@ -247,3 +247,21 @@ func TestStaffDirection(t *testing.T) {
 	require.Greater(t, closed.PickWaitP90, 4*60.0, "night orders wait for 08:00")
 	require.InDelta(t, 3*12*float64(model.Hour)*3, closed.StaffedTime, 1, "3 pickers x 12 h x 3 measured days")
 }
+
+// Picker-hours cost money: cost_per_hour x staffed hours, in the total and
+// in the microstore's node cost.
+func TestPickerCost(t *testing.T) {
+	cfg := supplyConfig(t, -1, 10, 4)
+	run := func(rate float64) *Result {
+		c := *cfg
+		c.Fulfilment.Staff = &Staff{Default: 2, CostPerHour: rate}
+		r, err := Run(&c, 0)
+		require.NoError(t, err)
+		return r
+	}
+	free, paid := run(0), run(17)
+	require.Zero(t, free.Costs.Pickers)
+	require.InDelta(t, 2*24*3*17.0, paid.Costs.Pickers, 1e-6, "2 pickers around the clock, 3 measured days")
+	require.InDelta(t, free.Costs.Total+paid.Costs.Pickers, paid.Costs.Total, 1e-6)
+	require.InDelta(t, free.Nodes[0].Cost+paid.Costs.Pickers, paid.Nodes[0].Cost, 1e-6)
+}
