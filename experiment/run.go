@@ -208,6 +208,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		replenishMetrics(m, &r.Replenish)
 	}
 	choiceMetrics(m, cfg, r)
+	supplyMetrics(cfg, r, m, nil)
 	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
 	for i, n := range r.Nodes {
@@ -224,6 +225,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 				replenishMetrics(pn, &n.Replenish)
 			}
 		}
+		supplyMetrics(cfg, r, pn, &n)
 		rep.PerNode[n.ID] = pn
 	}
 	for _, c := range r.Cells() {

@@ -86,6 +86,9 @@ type Core struct {
 	heatDays    int
 	freeBuf     []int32
 	skuMark     []bool
+
+	// supply tier and source counters (nil: no cache and no supply tier)
+	sup *supplyState
 }
 
 // New returns a core for the network. It does not copy net; do not change it
@@ -98,6 +101,7 @@ func New(net *Network) *Core {
 	}
 	c.order = make([][]NodeIndex, len(net.Nodes))
 	c.invInit()
+	c.supplyInit()
 	return c
 }
 
@@ -241,6 +245,8 @@ func (c *Core) place(ev Event) {
 	from, inStock := NoNode, true
 	if c.inv != nil {
 		from, inStock = c.placeStock(ev)
+	} else if c.Net.Supply != nil {
+		from, inStock = c.supplySource(ev)
 	}
 	var slab int32
 	if n := len(c.free); n > 0 {
@@ -270,6 +276,7 @@ func (c *Core) place(ev Event) {
 	} else {
 		l.Due = day + Instant(Day) + Instant(p.ReadyBy)
 	}
+	c.supplyPlaced(l, ev, from, inStock)
 	if l.Measured {
 		c.Stats.Orders++
 		if l.SameDay {
@@ -280,6 +287,7 @@ func (c *Core) place(ev Event) {
 		c.reserve(l, from, ev.At)
 	}
 	c.move(l, Issued, ev.At, l.From, ReasonOrder)
+	c.lineHaul(l)
 	c.emit(Effect{Type: EffSetTimer, Timer: TimerSLA, Label: l.ID, Slab: slab, At: l.Due})
 	if !inStock {
 		c.emit(Effect{Type: EffStockout, Label: l.ID, Slab: slab, Node: ev.Node, SKU: ev.SKU, At: ev.At, Reason: ReasonOutOfStock})

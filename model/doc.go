@@ -67,6 +67,15 @@
 //     Node.CacheSlots) and the units to send (within capacity and
 //     Node.ShelfUnits), withdraws the free units of SKUs that rotated out and
 //     emits an EffRestock per SKU to send.
+//   - Supply (Network.Supply, supply.go): an online order takes its unit
+//     from the fulfilling node's cache when it caches the SKU and has one
+//     free, else from the central depot (StockCentral: taken at placement,
+//     it rides the next line-haul wave and reaches the node at Label.Arrive,
+//     announced by EffLineHaul), else it is cancelled as a stockout. A
+//     same-day order whose wave arrives too late falls back by
+//     Supply.Fallback (promised for the next day, or kept and missed).
+//     Without a supply tier an uncached SKU is served at the fulfilling
+//     node from an unlimited back store.
 //
 // # Snapshots
 //

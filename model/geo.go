@@ -58,3 +58,13 @@ func GridDistance(a, b Cell) int {
 	}
 	return est
 }
+
+// HaversineKm is the great-circle distance in km between two points given
+// in degrees.
+func HaversineKm(lat1, lng1, lat2, lng2 float64) float64 {
+	const r = 6371.0088
+	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
+	dp, dl := p2-p1, (lng2-lng1)*math.Pi/180
+	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+}

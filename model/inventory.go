@@ -20,6 +20,10 @@ const (
 	StockPending
 	// StockPicked: the unit left the shelf with the parcel.
 	StockPicked
+	// StockCentral: the unit was taken from the central depot when the
+	// order was placed and rides a line-haul wave to the fulfilling node
+	// (Label.Arrive); a cancelled or returned one goes back to the depot.
+	StockCentral
 )
 
 // InventoryStats are one node's cache and connectivity counters. They count
@@ -270,6 +274,9 @@ func (c *Core) counterHeatAdd(i NodeIndex, s SKUIndex, n int32) {
 // the driver, and the order is issued and cancelled at once (refunded).
 func (c *Core) placeStock(ev Event) (NodeIndex, bool) {
 	c.heatAdd(ev)
+	if c.Net.Supply != nil {
+		return c.supplySource(ev)
+	}
 	if ev.Node == NoNode || !c.inv[ev.Node].sku[ev.SKU].tracked {
 		return NoNode, true
 	}
@@ -294,6 +301,8 @@ func (c *Core) unitBack(l *Label, at Instant) {
 		c.logOp(l.From, OpReturn, l.SKU, 1, l.ID, at)
 	case StockPending:
 		c.inv[l.From].sku[l.SKU].pend--
+	case StockCentral:
+		c.centralBack(l)
 	}
 	l.Stock = StockNone
 }
@@ -385,7 +394,14 @@ func (c *Core) nodeOnline(ev Event) {
 		}
 		conflicted[cl.SKU] = true
 		c.emit(Effect{Type: EffConflict, Label: l.ID, Slab: l.slab, Node: i, SKU: l.SKU, At: ev.At, Reason: ReasonConflictLost})
-		if to := c.source(NoNode, l.SKU, l.Dest, i); to != NoNode {
+		if c.Net.Supply != nil {
+			if c.centralLoser(l, i, ev.At) {
+				if c.measured(ev.At) {
+					iv.stats.Rerouted++
+				}
+				continue
+			}
+		} else if to := c.source(NoNode, l.SKU, l.Dest, i); to != NoNode {
 			c.reserve(l, to, ev.At)
 			c.move(l, Issued, ev.At, to, ReasonConflictLost)
 			if c.measured(ev.At) {

@@ -138,7 +138,10 @@ type Label struct {
 	// Stock is the state of the unit this order takes from a cache-first
 	// fulfilling node (From).
 	Stock StockState
-	Chain []Entry
+	// Arrive is when a central unit (Stock StockCentral) reaches the
+	// fulfilling node by line haul (0: not a central order).
+	Arrive Instant
+	Chain  []Entry
 	// Head is the hash of the last chain entry; Verify checks the chain
 	// against it, so the newest entry cannot be edited either.
 	Head uint64

@@ -264,6 +264,8 @@ type Network struct {
 	// CodeKey is the key of the pickup-code MAC (PickupCode); the zero key
 	// disables code verification.
 	CodeKey [2]uint64
+	// Supply is the central supply tier (nil: none; see Supply).
+	Supply *Supply
 }
 
 // NodeIndexOf returns the index of the node with the given id.
@@ -342,5 +344,11 @@ func (n *Network) Validate() error {
 	if p.Cutoff < 0 || p.Cutoff > Day || p.ReadyBy <= 0 || p.ReadyBy > Day {
 		return fmt.Errorf("policy: cutoff and ready-by must be clock times within a day")
 	}
-	return p.validateTTL()
+	if err := p.validateTTL(); err != nil {
+		return err
+	}
+	if n.Supply != nil {
+		return n.Supply.validate(n)
+	}
+	return nil
 }

@@ -24,6 +24,10 @@ import (
 //	           node its SKUs' assortment flags and rotated-out units, its
 //	           unit count and integral, forecast and WAPE sums
 //	ttl:       the TTL stats and per-label expiry state (ttl_snapshot.go)
+//	supply:    0, or 1, the source counters per fulfilling node (hub last),
+//	           then 0, or 1 and the depot (per SKU: held and its counters,
+//	           the next inbound instant) and the arrival of every live
+//	           central label (count, then slab and instant)
 //	CRC-32C of everything before it (4 bytes, little endian)
 //
 // The index map is not stored: it is rebuilt from the live slots.
@@ -120,6 +124,7 @@ func (c *Core) MarshalBinary() ([]byte, error) {
 		w.replenish(c)
 	}
 	w.ttl(c, freed)
+	c.encodeSupply(&w, freed)
 	w.buf = binary.LittleEndian.AppendUint32(w.buf, crc32.Checksum(w.buf, snapCRC))
 	return w.buf, nil
 }
@@ -151,6 +156,9 @@ func (c *Core) UnmarshalBinary(data []byte) error {
 	d, err := c.decode(&r)
 	if err == nil {
 		err = r.ttl(d)
+	}
+	if err == nil {
+		err = c.decodeSupply(&r, d)
 	}
 	if err != nil {
 		return fmt.Errorf("model: snapshot: %s: %w", r.section, err)
@@ -234,8 +242,9 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 		switch {
 		case l.SKU < 0 || int(l.SKU) >= ns, l.Size >= NumSizes, l.State >= numStates,
 			!nodeOrNone(int64(l.From)), !validNode(int64(l.Dest)), !validNode(int64(l.Home)), !nodeOrNone(int64(l.At)),
-			l.SlotSize >= NumSizes && l.SlotSize != NoSize, l.Stock > StockPicked, l.Hops < 0,
-			l.Stock != StockNone && (c.inv == nil || l.From == NoNode):
+			l.SlotSize >= NumSizes && l.SlotSize != NoSize, l.Stock > StockCentral, l.Hops < 0,
+			l.Stock != StockNone && l.Stock != StockCentral && (c.inv == nil || l.From == NoNode),
+			l.Stock == StockCentral && c.Net.Supply == nil:
 			r.fail("label field out of range")
 		case (l.At != NoNode) != (l.State == ReadyForPickup), l.At == NoNode && l.SlotSize != NoSize:
 			r.fail("label held at a node while not ready for pickup")
@@ -361,6 +370,9 @@ func (n *Network) Fingerprint() uint64 {
 	w.bool(n.EdgeLog)
 	w.bool(n.CodeKey != [2]uint64{})
 	w.ttlPolicy(p)
+	if n.Supply != nil {
+		n.Supply.hash(&w)
+	}
 	h := fnv.New64a()
 	h.Write(w.buf)
 	return h.Sum64()

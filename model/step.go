@@ -158,11 +158,16 @@ const (
 	// EffExtended: the customer's extension was granted; the
 	// ready-for-pickup TTL now expires at At (Delay later than before).
 	EffExtended
+	// EffLineHaul: the unit of Label, a central order, rides a line-haul
+	// wave from the depot and reaches its fulfilling Node at At (Delay is
+	// the lead time: the wave departs at At - Delay). The driver starts
+	// picking no earlier than At.
+	EffLineHaul
 	numEffectTypes
 )
 
 var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
-	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended"}
+	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended", "line_haul"}
 
 func (e EffectType) String() string { return enumName(effectNames[:], int(e), "effect") }
 

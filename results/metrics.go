@@ -132,6 +132,24 @@ const (
 	MSKURotations    = "sku_rotations"
 )
 
+// Metric names of the supply side (branch supply, issue 12): where orders'
+// units came from, the causes of stockouts, line haul and pickers.
+const (
+	MSameDayShare        = "same_day_share"
+	MCacheHitRate        = "cache_hit_rate"
+	MCentralShare        = "central_share"
+	MStockoutsOutOfStock = "stockouts_out_of_stock"
+	MStockoutsCentral    = "stockouts_central"
+	MStockoutsCounter    = "stockouts_counter"
+	MFallbackNextDay     = "sla_fallback_next_day"
+	MFallbackMissed      = "sla_fallback_missed"
+	MLineHaulCost        = "line_haul_cost"
+	MLineHaulWaves       = "line_haul_waves"
+	MPickerUtilization   = "picker_utilization"
+	MPickQueueWaitP90Min = "pick_queue_wait_p90_min"
+	MPickerCost          = "picker_cost"
+)
+
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
 // CSV and the report list metrics in this order; metrics a run did not measure
 // are left out.
@@ -147,7 +165,7 @@ var Catalog = []MetricDef{
 	{MCancelled, UnitCount, "orders cancelled because stock could not be honoured", LowerIsBetter},
 	{MRefunds, UnitCount, "refunds: late SLA, cancelled orders, parcels returned before they were ever ready", LowerIsBetter},
 	{MRefundCost, UnitCurrency, "money refunded", LowerIsBetter},
-	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds)", LowerIsBetter},
+	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds, line haul, pickers)", LowerIsBetter},
 	{MFCPO, UnitCurrency, "fulfilment cost per delivered order", LowerIsBetter},
 	{MPickupFrictionP50, UnitMinutes, "median minutes from ready notification to verified pickup", LowerIsBetter},
 	{MPickupFrictionP90, UnitMinutes, "90th percentile minutes from ready notification to verified pickup", LowerIsBetter},
@@ -184,6 +202,20 @@ var Catalog = []MetricDef{
 	{MForecastWAPE, UnitShare, "caches: WAPE of the heatmap's next-day forecast against realised demand (Σ|F−A| / ΣA over nights and SKUs)", LowerIsBetter},
 	{MUnitsRotatedOut, UnitUnits, "caches: units taken back because their SKU rotated out of a cache", LowerIsBetter},
 	{MSKURotations, UnitCount, "caches: SKUs rotated into a cache's assortment", Neutral},
+	// supply side (branch supply)
+	{MSameDayShare, UnitShare, "share of orders promised same-day: placed before the cutoff and not moved to the next day by sla.fallback", HigherIsBetter},
+	{MCacheHitRate, UnitShare, "share of orders whose unit was reserved in the fulfilling node's cache", Neutral},
+	{MCentralShare, UnitShare, "share of orders whose unit came from the central depot by line haul", Neutral},
+	{MStockoutsOutOfStock, UnitCount, "orders cancelled for lack of stock of a SKU the fulfilling node caches (its cache and the depot empty)", LowerIsBetter},
+	{MStockoutsCentral, UnitCount, "orders cancelled for lack of stock of a SKU the fulfilling node does not cache (the depot empty)", LowerIsBetter},
+	{MStockoutsCounter, UnitCount, "walk-in counter sales that found the shelf empty", LowerIsBetter},
+	{MFallbackNextDay, UnitCount, "same-day orders promised for the next day because their wave arrives too late (sla.fallback next_day)", LowerIsBetter},
+	{MFallbackMissed, UnitCount, "same-day orders kept same-day though their wave arrives too late (sla.fallback miss)", LowerIsBetter},
+	{MLineHaulCost, UnitCurrency, "line-haul cost: per parcel and per wave departure carrying a parcel", LowerIsBetter},
+	{MLineHaulWaves, UnitCount, "wave departures that carried at least one parcel", Neutral},
+	{MPickerUtilization, UnitShare, "busy picker-time over staffed picker-time", Neutral},
+	{MPickQueueWaitP90Min, UnitMinutes, "90th percentile minutes an order waited for a free picker", LowerIsBetter},
+	{MPickerCost, UnitCurrency, "pickers: picker-hours on shift times fulfilment.staff.cost_per_hour", LowerIsBetter},
 }
 
 // Lookup returns the catalog entry for name.

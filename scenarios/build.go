@@ -89,6 +89,7 @@ func (s *Scenario) Network() (*model.Network, error) {
 	}
 	s.ttlPolicy(p)
 	s.replenishPolicy(net)
+	net.Supply = s.supplyNetwork(net)
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
@@ -234,6 +235,9 @@ func (s *Scenario) Config() (*sim.Config, error) {
 			}
 		}
 		cfg.AreaOutages = append(cfg.AreaOutages, ao)
+	}
+	if err := s.simSupply(cfg); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

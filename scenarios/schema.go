@@ -34,6 +34,7 @@ type Scenario struct {
 	Connectivity     Connectivity      `yaml:"connectivity"`
 	Checks           Checks            `yaml:"checks"`
 	DemandCalendar   DemandCalendar    `yaml:"demand_calendar"` // choice.go
+	Supply           *Supply           `yaml:"supply"`
 
 	warnings      Errors        // what Parse or Validate found suspicious but valid (Warnings)
 	Replenishment Replenishment `yaml:"replenishment"`
@@ -45,6 +46,7 @@ type SLA struct {
 	Cutoff       ClockTime `yaml:"cutoff"`
 	ReadyBy      ClockTime `yaml:"ready_by"`
 	PickupWindow Duration  `yaml:"pickup_window"`
+	Fallback     string    `yaml:"fallback"`
 }
 
 // Geography fixes the H3 grid used for neighborhoods, nodes and distances.
@@ -163,8 +165,9 @@ type PackingTemplate struct {
 
 // Fulfilment is the picking and packing at the fulfilling node.
 type Fulfilment struct {
-	PickTime Dist `yaml:"pick_time"`
-	PackTime Dist `yaml:"pack_time"`
+	PickTime Dist   `yaml:"pick_time"`
+	PackTime Dist   `yaml:"pack_time"`
+	Staff    *Staff `yaml:"staff"`
 }
 
 // Couriers is the bike courier fleet.

@@ -212,6 +212,7 @@ func (c *checker) defaults() {
 	}
 	c.choiceDefaults()
 	c.replenishDefaults()
+	c.supplyDefaults()
 }
 
 // labelsOf names the elements of a list for error paths, by id where they
@@ -351,6 +352,7 @@ func (c *checker) validate() {
 	c.validateChecks()
 	c.validateChoiceCalendar()
 	c.validateReplenishment(skus, res)
+	c.validateSupply(skus)
 	if len(c.errs) == 0 {
 		c.warnings()
 	}

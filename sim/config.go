@@ -36,6 +36,9 @@ type Config struct {
 	Expiry Expiry
 	// Promotions scale SKUs' demand weights over windows (replenish.go).
 	Promotions []Promotion
+	// Supply is the line-haul pricing of the central supply tier
+	// (Network.Supply).
+	Supply SupplyCosts
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter
@@ -100,6 +103,9 @@ type Fulfilment struct {
 	// PackExtra is the extra packing time of each SKU's packing template
 	// (indexed by SKU; nil means none).
 	PackExtra []model.Duration
+	// Staff is the pickers (nil: unlimited, every order is picked at once,
+	// around the clock).
+	Staff *Staff
 }
 
 // Couriers is the bike fleet.
@@ -210,6 +216,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateReplenish(); err != nil {
 		return fmt.Errorf("config %q: %w", c.Name, err)
+	}
+	if err := c.validateSupply(); err != nil {
+		return err
 	}
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
 		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)

@@ -228,7 +228,7 @@ func (w *world) goUp(n int) {
 	w.step(model.Event{Type: model.EvNodeOnline, At: k.Now, Node: model.NodeIndex(n)})
 	// orders the node just received can be picked now
 	for _, id := range e.deferPick[n] {
-		k.Schedule(k.Now, kPicked, id, 0, 0)
+		w.toPick(id, true)
 	}
 	e.deferPick[n] = e.deferPick[n][:0]
 	// customers turned away come back

@@ -10,7 +10,9 @@ nightly plan's timer), replenish.go (restock trips by vehicle, their cost,
 holding and space costs, SKU promotions), choice.go (where customers
 collect: the pickup-point choice, a multinomial logit or the nearest node,
 and the capacity-aware checkout), calendar.go (demand over the days: weekday
-profile, dated peaks, pop-up uplifts), dist.go (the duration distributions: pick and pack times,
+profile, dated peaks, pop-up uplifts), supply.go (central orders waiting
+for their line-haul wave, finite pickers with their FIFO queue and shifts,
+line-haul costs), dist.go (the duration distributions: pick and pack times,
 pickup delays, up-times and repair times), config.go (Config, what a
 scenario is built into) and result.go (Run, RunObserved and what a
 replication measured).

@@ -45,6 +45,8 @@ type Result struct {
 	// InventoryError is the first stock invariant broken at the horizon
 	// (conservation, negative stock); empty when all hold.
 	InventoryError string
+	// Supply is the run's supply side: orders by source, line haul, pickers.
+	Supply SupplyResult
 
 	Nodes        []NodeResult
 	Daily        []DayResult
@@ -54,12 +56,15 @@ type Result struct {
 
 // CostBreakdown is what the measured period cost, by cause: couriers (paid
 // per shift hour), node fixed costs, per-order handling, reroutes, returns
-// and refunds; Total is their sum. (Costs, in Config, are the per-event
+// refunds, line haul and pickers; Total is their sum. (Costs, in Config, are the per-event
 // prices some of them are computed from.)
 type CostBreakdown struct {
 	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
 	// Restock trips, holding stock and the caches' floor space (replenish.go).
 	Restock, Holding, Space float64
+	// LineHaul: the central supply tier's waves and parcels; Pickers: the
+	// pickers' hours on shift (fulfilment.staff).
+	LineHaul, Pickers float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -77,6 +82,9 @@ type NodeResult struct {
 	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
 	Inventory InventoryResult
 	Replenish ReplenishResult
+	// Supply: this node's orders by source and, as a fulfilling node, its
+	// pickers.
+	Supply SupplyResult
 }
 
 // InventoryResult holds the cache-first measures of a node or of the run
@@ -242,6 +250,7 @@ func (w *world) finish() {
 		}
 		r.Nodes[i] = nr
 	}
+	w.supplyFinish()
 	// courier cost is attributed to nodes by the parcels brought to them
 	for i := range r.Nodes {
 		if entered > 0 {
@@ -258,8 +267,11 @@ func (w *world) finish() {
 			r.InventoryError = err.Error()
 		}
 	}
+	if err := w.core.CheckDepot(); err != nil && r.InventoryError == "" {
+		r.InventoryError = err.Error()
+	}
 	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
-		r.Costs.Restock + r.Costs.Holding + r.Costs.Space
+		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers
 	w.core.EachLabel(func(l *model.Label) {
 		if l.Measured {
 			r.InFlight++

@@ -18,6 +18,9 @@ func ttlScenario(t *testing.T, edit func(s *scenarios.Scenario)) *sim.Config {
 	require.NoError(t, err)
 	s.Horizon = scenarios.Duration(7 * model.Day)
 	s.Neighborhoods[0].OrdersPerDay = 300
+	// the TTL rules alone: no central waves or finite pickers shaping when
+	// parcels are packed
+	s.Supply, s.Fulfilment.Staff, s.SLA.Fallback = nil, nil, ""
 	edit(s)
 	require.NoError(t, s.Validate())
 	cfg, err := s.Config()

@@ -125,6 +125,8 @@ type world struct {
 	onDay    func(day int)
 	daysDone int
 	ttl      ttlState
+	// supply side: pickers and line haul
+	sup supplyWorld
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -135,11 +137,7 @@ func (w *world) lab(slab int32) *wlabel {
 }
 
 func haversineKm(lat1, lng1, lat2, lng2 float64) float64 {
-	const r = 6371.0088
-	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
-	dp, dl := p2-p1, (lng2-lng1)*math.Pi/180
-	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+	return model.HaversineKm(lat1, lng1, lat2, lng2)
 }
 
 // point is a position on the local tangent plane of the city, in km.
@@ -275,6 +273,7 @@ func newWorld(cfg *Config, rep int) *world {
 	w.edgeInit(st)
 	w.ttlInit(st)
 	w.replenishInit()
+	w.supplyInit()
 	return w
 }
 
@@ -341,6 +340,7 @@ func (w *world) start() {
 	k.Schedule(w.cfg.Start.Add(model.Hour), kHour, 0, 0, 0)
 	w.edgeStart()
 	w.promoStart()
+	w.supplyStart()
 }
 
 // Handle runs one event of the city.
@@ -354,6 +354,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		k.Schedule(k.Now.Add(model.Duration(h.arrive.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
 	case kPicked:
 		if w.edge.on && w.pickDeferred(ev.A) {
+			w.pickerFree(ev.A)
 			return
 		}
 		if slab := w.step(model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)}); slab >= 0 {
@@ -362,8 +363,11 @@ func (w *world) Handle(k *Kernel, ev Event) {
 				d += x[w.labs[slab].sku]
 			}
 			k.Schedule(k.Now.Add(d), kPacked, ev.A, 0, 0)
+		} else {
+			w.pickerFree(ev.A)
 		}
 	case kPacked:
+		w.pickerFree(ev.A)
 		if l := w.core.Label(model.LabelID(ev.A)); l == nil || l.State != model.Picked {
 			return // cancelled, or packed at once by a picked-TTL redispatch
 		}
@@ -421,6 +425,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		w.ttlExtend(ev)
 	case kPromo:
 		w.promote()
+	case kArrive, kStaff:
+		w.handleSupply(k, ev)
 	}
 }
 
@@ -458,7 +464,7 @@ func (w *world) place(hi int) {
 		w.res.DemandByCell[ci.cell]++
 		w.res.day(int(day)).Orders++
 	}
-	k.Schedule(k.Now.Add(w.cfg.Fulfilment.PickTime.Sample(w.pick)), kPicked, id, 0, 0)
+	w.toPick(id, false)
 }
 
 // coreStep is the one place the world calls the core.
@@ -539,6 +545,8 @@ func (w *world) apply(effs []model.Effect) {
 			w.edge.retries[e.Node] = append(w.edge.retries[e.Node], retry{int32(e.Label), e.Hops})
 		case model.EffRedispatch, model.EffRedirect, model.EffRemind, model.EffExtended:
 			w.ttlEffect(e)
+		case model.EffLineHaul:
+			w.lineHaul(e)
 		}
 	}
 }
@@ -723,6 +731,7 @@ func (w *world) offer(ci int32) {
 func (w *world) EndWarmup(k *Kernel) {
 	w.setBusy(0)
 	w.busyWarm = w.busyInt
+	w.supplyWarm()
 	w.warm = make([]model.NodeState, len(w.net.Nodes))
 	for i := range w.net.Nodes {
 		w.warm[i] = w.core.Node(model.NodeIndex(i))

@@ -171,7 +171,7 @@ func TestConservationAndSanity(t *testing.T) {
 		require.Equal(t, s.PickedUpWithinSLA, within)
 		require.Len(t, r.Daily, 6)
 		require.Len(t, r.Trace, 6*24)
-		require.InDelta(t, r.Costs.Total, r.Costs.Couriers+r.Costs.Fixed+r.Costs.Orders+r.Costs.Reroutes+r.Costs.Returns+r.Costs.Refunds, 1e-6)
+		require.InDelta(t, r.Costs.Total, r.Costs.Couriers+r.Costs.Fixed+r.Costs.Orders+r.Costs.Reroutes+r.Costs.Returns+r.Costs.Refunds+r.Costs.LineHaul+r.Costs.Pickers, 1e-6)
 	}
 }
 

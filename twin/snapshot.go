@@ -27,7 +27,8 @@ import (
 // 3: the core snapshot is format 3 (ttl: a label's pending expiry reminder
 // and its extension, the TTL stats, the TTL rules in the fingerprint;
 // replenish: the planner's state, heatmap by customer cell, assortment
-// rotation, forecast and WAPE sums).
+// rotation, forecast and WAPE sums; supply: source counters, the central depot's
+// stock and the arrival of central orders).
 const snapshotVersion = 3
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")

@@ -398,7 +398,10 @@ func TestLabelRetention(t *testing.T) {
 	}
 	all.Finish()
 	tw.Finish()
-	assert.Less(t, most, 20, "labels held at once: about 4 h of labels, not 50 h")
+	// every tenth label is never collected and lives through its 24 h
+	// ready TTL; with the quickstart's central supply none is cancelled for
+	// lack of stock any more, so ten of them, not six, outlive the rest
+	assert.Less(t, most, 25, "labels held at once: about 4 h of labels plus the uncollected, not 50 h")
 	kept := tw.Labels()
 	require.NotEmpty(t, kept)
 	assert.Equal(t, uint64(100-len(kept)), tw.Counters().Forgotten)
