@@ -62,6 +62,7 @@ const (
 	UnitShare    = "share"    // a fraction in [0,1]
 	UnitCurrency = "currency" // the scenario's currency (EUR in the examples)
 	UnitMinutes  = "min"
+	UnitHours    = "h"
 	UnitUnits    = "units"  // stock units
 	UnitUnitHour = "unit·h" // stock units integrated over hours
 	UnitPerM2Day = "currency/m²/day"
@@ -105,6 +106,18 @@ const (
 	MOfflinePickupsFailed    = "offline_pickups_failed"
 	MOfflinePickupsDelayed   = "offline_pickups_delayed"
 	MReconciliationLagP90Min = "reconciliation_lag_p90_min"
+
+	// cohort: the drain, censoring, courier waits and trips, dwell (issue 13)
+	MCensored                = "censored"
+	MCensoredShare           = "censored_share"
+	MDrainHours              = "drain_hours"
+	MCourierWaitMeanMin      = "courier_wait_mean_min"
+	MCourierWaitP90Min       = "courier_wait_p90_min"
+	MCourierTimeRerouteShare = "courier_time_reroute_share"
+	MCourierTimeReturnShare  = "courier_time_return_share"
+	// per-node metrics (in PerNode, not the catalog)
+	MDwellMeanMin = "dwell_mean_min"
+	MDwellP90Min  = "dwell_p90_min"
 )
 
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
@@ -139,6 +152,14 @@ var Catalog = []MetricDef{
 	{MOfflinePickupsFailed, UnitCount, "cache-first nodes: pickups that failed while the node was offline", LowerIsBetter},
 	{MOfflinePickupsDelayed, UnitCount, "cache-first nodes: pickups completed only after a customer was turned away by an offline node", LowerIsBetter},
 	{MReconciliationLagP90Min, UnitMinutes, "cache-first nodes: 90th percentile minutes from local event to central view", LowerIsBetter},
+	// cohort (issue 13)
+	{MCensored, UnitCount, "orders of the cohort still unfinished when the drain stopped (cap reached): neither picked up, returned nor cancelled", Neutral},
+	{MCensoredShare, UnitShare, "censored orders over the cohort's orders", Neutral},
+	{MDrainHours, UnitHours, "hours the run went on after the horizon until the cohort finished (or the drain cap)", Neutral},
+	{MCourierWaitMeanMin, UnitMinutes, "mean minutes from packed to the handoff to a courier", LowerIsBetter},
+	{MCourierWaitP90Min, UnitMinutes, "90th percentile minutes from packed to the handoff to a courier", LowerIsBetter},
+	{MCourierTimeRerouteShare, UnitShare, "share of courier busy time spent on reroute trips", Neutral},
+	{MCourierTimeReturnShare, UnitShare, "share of courier busy time spent on return trips", Neutral},
 }
 
 // Lookup returns the catalog entry for name.

@@ -90,6 +90,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeMeanOrDist(n, v, path)
 		return
 	}
+	if v.Type() == constOrDistType {
+		d.decodeConstOrDist(n, v, path)
+		return
+	}
 	if reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
 		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
 			d.errAt(n, path, "%s", err.Error())

@@ -18,6 +18,7 @@ type Scenario struct {
 	Timezone         string            `yaml:"timezone"`
 	Horizon          Duration          `yaml:"horizon"`
 	Warmup           Duration          `yaml:"warmup"`
+	Drain            Drain             `yaml:"drain"`
 	Replications     int               `yaml:"replications"`
 	Precision        Fraction          `yaml:"precision"`
 	SLA              SLA               `yaml:"sla"`
@@ -160,12 +161,12 @@ type Fulfilment struct {
 
 // Couriers is the bike courier fleet.
 type Couriers struct {
-	Fleet       int      `yaml:"fleet"`
-	SpeedKmh    float64  `yaml:"speed_kmh"`
-	Shift       Hours    `yaml:"shift"`
-	CostPerHour float64  `yaml:"cost_per_hour"`
-	BatchSize   int      `yaml:"batch_size"`
-	HandoffTime Duration `yaml:"handoff_time"`
+	Fleet       int         `yaml:"fleet"`
+	SpeedKmh    float64     `yaml:"speed_kmh"`
+	Shift       Hours       `yaml:"shift"`
+	CostPerHour float64     `yaml:"cost_per_hour"`
+	BatchSize   int         `yaml:"batch_size"`
+	HandoffTime ConstOrDist `yaml:"handoff_time"`
 }
 
 // Customers is the pickup behaviour of customers.
