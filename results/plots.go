@@ -397,7 +397,8 @@ func traceFigure(runs []RunResult, name, title, caption, ylabel string, get func
 	}
 	p.Y.Min = 0
 	p.Y.Max = math.Max(p.Y.Max, 1) * 1.2 // room for the legend
-	horizonLine(p, runs) // the drain, if any, is to its right
+	// the drain, if any, is right of the horizon line
+	horizonLine(p, runs)
 	return plotFigure(name, title, caption, p)
 }
 
