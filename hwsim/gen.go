@@ -851,6 +851,15 @@ func Malform(payload []byte, k string) []byte {
 	return out
 }
 
+// FeedConfig is the simulation of a feed: cfg without the drain, since a
+// feed covers [start, horizon] as the hardware would emit it, not the
+// simulator's measurement of the last orders after the horizon.
+func FeedConfig(cfg *sim.Config) *sim.Config {
+	c := *cfg
+	c.Drain = 0
+	return &c
+}
+
 // Generate runs one replication and returns every item in publishing order,
 // without a broker (for tests, dry runs and captures of the script).
 func Generate(cfg Config) ([]Item, *Truth, *sim.Result, error) {
@@ -859,7 +868,7 @@ func Generate(cfg Config) ([]Item, *Truth, *sim.Result, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	res, err := sim.RunObserved(cfg.Sim, cfg.Replication, g)
+	res, err := sim.RunObserved(FeedConfig(cfg.Sim), cfg.Replication, g)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("hwsim: simulate: %w", err)
 	}

@@ -33,8 +33,9 @@ type trip struct {
 
 // tripLegs are the phases of a trip, in the B of a kRerouteArrive event.
 const (
-	tripCollect int32 = iota // the courier is at the node the parcel leaves
-	tripDrop                 // the courier is at the destination
+	tripCollect  int32 = iota // the courier is at the node the parcel leaves
+	tripDrop                  // the courier is at the destination
+	tripTakeBack              // a courier takes back the parcel its drop was refused
 )
 
 // trips is the state of the trip service.
@@ -98,15 +99,21 @@ func (w *world) carried(e *model.Effect) bool {
 	return true
 }
 
-// carryOn ends a drop at node here: a parcel the core rerouted is handed
-// back to the courier.
-func (w *world) carryOn(here model.NodeIndex) {
+// carryOn ends a drop at node here. A parcel the core rerouted is handed
+// back to the courier 1 ms later, so that the feed's delivery and hand-off
+// scans of the parcel are ordered by time (the twin releases same-instant
+// scans hand-off first); it returns the least time to the courier's next
+// stop (0 when nothing was taken back), which must come after that.
+func (w *world) carryOn(here model.NodeIndex) model.Duration {
 	t := &w.tr
 	t.carrier = 0
-	if id := t.carried; id != 0 {
-		t.carried = 0
-		w.step(model.Event{Type: model.EvHandoff, At: w.k.Now, Label: id, Node: here})
+	id := t.carried
+	if id == 0 {
+		return 0
 	}
+	t.carried = 0
+	w.k.Schedule(w.k.Now+1, kRerouteArrive, int32(id), tripTakeBack, uint32(here))
+	return 2
 }
 
 // handoffTime draws one courier handoff (service) time at a stop.
@@ -197,12 +204,21 @@ func (w *world) tripPos(n model.NodeIndex) point {
 	return w.pos[n]
 }
 
-// tripLeg runs a courier's arrival on a trip (kRerouteArrive: A courier, B leg).
-func (w *world) tripLeg(ci int32, leg int32) {
+// tripLeg runs a kRerouteArrive event: a courier's arrival on a trip (A
+// courier, B leg), or a courier taking back a refused parcel (A label, C
+// node).
+func (w *world) tripLeg(ev Event) {
 	k := w.k
+	if ev.B == tripTakeBack {
+		if l := w.core.Label(model.LabelID(ev.A)); l != nil && l.State == model.Rerouting {
+			w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: l.ID, Node: model.NodeIndex(ev.C)})
+		}
+		return
+	}
+	ci := ev.A
 	t := &w.tr
 	tr := &t.cur[ci]
-	switch leg {
+	switch ev.B {
 	case tripCollect:
 		if tr.label != 0 {
 			l := w.core.Label(model.LabelID(tr.label))

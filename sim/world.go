@@ -16,7 +16,7 @@ const (
 	kStop                           // A: courier, B: stop index
 	kBack                           // A: courier
 	kRerouteHandoff                 // A: label, B: node it leaves (ready for a courier to collect)
-	kRerouteArrive                  // A: courier on a reroute or return trip, B: tripCollect or tripDrop
+	kRerouteArrive                  // B: tripCollect or tripDrop (A: courier on a trip), tripTakeBack (A: label, C: node)
 	kPickup                         // A: label, B: hops when notified
 	kTimer                          // A: label, B: timer kind
 	kHour                           // trace tick
@@ -366,7 +366,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 	case kRerouteHandoff:
 		w.rerouteReady(ev.A, model.NodeIndex(ev.B))
 	case kRerouteArrive:
-		w.tripLeg(ev.A, ev.B)
+		w.tripLeg(ev)
 	case kPickup:
 		l := w.core.Label(model.LabelID(ev.A))
 		if l == nil || l.State != model.ReadyForPickup || int32(l.Hops) != ev.B {
@@ -683,10 +683,10 @@ func (w *world) stop(ci, i int) {
 	here := c.dest[i]
 	w.tr.carrier, w.tr.stop = int32(ci)+1, i
 	w.step(model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(c.load[i]), Node: here})
-	w.carryOn(here)
+	wait := w.carryOn(here)
 	if i+1 < len(c.load) {
 		leg := w.travel(w.pos[here], w.pos[c.dest[i+1]])
-		w.k.Schedule(w.k.Now.Add(leg+w.handoffTime()), kStop, int32(ci), int32(i+1), 0)
+		w.k.Schedule(w.k.Now.Add(max(leg+w.handoffTime(), wait)), kStop, int32(ci), int32(i+1), 0)
 		return
 	}
 	w.k.Schedule(w.k.Now.Add(w.travel(w.pos[here], w.bases[c.base].pos)), kBack, int32(ci), 0, 0)
