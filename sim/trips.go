@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"math/rand/v2"
 
 	"github.com/lockstep-sim/lockstep/model"
@@ -9,21 +10,22 @@ import (
 // Reroute and return trips by the courier fleet.
 //
 // A drop refused at a courier's stop (node full, closed or offline) rides on
-// with that courier: the core reroutes it, the courier takes it back at once
-// (EvHandoff at the refusing node) and delivers it as its next stop; a
+// with that courier: the core reroutes it, the courier takes it back (1 ms
+// later: EvHandoff at the refusing node) and delivers it as its next stop; a
 // refused drop the core returns instead (hops exhausted, no target) rides
 // home with the courier. Any other reroute (a ready-for-pickup TTL expired,
 // or any other rule of the core: EffReroute) waits labels.reroute.delay at
 // the node it leaves, then joins the trip queue of the base nearest that
 // node; any other return (EffReturn) joins it at once, unless the parcel is
-// already where it goes back to. A courier of that base takes one trip at a
-// time: it rides to the node, collects the parcel (one handoff time), rides
-// to the destination, hands it over (another handoff time; for a reroute the
-// core sees EvArrived there) and rides back to its base. Trips go before new
-// batches (a rerouted parcel is late already, and a return frees the node),
-// ride only while the shift is open, count as courier busy time, and call
-// couriers from other bases like batches do. Nothing on this path allocates
-// once the queues have grown to their working size.
+// already where it goes back to. A courier of that base takes the oldest
+// trip and every other one queued from the same node, up to batch_size: it
+// rides to the node, collects them (one handoff time each), takes them to
+// their destinations nearest first (one handoff time each; for a reroute
+// the core sees EvArrived there) and rides back to its base. Trips go before
+// new batches (a rerouted parcel is late already, and a return frees the
+// node), ride only while the shift is open, count as courier busy time, and
+// call couriers from other bases like batches do. Nothing on this path
+// allocates once the queues have grown to their working size.
 
 // trip is one parcel to move between two nodes.
 type trip struct {
@@ -33,20 +35,21 @@ type trip struct {
 
 // tripLegs are the phases of a trip, in the B of a kRerouteArrive event.
 const (
-	tripCollect  int32 = iota // the courier is at the node the parcel leaves
-	tripDrop                  // the courier is at the destination
+	tripCollect  int32 = iota // the courier is at the node the parcels leave
+	tripDrop                  // the courier is at drop C of its trip
 	tripTakeBack              // a courier takes back the parcel its drop was refused
 )
 
 // trips is the state of the trip service.
 type trips struct {
-	queue   [][]trip // per base, FIFO from head
+	queue   [][]trip // per base, FIFO from head; taken entries have from NoNode
 	head    []int
-	cur     []trip  // per courier, its current trip
-	nearest []int32 // per node, the base whose couriers collect there
+	waiting []int    // per base, entries not taken yet
+	load    [][]trip // per courier, the parcels of its current trip
+	nearest []int32  // per node, the base whose couriers collect there
 	handoff *rand.Rand
 	// busy is the courier time spent on trips that ended in the measured
-	// window, by kind (reroute, return).
+	// window, by kind (reroute, return), shared by parcels.
 	busyReroute, busyReturn int64
 	depart                  []model.Instant // per courier
 	// carrier is 1 + the courier dropping a parcel (0: none) while the core
@@ -61,7 +64,11 @@ func (w *world) tripsInit(st Streams) {
 	t := &w.tr
 	t.queue = make([][]trip, len(w.bases))
 	t.head = make([]int, len(w.bases))
-	t.cur = make([]trip, len(w.cour))
+	t.waiting = make([]int, len(w.bases))
+	t.load = make([][]trip, len(w.cour))
+	for i := range t.load {
+		t.load[i] = make([]trip, 0, w.cfg.Couriers.BatchSize)
+	}
 	t.depart = make([]model.Instant, len(w.cour))
 	t.nearest = make([]int32, len(w.net.Nodes))
 	for i := range t.nearest {
@@ -122,7 +129,7 @@ func (w *world) handoffTime() model.Duration {
 }
 
 // tripsWaiting is the number of trips queued at base bi.
-func (w *world) tripsWaiting(bi int32) int { return len(w.tr.queue[bi]) - w.tr.head[bi] }
+func (w *world) tripsWaiting(bi int32) int { return w.tr.waiting[bi] }
 
 // waiting reports whether base bi has parcels or trips waiting for a courier.
 func (w *world) waiting(bi int32) bool {
@@ -143,6 +150,7 @@ func (w *world) couriersNeeded(bi int32) int {
 func (w *world) queueTrip(tr trip) int32 {
 	bi := w.tr.nearest[tr.from]
 	w.tr.queue[bi] = append(w.tr.queue[bi], tr)
+	w.tr.waiting[bi]++
 	return bi
 }
 
@@ -170,28 +178,55 @@ func (w *world) returnTrip(e *model.Effect) {
 	}
 }
 
-// dispatchTrips sends idle couriers of base bi out on its queued trips.
+// tripLive reports whether a queued trip still has a parcel to move.
+func (w *world) tripLive(tr *trip) bool {
+	if tr.from == model.NoNode {
+		return false
+	}
+	if tr.label == 0 {
+		return true
+	}
+	l := w.core.Label(model.LabelID(tr.label))
+	return l != nil && l.State == model.Rerouting // not cancelled or moved on meanwhile
+}
+
+// dispatchTrips sends idle couriers of base bi out on its queued trips, each
+// with the oldest trip and the others waiting at the same node.
 func (w *world) dispatchTrips(bi int32) {
 	t := &w.tr
 	b := &w.bases[bi]
-	for t.head[bi] < len(t.queue[bi]) && len(b.idle) > 0 {
-		tr := t.queue[bi][t.head[bi]]
+	q := t.queue[bi]
+	for t.head[bi] < len(q) && len(b.idle) > 0 {
+		tr := &q[t.head[bi]]
 		t.head[bi]++
-		if tr.label != 0 {
-			if l := w.core.Label(model.LabelID(tr.label)); l == nil || l.State != model.Rerouting {
-				continue // cancelled or moved on meanwhile
-			}
+		if tr.from == model.NoNode {
+			continue // taken with an earlier trip
+		}
+		t.waiting[bi]--
+		if !w.tripLive(tr) {
+			continue
 		}
 		ci := b.idle[len(b.idle)-1]
 		b.idle = b.idle[:len(b.idle)-1]
-		t.cur[ci] = tr
+		ld := append(t.load[ci][:0], *tr)
+		d := w.handoffTime()
+		for j := t.head[bi]; j < len(q) && len(ld) < cap(ld); j++ {
+			if o := &q[j]; o.from == tr.from {
+				t.waiting[bi]--
+				if w.tripLive(o) {
+					ld = append(ld, *o)
+					d += w.handoffTime()
+				}
+				o.from = model.NoNode
+			}
+		}
+		t.load[ci] = ld
 		t.depart[ci] = w.k.Now
 		w.setBusy(1)
-		at := w.k.Now.Add(w.travel(b.pos, w.pos[tr.from]) + w.handoffTime())
-		w.k.Schedule(at, kRerouteArrive, ci, tripCollect, 0)
+		w.k.Schedule(w.k.Now.Add(w.travel(b.pos, w.pos[tr.from])+d), kRerouteArrive, ci, tripCollect, 0)
 	}
-	if t.head[bi] == len(t.queue[bi]) {
-		t.queue[bi], t.head[bi] = t.queue[bi][:0], 0
+	if t.head[bi] == len(q) {
+		t.queue[bi], t.head[bi] = q[:0], 0
 	}
 }
 
@@ -205,8 +240,8 @@ func (w *world) tripPos(n model.NodeIndex) point {
 }
 
 // tripLeg runs a kRerouteArrive event: a courier's arrival on a trip (A
-// courier, B leg), or a courier taking back a refused parcel (A label, C
-// node).
+// courier, B leg, C drop index), or a courier taking back a refused parcel
+// (A label, C node).
 func (w *world) tripLeg(ev Event) {
 	k := w.k
 	if ev.B == tripTakeBack {
@@ -217,43 +252,77 @@ func (w *world) tripLeg(ev Event) {
 	}
 	ci := ev.A
 	t := &w.tr
-	tr := &t.cur[ci]
-	switch ev.B {
-	case tripCollect:
-		if tr.label != 0 {
-			l := w.core.Label(model.LabelID(tr.label))
-			if l == nil || l.State != model.Rerouting {
-				w.tripHome(ci, w.pos[tr.from])
-				return
+	ld := t.load[ci]
+	if ev.B == tripCollect {
+		from := ld[0].from
+		n := 0
+		for _, tr := range ld {
+			if tr.label != 0 {
+				l := w.core.Label(model.LabelID(tr.label))
+				if l == nil || l.State != model.Rerouting {
+					continue // cancelled or moved on while the courier rode out
+				}
+				tr.to = l.Dest
+				w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: l.ID, Node: from})
 			}
-			tr.to = l.Dest
-			w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: l.ID, Node: tr.from})
+			ld[n] = tr
+			n++
 		}
-		at := k.Now.Add(w.travel(w.pos[tr.from], w.tripPos(tr.to)) + w.handoffTime())
-		k.Schedule(at, kRerouteArrive, ci, tripDrop, 0)
-	case tripDrop:
-		if tr.label != 0 {
-			if l := w.core.Label(model.LabelID(tr.label)); l != nil && l.State == model.InTransit && l.Dest == tr.to {
-				w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: tr.to})
+		ld = ld[:n]
+		// drops nearest first from the pickup node
+		at := w.pos[from]
+		for i := range ld {
+			best, bj := math.Inf(1), i
+			for j := i; j < len(ld); j++ {
+				if d := dist2(at, w.tripPos(ld[j].to)); d < best {
+					best, bj = d, j
+				}
 			}
+			ld[i], ld[bj] = ld[bj], ld[i]
+			at = w.tripPos(ld[i].to)
 		}
-		w.tripHome(ci, w.tripPos(tr.to))
+		t.load[ci] = ld
+		if len(ld) == 0 {
+			w.tripHome(ci, w.pos[from])
+			return
+		}
+		w.k.Schedule(k.Now.Add(w.travel(w.pos[from], w.tripPos(ld[0].to))+w.handoffTime()), kRerouteArrive, ci, tripDrop, 0)
+		return
 	}
+	i := int(ev.C)
+	tr := &ld[i]
+	if tr.label != 0 {
+		if l := w.core.Label(model.LabelID(tr.label)); l != nil && l.State == model.InTransit && l.Dest == tr.to {
+			w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: tr.to})
+		}
+	}
+	here := w.tripPos(tr.to)
+	if i+1 < len(ld) {
+		w.k.Schedule(k.Now.Add(w.travel(here, w.tripPos(ld[i+1].to))+w.handoffTime()), kRerouteArrive, ci, tripDrop, uint32(i+1))
+		return
+	}
+	w.tripHome(ci, here)
 }
 
 // tripHome sends courier ci back to its base from p, and books the trip's
-// courier time by kind when it ends in the measured window.
+// courier time, shared by its parcels' kinds, when it ends in the measured
+// window.
 func (w *world) tripHome(ci int32, p point) {
 	k := w.k
+	t := &w.tr
 	back := w.travel(p, w.bases[w.cour[ci].base].pos)
-	if end := k.Now.Add(back); end > k.WarmupEnd && end <= w.co.horizon {
-		d := int64(end - w.tr.depart[ci])
-		if w.tr.cur[ci].label != 0 {
-			w.tr.busyReroute += d
-		} else {
-			w.tr.busyReturn += d
+	if end := k.Now.Add(back); end > k.WarmupEnd && end <= w.co.horizon && len(t.load[ci]) > 0 {
+		d := int64(end - t.depart[ci])
+		reroutes := int64(0)
+		for _, tr := range t.load[ci] {
+			if tr.label != 0 {
+				reroutes++
+			}
 		}
+		n := int64(len(t.load[ci]))
+		t.busyReroute += d * reroutes / n
+		t.busyReturn += d * (n - reroutes) / n
 	}
-	w.tr.cur[ci] = trip{}
+	t.load[ci] = t.load[ci][:0]
 	k.Schedule(k.Now.Add(back), kBack, ci, 0, 0)
 }

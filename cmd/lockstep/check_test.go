@@ -194,7 +194,8 @@ func TestCheckDegradedAndImprovedVariants(t *testing.T) {
 			name:     "ready-for-pickup TTL halved",
 			file:     variant(t, dir, "ttl.yaml", pilotYAML, "    ready_for_pickup: 24h\n", "    ready_for_pickup: 12h\n"),
 			mustFail: []string{"pickup_success_rate", "reroutes", "returns", "fcpo"},
-			mustPass: []string{"pickup_friction_p90_min"}, // parcels leave the locker sooner
+			// (pickup friction is not asserted: parcels leave the locker
+			// sooner, but their reroute trips now compete for the couriers)
 		},
 		{
 			name:     "a locker removed",
