@@ -38,11 +38,9 @@ func Const(d Duration) ConstOrDist { return ConstOrDist{Dist: DistConstant, Mean
 // UnmarshalYAML implements yaml.Unmarshaler like MeanOrDist's (Parse decodes
 // ConstOrDist fields with its own decoder, to place errors in the mapping).
 func (m *ConstOrDist) UnmarshalYAML(n *yaml.Node) error {
-	d := newDecoder("")
 	var v ConstOrDist
-	d.decodeConstOrDist(n, reflect.ValueOf(&v).Elem(), "")
-	if len(d.errs) > 0 {
-		return d.errs
+	if err := decodeValue(n, &v); err != nil {
+		return err
 	}
 	*m = v
 	return nil
@@ -60,23 +58,8 @@ func (m ConstOrDist) MarshalYAML() (any, error) {
 	return MeanOrDist(m).MarshalYAML()
 }
 
-// decodeConstOrDist decodes a plain duration (a constant) or a distribution
-// mapping, field by field like any Dist.
-func (d *decoder) decodeConstOrDist(n *yaml.Node, v reflect.Value, path string) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		d.decodeStruct(n, v, path)
-	case yaml.ScalarNode:
-		c, err := ParseDuration(n.Value)
-		if err != nil {
-			d.errAt(n, path, "%s, or write a distribution like {dist: lognormal, median: 2m, sigma: 0.5}", err.Error())
-			return
-		}
-		v.Set(reflect.ValueOf(Const(c)))
-	default:
-		d.errAt(n, path, "must be a duration like 2m or a distribution like {dist: lognormal, median: 2m, sigma: 0.5} (got %s)", kindName(n))
-	}
-}
+var constOrDistForm = durationOrDistForm{func(d Duration) reflect.Value { return reflect.ValueOf(Const(d)) },
+	"2m (a constant)", "{dist: lognormal, median: 2m, sigma: 0.5}"}
 
 // cohortDefaults fills drain.cap and couriers.handoff_time.
 func (c *checker) cohortDefaults() {

@@ -1,8 +1,6 @@
 package scenarios
 
 import (
-	"reflect"
-
 	h3 "github.com/uber/h3-go/v4"
 	"gopkg.in/yaml.v3"
 )
@@ -295,11 +293,9 @@ func (m MeanOrDist) Given() bool { return m.Dist != "" }
 // distribution mapping decoded as strictly as Parse decodes one (Parse itself
 // decodes MeanOrDist fields with its decoder, to place errors in the mapping).
 func (m *MeanOrDist) UnmarshalYAML(n *yaml.Node) error {
-	d := newDecoder("")
 	var v MeanOrDist
-	d.decode(n, reflect.ValueOf(&v).Elem(), "")
-	if len(d.errs) > 0 {
-		return d.errs
+	if err := decodeValue(n, &v); err != nil {
+		return err
 	}
 	*m = v
 	return nil
