@@ -142,7 +142,7 @@ var Catalog = []MetricDef{
 	{MRSMI, UnitPerM2Day, "revenue per m² of local inventory per day", HigherIsBetter},
 	{MCourierUtilization, UnitShare, "share of courier time spent on tasks", Neutral},
 	{MLockerOccupancy, UnitShare, "mean occupied share of locker slots", Neutral},
-	{MInFlight, UnitCount, "orders still in flight at the horizon", Neutral},
+	{MInFlight, UnitCount, "orders of the cohort still in flight at the horizon (the drain follows them; see censored)", Neutral},
 	{MRejectedEvents, UnitCount, "illegal events rejected by the core", LowerIsBetter},
 	{MDriftIntegral, UnitUnitHour, "cache-first nodes: |central − real stock| integrated over time", LowerIsBetter},
 	{MDriftMax, UnitUnits, "cache-first nodes: largest |central − real stock|", LowerIsBetter},
