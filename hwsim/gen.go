@@ -280,11 +280,17 @@ func (g *Generator) Finish(end model.Instant) {
 		}
 		g.emit(gw.id, i, g.topics.NodeStatus(gw.id), wire.Status{State: wire.NodeOffline, Reason: wire.ReasonShutdown, Session: gw.session}, g.now)
 	}
+	// messages held back for reordering go out last, after any delayed
+	// message due later than end
+	last := g.now
+	for _, p := range g.pending {
+		last = max(last, p.it.At)
+	}
 	g.release(math.MaxInt64)
 	sort.Strings(g.holdSrc)
 	for _, src := range g.holdSrc {
 		for _, h := range g.hold[src] {
-			h.it.At = max(h.it.At, g.now)
+			h.it.At = max(h.it.At, last)
 			g.out(h.it)
 		}
 		delete(g.hold, src)
