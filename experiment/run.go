@@ -248,6 +248,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		rep.Daily = append(rep.Daily, results.DailyPoint{Day: d.Day - warmDays, Orders: float64(d.Orders),
 			PickedUpWithinSLA: float64(d.PickedUpWithinSLA), PickupSuccessRate: dayRate(d)})
 	}
+	cohortMetrics(m, &rep, r)
 	if trace {
 		for _, h := range r.Trace {
 			rep.Trace = append(rep.Trace, results.TracePoint{Hour: float64(h.Hour), Orders: float64(h.Orders), Ready: float64(h.Ready),

@@ -281,13 +281,19 @@ func (g *Generator) Finish(end model.Instant) {
 		}
 		g.emit(gw.id, i, g.topics.NodeStatus(gw.id), wire.Status{State: wire.NodeOffline, Reason: wire.ReasonShutdown, Session: gw.session}, g.now)
 	}
+	// messages held back for reordering go out last, after any delayed
+	// message due later than end
+	last := g.now
+	for _, p := range g.pending {
+		last = max(last, p.it.At)
+	}
 	g.release(math.MaxInt64)
 	sort.Strings(g.holdSrc)
 	for _, src := range g.holdSrc {
 		for _, h := range g.hold[src] {
 			// after everything already out, delayed messages released past
 			// the horizon included
-			h.it.At = max(h.it.At, g.now, g.outAt)
+			h.it.At = max(h.it.At, last, g.outAt)
 			g.out(h.it)
 		}
 		delete(g.hold, src)
@@ -855,6 +861,15 @@ func Malform(payload []byte, k string) []byte {
 	return out
 }
 
+// FeedConfig is the simulation of a feed: cfg without the drain, since a
+// feed covers [start, horizon] as the hardware would emit it, not the
+// simulator's measurement of the last orders after the horizon.
+func FeedConfig(cfg *sim.Config) *sim.Config {
+	c := *cfg
+	c.Drain = 0
+	return &c
+}
+
 // Generate runs one replication and returns every item in publishing order,
 // without a broker (for tests, dry runs and captures of the script).
 func Generate(cfg Config) ([]Item, *Truth, *sim.Result, error) {
@@ -863,7 +878,7 @@ func Generate(cfg Config) ([]Item, *Truth, *sim.Result, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	res, err := sim.RunObserved(cfg.Sim, cfg.Replication, g)
+	res, err := sim.RunObserved(FeedConfig(cfg.Sim), cfg.Replication, g)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("hwsim: simulate: %w", err)
 	}

@@ -116,7 +116,7 @@ func Run(ctx context.Context, rc RunConfig) (*Truth, Stats, error) {
 		defer genWG.Done()
 		defer close(items)
 		cfg := rc.Gen.Sim
-		simRes, genErr = sim.RunObserved(cfg, rc.Gen.Replication, gen)
+		simRes, genErr = sim.RunObserved(FeedConfig(cfg), rc.Gen.Replication, gen)
 		if genErr != nil {
 			genErr = fmt.Errorf("hwsim: simulate: %w", genErr)
 			return

@@ -62,6 +62,7 @@ const (
 	UnitShare    = "share"    // a fraction in [0,1]
 	UnitCurrency = "currency" // the scenario's currency (EUR in the examples)
 	UnitMinutes  = "min"
+	UnitHours    = "h"
 	UnitUnits    = "units"  // stock units
 	UnitUnitHour = "unit·h" // stock units integrated over hours
 	UnitPerM2Day = "currency/m²/day"
@@ -148,6 +149,17 @@ const (
 	MPickerUtilization   = "picker_utilization"
 	MPickQueueWaitP90Min = "pick_queue_wait_p90_min"
 	MPickerCost          = "picker_cost"
+	// cohort: the drain, censoring, courier waits and trips, dwell (issue 13)
+	MCensored                = "censored"
+	MCensoredShare           = "censored_share"
+	MDrainHours              = "drain_hours"
+	MCourierWaitMeanMin      = "courier_wait_mean_min"
+	MCourierWaitP90Min       = "courier_wait_p90_min"
+	MCourierTimeRerouteShare = "courier_time_reroute_share"
+	MCourierTimeReturnShare  = "courier_time_return_share"
+	// per-node metrics (in PerNode, not the catalog)
+	MDwellMeanMin = "dwell_mean_min"
+	MDwellP90Min  = "dwell_p90_min"
 )
 
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
@@ -172,7 +184,7 @@ var Catalog = []MetricDef{
 	{MRSMI, UnitPerM2Day, "revenue per m² of local inventory per day", HigherIsBetter},
 	{MCourierUtilization, UnitShare, "share of courier time spent on tasks", Neutral},
 	{MLockerOccupancy, UnitShare, "mean occupied share of locker slots", Neutral},
-	{MInFlight, UnitCount, "orders still in flight at the horizon", Neutral},
+	{MInFlight, UnitCount, "orders of the cohort still in flight at the horizon (the drain follows them; see censored)", Neutral},
 	{MRejectedEvents, UnitCount, "illegal events rejected by the core", LowerIsBetter},
 	{MDriftIntegral, UnitUnitHour, "cache-first nodes: |central − real stock| integrated over time", LowerIsBetter},
 	{MDriftMax, UnitUnits, "cache-first nodes: largest |central − real stock|", LowerIsBetter},
@@ -216,6 +228,14 @@ var Catalog = []MetricDef{
 	{MPickerUtilization, UnitShare, "busy picker-time over staffed picker-time", Neutral},
 	{MPickQueueWaitP90Min, UnitMinutes, "90th percentile minutes an order waited for a free picker", LowerIsBetter},
 	{MPickerCost, UnitCurrency, "pickers: picker-hours on shift times fulfilment.staff.cost_per_hour", LowerIsBetter},
+	// cohort (issue 13)
+	{MCensored, UnitCount, "orders of the cohort still unfinished when the drain stopped (cap reached): neither picked up, returned nor cancelled", Neutral},
+	{MCensoredShare, UnitShare, "censored orders over the cohort's orders", Neutral},
+	{MDrainHours, UnitHours, "hours the run went on after the horizon until the cohort finished (or the drain cap)", Neutral},
+	{MCourierWaitMeanMin, UnitMinutes, "mean minutes from packed to the handoff to a courier", LowerIsBetter},
+	{MCourierWaitP90Min, UnitMinutes, "90th percentile minutes from packed to the handoff to a courier", LowerIsBetter},
+	{MCourierTimeRerouteShare, UnitShare, "share of courier busy time spent on reroute trips", Neutral},
+	{MCourierTimeReturnShare, UnitShare, "share of courier busy time spent on return trips", Neutral},
 }
 
 // Lookup returns the catalog entry for name.

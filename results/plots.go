@@ -144,6 +144,9 @@ func figures(runs []RunResult) ([]figure, []MissingPlot, error) {
 	add(pickupDelayFigure(runs), "pickup-delay", "Ready-to-pickup time", func() string {
 		return "no parcel was picked up after the warm-up in any replication, so there is no ready-to-pickup time to plot."
 	})
+	add(courierWaitFigure(runs), "courier-wait", "Courier wait", func() string {
+		return "the results hold no courier-wait histogram (written before it existed, or no parcel was handed to a courier)."
+	})
 	add(dailySuccessFigure(runs), "pickup-success-daily", "Pickup success within SLA per day", func() string {
 		return "no replication has a day with orders after the warm-up."
 	})
@@ -161,11 +164,11 @@ func figures(runs []RunResult) ([]figure, []MissingPlot, error) {
 		return noTraceReason
 	}
 	add(traceFigure(runs, occupancyFigure, "Locker occupancy over time",
-		"Mean occupied share of locker slots per simulated hour from the start (the warm-up included, to help choose it), averaged over replications.",
+		"Mean occupied share of locker slots per simulated hour from the start (the warm-up included, to help choose it, and the drain after the horizon, right of the dashed line), averaged over replications.",
 		"occupied share of slots", func(p TracePoint) float64 { return p.Occupancy }),
 		occupancyFigure, "Locker occupancy over time", traceWhy)
 	add(traceFigure(runs, utilizationFigure, "Courier utilisation over time",
-		"Share of courier time spent on tasks per simulated hour from the start (warm-up included), averaged over replications.",
+		"Share of courier time spent on tasks per simulated hour from the start (warm-up and drain included), averaged over replications.",
 		"utilisation", func(p TracePoint) float64 { return p.CourierUtilization }),
 		utilizationFigure, "Courier utilisation over time", traceWhy)
 	add(fcpoFigure(runs), "fcpo-by-node", "Fulfilment cost per delivered order, by node", func() string {
@@ -228,11 +231,18 @@ func plotFigure(name, title, caption string, p *plot.Plot) *figure {
 }
 
 func pickupDelayFigure(runs []RunResult) *figure {
+	return ecdfFigure(runs, func(r *Replication) Histogram { return r.PickupDelay }, "pickup-delay", "Ready-to-pickup time",
+		"minutes from ready notification to verified pickup", "share of parcels picked up",
+		"Empirical distribution (ECDF) of the minutes from the ready-for-pickup notification to the verified pickup, all replications pooled.")
+}
+
+// ecdfFigure draws the pooled ECDF of a histogram of minutes per scenario.
+func ecdfFigure(runs []RunResult, get func(*Replication) Histogram, name, title, xlabel, ylabel, caption string) *figure {
 	hists := make([]Histogram, len(runs))
 	var all Histogram
 	for i, r := range runs {
-		for _, rep := range r.Replications {
-			if err := hists[i].Merge(rep.PickupDelay); err != nil {
+		for j := range r.Replications {
+			if err := hists[i].Merge(get(&r.Replications[j])); err != nil {
 				return nil
 			}
 		}
@@ -246,9 +256,8 @@ func pickupDelayFigure(runs []RunResult) *figure {
 		return nil
 	}
 	xmax := math.Max(all.Quantile(0.99)*1.05, all.BinWidth)
-	p := newPlot("Ready-to-pickup time", "minutes from ready notification to verified pickup", "share of parcels picked up")
+	p := newPlot(title, xlabel, ylabel)
 	p.Y.Min, p.Y.Max, p.X.Min, p.X.Max = 0, 1, 0, xmax
-	caption := "Empirical distribution (ECDF) of the minutes from the ready-for-pickup notification to the verified pickup, all replications pooled."
 	for i, h := range hists {
 		if h.Total() == 0 {
 			continue
@@ -271,7 +280,7 @@ func pickupDelayFigure(runs []RunResult) *figure {
 	}
 	p.Legend.Top = false // the lower right of an ECDF is empty
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), vg.Points(20)
-	return plotFigure("pickup-delay", "Ready-to-pickup time", caption, p)
+	return plotFigure(name, title, caption, p)
 }
 
 // meanCI returns the mean and 95% half-width (0 for fewer than two values).
@@ -398,6 +407,8 @@ func traceFigure(runs []RunResult, name, title, caption, ylabel string, get func
 	}
 	p.Y.Min = 0
 	p.Y.Max = math.Max(p.Y.Max, 1) * 1.2 // room for the legend
+	// the drain, if any, is right of the horizon line
+	horizonLine(p, runs)
 	return plotFigure(name, title, caption, p)
 }
 

@@ -27,10 +27,10 @@ func TestMissingPlots(t *testing.T) {
 		assert.NotEmpty(t, m.Title)
 		assert.NotEmpty(t, m.Reason)
 	}
-	assert.Equal(t, []string{"pickup-delay", "pickup-success-daily", "orders-daily", "locker-occupancy", "courier-utilization",
+	assert.Equal(t, []string{"pickup-delay", "courier-wait", "pickup-success-daily", "orders-daily", "locker-occupancy", "courier-utilization",
 		"fcpo-by-node", "demand-bare"}, names)
-	assert.Equal(t, noTraceReason, missing[3].Reason)
 	assert.Equal(t, noTraceReason, missing[4].Reason)
+	assert.Equal(t, noTraceReason, missing[5].Reason)
 	drawn, err := plotNames([]RunResult{run})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"key-metrics"}, drawn, "drawn and missing partition the figures")
@@ -48,5 +48,5 @@ func TestMissingPlots(t *testing.T) {
 	run.Replications[0].Trace = []TracePoint{{Hour: 0, Occupancy: math.NaN(), CourierUtilization: math.NaN()}}
 	missing, err = MissingPlots([]RunResult{run})
 	require.NoError(t, err)
-	assert.Contains(t, missing[3].Reason, "no finite value")
+	assert.Contains(t, missing[4].Reason, "no finite value")
 }

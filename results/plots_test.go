@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot"
 )
 
 // pixels is the PNG size of a figure of w×h inches at PlotDPI.
@@ -30,7 +31,7 @@ func TestWritePlots(t *testing.T) {
 
 	std, wide := [2]float64{9, 5.5}, [2]float64{12, 7.5}
 	want := map[string][2]float64{
-		"pickup-delay": std, "pickup-success-daily": std, "orders-daily": std, "locker-occupancy": std, "courier-utilization": std,
+		"pickup-delay": std, "courier-wait": std, "pickup-success-daily": std, "orders-daily": std, "locker-occupancy": std, "courier-utilization": std,
 		"fcpo-by-node": std, "key-metrics": wide, "demand-ttl-6h": wide, "demand-ttl-12h": wide, "demand-more-lockers": wide,
 	}
 	require.Len(t, paths, 2*len(want), "%v", paths)
@@ -121,4 +122,24 @@ func plotNames(runs []RunResult) ([]string, error) {
 		names[i] = f.Name
 	}
 	return names, err
+}
+
+// The horizon is read as the simulator writes it, and marked on the trace
+// plots only when a trace goes on into the drain.
+func TestHorizonLine(t *testing.T) {
+	for s, want := range map[string]float64{"30d": 720, "1d12h": 36, "36h": 36, "90m": 1.5} {
+		h, ok := horizonHours(s)
+		require.True(t, ok, s)
+		assert.InDelta(t, want, h, 1e-9, s)
+	}
+	for _, s := range []string{"", "3x", "d", "30d garbage"} {
+		_, ok := horizonHours(s)
+		assert.False(t, ok, s)
+	}
+	runs := threeScenarios() // 8d horizon, traces within it
+	p := plot.New()
+	p.Y.Min, p.Y.Max = 0, 1
+	assert.False(t, horizonLine(p, runs), "no drain, no line")
+	runs[0].Replications[0].Trace = append(runs[0].Replications[0].Trace, TracePoint{Hour: 8*24 + 3})
+	assert.True(t, horizonLine(p, runs))
 }

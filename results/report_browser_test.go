@@ -76,6 +76,6 @@ func TestReportRendersInChromium(t *testing.T) {
 			"lockstep report — ttl-6h vs ttl-12h vs more-lockers", "pickup_success_rate", `class="comparison"`} {
 			assert.Contains(t, dom, want)
 		}
-		assert.Equal(t, 10, strings.Count(dom, "<img "), "all figures in the DOM")
+		assert.Equal(t, 11, strings.Count(dom, "<img "), "all figures in the DOM")
 	})
 }

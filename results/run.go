@@ -63,7 +63,10 @@ type Replication struct {
 	Daily   []DailyPoint                  `json:"daily,omitempty"`
 	// PickupDelay is the histogram of minutes from ready notification to
 	// verified pickup.
-	PickupDelay  Histogram          `json:"pickup_delay"`
+	PickupDelay Histogram `json:"pickup_delay"`
+	// CourierWait is the histogram of minutes from packed to the handoff to
+	// a courier (the cohort's parcels).
+	CourierWait  Histogram          `json:"courier_wait"`
 	DemandByCell map[string]float64 `json:"demand_by_cell,omitempty"` // H3 cell -> orders
 }
 

@@ -53,6 +53,11 @@ func synthRun(name string, seed uint64, reps, days int, eff scenarioEffect) RunR
 		for j := 0; j < int(picked); j++ {
 			rep.PickupDelay.Add(rng.ExpFloat64()*(70+eff.friction) + 3)
 		}
+		rep.CourierWait = NewHistogram(1, 120) // its own stream: the other numbers stay as they were
+		cw := rand.New(rand.NewPCG(seed, uint64(i)+1<<32))
+		for j := 0; j < int(delivered); j++ {
+			rep.CourierWait.Add(cw.ExpFloat64() * 12)
+		}
 		m := rep.Metrics
 		m[MOrders] = orders
 		m[MDelivered] = delivered

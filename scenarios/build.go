@@ -163,10 +163,10 @@ func (s *Scenario) Config() (*sim.Config, error) {
 	}
 	cfg := &sim.Config{
 		Name: s.Name, Network: net, Seed: s.Seed, Start: s.StartInstant(),
-		Warmup: s.Warmup.Model(), Horizon: s.Horizon.Model(),
+		Warmup: s.Warmup.Model(), Horizon: s.Horizon.Model(), Drain: s.Drain.Cap.Model(),
 		Fulfilment: sim.Fulfilment{PickTime: dist(s.Fulfilment.PickTime), PackTime: dist(s.Fulfilment.PackTime)},
 		Couriers: sim.Couriers{Fleet: s.Couriers.Fleet, SpeedKmh: s.Couriers.SpeedKmh, Shift: modelHours(s.Couriers.Shift),
-			CostPerHour: s.Couriers.CostPerHour, BatchSize: s.Couriers.BatchSize, HandoffTime: s.Couriers.HandoffTime.Model()},
+			CostPerHour: s.Couriers.CostPerHour, BatchSize: s.Couriers.BatchSize, HandoffTime: dist(Dist(s.Couriers.HandoffTime))},
 		Customers: sim.Customers{PickupDelay: dist(s.Customers.PickupDelay), NoShow: float64(s.Customers.NoShow),
 			SubscriberPickupDelay: dist(s.Customers.Subscribers.PickupDelay), SubscriberNoShow: float64(s.Customers.Subscribers.NoShow),
 			Choice: s.choiceConfig()},

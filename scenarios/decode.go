@@ -87,7 +87,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v = v.Elem()
 	}
 	if v.Type() == meanOrDistType {
-		d.decodeMeanOrDist(n, v, path)
+		d.decodeDurationOrDist(n, v, path, meanOrDistForm)
+		return
+	}
+	if v.Type() == constOrDistType {
+		d.decodeDurationOrDist(n, v, path, constOrDistForm)
 		return
 	}
 	if reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
@@ -173,23 +177,46 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
-// decodeMeanOrDist decodes a plain duration (the mean of an exponential
-// distribution; 0 is none) or a distribution mapping, field by field like
-// any Dist, so errors inside the mapping carry their own line and path.
-func (d *decoder) decodeMeanOrDist(n *yaml.Node, v reflect.Value, path string) {
+// durationOrDistForm says what a plain duration means in a field that also
+// takes a distribution mapping (MeanOrDist, ConstOrDist), for the decoder
+// and its messages.
+type durationOrDistForm struct {
+	plain   func(Duration) reflect.Value
+	example string // a plain duration and what it reads as
+	dist    string // an example mapping
+}
+
+var meanOrDistForm = durationOrDistForm{func(d Duration) reflect.Value { return reflect.ValueOf(Exp(d)) },
+	"72h (the mean of an exponential distribution)", "{dist: lognormal, median: 60h, sigma: 0.5}"}
+
+// decodeDurationOrDist decodes a plain duration (read as f says) or a
+// distribution mapping, field by field like any Dist, so errors inside the
+// mapping carry their own line and path.
+func (d *decoder) decodeDurationOrDist(n *yaml.Node, v reflect.Value, path string, f durationOrDistForm) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		d.decodeStruct(n, v, path)
 	case yaml.ScalarNode:
-		mean, err := ParseDuration(n.Value)
+		x, err := ParseDuration(n.Value)
 		if err != nil {
-			d.errAt(n, path, "%s, or write a distribution like {dist: lognormal, median: 60h, sigma: 0.5}", err.Error())
+			d.errAt(n, path, "%s, or write a distribution like %s", err.Error(), f.dist)
 			return
 		}
-		v.Set(reflect.ValueOf(Exp(mean)))
+		v.Set(f.plain(x))
 	default:
-		d.errAt(n, path, "must be a duration like 72h (the mean of an exponential distribution) or a distribution like {dist: lognormal, median: 60h, sigma: 0.5} (got %s)", kindName(n))
+		d.errAt(n, path, "must be a duration like %s or a distribution like %s (got %s)", f.example, f.dist, kindName(n))
 	}
+}
+
+// decodeValue decodes n into *p as strictly as Parse decodes a field, for
+// the UnmarshalYAML methods of types Parse decodes itself.
+func decodeValue(n *yaml.Node, p any) error {
+	d := newDecoder("")
+	d.decode(n, reflect.ValueOf(p).Elem(), "")
+	if len(d.errs) > 0 {
+		return d.errs
+	}
+	return nil
 }
 
 func validHex(s string) bool {

@@ -304,7 +304,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, 15.0, s.Couriers.SpeedKmh)
 	assert.Equal(t, "07:00-21:00", s.Couriers.Shift.String())
 	assert.Equal(t, 4, s.Couriers.BatchSize)
-	assert.Equal(t, "2m", s.Couriers.HandoffTime.String())
+	assert.Equal(t, DefaultHandoffTime, s.Couriers.HandoffTime)
 	assert.Equal(t, DefaultPickupDelay, s.Customers.PickupDelay)
 	assert.Equal(t, DefaultPickupDelay, s.Customers.Subscribers.PickupDelay)
 	assert.Equal(t, "1d", s.Labels.TTL.ReadyForPickup.String())

@@ -1,8 +1,6 @@
 package scenarios
 
 import (
-	"reflect"
-
 	h3 "github.com/uber/h3-go/v4"
 	"gopkg.in/yaml.v3"
 )
@@ -18,6 +16,7 @@ type Scenario struct {
 	Timezone         string            `yaml:"timezone"`
 	Horizon          Duration          `yaml:"horizon"`
 	Warmup           Duration          `yaml:"warmup"`
+	Drain            Drain             `yaml:"drain"`
 	Replications     int               `yaml:"replications"`
 	Precision        Fraction          `yaml:"precision"`
 	SLA              SLA               `yaml:"sla"`
@@ -172,12 +171,12 @@ type Fulfilment struct {
 
 // Couriers is the bike courier fleet.
 type Couriers struct {
-	Fleet       int      `yaml:"fleet"`
-	SpeedKmh    float64  `yaml:"speed_kmh"`
-	Shift       Hours    `yaml:"shift"`
-	CostPerHour float64  `yaml:"cost_per_hour"`
-	BatchSize   int      `yaml:"batch_size"`
-	HandoffTime Duration `yaml:"handoff_time"`
+	Fleet       int         `yaml:"fleet"`
+	SpeedKmh    float64     `yaml:"speed_kmh"`
+	Shift       Hours       `yaml:"shift"`
+	CostPerHour float64     `yaml:"cost_per_hour"`
+	BatchSize   int         `yaml:"batch_size"`
+	HandoffTime ConstOrDist `yaml:"handoff_time"`
 }
 
 // Customers is the pickup behaviour of customers.
@@ -315,11 +314,9 @@ func (m MeanOrDist) Given() bool { return m.Dist != "" }
 // distribution mapping decoded as strictly as Parse decodes one (Parse itself
 // decodes MeanOrDist fields with its decoder, to place errors in the mapping).
 func (m *MeanOrDist) UnmarshalYAML(n *yaml.Node) error {
-	d := newDecoder("")
 	var v MeanOrDist
-	d.decode(n, reflect.ValueOf(&v).Elem(), "")
-	if len(d.errs) > 0 {
-		return d.errs
+	if err := decodeValue(n, &v); err != nil {
+		return err
 	}
 	*m = v
 	return nil

@@ -182,9 +182,7 @@ func (c *checker) defaults() {
 	if !c.has("couriers.batch_size", s.Couriers.BatchSize != 0) {
 		s.Couriers.BatchSize = DefaultBatchSize
 	}
-	if !c.has("couriers.handoff_time", s.Couriers.HandoffTime != 0) {
-		s.Couriers.HandoffTime = Duration(2 * model.Minute)
-	}
+	c.cohortDefaults()
 	if !c.has("customers.pickup_delay", s.Customers.PickupDelay.Dist != "") {
 		s.Customers.PickupDelay = DefaultPickupDelay
 	}
@@ -305,6 +303,7 @@ func (c *checker) validate() {
 		c.errf("couriers.shift", "must list at least one range")
 	}
 
+	c.validateCohort()
 	c.dist("customers.pickup_delay", s.Customers.PickupDelay)
 	c.dist("customers.subscribers.pickup_delay", s.Customers.Subscribers.PickupDelay)
 

@@ -16,6 +16,10 @@ type Config struct {
 	Start   model.Instant
 	Warmup  model.Duration
 	Horizon model.Duration
+	// Drain caps the drain after the horizon: the world runs on without new
+	// orders until every order placed in [warm-up end, horizon) has finished,
+	// or for at most this long (0: no drain; unfinished orders are censored).
+	Drain model.Duration
 
 	Neighborhoods []Neighborhood
 	Fulfilment    Fulfilment
@@ -115,7 +119,9 @@ type Couriers struct {
 	Shift       model.Hours
 	CostPerHour float64
 	BatchSize   int
-	HandoffTime model.Duration
+	// HandoffTime is the service time at each stop (drop, collection),
+	// drawn from the "couriers/handoff" stream (a Constant draws nothing).
+	HandoffTime Dist
 }
 
 // Customers is pickup behaviour.
@@ -146,6 +152,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Horizon <= 0 || c.Warmup < 0 || c.Warmup >= c.Horizon {
 		return fmt.Errorf("config %q: need 0 <= warmup < horizon", c.Name)
+	}
+	if c.Drain < 0 {
+		return fmt.Errorf("config %q: need a drain cap >= 0", c.Name)
 	}
 	if len(c.Neighborhoods) == 0 {
 		return fmt.Errorf("config %q: no neighborhoods", c.Name)
@@ -227,7 +236,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config %q: expiry: respond and ask-extension shares must be within [0, 1]", c.Name)
 	}
 	for name, d := range map[string]*Dist{"pick time": &c.Fulfilment.PickTime, "pack time": &c.Fulfilment.PackTime,
-		"pickup delay": &c.Customers.PickupDelay, "subscriber pickup delay": &c.Customers.SubscriberPickupDelay} {
+		"pickup delay": &c.Customers.PickupDelay, "subscriber pickup delay": &c.Customers.SubscriberPickupDelay,
+		"courier handoff time": &c.Couriers.HandoffTime} {
 		if err := d.Validate(); err != nil {
 			return fmt.Errorf("config %q: %s: %w", c.Name, name, err)
 		}

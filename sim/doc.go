@@ -13,9 +13,14 @@ and the capacity-aware checkout), calendar.go (demand over the days: weekday
 profile, dated peaks, pop-up uplifts), supply.go (central orders waiting
 for their line-haul wave, finite pickers with their FIFO queue and shifts,
 line-haul costs), dist.go (the duration distributions: pick and pack times,
-pickup delays, up-times and repair times), config.go (Config, what a
-scenario is built into) and result.go (Run, RunObserved and what a
-replication measured).
+pickup delays, up-times and repair times, courier handoff times), trips.go
+(reroute and return trips by the courier fleet), cohort.go (the measured
+cohort: the drain after the horizon, censoring, courier waits and dwell
+times), config.go (Config, what a scenario is built into) and result.go
+(Run, RunObserved and what a replication measured). The world runs the
+kernel to the horizon, then, for the drain, raises Horizon and runs it
+again with a Stop hook that ends the run when the last measured order has
+finished.
 
 The kernel knows nothing about parcels or lockers. An Event is a small value:
 a time, a Kind defined by the world, and three integers of payload (a label

@@ -7,23 +7,31 @@ import (
 	"github.com/lockstep-sim/lockstep/model"
 )
 
-// Result is what one replication of a scenario produced. Counts and costs
-// cover orders placed after the warm-up (measured labels); the trace covers
-// the whole run so the warm-up can be chosen from it.
+// Result is what one replication of a scenario produced. Outcome counts and
+// variable costs cover the cohort of orders placed in [WarmupEnd, End)
+// (measured labels), followed through the drain to DrainEnd; time-based
+// quantities (courier and fixed costs, utilisation, occupancy, node
+// arrivals, inventory) cover the window [WarmupEnd, End) (see cohort.go).
+// The trace covers the whole run, drain included, so the warm-up can be
+// chosen from it.
 type Result struct {
 	Name        string
 	Replication int
 	Seed        uint64
 	Start       model.Instant
 	WarmupEnd   model.Instant
-	End         model.Instant
+	End         model.Instant // the horizon: end of the order window
+	DrainEnd    model.Instant // when the run stopped (End when there was no drain)
 
 	KernelEvents uint64
 	// Parcels counts every order simulated, warm-up included.
 	Parcels  uint64
 	Stats    model.Stats // the core's counters (outcomes: measured labels)
 	InFlight int         // measured labels not in a terminal state at the horizon
-	Unserved uint64      // orders with no pickup node to go to
+	// Censored counts measured labels still not finished when the run
+	// stopped (the drain cap reached, or no drain).
+	Censored int
+	Unserved uint64 // orders with no pickup node to go to
 	// FirstChoiceUnavailable counts measured orders whose customer's first
 	// choice of pickup node had no room (capacity-aware checkout, choice.go).
 	FirstChoiceUnavailable uint64
@@ -36,6 +44,13 @@ type Result struct {
 	CourierUtilization float64
 	// LockerOccupancy is the mean share of locker slots occupied.
 	LockerOccupancy float64
+	// CourierRerouteShare and CourierReturnShare are the shares of courier
+	// busy time spent on reroute and on return trips (trips ending in the
+	// window).
+	CourierRerouteShare, CourierReturnShare float64
+	// CourierWait is the distribution of minutes from packed to the handoff
+	// to a courier, over the cohort.
+	CourierWait model.Histogram
 
 	// Inventory sums the cache-first counters over the nodes (Edge: the run
 	// had caches, counter trade or connectivity drops at all).
@@ -80,8 +95,13 @@ type NodeResult struct {
 	Occupancy float64 // mean parcels held
 	Cost      float64 // fixed cost plus the variable costs attributed to it
 	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
-	Inventory InventoryResult
-	Replenish ReplenishResult
+	// Dwelled counts the cohort's parcels that left the node after being
+	// held there (ready for pickup → picked up, rerouted or returned);
+	// DwellMean and DwellP90 are the minutes they were held.
+	Dwelled             uint64
+	DwellMean, DwellP90 float64
+	Inventory           InventoryResult
+	Replenish           ReplenishResult
 	// Supply: this node's orders by source and, as a fulfilling node, its
 	// pickers.
 	Supply SupplyResult
@@ -192,8 +212,8 @@ func RunDaily(cfg *Config, replication int, obs Observer, onDay func(day int)) (
 		WarmupEnd: cfg.Start.Add(cfg.Warmup), End: cfg.Start.Add(cfg.Horizon), DemandByCell: map[model.Cell]uint64{}}
 	w.start()
 	rs := w.k.Run(w)
-	if rs.Clamped > 0 {
-		return nil, fmt.Errorf("simulate %q: %d events scheduled in the past (a bug in the world model)", cfg.Name, rs.Clamped)
+	if clamped := rs.Clamped + w.drain(); clamped > 0 {
+		return nil, fmt.Errorf("simulate %q: %d events scheduled in the past (a bug in the world model)", cfg.Name, clamped)
 	}
 	w.finish()
 	w.lastDays()
@@ -205,17 +225,17 @@ func (w *world) finish() {
 	end := r.End
 	r.KernelEvents = w.k.Events()
 	r.Parcels = uint64(w.next - 1)
-	w.setBusy(0)
+	co := &w.co
 	if w.warm == nil { // no warm-up: snapshot at start is all zeros
 		w.warm = make([]model.NodeState, len(w.net.Nodes))
 	}
 	window := float64(end - r.WarmupEnd)
 	if w.lockerSlots > 0 {
-		r.LockerOccupancy = float64(w.lockerOcc(end)-w.occWarm) / float64(w.lockerSlots) / window
+		r.LockerOccupancy = float64(co.occ-w.occWarm) / float64(w.lockerSlots) / window
 	}
 	onShift := w.shiftTime(r.WarmupEnd, end) * float64(len(w.cour))
 	if onShift > 0 {
-		r.CourierUtilization = float64(w.busyInt-w.busyWarm) / onShift
+		r.CourierUtilization = float64(co.busy-w.busyWarm) / onShift
 	}
 	st := w.core.Stats
 	r.Stats = st
@@ -227,24 +247,18 @@ func (w *world) finish() {
 	r.Nodes = make([]NodeResult, len(w.net.Nodes))
 	for i := range w.net.Nodes {
 		nd := &w.net.Nodes[i]
-		ns := w.core.Node(model.NodeIndex(i))
+		ns := co.nodes[i]
 		wn := w.warm[i]
 		a := &w.accs[i]
 		nr := NodeResult{ID: nd.ID, Kind: nd.Kind, Lat: nd.Lat, Lng: nd.Lng, Orders: a.orders, PickedUp: a.pickedUp,
 			Arrivals: ns.Arrivals - wn.Arrivals, Refused: ns.Refused - wn.Refused, Entered: ns.Entered - wn.Entered}
-		nr.Occupancy = float64(w.core.OccupiedTime(model.NodeIndex(i), end)-wn.OccupiedTime) / window
+		nr.Occupancy = float64(ns.OccupiedTime-wn.OccupiedTime) / window
 		fixed := nd.FixedCostPerDay * w.activeDays(nd, r.WarmupEnd, end)
 		r.Costs.Fixed += fixed
 		nr.Cost = fixed + a.cost
 		entered += nr.Arrivals
 		if w.edge.on {
-			inv := w.core.Inventory(model.NodeIndex(i), end)
-			is := inv.Stats
-			nr.Inventory = InventoryResult{DriftIntegral: float64(is.DriftTime) / float64(model.Hour), DriftMax: float64(is.DriftMax),
-				Conflicts: is.Conflicts, Oversells: is.Oversells, Stockouts: is.Stockouts + is.CounterStockouts,
-				CounterSales: is.CounterSales, OfflinePickups: is.OfflinePickups, OfflinePickupsFailed: is.OfflinePickupsFailed,
-				OfflinePickupsDelayed: is.OfflinePickupsDelayed,
-				Reconciliations:       is.Reconciliations}
+			nr.Inventory = co.inv[i]
 			r.Inventory.add(nr.Inventory)
 			w.replenishResult(i, &nr, end)
 		}
@@ -262,7 +276,7 @@ func (w *world) finish() {
 	}
 	if w.edge.on {
 		r.Edge = true
-		r.Inventory.ReconcileLagP90 = st.ReconcileLag.Quantile(0.9)
+		r.Inventory.ReconcileLagP90 = co.lagP90
 		if err := w.core.CheckInventory(); err != nil {
 			r.InventoryError = err.Error()
 		}
@@ -272,11 +286,7 @@ func (w *world) finish() {
 	}
 	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
 		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers
-	w.core.EachLabel(func(l *model.Label) {
-		if l.Measured {
-			r.InFlight++
-		}
-	})
+	w.cohortResult()
 	// daily rows for every day of the horizon, trace to the horizon
 	nd := int((end - r.Start + model.Instant(model.Day) - 1) / model.Instant(model.Day))
 	if nd > 0 {
@@ -318,16 +328,17 @@ func (w *world) activeDays(nd *model.Node, from, to model.Instant) float64 {
 }
 
 // Conserved checks that every measured order ended in exactly one of picked
-// up, returned, cancelled, or is still in flight, and that every cache kept
+// up, returned, cancelled, or is censored (unfinished when the run stopped),
+// and that every cache kept
 // its stock invariants (conservation per SKU and node, no negative stock).
 func (r *Result) Conserved() error {
 	if r.InventoryError != "" {
 		return fmt.Errorf("replication %d: inventory: %s", r.Replication, r.InventoryError)
 	}
 	s := r.Stats
-	if got := s.PickedUp + s.Returned + s.Cancelled + uint64(r.InFlight); got != s.Orders {
-		return fmt.Errorf("replication %d: %d orders but %d picked up + %d returned + %d cancelled + %d in flight = %d",
-			r.Replication, s.Orders, s.PickedUp, s.Returned, s.Cancelled, r.InFlight, got)
+	if got := s.PickedUp + s.Returned + s.Cancelled + uint64(r.Censored); got != s.Orders {
+		return fmt.Errorf("replication %d: %d orders but %d picked up + %d returned + %d cancelled + %d censored = %d",
+			r.Replication, s.Orders, s.PickedUp, s.Returned, s.Cancelled, r.Censored, got)
 	}
 	return nil
 }

@@ -95,8 +95,10 @@ func (w *world) redirect(e *model.Effect) {
 	id := int32(e.Label)
 	for ci := range w.cour {
 		c := &w.cour[ci]
-		for j, x := range c.load {
-			if x == id {
+		// the last stop of the parcel is the one still ahead: a parcel a
+		// node refused stays on the courier with a new stop appended
+		for j := len(c.load) - 1; j >= 0; j-- {
+			if c.load[j] == id {
 				c.dest[j] = e.To
 				return
 			}

@@ -15,8 +15,8 @@ const (
 	kPacked                         // A: label
 	kStop                           // A: courier, B: stop index
 	kBack                           // A: courier
-	kRerouteHandoff                 // A: label, B: node it leaves
-	kRerouteArrive                  // A: label
+	kRerouteHandoff                 // A: label, B: node it leaves (ready for a courier to collect)
+	kRerouteArrive                  // B: tripCollect or tripDrop (A: courier on a trip), tripTakeBack (A: label, C: node)
 	kPickup                         // A: label, B: hops when notified
 	kTimer                          // A: label, B: timer kind
 	kHour                           // trace tick
@@ -75,6 +75,7 @@ type wlabel struct {
 	day      int32
 	visit    model.Instant // the customer's planned visit (0: none)
 	prio     bool          // a packed-TTL redispatch: first on its courier's route
+	mark     model.Instant // when it was packed, or made ready at its node (cohort.go)
 }
 
 type nodeAcc struct {
@@ -127,6 +128,9 @@ type world struct {
 	ttl      ttlState
 	// supply side: pickers and line haul
 	sup supplyWorld
+
+	co cohort // cohort.go: the measured window, the drain, waits and dwell times
+	tr trips  // trips.go: reroute and return trips by the courier fleet
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -274,6 +278,8 @@ func newWorld(cfg *Config, rep int) *world {
 	w.ttlInit(st)
 	w.replenishInit()
 	w.supplyInit()
+	w.tripsInit(st)
+	w.cohortInit()
 	return w
 }
 
@@ -329,14 +335,7 @@ func (w *world) start() {
 		}
 	}
 	// shift openings and hourly ticks over the horizon
-	end := w.cfg.Start.Add(w.cfg.Horizon)
-	for d := model.DayStart(w.cfg.Start); d < end; d += model.Instant(model.Day) {
-		for _, s := range w.cfg.Couriers.Shift {
-			if at := d + model.Instant(s.From); at >= w.cfg.Start && at < end {
-				k.Schedule(at, kShift, 0, 0, 0)
-			}
-		}
-	}
+	w.scheduleShifts(w.cfg.Start, w.cfg.Start.Add(w.cfg.Horizon))
 	k.Schedule(w.cfg.Start.Add(model.Hour), kHour, 0, 0, 0)
 	w.edgeStart()
 	w.promoStart()
@@ -347,6 +346,9 @@ func (w *world) start() {
 func (w *world) Handle(k *Kernel, ev Event) {
 	switch ev.Kind {
 	case kOrder:
+		if w.co.draining {
+			return // no new orders after the horizon (cohort.go)
+		}
 		h := &w.hoods[ev.A]
 		if h.arrive.Float64()*h.maxRate < h.rate[model.TimeOfDay(k.Now)/model.Hour]*w.demandFactor(int(ev.A)) {
 			w.place(int(ev.A))
@@ -377,18 +379,9 @@ func (w *world) Handle(k *Kernel, ev Event) {
 	case kBack:
 		w.back(int(ev.A))
 	case kRerouteHandoff:
-		l := w.core.Label(model.LabelID(ev.A))
-		if l == nil || l.State != model.Rerouting {
-			return
-		}
-		from := model.NodeIndex(ev.B)
-		dest := l.Dest
-		w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: model.LabelID(ev.A), Node: from})
-		k.Schedule(k.Now.Add(w.travel(w.pos[from], w.pos[dest])), kRerouteArrive, ev.A, 0, 0)
+		w.rerouteReady(ev.A, model.NodeIndex(ev.B))
 	case kRerouteArrive:
-		if l := w.core.Label(model.LabelID(ev.A)); l != nil && l.State == model.InTransit {
-			w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: l.Dest})
-		}
+		w.tripLeg(ev)
 	case kPickup:
 		if w.ttlSkip(ev) {
 			return
@@ -420,6 +413,9 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		w.tick()
 		k.Schedule(k.Now.Add(model.Hour), kHour, 0, 0, 0)
 	case kConn, kCounter, kReplenish, kRestock:
+		if ev.Kind == kCounter && w.co.draining {
+			return // no counter trade after the horizon (cohort.go)
+		}
 		w.handleEdge(k, ev)
 	case kExtend:
 		w.ttlExtend(ev)
@@ -519,7 +515,9 @@ func (w *world) apply(effs []model.Effect) {
 				w.pending = append(w.pending, bi)
 			}
 		case model.EffReroute:
-			k.Schedule(k.Now.Add(e.Delay), kRerouteHandoff, int32(e.Label), int32(e.Node), 0)
+			if !w.carried(e) {
+				k.Schedule(k.Now.Add(e.Delay), kRerouteHandoff, int32(e.Label), int32(e.Node), 0)
+			}
 			if w.labs[e.Slab].measured {
 				w.accs[e.Node].cost += e.Amount
 			}
@@ -530,12 +528,14 @@ func (w *world) apply(effs []model.Effect) {
 				w.accs[e.Node].cost += e.Amount
 			}
 		case model.EffReturn:
+			w.returnTrip(e)
 			if w.labs[e.Slab].measured {
 				w.res.Costs.Returns += w.cfg.Costs.PerReturn
 				w.accs[e.Node].cost += w.cfg.Costs.PerReturn
 			}
 		case model.EffState:
 			w.commitState(e)
+			w.cohortState(e)
 			if e.State == model.ReadyForPickup && e.Hops == 0 {
 				w.res.Trace.add(k.Now, w.cfg.Start).Ready++
 			}
@@ -612,6 +612,7 @@ func (w *world) dispatch(bi int32) {
 	if !w.shiftOpen() {
 		return
 	}
+	w.dispatchTrips(bi)
 	for b.head < len(b.queue) && len(b.idle) > 0 {
 		ci := b.idle[len(b.idle)-1]
 		b.idle = b.idle[:len(b.idle)-1]
@@ -645,14 +646,13 @@ func (w *world) dispatch(bi int32) {
 // than couriers are riding over. Repositioning counts as courier busy time.
 func (w *world) rebalance(bi int32) {
 	b := &w.bases[bi]
-	batch := w.cfg.Couriers.BatchSize
 	for _, oi := range b.near {
-		waiting := len(b.queue) - b.head
-		if (waiting+batch-1)/batch <= b.incoming {
+		need := w.couriersNeeded(bi)
+		if need <= b.incoming {
 			return
 		}
 		o := &w.bases[oi]
-		for len(o.idle) > 0 && o.head == len(o.queue) && (waiting+batch-1)/batch > b.incoming {
+		for len(o.idle) > 0 && !w.waiting(oi) && need > b.incoming {
 			ci := o.idle[len(o.idle)-1]
 			o.idle = o.idle[:len(o.idle)-1]
 			w.cour[ci].base = bi
@@ -685,16 +685,18 @@ func (w *world) depart(ci int32) {
 		w.step(model.Event{Type: model.EvHandoff, At: w.k.Now, Label: model.LabelID(id), Node: b.node})
 	}
 	leg := w.travel(b.pos, w.pos[c.dest[0]])
-	w.k.Schedule(w.k.Now.Add(leg+w.cfg.Couriers.HandoffTime), kStop, ci, 0, 0)
+	w.k.Schedule(w.k.Now.Add(leg+w.handoffTime()), kStop, ci, 0, 0)
 }
 
 func (w *world) stop(ci, i int) {
 	c := &w.cour[ci]
 	here := c.dest[i]
+	w.tr.carrier, w.tr.stop = int32(ci)+1, i
 	w.step(model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(c.load[i]), Node: here})
+	wait := w.carryOn(here)
 	if i+1 < len(c.load) {
 		leg := w.travel(w.pos[here], w.pos[c.dest[i+1]])
-		w.k.Schedule(w.k.Now.Add(leg+w.cfg.Couriers.HandoffTime), kStop, int32(ci), int32(i+1), 0)
+		w.k.Schedule(w.k.Now.Add(max(leg+w.handoffTime(), wait)), kStop, int32(ci), int32(i+1), 0)
 		return
 	}
 	w.k.Schedule(w.k.Now.Add(w.travel(w.pos[here], w.bases[c.base].pos)), kBack, int32(ci), 0, 0)
@@ -715,12 +717,12 @@ func (w *world) back(ci int) {
 func (w *world) offer(ci int32) {
 	c := &w.cour[ci]
 	b := &w.bases[c.base]
-	if b.head < len(b.queue) || !w.shiftOpen() {
+	if w.waiting(c.base) || !w.shiftOpen() {
 		return
 	}
 	for _, oi := range b.near {
 		o := &w.bases[oi]
-		if o.head < len(o.queue) && len(o.idle) == 0 {
+		if w.waiting(oi) && len(o.idle) == 0 {
 			w.rebalance(oi)
 			return
 		}
@@ -762,7 +764,7 @@ func (w *world) tick() {
 	}
 	w.hourOcc, w.hourBusy = occ, w.busyInt
 	if w.onDay != nil {
-		if h := int(now.Sub(w.cfg.Start) / model.Hour); h%24 == 0 {
+		if h := int(now.Sub(w.cfg.Start) / model.Hour); h%24 == 0 && h/24 <= w.cfg.Days() {
 			w.daysDone = h / 24
 			w.onDay(w.daysDone)
 		}

@@ -88,7 +88,8 @@ func TestErlangBLossLocker(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mean := model.Duration(tc.meanH * float64(model.Hour))
 			cfg := lossConfig(t, tc.slots, tc.perHour, tc.stay(mean), 40)
-			var lost, little []float64
+			cfg.Drain = 7 * model.Day
+			var lost, little, littleDwell []float64
 			for rep := 0; rep < reps; rep++ {
 				r, err := Run(cfg, rep)
 				require.NoError(t, err)
@@ -99,6 +100,8 @@ func TestErlangBLossLocker(t *testing.T) {
 				// Little: mean occupied = entry rate x mean stay
 				window := float64(r.End - r.WarmupEnd)
 				little = append(little, L.Occupancy-float64(L.Entered)/window*float64(mean))
+				// and with the measured dwell (cohort.go) in place of the known mean stay
+				littleDwell = append(littleDwell, L.Occupancy-float64(L.Entered)/window*L.DwellMean*float64(model.Minute))
 			}
 			want := erlangB(int(tc.slots), tc.perHour*tc.meanH)
 			m, h := ci(lost, 0.99)
@@ -107,6 +110,9 @@ func TestErlangBLossLocker(t *testing.T) {
 			m, h = ci(little, 0.99)
 			t.Logf("Little: occupancy - lambda*W = %.4f ± %.4f", m, h)
 			require.InDelta(t, 0, m, h, "Little's law violated")
+			m, h = ci(littleDwell, 0.99)
+			t.Logf("Little with the measured dwell: occupancy - lambda*dwell = %.4f ± %.4f", m, h)
+			require.InDelta(t, 0, m, h, "Little's law violated by the measured dwell")
 		})
 	}
 }
@@ -135,7 +141,7 @@ func smallCity(t testing.TB) *Config {
 		Name: "small", Network: net, Seed: 42, Start: testStart, Warmup: model.Day, Horizon: 6 * model.Day,
 		Neighborhoods: []Neighborhood{{Name: "n1", Cells: cells, OrdersPerDay: 60, Hourly: hourly, SubscriberShare: 0.2}},
 		Fulfilment:    Fulfilment{PickTime: Dist{Kind: LogNormal, Median: 4 * model.Minute, Sigma: 0.4}, PackTime: Dist{Kind: Constant, Mean: 2 * model.Minute}},
-		Couriers:      Couriers{Fleet: 2, SpeedKmh: 15, Shift: model.Hours{{From: 7 * model.Hour, To: 21 * model.Hour}}, CostPerHour: 18, BatchSize: 4, HandoffTime: 2 * model.Minute},
+		Couriers:      Couriers{Fleet: 2, SpeedKmh: 15, Shift: model.Hours{{From: 7 * model.Hour, To: 21 * model.Hour}}, CostPerHour: 18, BatchSize: 4, HandoffTime: Dist{Mean: 2 * model.Minute}},
 		Customers: Customers{PickupDelay: Dist{Kind: Exponential, Mean: 10 * model.Hour}, NoShow: 0.1,
 			SubscriberPickupDelay: Dist{Kind: Exponential, Mean: 3 * model.Hour}, SubscriberNoShow: 0.02},
 		Costs: Costs{PerOrder: 1, PerReturn: 4},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,8 +17,9 @@ import (
 )
 
 // run --trace keeps, in every replication, one trace point per hour of the
-// horizon (warm-up included) with the fields docs/results.md lists; orders
-// in the hours after the warm-up are exactly the orders metric.
+// horizon (warm-up included) and of the drain after it (no orders there,
+// drain_hours of them) with the fields docs/results.md lists; orders in the
+// hours after the warm-up are exactly the orders metric.
 func TestRunTraceEndToEnd(t *testing.T) {
 	const scenario = "../../scenarios/quickstart.yaml"
 	s, err := scenarios.Load(scenario)
@@ -45,7 +47,7 @@ func TestRunTraceEndToEnd(t *testing.T) {
 	require.Len(t, raw.Replications, 3)
 	want := []string{"courier_utilization", "drift", "hour", "occupancy", "orders", "picked_up", "ready"}
 	for i, rep := range raw.Replications {
-		require.Len(t, rep.Trace, hours, "replication %d", i)
+		require.GreaterOrEqual(t, len(rep.Trace), hours, "replication %d", i)
 		for _, p := range rep.Trace {
 			keys := make([]string, 0, len(p))
 			for k := range p {
@@ -73,7 +75,13 @@ func TestRunTraceEndToEnd(t *testing.T) {
 			if h >= warmHours {
 				measured += p.Orders
 			}
+			if h >= hours {
+				require.Zero(t, p.Orders, "replication %d: no orders in the drain", rep.Index)
+			}
 		}
+		require.Positive(t, rep.Metrics[results.MDrainHours])
+		require.Equal(t, math.Floor(rep.Metrics[results.MDrainHours])+1, float64(len(rep.Trace)-hours),
+			"replication %d: one point per hour of the drain, up to the hour it ended in", rep.Index)
 		require.Equal(t, rep.Metrics[results.MOrders], measured,
 			"replication %d: the orders metric is the trace's orders after the warm-up", rep.Index)
 		require.Greater(t, all, measured, "the trace includes the warm-up")
