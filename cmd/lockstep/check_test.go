@@ -192,7 +192,7 @@ func TestCheckDegradedAndImprovedVariants(t *testing.T) {
 		},
 		{
 			name: "ready-for-pickup TTL halved",
-			// the constant and every labels.ready_ttl rule halved
+			// the constant halved (and the ready_ttl rules, should the pilot use them)
 			file: variant(t, dir, "ttl.yaml", pilotYAML, "    ready_for_pickup: 24h\n", "    ready_for_pickup: 12h\n",
 				"ttl: 18h}", "ttl: 9h}", "ttl: 36h}", "ttl: 18h}", "ttl: 36h}", "ttl: 18h}"),
 			mustFail: []string{"pickup_success_rate", "reroutes", "returns"},
