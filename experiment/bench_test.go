@@ -38,3 +38,9 @@ func BenchmarkLockerDay(b *testing.B) { benchScenario(b, "../scenarios/bench/loc
 
 // BenchmarkLockerCity: ten times larger (run with -benchtime 1x).
 func BenchmarkLockerCity(b *testing.B) { benchScenario(b, "../scenarios/bench/locker-city.yaml") }
+
+// BenchmarkPilot: one replication of the bundled pilot, the model in full
+// (caches and replenishment, the central depot and line haul, finite
+// pickers, logit choice with capacity-aware checkout, the demand calendar,
+// reroute and return trips by couriers, the drain).
+func BenchmarkPilot(b *testing.B) { benchScenario(b, "../scenarios/pilot-5-neighborhoods.yaml") }

@@ -370,8 +370,13 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		}
 	case kPacked:
 		w.pickerFree(ev.A)
-		if l := w.core.Label(model.LabelID(ev.A)); l == nil || l.State != model.Picked {
-			return // cancelled, or packed at once by a picked-TTL redispatch
+		// a label can leave picked before its pack ends only when stock can
+		// be cancelled (cache-first nodes) or a picked-TTL redispatch packs
+		// it at once; only then is the lookup worth its cost
+		if w.edge.on || w.net.Policy.Escalate[model.Picked] == model.EscalateRedispatch {
+			if l := w.core.Label(model.LabelID(ev.A)); l == nil || l.State != model.Picked {
+				return // cancelled, or packed at once by a picked-TTL redispatch
+			}
 		}
 		w.step(model.Event{Type: model.EvScanPacked, At: k.Now, Label: model.LabelID(ev.A)})
 	case kStop:
