@@ -20,7 +20,7 @@ echo "== event kernel: hold model, ties and sparse (target >= 15 M events/s at N
 go test -run '^$' -bench 'Hold|ScheduleCancel|KernelRun' -benchmem -count 3 ./sim/
 
 echo "== city: locker-day (target >= 500 000 parcels/s), pilot with and without connectivity drops (<= 1.5x)"
-go test -run '^$' -bench 'LockerDay' -benchtime 3x -benchmem ./experiment/
+go test -run '^$' -bench 'LockerDay|BenchmarkPilot$' -benchtime 3x -benchmem ./experiment/
 go test -run '^$' -bench 'PilotDrops' -count 3 ./sim/
 
 echo "== locker-city: 2.4 M parcels, peak RSS (target < 200 MB)"
@@ -33,7 +33,7 @@ echo "== replications: 100 pilot replications on 1 and 2 workers (target speed-u
 go test -run '^$' -bench 'PilotReplications' -benchtime 1x ./experiment/
 
 echo "== sweep: 4 x 3 grid x 10 replications on the pilot, 1 and 2 workers"
-go test -run '^$' -bench 'SweepPilot' -benchtime 1x ./experiment/
+go test -run '^$' -bench 'SweepPilot' -benchtime 1x ./sweep/
 
 echo "== model: core snapshot of 100 000 labels (marshal, unmarshal)"
 go test -run '^$' -bench 'Snapshot' -benchtime 20x -benchmem ./model/
