@@ -80,6 +80,11 @@ type choiceCell struct {
 	w    []float64         // exp(V) of a customer, per candidate
 	wSub []float64         // exp(V) of a subscriber (home bonus included)
 	home model.NodeIndex
+	// static: every candidate is always offered (no opening hours, no
+	// active window), so the checkout's cumulative weights are these,
+	// summed once in the order the checkout sums them
+	static        bool
+	cumW, cumWSub []float64
 }
 
 // choiceState is the world's pickup-choice bookkeeping.
@@ -134,6 +139,7 @@ func (w *world) choiceInit(st Streams) {
 					c.choice.wSub[k] *= math.Exp(cfg.HomeBonus)
 				}
 			}
+			c.choice.precompute(w.net)
 		}
 	}
 }
@@ -190,6 +196,28 @@ func (w *world) logitCell(c model.Cell) choiceCell {
 	}
 	out.home = model.NoNode
 	return out
+}
+
+// precompute sets static and the cumulative weights of a cell whose
+// candidates are always offered.
+func (c *choiceCell) precompute(net *model.Network) {
+	c.static = len(c.cand) > 0
+	for _, j := range c.cand {
+		nd := &net.Nodes[j]
+		if nd.ActiveFrom != 0 || nd.ActiveUntil != 0 || len(nd.Hours) != 0 {
+			c.static = false
+		}
+	}
+	if !c.static {
+		return
+	}
+	c.cumW, c.cumWSub = make([]float64, len(c.cand)), make([]float64, len(c.cand))
+	var a, b float64
+	for k := range c.cand {
+		a += c.w[k]
+		b += c.wSub[k]
+		c.cumW[k], c.cumWSub[k] = a, b
+	}
 }
 
 // drawHome draws the home node of the cell's subscribers from the cell's
@@ -276,6 +304,23 @@ func (w *world) choose(hi int, ci *cellInfo, sub bool, sku int) model.NodeIndex 
 	}
 	u := w.ch.rng[hi].Float64()
 	cum := w.ch.cum[:len(c.cand)]
+	if c.static {
+		// every candidate offered: the precomputed sums, the same numbers
+		// the loop below would add up
+		pre := c.cumW
+		if sub {
+			pre = c.cumWSub
+		}
+		if total := pre[len(pre)-1]; total > 0 {
+			k, v := pickCum(pre, wt, u*total)
+			first := c.cand[k]
+			if w.hasRoom(first, size) {
+				return first
+			}
+			copy(cum, pre)
+			return w.chooseRoom(c, wt, cum, first, v, size)
+		}
+	}
 	for pass := 0; pass < 2; pass++ {
 		// cumulative weights of the offered nodes (one pass, no allocation)
 		var total float64
@@ -293,32 +338,45 @@ func (w *world) choose(hi int, ci *cellInfo, sub bool, sku int) model.NodeIndex 
 		if w.hasRoom(first, size) {
 			return first
 		}
-		w.firstChoiceUnavailable()
-		// the same draw, rescaled, among the offered nodes with room
-		var room, prev float64
-		for k, j := range c.cand {
-			if offered := cum[k] > prev; offered && w.hasRoom(j, size) {
-				room += wt[k]
-			}
-			prev = cum[k]
-			cum[k] = room
-		}
-		if room == 0 {
-			return first
-		}
-		k, _ = pickCum(cum, wt, v*room)
-		return c.cand[k]
+		return w.chooseRoom(c, wt, cum, first, v, size)
 	}
 	return model.NoNode
+}
+
+// chooseRoom is the checkout when the first choice has no room: the same
+// draw (v, rescaled to [0, 1) within the first choice's weight) among the
+// offered nodes with room, whose cumulative weights cum holds on entry (it
+// is overwritten); the first choice stands when none has room.
+func (w *world) chooseRoom(c *choiceCell, wt, cum []float64, first model.NodeIndex, v float64, size model.SizeClass) model.NodeIndex {
+	w.firstChoiceUnavailable()
+	var room, prev float64
+	for k, j := range c.cand {
+		if offered := cum[k] > prev; offered && w.hasRoom(j, size) {
+			room += wt[k]
+		}
+		prev = cum[k]
+		cum[k] = room
+	}
+	if room == 0 {
+		return first
+	}
+	k, _ := pickCum(cum, wt, v*room)
+	return c.cand[k]
 }
 
 // pickCum returns the first k whose cumulative weight exceeds x (x below
 // the total) and x's position within k's own weight rescaled to [0, 1): a
 // fresh uniform for a second draw.
 func pickCum(cum, wt []float64, x float64) (int, float64) {
-	k := 0
-	for k < len(cum)-1 && cum[k] <= x {
-		k++
+	// binary search for the first k < len-1 with cum[k] > x (len-1 if none)
+	k, hi := 0, len(cum)-1
+	for k < hi {
+		m := int(uint(k+hi) >> 1)
+		if cum[m] > x {
+			hi = m
+		} else {
+			k = m + 1
+		}
 	}
 	for k > 0 && (wt[k] == 0 || cum[k] == cum[k-1]) { // rounding at the very top
 		k--
