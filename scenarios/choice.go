@@ -262,7 +262,7 @@ func (s *Scenario) upliftCells(n *Node, demand []h3.Cell) []h3.Cell {
 	var out []h3.Cell
 	for _, c := range demand {
 		ll := c.LatLng()
-		if sim.DistanceKm(ll.Lat, ll.Lng, n.Lat, n.Lng) <= radius {
+		if model.HaversineKm(ll.Lat, ll.Lng, n.Lat, n.Lng) <= radius {
 			out = append(out, c)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	h3 "github.com/uber/h3-go/v4"
 
 	"github.com/lockstep-sim/lockstep/model"
-	"github.com/lockstep-sim/lockstep/sim"
 )
 
 // Warnings are the values Load, Parse or Validate found valid but
@@ -64,7 +63,7 @@ func (c *checker) warnings() {
 					continue
 				}
 				nl := n.Cell(s.Geography.Resolution).LatLng()
-				d := sim.DistanceKm(ll.Lat, ll.Lng, nl.Lat, nl.Lng)
+				d := model.HaversineKm(ll.Lat, ll.Lng, nl.Lat, nl.Lng)
 				if d < best || d == best && bi >= 0 && n.ID < s.Nodes[bi].ID {
 					best, bi = d, i
 				}
@@ -82,7 +81,7 @@ func (c *checker) warnings() {
 		}
 		near := math.Inf(1)
 		for _, ll := range centre {
-			near = math.Min(near, sim.DistanceKm(ll.Lat, ll.Lng, n.Lat, n.Lng))
+			near = math.Min(near, model.HaversineKm(ll.Lat, ll.Lng, n.Lat, n.Lng))
 		}
 		switch {
 		case near > farFromDemandKm:
@@ -117,7 +116,7 @@ func (c *checker) warnUncovered() {
 			covered := false
 			for j := range s.Nodes {
 				n := &s.Nodes[j]
-				covered = covered || n.Kind != KindMicrostore && sim.DistanceKm(ll.Lat, ll.Lng, n.Lat, n.Lng) <= s.Customers.Choice.RadiusKm
+				covered = covered || n.Kind != KindMicrostore && model.HaversineKm(ll.Lat, ll.Lng, n.Lat, n.Lng) <= s.Customers.Choice.RadiusKm
 			}
 			if !covered {
 				bare++

@@ -144,10 +144,6 @@ func (w *world) choiceInit(st Streams) {
 	}
 }
 
-// DistanceKm is the great-circle distance in km between two points given
-// in degrees, as the choice model measures it.
-func DistanceKm(lat1, lng1, lat2, lng2 float64) float64 { return haversineKm(lat1, lng1, lat2, lng2) }
-
 // nodeLatLng is the node's own position (its cell's centre when a network
 // built in Go gives none).
 func (w *world) nodeLatLng(j int) (float64, float64) {
@@ -172,7 +168,7 @@ func (w *world) logitCell(c model.Cell) choiceCell {
 			continue
 		}
 		lat, lng := w.nodeLatLng(i)
-		d := haversineKm(ll.Lat, ll.Lng, lat, lng)
+		d := model.HaversineKm(ll.Lat, ll.Lng, lat, lng)
 		if d < best {
 			nearest, best = model.NodeIndex(i), d
 		}

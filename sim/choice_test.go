@@ -65,7 +65,7 @@ func logitShares(c *Config, sub bool, home int) []float64 {
 	out := make([]float64, len(c.Network.Nodes))
 	var sum float64
 	for j, n := range c.Network.Nodes {
-		d := DistanceKm(ll.Lat, ll.Lng, n.Lat, n.Lng)
+		d := model.HaversineKm(ll.Lat, ll.Lng, n.Lat, n.Lng)
 		if d > ch.RadiusKm {
 			continue
 		}

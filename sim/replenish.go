@@ -112,7 +112,7 @@ func (w *world) replenishInit() {
 		lat, lng = f[0], f[1]
 	}
 	for i := range w.net.Nodes {
-		r.km[i] = haversineKm(lat, lng, w.nodeLat[i], w.nodeLng[i])
+		r.km[i] = model.HaversineKm(lat, lng, w.nodeLat[i], w.nodeLng[i])
 		r.tripAt[i] = -1
 	}
 	if len(w.cfg.Promotions) > 0 {

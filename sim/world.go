@@ -140,10 +140,6 @@ func (w *world) lab(slab int32) *wlabel {
 	return &w.labs[slab]
 }
 
-func haversineKm(lat1, lng1, lat2, lng2 float64) float64 {
-	return model.HaversineKm(lat1, lng1, lat2, lng2)
-}
-
 // point is a position on the local tangent plane of the city, in km.
 type point struct{ x, y float64 }
 
@@ -214,7 +210,7 @@ func newWorld(cfg *Config, rep int) *world {
 		bi := &w.bases[i]
 		sort.SliceStable(bi.near, func(a, b int) bool {
 			x, y := &w.bases[bi.near[a]], &w.bases[bi.near[b]]
-			return haversineKm(bi.lat, bi.lng, x.lat, x.lng) < haversineKm(bi.lat, bi.lng, y.lat, y.lng)
+			return model.HaversineKm(bi.lat, bi.lng, x.lat, x.lng) < model.HaversineKm(bi.lat, bi.lng, y.lat, y.lng)
 		})
 	}
 	var lat0, lng0 float64
@@ -297,7 +293,7 @@ func (w *world) preferences(c model.Cell) []model.NodeIndex {
 		if nd.Kind == model.Microstore || !nd.Holds() {
 			continue
 		}
-		cs = append(cs, cand{model.NodeIndex(i), haversineKm(ll.Lat, ll.Lng, w.nodeLat[i], w.nodeLng[i])})
+		cs = append(cs, cand{model.NodeIndex(i), model.HaversineKm(ll.Lat, ll.Lng, w.nodeLat[i], w.nodeLng[i])})
 	}
 	sort.Slice(cs, func(a, b int) bool {
 		if cs[a].d != cs[b].d {
@@ -320,7 +316,7 @@ func (w *world) fulfilFrom(dest model.NodeIndex) (model.NodeIndex, int32) {
 	best, bi := math.Inf(1), int32(0)
 	for i := range w.bases {
 		b := &w.bases[i]
-		if d := haversineKm(b.lat, b.lng, w.nodeLat[dest], w.nodeLng[dest]); d < best {
+		if d := model.HaversineKm(b.lat, b.lng, w.nodeLat[dest], w.nodeLng[dest]); d < best {
 			best, bi = d, int32(i)
 		}
 	}
