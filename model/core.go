@@ -70,7 +70,7 @@ type Core struct {
 	nodes  []NodeState
 	labels []Label
 	free   []int32
-	index  map[LabelID]int32
+	index  labelIndex
 	out    []Effect
 	order  [][]NodeIndex
 	now    Instant
@@ -94,7 +94,7 @@ type Core struct {
 // New returns a core for the network. It does not copy net; do not change it
 // while the core runs.
 func New(net *Network) *Core {
-	c := &Core{Net: net, index: make(map[LabelID]int32), out: make([]Effect, 0, 16)}
+	c := &Core{Net: net, out: make([]Effect, 0, 16)}
 	c.nodes = make([]NodeState, len(net.Nodes))
 	for i := range c.nodes {
 		c.nodes[i] = NodeState{Online: true, Free: net.Nodes[i].Slots}
@@ -108,29 +108,36 @@ func New(net *Network) *Core {
 // Label returns the live label with the given id, or nil. The pointer is
 // valid until the next Step.
 func (c *Core) Label(id LabelID) *Label {
-	if s, ok := c.index[id]; ok {
+	if s, ok := c.index.get(id); ok {
 		return &c.labels[s]
 	}
 	return nil
 }
 
 // Live is the number of labels the core holds.
-func (c *Core) Live() int { return len(c.index) }
+func (c *Core) Live() int { return c.index.len() }
 
 // EachLabel calls fn for every label the core holds, in label id order.
 func (c *Core) EachLabel(fn func(*Label)) {
-	ids := make([]LabelID, 0, len(c.index))
-	for id := range c.index {
-		ids = append(ids, id)
+	ids := make([]LabelID, 0, c.index.len())
+	for i := range c.labels {
+		if s, ok := c.index.get(c.labels[i].ID); ok && s == int32(i) {
+			ids = append(ids, c.labels[i].ID)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
-		fn(&c.labels[c.index[id]])
+		fn(c.Label(id))
 	}
 }
 
 // Node returns the live state of node i.
 func (c *Core) Node(i NodeIndex) NodeState { return c.nodes[i] }
+
+// NodeView returns node i's live state without copying it, for drivers that
+// read it on their hot path. The driver must not change it; it changes
+// with the next Step.
+func (c *Core) NodeView(i NodeIndex) *NodeState { return &c.nodes[i] }
 
 // OccupiedTime returns node i's occupancy integral (parcel-milliseconds) up to t.
 func (c *Core) OccupiedTime(i NodeIndex, t Instant) int64 {
@@ -157,7 +164,7 @@ func (c *Core) Step(ev Event) []Effect {
 		c.nodeEvent(ev)
 		return c.out
 	}
-	slab, ok := c.index[ev.Label]
+	slab, ok := c.index.get(ev.Label)
 	if !ok {
 		c.reject(ev, RejectUnknownLabel)
 		return c.out
@@ -230,7 +237,7 @@ func (c *Core) reject(ev Event, why Reason) {
 func (c *Core) validNode(i NodeIndex) bool { return i >= 0 && int(i) < len(c.Net.Nodes) }
 
 func (c *Core) place(ev Event) {
-	if _, dup := c.index[ev.Label]; dup {
+	if _, dup := c.index.get(ev.Label); dup {
 		c.reject(ev, RejectDuplicateLabel)
 		return
 	}
@@ -256,7 +263,7 @@ func (c *Core) place(ev Event) {
 		c.labels = append(c.labels, Label{})
 		slab = int32(len(c.labels) - 1)
 	}
-	c.index[ev.Label] = slab
+	c.index.set(ev.Label, slab)
 	l := &c.labels[slab]
 	chain := l.Chain[:0]
 	size := ev.Size
@@ -635,11 +642,11 @@ func (c *Core) timer(l *Label, ev Event) {
 // reports whether the label was found in a terminal state; a live label is
 // never released. Statistics are not affected.
 func (c *Core) Forget(id LabelID) bool {
-	s, ok := c.index[id]
+	s, ok := c.index.get(id)
 	if !ok || !c.labels[s].State.Terminal() {
 		return false
 	}
-	delete(c.index, id)
+	c.index.del(id)
 	c.labels[s] = Label{slab: s}
 	c.free = append(c.free, s)
 	return true
@@ -661,6 +668,6 @@ func (c *Core) finish(l *Label) {
 	if c.KeepFinished {
 		return
 	}
-	delete(c.index, l.ID)
+	c.index.del(l.ID)
 	c.free = append(c.free, l.slab)
 }

@@ -154,8 +154,8 @@ func (l *Label) Slab() int32 { return l.slab }
 
 func (l *Label) append(s State, at Instant, node NodeIndex, why Reason) {
 	var prev uint64
-	if n := len(l.Chain); n > 0 {
-		prev = l.Chain[n-1].Hash()
+	if len(l.Chain) > 0 {
+		prev = l.Head // the last entry's hash, kept so it is not recomputed
 	}
 	e := Entry{State: s, At: at, Node: node, Reason: why, Prev: prev}
 	l.Chain = append(l.Chain, e)

@@ -228,7 +228,7 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 		d.free[k] = int32(s)
 	}
 	chains := make([]Entry, r.count(4))
-	d.index = make(map[LabelID]int32, nl-len(d.free))
+	d.index = labelIndex{}
 	for i := range d.labels {
 		if r.err != nil {
 			break
@@ -249,10 +249,11 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 		case (l.At != NoNode) != (l.State == ReadyForPickup), l.At == NoNode && l.SlotSize != NoSize:
 			r.fail("label held at a node while not ready for pickup")
 		}
-		if _, dup := d.index[l.ID]; dup {
+		if _, dup := d.index.get(l.ID); dup {
 			r.fail("duplicate label id")
+			continue
 		}
-		d.index[l.ID] = int32(i)
+		d.index.set(l.ID, int32(i))
 	}
 	if r.err == nil && len(chains) != 0 {
 		r.fail("chain entry count mismatch")

@@ -71,7 +71,7 @@ func (r *snapReader) ttl(d *Core) error {
 		}
 		last = int(i)
 		l := &d.labels[i]
-		if s, ok := d.index[l.ID]; !ok || s != int32(i) {
+		if s, ok := d.index.get(l.ID); !ok || s != int32(i) {
 			r.fail("ttl: label slot not live")
 			break
 		}

@@ -263,7 +263,7 @@ func (w *world) hasRoom(j model.NodeIndex, s model.SizeClass) bool {
 	if !w.cfg.Customers.Choice.CapacityAware || !w.ch.limited[j] {
 		return true
 	}
-	st := w.core.Node(j)
+	st := w.core.NodeView(j)
 	com := &w.ch.committed[j]
 	var free, need, all int32
 	fits := true
