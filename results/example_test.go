@@ -71,7 +71,6 @@ func ExampleCompareRuns() {
 	// key metric              unit      winner   winner − runner-up  95% CI            significance
 	// pickup_success_rate  ↑  share     ttl-12h  +0.027 vs ttl-6h    [0.012, 0.043]    significant
 	// fcpo                 ↓  currency  ttl-6h   -0.027 vs ttl-12h   [-0.043, -0.012]  significant
-	// parameters that differ: none (the scenario files set the same values)
 	// ttl-12h vs ttl-6h, biggest differences: pickup_success_rate +0.027 (+3.2%) [0.012, 0.043] better; fcpo +0.027 (+0.4%) [0.012, 0.043] worse
 	//
 	// base ttl-6h; differences are scenario − base, paired by replication; 95% CIs
