@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-		"gonum.org/v1/gonum/stat/distuv"
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/lockstep-sim/lockstep/results"
 	"github.com/lockstep-sim/lockstep/scenarios"
@@ -77,7 +77,7 @@ func TestKNProbabilityOfCorrectSelection(t *testing.T) {
 	}
 	for ci, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			src := rand.NewPCG(uint64(1000 + ci), 1)
+			src := rand.NewPCG(uint64(1000+ci), 1)
 			correct := 0
 			for range macro {
 				r, err := kn(len(c.ds), c.n0, c.delta, 1-c.pcs, 1_000_000, synthObserver(c.ds, c.rho, src), func(int) int { return 1 })
