@@ -309,7 +309,7 @@ func FormatHeadline(w io.Writer, cmp *Comparison) error {
 		fmt.Fprintf(&out, "WARNING: %s\n", wn)
 	}
 	if h.Selection != nil {
-		fmt.Fprintf(&out, "best on %s: %s\n", h.Selection.Metric, h.Selection.Statement)
+		fmt.Fprintf(&out, "selection on %s: %s\n", h.Selection.Metric, h.Selection.Statement)
 	}
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)

@@ -277,6 +277,13 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 		},
 	}
 	var capFile *os.File
+	for _, p := range []string{f.capture, f.truth} {
+		if p != "" {
+			if err := mkdirFor(p); err != nil {
+				return badInput(err)
+			}
+		}
+	}
 	if f.capture != "" {
 		if capFile, err = os.Create(f.capture); err != nil {
 			return badInput(fmt.Errorf("--capture: %w", err))
