@@ -220,6 +220,7 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	p.X.Tick.Marker, p.Y.Tick.Marker = cleanTicks{}, cleanTicks{}
 	p.Legend.Top = true
 	p.Add(&plotter.Grid{Vertical: draw.LineStyle{Color: color.Gray{0xe0}, Width: vg.Points(0.5)},
 		Horizontal: draw.LineStyle{Color: color.Gray{0xe0}, Width: vg.Points(0.5)}})
