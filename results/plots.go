@@ -427,7 +427,7 @@ func fcpoFigure(runs []RunResult) *figure {
 	if len(nodeSet) == 0 {
 		return nil
 	}
-	nodes := sortedKeys(nodeSet)
+	nodes := nodesByImportanceRuns(runs, nodeSet) // busiest first, as in the report's tables
 	p := newPlot("Fulfilment cost per delivered order, by node", "node", "FCPO (currency)")
 	n := float64(len(runs))
 	group := 0.8 // share of a node's slot taken by its bars

@@ -209,6 +209,15 @@ func nodeMetricOrder(metrics map[string]bool) []string {
 	return out
 }
 
+// nodesByImportanceRuns is nodesByImportance over several runs.
+func nodesByImportanceRuns(runs []RunResult, nodes map[string]bool) []string {
+	all := RunResult{}
+	for _, r := range runs {
+		all.Replications = append(all.Replications, r.Replications...)
+	}
+	return nodesByImportance(&all, nodes)
+}
+
 // nodesByImportance orders nodes by the parcels they handled (mean orders
 // plus arrivals per replication), the busiest first, ties by id.
 func nodesByImportance(r *RunResult, nodes map[string]bool) []string {

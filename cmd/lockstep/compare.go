@@ -66,6 +66,10 @@ guarantee at --max-replications per scenario and says so.`,
   lockstep compare a.yaml b.yaml c.yaml --select fcpo --delta 0.25 --pcs 0.95`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sopt, err := sel.options(cmd)
+			if err != nil {
+				return badInput(err)
+			}
 			var scs []*scenarios.Scenario
 			seen := map[string]string{}
 			for _, path := range args {
@@ -78,10 +82,6 @@ guarantee at --max-replications per scenario and says so.`,
 				}
 				seen[s.Name] = path
 				scs = append(scs, s)
-			}
-			sopt, err := sel.options(cmd)
-			if err != nil {
-				return badInput(err)
 			}
 			params, err := scenarios.DiffFiles(args)
 			if err != nil {
