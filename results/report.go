@@ -266,7 +266,7 @@ section#decision { background: #f7fafc; border: 1px solid var(--line); border-ra
 section#decision h2 { margin-top: 14px; }
 .warn { background: #fdecea; border-left: 4px solid var(--bad); padding: 6px 10px; margin: 6px 0; font-weight: 600; }
 .selection { background: #e8f4ec; border-left: 4px solid var(--good); padding: 6px 10px; margin: 6px 0; }
-.cibar { position: relative; width: 180px; height: 14px; display: inline-block; vertical-align: middle; background: var(--band); border-radius: 3px; }
+.cibar { position: relative; width: 140px; height: 14px; display: inline-block; vertical-align: middle; background: var(--band); border-radius: 3px; }
 .cibar .ci { position: absolute; top: 6px; height: 2px; background: var(--ink); }
 .cibar .pt { position: absolute; top: 3px; width: 8px; height: 8px; margin-left: -4px; border-radius: 50%; }
 .cibar .lo, .cibar .hi { position: absolute; top: 3px; width: 1px; height: 8px; background: var(--ink); }
@@ -309,11 +309,17 @@ figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
 <h2>Decision</h2>
 {{range .Warnings}}<p class="warn">Warning: {{.}}</p>
 {{end}}{{if .Selection}}<p class="selection"><strong>Selection on {{.SelectionMetric}}:</strong> {{.Selection}}</p>
+<div class="tw"><table class="selection-designs">
+<thead><tr><th class="l">scenario</th><th>mean</th><th>replications used</th><th>simulated</th><th class="l">outcome</th></tr></thead>
+<tbody>
+{{range .SelectionRows}}<tr><td class="l">{{if .Best}}<strong>{{.Scenario}}</strong>{{else}}{{.Scenario}}{{end}}</td><td>{{.Mean}}</td><td>{{.Used}}</td><td>{{.Simulated}}</td><td class="l">{{.State}}</td></tr>
+{{end}}</tbody>
+</table></div>
 {{end}}<p class="muted">The winner of each key metric has the best mean in the metric’s direction (↑ higher, ↓ lower is better); its lead over the runner-up is a paired difference over replications with common random numbers, significant when its 95% CI excludes zero. Bars: each scenario’s mean (dot, in the scenario’s plot colour) and 95% CI, clipped to the metric’s feasible range.</p>
 <div class="tw"><table class="verdicts">
 <thead><tr><th class="l">key metric</th><th class="l">unit</th><th class="l">winner</th><th>lead over runner-up</th><th>95% CI</th><th class="l">significance</th><th class="l">scenarios (mean, 95% CI)</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr><td class="l" title="{{.Description}}"><strong>{{.Metric}}</strong><span class="arrow">{{.Arrow}}</span></td><td class="l">{{.Unit}}</td><td class="l">{{.Winner}}</td><td>{{.Lead}}</td><td>{{.CI}}</td><td class="l"><span class="{{.SigClass}}">{{.Significance}}</span></td><td class="l">{{range .Bars}}<div title="{{.Title}}"><span class="cibar">{{if .HasCI}}<span class="ci" style="{{.CIStyle}}"></span><span class="lo" style="{{.LoStyle}}"></span><span class="hi" style="{{.HiStyle}}"></span>{{end}}<span class="pt" style="{{.PtStyle}}"></span></span> <span class="muted">{{.Label}}</span></div>{{end}}</td></tr>
+{{range .Rows}}<tr><td class="l" title="{{.Description}}"><strong>{{.Metric}}</strong><span class="arrow">{{.Arrow}}</span></td><td class="l">{{.Unit}}</td><td class="l">{{.Winner}}</td><td>{{.Lead}}{{if .RunnerUp}}<br><span class="muted">vs {{.RunnerUp}}</span>{{end}}</td><td>{{.CI}}</td><td class="l"><span class="{{.SigClass}}">{{.Significance}}</span></td><td class="l">{{range .Bars}}<div title="{{.Title}}"><span class="cibar">{{if .HasCI}}<span class="ci" style="{{.CIStyle}}"></span><span class="lo" style="{{.LoStyle}}"></span><span class="hi" style="{{.HiStyle}}"></span>{{end}}<span class="pt" style="{{.PtStyle}}"></span></span> <span class="muted">{{.Label}}</span></div>{{end}}</td></tr>
 {{end}}</tbody>
 </table></div>
 {{if .ParamsKnown}}<h3>Parameters that differ</h3>

@@ -16,15 +16,22 @@ type decisionData struct {
 	Warnings        []string
 	Selection       string
 	SelectionMetric string
+	SelectionRows   []selectionRow
 	Rows            []verdictRow
 	ParamsKnown     bool
 	Params          []ParamDiff
 	Biggest         []biggestView
 }
 
+type selectionRow struct {
+	Scenario, Mean, State string
+	Used, Simulated       int
+	Best                  bool
+}
+
 type verdictRow struct {
 	Metric, Description, Arrow, Unit string
-	Winner, Lead, CI                 string
+	Winner, Lead, RunnerUp, CI       string
 	Significance, SigClass           string
 	Bars                             []ciBar
 }
@@ -57,6 +64,17 @@ func decisionView(cmp *Comparison) *decisionData {
 		ParamsKnown: h.Parameters != nil, Params: h.Parameters}
 	if s := h.Selection; s != nil {
 		d.Selection, d.SelectionMetric = s.Statement, s.Metric
+		for _, ds := range s.Designs {
+			row := selectionRow{Scenario: ds.Scenario, Mean: fmtNum(ds.Mean) + " " + s.Unit, Used: ds.Used, Simulated: ds.Simulated,
+				Best: ds.Scenario == s.Best, State: "selected"}
+			switch {
+			case ds.EliminatedAt > 0:
+				row.State = fmt.Sprintf("eliminated at n = %d by %s", ds.EliminatedAt, ds.EliminatedBy)
+			case !row.Best:
+				row.State = "still in contention at the cap"
+			}
+			d.SelectionRows = append(d.SelectionRows, row)
+		}
 	}
 	for i := range d.Params {
 		p := &d.Params[i]
@@ -72,6 +90,10 @@ func decisionView(cmp *Comparison) *decisionData {
 			Winner: winner, Lead: lead, CI: ci, Significance: sig, SigClass: "nsig"}
 		if m.Significant {
 			row.SigClass = "sig"
+		}
+		if m.Winner != "" && m.Better != Neutral {
+			// the runner-up on a line of its own keeps the column narrow
+			row.Lead, row.RunnerUp = strings.TrimSuffix(lead, " vs "+m.RunnerUp), m.RunnerUp
 		}
 		if mc, ok := cmp.Metric(m.Metric); ok {
 			row.Bars = ciBars(mc)
