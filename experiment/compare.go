@@ -6,6 +6,7 @@ import (
 
 	"github.com/lockstep-sim/lockstep/results"
 	"github.com/lockstep-sim/lockstep/scenarios"
+	"github.com/lockstep-sim/lockstep/sim"
 )
 
 // Compare runs every scenario with the same seed and replication indices, so
@@ -61,4 +62,23 @@ func CompareWork(scs []*scenarios.Scenario, opt Options) (replications int, days
 		days += d
 	}
 	return replications, days, nil
+}
+
+// Per-node metrics behind compare's headline: why parcels did not stay where
+// the customer chose ("refused" is recorded with the node's other counts).
+const (
+	NodeReroutes = "reroutes" // the cohort's parcels rerouted away from the node
+	NodeReturns  = "returns"  // the cohort's parcels returned from the node
+)
+
+// nodeReasonMetrics adds each node's reroutes and returns to rep.PerNode.
+func nodeReasonMetrics(rep *results.Replication, r *sim.Result) {
+	for _, n := range r.Nodes {
+		pn := rep.PerNode[n.ID]
+		if pn == nil {
+			continue
+		}
+		pn[NodeReroutes] = float64(n.Reroutes)
+		pn[NodeReturns] = float64(n.Returns)
+	}
 }

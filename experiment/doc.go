@@ -10,6 +10,14 @@
 //	run, err := experiment.Run(ctx, s, experiment.Options{Replications: 10})
 //	results.FormatSummaryTable(os.Stdout, run)
 //
+// Compare runs several scenarios with common random numbers; Select then
+// names the best of them on one metric with Kim and Nelson's procedure KN,
+// adding replications until one is left (a probability of correct selection
+// guaranteed outside an indifference zone):
+//
+//	runs, cmp, err := experiment.Compare(ctx, scs, opt)
+//	sel, err := experiment.Select(ctx, scs, runs, experiment.SelectOptions{Metric: results.MFCPO, Delta: 0.25}, opt)
+//
 // It is wiring between scenarios, sim and results; the command line stays
 // thin by calling it.
 package experiment

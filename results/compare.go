@@ -38,13 +38,17 @@ type MetricComparison struct {
 
 // Comparison is the output of CompareRuns: the first run is the base.
 type Comparison struct {
-	SchemaVersion int                `json:"schema_version"`
-	Base          string             `json:"base"`
-	Scenarios     []string           `json:"scenarios"`
-	Seeds         []uint64           `json:"seeds"`
-	Precision     float64            `json:"precision"`
-	Notes         []string           `json:"notes,omitempty"` // caveats (seeds differ, unpaired replications)
-	Metrics       []MetricComparison `json:"metrics"`
+	SchemaVersion int      `json:"schema_version"`
+	Base          string   `json:"base"`
+	Scenarios     []string `json:"scenarios"`
+	// Headline is the decision first: key metrics' winners, the parameters
+	// that differ, the biggest differences and the nodes behind them, the
+	// selection when asked for ([NewHeadline]).
+	Headline  *Headline          `json:"headline,omitempty"`
+	Seeds     []uint64           `json:"seeds"`
+	Precision float64            `json:"precision"`
+	Notes     []string           `json:"notes,omitempty"` // caveats (seeds differ, unpaired replications)
+	Metrics   []MetricComparison `json:"metrics"`
 }
 
 // CompareRuns compares scenarios against the first (the base). For every
@@ -94,6 +98,7 @@ func CompareRuns(runs []RunResult) (Comparison, error) {
 		}
 		cmp.Metrics = append(cmp.Metrics, mc)
 	}
+	cmp.Headline = NewHeadline(runs, &cmp, nil)
 	return cmp, nil
 }
 
@@ -284,10 +289,16 @@ func FormatSummaryTable(w io.Writer, run *RunResult) error {
 	return flushTrimmed(w, tw, &buf)
 }
 
-// FormatCompareTable writes an aligned text table of cmp: per metric one row
+// FormatCompareTable writes cmp's headline ([FormatHeadline]), then an aligned text table of cmp: per metric one row
 // per scenario with mean ± half-width and CI, and for the non-base scenarios
 // the paired difference, its CI and the verdict.
 func FormatCompareTable(w io.Writer, cmp *Comparison) error {
+	if cmp.Headline != nil {
+		if err := FormatHeadline(w, cmp); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "base %s; differences are scenario − base, paired by replication; 95%% CIs\n", cmp.Base)
 	for _, n := range cmp.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

@@ -9,7 +9,11 @@
 // writes results.json with [WriteRunJSON]. Comparing scenarios is
 // [CompareRuns] over several RunResults that used the same seed, so that
 // replication i of every scenario saw the same random numbers and the
-// differences can be analysed pairwise.
+// differences can be analysed pairwise. Its [Headline] puts the decision
+// first (key metrics' winners with paired CIs, the nodes behind the biggest
+// differences); the command adds the scenario files' [ParamDiff]s and, with
+// compare --select, a [Selection]. [FormatCompareTable] prints the headline
+// before the table, and report.html opens with it.
 //
 // Everything here is deterministic: the same inputs give byte-identical JSON,
 // CSV, tables, images and HTML (no wall clock, no global randomness, sorted map

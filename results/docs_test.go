@@ -19,7 +19,8 @@ func TestResultsDocCoversTheFiles(t *testing.T) {
 	code := func(s string) { assert.Contains(t, doc, "`"+s+"`", "docs/results.md does not mention `%s`", s) }
 	for _, v := range []any{RunResult{}, Replication{}, TracePoint{}, DailyPoint{}, Histogram{}, NodeInfo{},
 		MetricSummary{}, NodeMetricSummary{}, Summary{}, Comparison{}, MetricComparison{}, ScenarioStat{},
-		ScenarioDiff{}, Difference{}} {
+		ScenarioDiff{}, Difference{}, Headline{}, ParamDiff{}, MetricWinner{}, ScenarioMean{}, BiggestDifferences{},
+		MetricChange{}, NodeReason{}, NodeChange{}, Selection{}, SelectionDesign{}} {
 		rt := reflect.TypeOf(v)
 		for i := range rt.NumField() {
 			if name, ok := jsonName(rt.Field(i)); ok {

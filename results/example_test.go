@@ -67,6 +67,12 @@ func ExampleCompareRuns() {
 	}
 	_ = results.FormatCompareTable(os.Stdout, &cmp)
 	// Output:
+	// DECISION  ttl-6h vs ttl-12h; 95% CIs on paired replications (common random numbers)
+	// key metric              unit      winner   winner − runner-up  95% CI            significance
+	// pickup_success_rate  ↑  share     ttl-12h  +0.027 vs ttl-6h    [0.012, 0.043]    significant
+	// fcpo                 ↓  currency  ttl-6h   -0.027 vs ttl-12h   [-0.043, -0.012]  significant
+	// ttl-12h vs ttl-6h, biggest differences: pickup_success_rate +0.027 (+3.2%) [0.012, 0.043] better; fcpo +0.027 (+0.4%) [0.012, 0.043] worse
+	//
 	// base ttl-6h; differences are scenario − base, paired by replication; 95% CIs
 	// metric                  scenario  n  mean ± 95%     95% CI          Δ vs base  Δ 95% CI        verdict
 	// pickup_success_rate  ↑  ttl-6h    4  0.853 ± 0.060  [0.792, 0.913]

@@ -220,6 +220,7 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	p.X.Tick.Marker, p.Y.Tick.Marker = cleanTicks{}, cleanTicks{}
 	p.Legend.Top = true
 	p.Add(&plotter.Grid{Vertical: draw.LineStyle{Color: color.Gray{0xe0}, Width: vg.Points(0.5)},
 		Horizontal: draw.LineStyle{Color: color.Gray{0xe0}, Width: vg.Points(0.5)}})
@@ -426,7 +427,7 @@ func fcpoFigure(runs []RunResult) *figure {
 	if len(nodeSet) == 0 {
 		return nil
 	}
-	nodes := sortedKeys(nodeSet)
+	nodes := nodesByImportanceRuns(runs, nodeSet) // busiest first, as in the report's tables
 	p := newPlot("Fulfilment cost per delivered order, by node", "node", "FCPO (currency)")
 	n := float64(len(runs))
 	group := 0.8 // share of a node's slot taken by its bars

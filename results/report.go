@@ -65,6 +65,9 @@ func RenderReport(runs []RunResult, cmp *Comparison) ([]byte, error) {
 	if len(runs) > 1 && cmp != nil {
 		cv := compareView(cmp)
 		data.Comparison = &cv
+		if cmp.Headline != nil {
+			data.Decision = decisionView(cmp)
+		}
 	}
 	figs, missing, err := figures(runs)
 	if err != nil {
@@ -88,6 +91,7 @@ func RenderReport(runs []RunResult, cmp *Comparison) ([]byte, error) {
 
 type reportData struct {
 	Title      string
+	Decision   *decisionData
 	Scenarios  []scenarioView
 	Summaries  []summaryTable
 	NodeTables []nodeTable
@@ -181,12 +185,12 @@ func nodeView(r *RunResult) (nodeTable, bool) {
 	for _, n := range r.Nodes {
 		kind[n.ID] = n.Kind
 	}
-	t := nodeTable{Scenario: r.Scenario, Metrics: sortedKeys(metrics)}
+	t := nodeTable{Scenario: r.Scenario, Metrics: nodeMetricOrder(metrics)}
 	idx := map[[2]string]Summary{}
 	for _, s := range r.PerNodeSummary {
 		idx[[2]string{s.Node, s.Metric}] = s.Stats
 	}
-	for _, n := range sortedKeys(nodes) {
+	for _, n := range nodesByImportance(r, nodes) {
 		row := nodeRow{Node: n, Kind: kind[n]}
 		for _, m := range t.Metrics {
 			st, ok := idx[[2]string{n, m}]
@@ -254,11 +258,27 @@ header h1 { margin: 0 0 4px; font-size: 24px; }
 header p { margin: 0; color: #c8d4ea; }
 nav { padding: 8px 32px; background: var(--band); border-bottom: 1px solid var(--line); }
 nav a { color: var(--accent); margin-right: 18px; text-decoration: none; font-weight: 600; }
-main { padding: 8px 32px 40px; max-width: 1280px; }
+main { padding: 8px 32px 40px; max-width: 1400px; }
+.tw { max-width: 100%; overflow-x: auto; margin: 8px 0 16px; }
+.tw table { margin: 0; }
+td.wrap { white-space: normal; min-width: 12em; max-width: 36em; overflow-wrap: anywhere; }
+section#decision { background: #f7fafc; border: 1px solid var(--line); border-radius: 6px; padding: 4px 18px 12px; margin-top: 18px; }
+section#decision h2 { margin-top: 14px; }
+.warn { background: #fdecea; border-left: 4px solid var(--bad); padding: 6px 10px; margin: 6px 0; font-weight: 600; }
+.selection { background: #e8f4ec; border-left: 4px solid var(--good); padding: 6px 10px; margin: 6px 0; }
+.cibar { position: relative; width: 140px; height: 14px; display: inline-block; vertical-align: middle; background: var(--band); border-radius: 3px; }
+.cibar .ci { position: absolute; top: 6px; height: 2px; background: var(--ink); }
+.cibar .pt { position: absolute; top: 3px; width: 8px; height: 8px; margin-left: -4px; border-radius: 50%; }
+.cibar .lo, .cibar .hi { position: absolute; top: 3px; width: 1px; height: 8px; background: var(--ink); }
+.sig { color: var(--good); font-weight: 600; }
+.nsig { color: var(--muted); }
+.nodes-why td.up { color: var(--bad); }
+.nodes-why td.down { color: var(--good); }
 h2 { border-bottom: 2px solid var(--accent); padding-bottom: 4px; margin-top: 34px; }
 h3 { margin: 24px 0 8px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: right; white-space: nowrap; }
+td.l.wrap, td.wrap { text-align: left; }
 th { background: var(--band); position: sticky; top: 0; }
 td.l, th.l { text-align: left; }
 tbody tr:hover { background: #eef4fb; }
@@ -282,16 +302,56 @@ figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
 <h1>{{.Title}}</h1>
 <p>{{len .Scenarios}} scenario{{if gt (len .Scenarios) 1}}s{{end}}; 95% confidence intervals from Student t over replications{{if .Comparison}}; differences paired by replication (common random numbers){{end}}.</p>
 </header>
-<nav><a href="#scenarios">Scenarios</a><a href="#summary">Summary</a>{{if .Comparison}}<a href="#comparison">Comparison</a>{{end}}{{if .NodeTables}}<a href="#nodes">Nodes</a>{{end}}<a href="#plots">Plots</a></nav>
+<nav>{{if .Decision}}<a href="#decision">Decision</a>{{end}}<a href="#scenarios">Scenarios</a><a href="#summary">Summary</a>{{if .Comparison}}<a href="#comparison">Comparison</a>{{end}}{{if .NodeTables}}<a href="#nodes">Nodes</a>{{end}}<a href="#plots">Plots</a></nav>
 <main>
+{{with .Decision}}
+<section id="decision">
+<h2>Decision</h2>
+{{range .Warnings}}<p class="warn">Warning: {{.}}</p>
+{{end}}{{if .Selection}}<p class="selection"><strong>Selection on {{.SelectionMetric}}:</strong> {{.Selection}}</p>
+<div class="tw"><table class="selection-designs">
+<thead><tr><th class="l">scenario</th><th>mean</th><th>replications used</th><th>simulated</th><th class="l">outcome</th></tr></thead>
+<tbody>
+{{range .SelectionRows}}<tr><td class="l">{{if .Best}}<strong>{{.Scenario}}</strong>{{else}}{{.Scenario}}{{end}}</td><td>{{.Mean}}</td><td>{{.Used}}</td><td>{{.Simulated}}</td><td class="l">{{.State}}</td></tr>
+{{end}}</tbody>
+</table></div>
+{{end}}<p class="muted">The winner of each key metric has the best mean in the metric’s direction (↑ higher, ↓ lower is better); its lead over the runner-up is a paired difference over replications with common random numbers, significant when its 95% CI excludes zero. Bars: each scenario’s mean (dot, in the scenario’s plot colour) and 95% CI, clipped to the metric’s feasible range.</p>
+<div class="tw"><table class="verdicts">
+<thead><tr><th class="l">key metric</th><th class="l">unit</th><th class="l">winner</th><th>lead over runner-up</th><th>95% CI</th><th class="l">significance</th><th class="l">scenarios (mean, 95% CI)</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr><td class="l" title="{{.Description}}"><strong>{{.Metric}}</strong><span class="arrow">{{.Arrow}}</span></td><td class="l">{{.Unit}}</td><td class="l">{{.Winner}}</td><td>{{.Lead}}{{if .RunnerUp}}<br><span class="muted">vs {{.RunnerUp}}</span>{{end}}</td><td>{{.CI}}</td><td class="l"><span class="{{.SigClass}}">{{.Significance}}</span></td><td class="l">{{range .Bars}}<div title="{{.Title}}"><span class="cibar">{{if .HasCI}}<span class="ci" style="{{.CIStyle}}"></span><span class="lo" style="{{.LoStyle}}"></span><span class="hi" style="{{.HiStyle}}"></span>{{end}}<span class="pt" style="{{.PtStyle}}"></span></span> <span class="muted">{{.Label}}</span></div>{{end}}</td></tr>
+{{end}}</tbody>
+</table></div>
+{{if .ParamsKnown}}<h3>Parameters that differ</h3>
+{{if .Params}}<div class="tw"><table class="params">
+<thead><tr><th class="l">parameter (YAML path)</th>{{range .Scenarios}}<th class="l">{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Params}}<tr><td class="l"><code>{{.Path}}</code></td>{{range .Values}}<td class="l wrap">{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+{{else}}<p class="muted">None: the scenario files set the same values.</p>
+{{end}}{{end}}{{range .Biggest}}<h3>{{.Scenario}} vs {{$.Decision.Base}}: biggest differences</h3>
+{{if .Metrics}}<ul>
+{{range .Metrics}}<li><strong>{{.Metric}}</strong> {{.Diff}} {{.CI}} <span class="{{.Class}}">{{.Verdict}}</span></li>
+{{end}}</ul>
+{{else}}<p class="muted">No significant difference.</p>
+{{end}}{{if .Nodes}}<div class="tw"><table class="nodes-why">
+<thead><tr><th class="l">node</th><th class="l">kind</th><th>refused</th><th>rerouted away</th><th>returned</th></tr></thead>
+<tbody>
+{{range .Nodes}}<tr><td class="l">{{.Node}}</td><td class="l">{{.Kind}}</td><td class="{{.RefusedClass}}">{{.Refused}}</td><td class="{{.ReroutesClass}}">{{.Reroutes}}</td><td class="{{.ReturnsClass}}">{{.Returns}}</td></tr>
+{{end}}</tbody>
+</table></div>
+<p class="muted">Per replication, {{$.Decision.Base}} → {{.Scenario}} (difference), nodes in order of the size of the change.</p>
+{{end}}{{end}}</section>
+{{end}}
 <section id="scenarios">
 <h2>Scenarios</h2>
-<table class="scenarios">
+<div class="tw"><table class="scenarios">
 <thead><tr><th class="l">scenario</th><th class="l">description</th><th>seed</th><th>horizon</th><th>warm-up</th><th>replications</th><th>nodes</th><th>precision target</th></tr></thead>
 <tbody>
-{{range .Scenarios}}<tr><td class="l"><strong>{{.Name}}</strong></td><td class="l">{{.Description}}</td><td>{{.Seed}}</td><td>{{.Horizon}}</td><td>{{.Warmup}}</td><td>{{.Replications}}</td><td>{{.Nodes}}</td><td>±{{.Precision}}</td></tr>
+{{range .Scenarios}}<tr><td class="l"><strong>{{.Name}}</strong></td><td class="l wrap">{{.Description}}</td><td>{{.Seed}}</td><td>{{.Horizon}}</td><td>{{.Warmup}}</td><td>{{.Replications}}</td><td>{{.Nodes}}</td><td>±{{.Precision}}</td></tr>
 {{end}}</tbody>
-</table>
+</table></div>
 </section>
 
 <section id="summary">
@@ -299,12 +359,12 @@ figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
 <p class="muted">Mean over replications with the 95% confidence interval. “rel ±” is the half-width relative to the mean; precision “ok” means it is within the target, “need N” estimates the replications that would reach it. ↑ higher is better, ↓ lower is better, · neutral.</p>
 {{range .Summaries}}
 <h3>{{.Scenario}}</h3>
-<table class="summary" data-scenario="{{.Scenario}}">
+<div class="tw"><table class="summary" data-scenario="{{.Scenario}}">
 <thead><tr><th class="l">metric</th><th class="l">unit</th><th>n</th><th>mean</th><th>± 95%</th><th>95% CI</th><th>rel ±</th><th>precision</th></tr></thead>
 <tbody>
 {{range .Rows}}<tr><td class="l" title="{{.Description}}">{{.Metric}}<span class="arrow">{{.Arrow}}</span></td><td class="l">{{.Unit}}</td><td>{{.N}}</td><td>{{.Mean}}</td><td>{{.HalfWidth}}</td><td>{{.CI}}</td><td>{{.Rel}}</td><td class="{{if .OK}}ok{{else}}miss{{end}}">{{.Precision}}</td></tr>
 {{end}}</tbody>
-</table>
+</table></div>
 {{end}}
 </section>
 {{with .Comparison}}
@@ -312,12 +372,12 @@ figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
 <h2>Comparison</h2>
 <p class="muted">Base scenario <strong>{{.Base}}</strong>. Δ is scenario − base, computed on paired replications; the verdict is “better” or “worse” when the 95% CI of Δ excludes zero, in the metric’s direction.</p>
 {{range .Notes}}<p class="note">{{.}}</p>
-{{end}}<table class="comparison">
+{{end}}<div class="tw"><table class="comparison">
 <thead><tr><th class="l">metric</th><th class="l">scenario</th><th>n</th><th>mean ± 95%</th><th>95% CI</th><th>Δ vs base</th><th>Δ 95% CI</th><th class="l">verdict</th></tr></thead>
 <tbody>
 {{range .Rows}}<tr>{{if .First}}<td class="l" rowspan="{{.Span}}" title="{{.Description}}"><strong>{{.Metric}}</strong><span class="arrow">{{.Arrow}}</span><br><span class="muted">{{.Unit}}</span></td>{{end}}<td class="l">{{.Scenario}}</td><td>{{.N}}</td><td>{{.Mean}}</td><td>{{.CI}}</td><td>{{.Diff}}</td><td>{{.DiffCI}}</td><td class="l"><span class="{{.VerdictClass}}">{{.Verdict}}</span></td></tr>
 {{end}}</tbody>
-</table>
+</table></div>
 </section>
 {{end}}
 {{if .NodeTables}}
@@ -326,12 +386,12 @@ figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
 <p class="muted">Per-node metrics: mean ± 95% half-width over replications.</p>
 {{range .NodeTables}}
 <h3>{{.Scenario}}</h3>
-<table class="nodes">
+<div class="tw"><table class="nodes">
 <thead><tr><th class="l">node</th><th class="l">kind</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr><td class="l">{{.Node}}</td><td class="l">{{.Kind}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
-</table>
+</table></div>
 {{end}}
 </section>
 {{end}}

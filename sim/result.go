@@ -84,17 +84,21 @@ type CostBreakdown struct {
 
 // NodeResult is one node's share of a replication.
 type NodeResult struct {
-	ID        string
-	Kind      model.NodeKind
-	Lat, Lng  float64
-	Orders    uint64 // orders whose customer chose this node
-	Arrivals  uint64 // parcels brought to it
-	Refused   uint64 // parcels it refused (full, closed, offline)
-	Entered   uint64 // parcels it took
-	PickedUp  uint64
-	Occupancy float64 // mean parcels held
-	Cost      float64 // fixed cost plus the variable costs attributed to it
-	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
+	ID       string
+	Kind     model.NodeKind
+	Lat, Lng float64
+	Orders   uint64 // orders whose customer chose this node
+	Arrivals uint64 // parcels brought to it
+	Refused  uint64 // parcels it refused (full, closed, offline)
+	// Reroutes and Returns count the cohort's parcels rerouted away from
+	// the node (refused on arrival, ready TTL expired, in-transit diversion)
+	// and returned from it.
+	Reroutes, Returns uint64
+	Entered           uint64 // parcels it took
+	PickedUp          uint64
+	Occupancy         float64 // mean parcels held
+	Cost              float64 // fixed cost plus the variable costs attributed to it
+	FCPO              float64 // Cost / PickedUp (0 when nothing was picked up)
 	// Dwelled counts the cohort's parcels that left the node after being
 	// held there (ready for pickup → picked up, rerouted or returned);
 	// DwellMean and DwellP90 are the minutes they were held.
@@ -251,6 +255,7 @@ func (w *world) finish() {
 		wn := w.warm[i]
 		a := &w.accs[i]
 		nr := NodeResult{ID: nd.ID, Kind: nd.Kind, Lat: nd.Lat, Lng: nd.Lng, Orders: a.orders, PickedUp: a.pickedUp,
+			Reroutes: a.reroutes, Returns: a.returns,
 			Arrivals: ns.Arrivals - wn.Arrivals, Refused: ns.Refused - wn.Refused, Entered: ns.Entered - wn.Entered}
 		nr.Occupancy = float64(ns.OccupiedTime-wn.OccupiedTime) / window
 		fixed := nd.FixedCostPerDay * w.activeDays(nd, r.WarmupEnd, end)

@@ -45,6 +45,7 @@ func (w *world) ttlEffect(e *model.Effect) {
 		w.redirect(e)
 		if w.labs[e.Slab].measured {
 			w.accs[e.Node].cost += e.Amount
+			w.accs[e.Node].reroutes++
 		}
 	case model.EffRemind:
 		w.reminded(e)

@@ -80,6 +80,7 @@ type wlabel struct {
 
 type nodeAcc struct {
 	orders, pickedUp                 uint64
+	reroutes, returns                uint64 // the cohort's, away from / at the node
 	cost                             float64
 	arrivals, refused, entered, occT int64
 }
@@ -521,6 +522,7 @@ func (w *world) apply(effs []model.Effect) {
 			}
 			if w.labs[e.Slab].measured {
 				w.accs[e.Node].cost += e.Amount
+				w.accs[e.Node].reroutes++
 			}
 		case model.EffNotify:
 			w.notify(e)
@@ -533,6 +535,7 @@ func (w *world) apply(effs []model.Effect) {
 			if w.labs[e.Slab].measured {
 				w.res.Costs.Returns += w.cfg.Costs.PerReturn
 				w.accs[e.Node].cost += w.cfg.Costs.PerReturn
+				w.accs[e.Node].returns++
 			}
 		case model.EffState:
 			w.commitState(e)

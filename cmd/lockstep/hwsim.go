@@ -92,8 +92,8 @@ Exit codes: 0 ok, 1 the run or the broker failed, 2 bad input or usage.`,
 	fl.StringVar(&f.clientID, "client-id", "", "MQTT client id (default: a random one)")
 	fl.StringVar(&f.speed, "speed", "60", "simulated time per wall time (60: a simulated minute per second), or \"max\"")
 	fl.StringVar(&f.faults, "faults", "", "YAML fault file (see docs/hwsim.md)")
-	fl.StringVar(&f.capture, "capture", "", "write an NDJSON capture of exactly what was published to FILE")
-	fl.StringVar(&f.truth, "truth", "", "write the true final label states and the injected faults to FILE (JSON)")
+	fl.StringVar(&f.capture, "capture", "", "write an NDJSON capture of exactly what was published to FILE (its directory is created)")
+	fl.StringVar(&f.truth, "truth", "", "write the true final label states and the injected faults to FILE (JSON; its directory is created)")
 	fl.StringVar(&f.prefix, "prefix", wire.DefaultPrefix, "topic prefix")
 	fl.IntVar(&f.replication, "replication", 0, "which replication of the scenario to simulate")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed (also seeds the faults)")
@@ -277,6 +277,13 @@ func runHwsim(cmd *cobra.Command, path string, f *hwsimFlags) error {
 		},
 	}
 	var capFile *os.File
+	for _, p := range []string{f.capture, f.truth} {
+		if p != "" {
+			if err := mkdirFor(p); err != nil {
+				return badInput(err)
+			}
+		}
+	}
 	if f.capture != "" {
 		if capFile, err = os.Create(f.capture); err != nil {
 			return badInput(fmt.Errorf("--capture: %w", err))
