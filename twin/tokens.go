@@ -62,7 +62,7 @@ type Tokens struct {
 	// Close closes the queue.
 	sendMu sync.RWMutex
 	mu     sync.Mutex
-	cond *sync.Cond
+	cond   *sync.Cond
 	// pending counts queued and in-progress jobs; err is the first write
 	// failure (returned by Flush and Close).
 	pending int
