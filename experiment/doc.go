@@ -11,5 +11,7 @@
 //	results.FormatSummaryTable(os.Stdout, run)
 //
 // It is wiring between scenarios, sim and results; the command line stays
-// thin by calling it.
+// thin by calling it. Each replication's metrics are filled by topic
+// (run.go, and supply.go, replenish.go, choice.go, cohort.go, operator.go
+// for their parts).
 package experiment

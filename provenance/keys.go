@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -148,6 +147,3 @@ func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 	}
 	return nil, fmt.Errorf("provenance: %s: neither PEM nor a raw Ed25519 public key (%d bytes; want 32)", path, len(b))
 }
-
-// ErrNoKey is returned for an empty key path.
-var ErrNoKey = errors.New("provenance: no key file given")

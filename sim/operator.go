@@ -141,8 +141,10 @@ func (w *world) operatorsFinish() {
 	for k, name := range names {
 		r.Operators[k] = OperatorResult{Name: name}
 	}
-	for i := range of {
-		r.Operators[of[i]].Nodes = append(r.Operators[of[i]].Nodes, model.NodeIndex(i))
+	for i, k := range of {
+		if k >= 0 {
+			r.Operators[k].Nodes = append(r.Operators[k].Nodes, model.NodeIndex(i))
+		}
 	}
 	rule := w.cfg.Operators.Bonus
 	for k := range r.Operators {
@@ -190,8 +192,10 @@ func evalBonus(rule *BonusRule, sets [][]episode) (pay []float64, periods, paid 
 	return pay, periods, paid
 }
 
-// operatorNames lists the operators, sorted, and each node's index in the
-// list (of[i] for node i).
+// operatorNames lists the operators of the nodes that hold parcels for
+// pickup (a microstore that only fulfils is nobody's pickup point), sorted,
+// and each node's index in the list (of[i] for node i; -1 for a node that
+// holds no parcels).
 func operatorNames(net *model.Network, names []string) ([]string, []int) {
 	op := func(i int) string {
 		if i < len(names) && names[i] != "" {
@@ -202,6 +206,9 @@ func operatorNames(net *model.Network, names []string) ([]string, []int) {
 	seen := map[string]bool{}
 	var out []string
 	for i := range net.Nodes {
+		if !net.Nodes[i].Holds() {
+			continue
+		}
 		if s := op(i); !seen[s] {
 			seen[s] = true
 			out = append(out, s)
@@ -214,7 +221,10 @@ func operatorNames(net *model.Network, names []string) ([]string, []int) {
 	}
 	of := make([]int, len(net.Nodes))
 	for i := range of {
-		of[i] = idx[op(i)]
+		of[i] = -1
+		if net.Nodes[i].Holds() {
+			of[i] = idx[op(i)]
+		}
 	}
 	return out, of
 }

@@ -117,11 +117,15 @@ func TestEvalBonus(t *testing.T) {
 }
 
 func TestOperatorNames(t *testing.T) {
-	net := &model.Network{Nodes: []model.Node{{ID: "L2"}, {ID: "L1"}, {ID: "P1"}}}
+	slots := [model.NumSizes]int32{model.Small: 4}
+	net := &model.Network{Nodes: []model.Node{{ID: "L2", Slots: slots}, {ID: "L1", Slots: slots}, {ID: "P1", Kind: model.Partner, Counter: 10},
+		{ID: "M1", Kind: model.Microstore}}}
+	require.True(t, net.Nodes[2].Holds())
+	require.False(t, net.Nodes[3].Holds())
 	names, of := operatorNames(net, nil)
-	assert.Equal(t, []string{"L1", "L2", "P1"}, names, "default: each node its own operator")
-	assert.Equal(t, []int{1, 0, 2}, of)
-	names, of = operatorNames(net, []string{"citybox", "citybox", ""})
+	assert.Equal(t, []string{"L1", "L2", "P1"}, names, "default: each node its own operator; a microstore without pickups is none")
+	assert.Equal(t, []int{1, 0, 2, -1}, of)
+	names, of = operatorNames(net, []string{"citybox", "citybox", "", "citybox"})
 	assert.Equal(t, []string{"P1", "citybox"}, names)
-	assert.Equal(t, []int{1, 1, 0}, of)
+	assert.Equal(t, []int{1, 1, 0, -1}, of)
 }
