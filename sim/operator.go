@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/lockstep-sim/lockstep/model"
@@ -96,24 +97,77 @@ type OperatorResult struct {
 	Bonus                float64
 }
 
-// episode is one stay of a measured parcel at a node.
+// episode is one stay of a measured parcel at a node (the bonus rule's
+// view of it).
 type episode struct {
 	start     model.Instant
 	dur       model.Duration
 	collected bool
 }
 
+// opState holds the cohort's stays per node. A stay is one uint64, its
+// duration in ms shifted left by one with the low bit set when it was not
+// collected (censored): sorted ascending, stays come by duration with
+// pickups before censorings of the same duration, the Kaplan–Meier order.
+// The stays' start instants are kept (parallel) only with a bonus rule.
 type opState struct {
-	eps [][]episode // per node
+	stays  []stayChunks // per node
+	starts [][]model.Instant
+}
+
+// stayChunks is a node's stays in fixed-size chunks, so recording a stay
+// never copies the earlier ones (a slice grown by append allocates about
+// four times its final size on the way).
+type stayChunks struct {
+	chunks [][]uint64
+	n      int
+}
+
+const stayChunk = 1024
+
+func (c *stayChunks) add(k uint64) {
+	if c.n%stayChunk == 0 {
+		c.chunks = append(c.chunks, make([]uint64, 0, stayChunk))
+	}
+	last := &c.chunks[len(c.chunks)-1]
+	*last = append(*last, k)
+	c.n++
+}
+
+// all returns the stays in one slice (in recording order).
+func (c *stayChunks) all() []uint64 {
+	if len(c.chunks) == 1 {
+		return c.chunks[0]
+	}
+	out := make([]uint64, 0, c.n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
+	}
+	return out
+}
+
+func stayKey(d model.Duration, collected bool) uint64 {
+	k := uint64(max(d, 0)) << 1
+	if !collected {
+		k |= 1
+	}
+	return k
 }
 
 // opEnd records a stay that ended at a node (cohortState: a measured
 // label left ready for pickup).
 func (w *world) opEnd(node model.NodeIndex, start, end model.Instant, collected bool) {
-	if w.ops.eps == nil {
-		w.ops.eps = make([][]episode, len(w.net.Nodes))
+	o := &w.ops
+	if o.stays == nil {
+		o.stays = make([]stayChunks, len(w.net.Nodes))
+		if w.cfg.Operators.Bonus != nil {
+			o.starts = make([][]model.Instant, len(w.net.Nodes))
+		}
 	}
-	w.ops.eps[node] = append(w.ops.eps[node], episode{start: start, dur: end.Sub(start), collected: collected})
+	o.stays[node].add(stayKey(end.Sub(start), collected))
+	if o.starts != nil {
+		o.starts[node] = append(o.starts[node], start)
+	}
 }
 
 // operatorsFinish censors the stays still open when the run stopped, fills
@@ -129,12 +183,28 @@ func (w *world) operatorsFinish() {
 		}
 	})
 	n := len(w.net.Nodes)
-	if w.ops.eps == nil {
-		w.ops.eps = make([][]episode, n)
+	o := &w.ops
+	rule := w.cfg.Operators.Bonus
+	stays := make([][]uint64, n) // per node, sorted below
+	if o.stays != nil {
+		for i := range stays {
+			stays[i] = o.stays[i].all()
+		}
+	}
+	var eps [][]episode // per node, with a bonus rule: before the stays are sorted
+	if rule != nil {
+		eps = make([][]episode, n)
+		for i, ks := range stays {
+			eps[i] = make([]episode, len(ks))
+			for j, k := range ks {
+				eps[i][j] = episode{start: o.starts[i][j], dur: model.Duration(k >> 1), collected: k&1 == 0}
+			}
+		}
 	}
 	r.Pickup = make([]PickupResult, n)
 	for i := range r.Pickup {
-		r.Pickup[i] = pickupOf(w.ops.eps[i:i+1], nil)
+		slices.Sort(stays[i])
+		r.Pickup[i] = pickupOfSorted(stays[i])
 	}
 	names, of := operatorNames(w.net, w.cfg.Operators.Of)
 	r.Operators = make([]OperatorResult, len(names))
@@ -146,16 +216,24 @@ func (w *world) operatorsFinish() {
 			r.Operators[k].Nodes = append(r.Operators[k].Nodes, model.NodeIndex(i))
 		}
 	}
-	rule := w.cfg.Operators.Bonus
 	for k := range r.Operators {
 		op := &r.Operators[k]
-		sets := make([][]episode, len(op.Nodes))
-		for j, i := range op.Nodes {
-			sets[j] = w.ops.eps[i]
+		if len(op.Nodes) == 1 {
+			op.PickupResult = r.Pickup[op.Nodes[0]]
+		} else {
+			var pooled []uint64
+			for _, i := range op.Nodes {
+				pooled = append(pooled, stays[i]...)
+			}
+			slices.Sort(pooled)
+			op.PickupResult = pickupOfSorted(pooled)
 		}
-		op.PickupResult = pickupOf(sets, nil)
 		if rule == nil {
 			continue
+		}
+		sets := make([][]episode, len(op.Nodes))
+		for j, i := range op.Nodes {
+			sets[j] = eps[i]
 		}
 		var pay []float64
 		pay, op.Periods, op.PaidPeriods = evalBonus(rule, sets)
@@ -251,28 +329,52 @@ func bonusPeriods(sets [][]episode, p BonusPeriod) []model.Instant {
 
 // pickupOf pools the stays of sets that keep accepts (nil: all).
 func pickupOf(sets [][]episode, keep func(*episode) bool) PickupResult {
-	var times []float64
-	var observed []bool
-	var p PickupResult
+	var keys []uint64
 	for _, s := range sets {
 		for e := range s {
-			ep := &s[e]
-			if keep != nil && !keep(ep) {
-				continue
+			if keep == nil || keep(&s[e]) {
+				keys = append(keys, stayKey(s[e].dur, s[e].collected))
 			}
-			p.Ready++
-			if ep.collected {
-				p.Collected++
-			}
-			times = append(times, ep.dur.Minutes())
-			observed = append(observed, ep.collected)
 		}
 	}
-	km := KaplanMeier(times, observed)
-	p.FrictionP50 = km.Quantile(0.5)
-	p.FrictionP90 = km.Quantile(0.9)
+	slices.Sort(keys)
+	return pickupOfSorted(keys)
+}
+
+// pickupOfSorted is the pickup result of sorted stay keys: the
+// Kaplan–Meier estimate (as KaplanMeier) in one pass, allocating nothing.
+func pickupOfSorted(keys []uint64) PickupResult {
+	p := PickupResult{Ready: uint64(len(keys)), FrictionP50: math.Inf(1), FrictionP90: math.Inf(1)}
+	s := 1.0
+	atRisk := len(keys)
+	for k := 0; k < len(keys); {
+		d := keys[k] >> 1
+		events, n := 0, 0
+		for ; k < len(keys) && keys[k]>>1 == d; k++ {
+			n++
+			if keys[k]&1 == 0 {
+				events++
+			}
+		}
+		if events > 0 {
+			p.Collected += uint64(events)
+			s *= 1 - float64(events)/float64(atRisk)
+			t := model.Duration(d).Minutes()
+			if math.IsInf(p.FrictionP50, 1) && s <= 0.5+kmEps {
+				p.FrictionP50 = t
+			}
+			if math.IsInf(p.FrictionP90, 1) && s <= 0.1+kmEps {
+				p.FrictionP90 = t
+			}
+		}
+		atRisk -= n
+	}
 	return p
 }
+
+// kmEps absorbs rounding in the product of survival factors when it lands
+// exactly on a quantile's level.
+const kmEps = 1e-12
 
 // Survival is a Kaplan–Meier survival curve: S[j] is the estimated
 // probability of surviving (here: not yet collected) past T[j], the
@@ -319,9 +421,8 @@ func KaplanMeier(times []float64, observed []bool) Survival {
 // of the time to event), +Inf when the curve never gets that low (the
 // quantile lies beyond every observed time).
 func (sv Survival) Quantile(q float64) float64 {
-	const eps = 1e-12
 	for j, s := range sv.S {
-		if s <= 1-q+eps {
+		if s <= 1-q+kmEps {
 			return sv.T[j]
 		}
 	}

@@ -129,3 +129,35 @@ func TestOperatorNames(t *testing.T) {
 	assert.Equal(t, []string{"P1", "citybox"}, names)
 	assert.Equal(t, []int{1, 1, 0, -1}, of)
 }
+
+// The one-pass estimate on sorted stay keys (what a run uses) is
+// KaplanMeier's, censoring and ties included.
+func TestPickupOfSortedMatchesKaplanMeier(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 5, 50, 2000} {
+		for _, censor := range []float64{0, 0.2, 0.7} {
+			var eps []episode
+			var times []float64
+			var obs []bool
+			for range n {
+				d := model.Duration(rng.IntN(600)) * model.Minute // whole minutes: ties
+				c := rng.Float64() >= censor
+				eps = append(eps, episode{dur: d, collected: c})
+				times = append(times, d.Minutes())
+				obs = append(obs, c)
+			}
+			got := pickupOf([][]episode{eps[:n/2], eps[n/2:]}, nil)
+			sv := KaplanMeier(times, obs)
+			assert.Equal(t, sv.Quantile(0.5), got.FrictionP50, "n=%d censor=%v", n, censor)
+			assert.Equal(t, sv.Quantile(0.9), got.FrictionP90, "n=%d censor=%v", n, censor)
+			assert.Equal(t, uint64(n), got.Ready)
+			var c uint64
+			for _, o := range obs {
+				if o {
+					c++
+				}
+			}
+			assert.Equal(t, c, got.Collected)
+		}
+	}
+}
