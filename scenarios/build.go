@@ -170,12 +170,12 @@ func (s *Scenario) Config() (*sim.Config, error) {
 		Customers: sim.Customers{PickupDelay: dist(s.Customers.PickupDelay), NoShow: float64(s.Customers.NoShow),
 			SubscriberPickupDelay: dist(s.Customers.Subscribers.PickupDelay), SubscriberNoShow: float64(s.Customers.Subscribers.NoShow),
 			Choice: s.choiceConfig()},
-		Costs:     sim.Costs{PerOrder: s.Costs.PerOrder, PerReturn: s.Costs.PerReturn},
-		Calendar:  calendar,
-		Expiry:    s.ttlConfig(),
-		Operators: s.operatorsConfig(),
+		Costs:    sim.Costs{PerOrder: s.Costs.PerOrder, PerReturn: s.Costs.PerReturn},
+		Calendar: calendar,
+		Expiry:   s.ttlConfig(),
 	}
 	s.inventory(cfg)
+	cfg.Operators = s.operatorsConfig()
 	extra := map[string]model.Duration{}
 	for _, p := range s.PackingTemplates {
 		extra[p.ID] = p.PackTimeExtra.Model()

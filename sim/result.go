@@ -63,14 +63,15 @@ type Result struct {
 	// Supply is the run's supply side: orders by source, line haul, pickers.
 	Supply SupplyResult
 
-	Nodes []NodeResult
-	// Pickup is each node's pickup friction and success (indexed like
-	// Nodes), Operators each operator's, sorted by name (operator.go).
-	Pickup       []PickupResult
-	Operators    []OperatorResult
+	Nodes        []NodeResult
 	Daily        []DayResult
 	Trace        Trace
 	DemandByCell map[model.Cell]uint64
+
+	// Pickup is each node's pickup friction and success (indexed like
+	// Nodes), Operators each operator's, sorted by name (operator.go).
+	Pickup    []PickupResult
+	Operators []OperatorResult
 }
 
 // CostBreakdown is what the measured period cost, by cause: couriers (paid
