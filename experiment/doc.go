@@ -19,5 +19,7 @@
 //	sel, err := experiment.Select(ctx, scs, runs, experiment.SelectOptions{Metric: results.MFCPO, Delta: 0.25}, opt)
 //
 // It is wiring between scenarios, sim and results; the command line stays
-// thin by calling it.
+// thin by calling it. Each replication's metrics are filled by topic
+// (run.go, and supply.go, replenish.go, choice.go, cohort.go, operator.go
+// for their parts).
 package experiment

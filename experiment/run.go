@@ -250,6 +250,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 	}
 	cohortMetrics(m, &rep, r)
 	nodeReasonMetrics(&rep, r)
+	operatorMetrics(cfg, r, m, &rep)
 	if trace {
 		for _, h := range r.Trace {
 			rep.Trace = append(rep.Trace, results.TracePoint{Hour: float64(h.Hour), Orders: float64(h.Orders), Ready: float64(h.Ready),

@@ -236,6 +236,8 @@ var Catalog = []MetricDef{
 	{MCourierWaitP90Min, UnitMinutes, "90th percentile minutes from packed to the handoff to a courier", LowerIsBetter},
 	{MCourierTimeRerouteShare, UnitShare, "share of courier busy time spent on reroute trips", Neutral},
 	{MCourierTimeReturnShare, UnitShare, "share of courier busy time spent on return trips", Neutral},
+	// operators (issue 14, operator.go)
+	{MBonusCost, UnitCurrency, "operator bonuses: operators.bonus.per_collected per parcel collected in periods whose Kaplan–Meier median pickup friction beat the target (in total_cost)", LowerIsBetter},
 }
 
 // Lookup returns the catalog entry for name.

@@ -68,6 +68,10 @@ type Replication struct {
 	// a courier (the cohort's parcels).
 	CourierWait  Histogram          `json:"courier_wait"`
 	DemandByCell map[string]float64 `json:"demand_by_cell,omitempty"` // H3 cell -> orders
+
+	// PerOperator: pickup friction, success and bonuses by node operator
+	// (operator.go).
+	PerOperator map[string]map[string]float64 `json:"per_operator,omitempty"`
 }
 
 // MarshalJSON drops non-finite map values.
@@ -82,6 +86,7 @@ func (r Replication) MarshalJSON() ([]byte, error) {
 			c.PerNode[k] = finiteMap(m)
 		}
 	}
+	c.PerOperator = finiteMaps(r.PerOperator)
 	return json.Marshal(c)
 }
 
@@ -136,6 +141,8 @@ type RunResult struct {
 	Replications   []Replication       `json:"replications"`
 	Summary        []MetricSummary     `json:"summary"`
 	PerNodeSummary []NodeMetricSummary `json:"per_node_summary,omitempty"`
+	// PerOperatorSummary: the per-operator metrics' statistics (operator.go).
+	PerOperatorSummary []OperatorMetricSummary `json:"per_operator_summary,omitempty"`
 }
 
 func (r *RunResult) precision() float64 {
@@ -229,6 +236,7 @@ func (r *RunResult) Finalize() {
 	if len(r.PerNodeSummary) == 0 {
 		r.PerNodeSummary = nil
 	}
+	r.summarizeOperators()
 }
 
 // SummaryOf returns the summary of metric name, if present.

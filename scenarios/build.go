@@ -175,6 +175,7 @@ func (s *Scenario) Config() (*sim.Config, error) {
 		Expiry:   s.ttlConfig(),
 	}
 	s.inventory(cfg)
+	cfg.Operators = s.operatorsConfig()
 	extra := map[string]model.Duration{}
 	for _, p := range s.PackingTemplates {
 		extra[p.ID] = p.PackTimeExtra.Model()

@@ -38,6 +38,7 @@ type Scenario struct {
 	warnings      Errors        // what Parse or Validate found suspicious but valid (Warnings)
 	Replenishment Replenishment `yaml:"replenishment"`
 	Promotions    []Promotion   `yaml:"promotions"`
+	Operators     *Operators    `yaml:"operators"` // operator.go
 }
 
 // SLA is the same-day promise.
@@ -99,6 +100,7 @@ type Node struct {
 	DemandUplift       *DemandUplift    `yaml:"demand_uplift"` // choice.go
 	CacheSlots         int              `yaml:"cache_slots"`
 	ShelfUnits         int              `yaml:"shelf_units"`
+	Operator           string           `yaml:"operator"` // operator.go; default: the node's id
 }
 
 // Slots counts locker compartments per size class.

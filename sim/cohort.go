@@ -125,6 +125,7 @@ func (w *world) cohortState(e *model.Effect) {
 	}
 	if e.Prev == model.ReadyForPickup && e.State != model.ReadyForPickup && wl.measured {
 		w.co.dwell[e.Node].add(e.At.Sub(wl.mark).Minutes())
+		w.opEnd(e.Node, wl.mark, e.At, e.State == model.PickedUp)
 	}
 }
 

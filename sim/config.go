@@ -43,6 +43,9 @@ type Config struct {
 	// Supply is the line-haul pricing of the central supply tier
 	// (Network.Supply).
 	Supply SupplyCosts
+	// Operators names who runs each node and the operator bonus rule
+	// (operator.go; zero: each node its own operator, no bonus).
+	Operators Operators
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter
@@ -155,6 +158,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Drain < 0 {
 		return fmt.Errorf("config %q: need a drain cap >= 0", c.Name)
+	}
+	if err := c.Operators.validate(c.Name, len(c.Network.Nodes)); err != nil {
+		return err
 	}
 	if len(c.Neighborhoods) == 0 {
 		return fmt.Errorf("config %q: no neighborhoods", c.Name)

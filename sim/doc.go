@@ -16,7 +16,9 @@ line-haul costs), dist.go (the duration distributions: pick and pack times,
 pickup delays, up-times and repair times, courier handoff times), trips.go
 (reroute and return trips by the courier fleet), cohort.go (the measured
 cohort: the drain after the horizon, censoring, courier waits and dwell
-times), config.go (Config, what a scenario is built into) and result.go
+times), operator.go (node operators: each parcel's stay at a node as a
+pickup-friction episode, collected or right-censored, Kaplan–Meier
+quantiles per node and operator, the operator bonus rule), config.go (Config, what a scenario is built into) and result.go
 (Run, RunObserved and what a replication measured). The world runs the
 kernel to the horizon, then, for the drain, raises Horizon and runs it
 again with a Stop hook that ends the run when the last measured order has

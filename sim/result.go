@@ -67,6 +67,11 @@ type Result struct {
 	Daily        []DayResult
 	Trace        Trace
 	DemandByCell map[model.Cell]uint64
+
+	// Pickup is each node's pickup friction and success (indexed like
+	// Nodes), Operators each operator's, sorted by name (operator.go).
+	Pickup    []PickupResult
+	Operators []OperatorResult
 }
 
 // CostBreakdown is what the measured period cost, by cause: couriers (paid
@@ -80,6 +85,8 @@ type CostBreakdown struct {
 	// LineHaul: the central supply tier's waves and parcels; Pickers: the
 	// pickers' hours on shift (fulfilment.staff).
 	LineHaul, Pickers float64
+	// Bonuses: operator bonuses paid under the bonus rule (operator.go).
+	Bonuses float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -270,6 +277,7 @@ func (w *world) finish() {
 		r.Nodes[i] = nr
 	}
 	w.supplyFinish()
+	w.operatorsFinish()
 	// courier cost is attributed to nodes by the parcels brought to them
 	for i := range r.Nodes {
 		if entered > 0 {
@@ -290,7 +298,7 @@ func (w *world) finish() {
 		r.InventoryError = err.Error()
 	}
 	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
-		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers
+		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers + r.Costs.Bonuses
 	w.cohortResult()
 	// daily rows for every day of the horizon, trace to the horizon
 	nd := int((end - r.Start + model.Instant(model.Day) - 1) / model.Instant(model.Day))

@@ -129,6 +129,7 @@ type world struct {
 	ttl      ttlState
 	// supply side: pickers and line haul
 	sup supplyWorld
+	ops opState // friction stays per node (operator.go)
 
 	co cohort // cohort.go: the measured window, the drain, waits and dwell times
 	tr trips  // trips.go: reroute and return trips by the courier fleet

@@ -114,6 +114,7 @@ func (r *Runner) handler(cfg APIConfig) (http.Handler, []string) {
 		}
 		writeJSON(w, 200, v)
 	})
+	tokenRoute(mux, t)
 	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, t.Nodes()) })
 	mux.HandleFunc("GET /v1/divergences", func(w http.ResponseWriter, req *http.Request) {
 		q := req.URL.Query()

@@ -47,6 +47,11 @@
 // the latest snapshot (Twin.MarshalBinary, stored in the journal file every
 // Runner.SnapshotEvery records and on a clean stop).
 //
+// With ServeConfig.Tokens (a signing key, and a directory) the service
+// signs provenance tokens (package provenance) of finished labels: written
+// per label off the driver's path by Tokens (tokens.go), and served at GET
+// /v1/labels/{id}/token.
+//
 // # Running the service
 //
 // A live service (what `lockstep twin --broker` runs):

@@ -42,6 +42,8 @@ type DriverConfig struct {
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages are applied.
 	Metrics *Metrics
+	// Tokens, if set, gets each finished label's custody (tokens.go).
+	Tokens *Tokens
 }
 
 func (c DriverConfig) withDefaults() DriverConfig {
@@ -620,6 +622,9 @@ func minor(amount float64) uint64 {
 // onFinish queues a label that reached a terminal state for forgetting.
 func (d *Driver) onFinish(l *model.Label) {
 	d.finished = append(d.finished, finished{at: lastAt(l), id: l.ID})
+	if d.cfg.Tokens != nil {
+		d.tokenFinished(l)
+	}
 }
 
 // ForgetFinished releases the labels that finished more than

@@ -115,6 +115,7 @@ func TestOpenAPI(t *testing.T) {
 	dir := t.TempDir()
 	cfg := serveConfig(t, dir)
 	cfg.HTTP, cfg.Token = "127.0.0.1:0", testToken
+	_, cfg.Tokens.Key = testSigningKey(t)
 	s, err := NewServer(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
@@ -150,6 +151,10 @@ func TestOpenAPI(t *testing.T) {
 		{pattern: "GET /v1/labels/{id}", target: "/v1/labels/" + label, want: 200},
 		{pattern: "GET /v1/labels/{id}", target: "/v1/labels/nope", want: 404},
 		{pattern: "GET /v1/labels/{id}", target: "/v1/labels/" + label, noAuth: true, want: 401},
+		{pattern: "GET /v1/labels/{id}/token", target: "/v1/labels/" + label + "/token", want: 200},
+		{pattern: "GET /v1/labels/{id}/token", target: "/v1/labels/L-2/token", want: 409},
+		{pattern: "GET /v1/labels/{id}/token", target: "/v1/labels/nope/token", want: 404},
+		{pattern: "GET /v1/labels/{id}/token", target: "/v1/labels/" + label + "/token", noAuth: true, want: 401},
 		{pattern: "GET /v1/nodes", target: "/v1/nodes", want: 200},
 		{pattern: "GET /v1/divergences", target: "/v1/divergences", want: 200},
 		{pattern: "GET /v1/divergences", target: "/v1/divergences?kind=" + KindRerouteUnexpected + "&node=L1&since=2026-03-02T00:00:00Z", want: 200},

@@ -109,6 +109,13 @@ func (r *Runner) snapshot() error {
 		return errors.New("twin: snapshot: no journal")
 	}
 	start := time.Now()
+	if tk := r.Twin.cfg.Tokens; tk != nil {
+		// a label finished before the snapshot is not re-applied after a
+		// restart: its token must be on disk first
+		if err := tk.Flush(); err != nil {
+			return fmt.Errorf("twin: snapshot: %w", err)
+		}
+	}
 	pos := r.Journal.Len()
 	state, err := r.Twin.MarshalBinary()
 	if err == nil {

@@ -79,6 +79,10 @@ type ServeConfig struct {
 	// Report and States, if set, are files written at the end (replaced
 	// atomically): the divergence report and the final label states.
 	Report, States string
+	// Tokens: with a Key, the API serves finished labels' provenance
+	// tokens; with a Dir too, each finished label's token is written there
+	// (tokens.go). Its Logger defaults to the twin's.
+	Tokens TokensConfig
 }
 
 // ConfigError is an error in what a Server was asked to do (a bad listen
@@ -116,6 +120,7 @@ type Server struct {
 
 	clientID string                           // for an external broker ("": random)
 	broker   atomic.Pointer[transport.Broker] // the embedded broker, once Live started it
+	tokens   *Tokens                          // nil: no provenance tokens
 }
 
 // NewServer builds the twin, opens the journal (checking it was written
@@ -148,7 +153,20 @@ func NewServer(cfg ServeConfig) (_ *Server, err error) {
 		s.metrics = NewMetrics()
 		s.cfg.Twin.Metrics = s.metrics
 	}
+	if cfg.Tokens.Key != nil {
+		tc := cfg.Tokens
+		if tc.Logger == nil {
+			tc.Logger = s.log
+		}
+		if s.tokens, err = NewTokens(tc); err != nil {
+			return nil, configErr(err)
+		}
+		s.cfg.Twin.Tokens = s.tokens
+	} else if cfg.Tokens.Dir != "" {
+		return nil, configErr(errors.New("twin: a tokens directory needs a signing key (--tokens-key FILE)"))
+	}
 	if s.tw, err = New(s.cfg.Twin); err != nil {
+		_ = s.tokens.Close()
 		return nil, configErr(err)
 	}
 	defer func() {
@@ -377,6 +395,11 @@ func (s *Server) finish() error {
 		_ = s.runner.Snapshot() // a failure is logged; the journal has every record
 	}
 	s.tw.Finish()
+	if s.tokens != nil {
+		if err := s.tokens.Flush(); err != nil {
+			return fmt.Errorf("twin: %w", err)
+		}
+	}
 	if err := writeFile(s.cfg.Report, s.tw.WriteReport); err != nil {
 		return fmt.Errorf("twin: report: %w", err)
 	}
@@ -428,6 +451,9 @@ func (s *Server) Close() error {
 		if err := s.journal.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("twin: journal: %w", err))
 		}
+	}
+	if err := s.tokens.Close(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -84,6 +84,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, if set, is updated as messages flow.
 	Metrics *Metrics
+	// Tokens, if set, signs provenance tokens of finished labels (and
+	// writes them, with a directory): tokens.go.
+	Tokens *Tokens
 }
 
 // Ingest is the configuration of the twin's ingest stage.
@@ -96,7 +99,8 @@ func (c Config) Ingest() IngestConfig {
 // Driver is the configuration of the twin's driver.
 func (c Config) Driver() DriverConfig {
 	return DriverConfig{Network: c.Network, Location: c.Location, Replenish: c.Replenish, ReplenishAt: c.ReplenishAt, RestockLead: c.RestockLead,
-		Nodes: c.Nodes, LabelRetention: c.LabelRetention, AnomalyMax: c.QuarantineMax, Logger: c.Logger, Metrics: c.Metrics}
+		Nodes: c.Nodes, LabelRetention: c.LabelRetention, AnomalyMax: c.QuarantineMax, Logger: c.Logger, Metrics: c.Metrics,
+		Tokens: c.Tokens}
 }
 
 // Compare is the configuration of the twin's comparer.

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-sim/lockstep/model"
+	"github.com/lockstep-sim/lockstep/provenance"
 	"github.com/lockstep-sim/lockstep/scenarios"
 	"github.com/lockstep-sim/lockstep/twin"
 	"github.com/lockstep-sim/lockstep/twin/transport"
@@ -33,6 +34,7 @@ type twinFlags struct {
 	httpTLSCert, httpTLSKey                                                                                    string
 	clientID, credsFile, credsEnv, caFile, brokerListen                                                        string
 	sessionExpiry                                                                                              time.Duration
+	tokensDir, tokensKey                                                                                       string
 }
 
 func newTwinCmd() *cobra.Command {
@@ -76,13 +78,19 @@ clock runs with the wall clock from startup. --clock event ignores receive
 instants: the feed's instants are the only clock (hwsim's accelerated time),
 and live gives exactly the replay's output.
 
-The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/nodes, /v1/divergences,
+The HTTP API (/healthz, /readyz, /v1/labels/{id}, /v1/labels/{id}/token, /v1/nodes, /v1/divergences,
 /v1/quarantine, /v1/anomalies, /v1/status, /v1/map, /v1/events, /metrics) and the ops page
 (/ui: the nodes on a map, ingest counters and the latest divergences, live)
 listen on loopback unless --token (or LOCKSTEP_TWIN_TOKEN, at least 16 bytes)
 is set; the token is never logged. With --http-tls-cert and --http-tls-key the
 API is served over TLS. Its responses are described in docs/api/openapi.yaml;
 docs/twin.md has it all.
+
+Provenance tokens: with --tokens-key FILE (an Ed25519 private key, as
+lockstep keygen writes) the API serves each finished label's custody as a
+signed token (GET /v1/labels/{id}/token); with --tokens DIR too, the twin
+writes DIR/<label>.token for every label that finishes (picked up, returned,
+cancelled), durably and off the core's path. lockstep verify checks them.
 
 Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 		Example: `  lockstep twin --network scenarios/quickstart.yaml --replay capture.ndjson --report divergences.ndjson
@@ -124,6 +132,8 @@ Exit codes: 0 ok, 1 the twin failed, 2 bad input.`,
 	fl.StringVar(&f.httpTLSKey, "http-tls-key", "", "PEM private key of --http-tls-cert")
 	fl.StringVar(&f.clock, "clock", "wall", "wall: receive instants (live the wall clock, in a replay recv_at) check and release instants, and live the clock runs on wall time; event: the feed's instants only (hwsim's accelerated time; live == replay)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.tokensDir, "tokens", "", "write each finished label's provenance token to DIR/<label>.token (needs --tokens-key)")
+	fl.StringVar(&f.tokensKey, "tokens-key", "", "Ed25519 private key file that signs provenance tokens (PEM or raw; lockstep keygen); enables GET /v1/labels/{id}/token")
 	return cmd
 }
 
@@ -176,6 +186,10 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", f.network, err))
 	}
+	tokens, err := twinTokens(f)
+	if err != nil {
+		return badInput(err)
+	}
 	sum := sha256.Sum256(raw)
 	cfg := twin.ServeConfig{
 		Twin: twin.Config{Network: network, Location: loc, Topics: wire.Topics{Prefix: f.prefix}, Window: model.Duration(f.window.Milliseconds()),
@@ -187,7 +201,7 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 		Data:          f.data, Fsync: f.fsync, SnapshotEvery: f.snapshotEvery,
 		HTTP: f.httpAddr, Token: token, HTTPCert: f.httpTLSCert, HTTPKey: f.httpTLSKey,
 		Broker: f.broker, ShareGroup: f.shareGroup, Client: cc, EmbeddedBroker: transport.BrokerConfig{Listen: f.brokerListen},
-		Report: f.report, States: f.states,
+		Report: f.report, States: f.states, Tokens: tokens,
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -299,4 +313,20 @@ func nodesOrNil(s string) []string {
 		}
 	}
 	return out
+}
+
+// twinTokens loads the provenance signing key (--tokens-key) for the
+// token directory (--tokens) and the API.
+func twinTokens(f twinFlags) (twin.TokensConfig, error) {
+	if f.tokensKey == "" {
+		if f.tokensDir != "" {
+			return twin.TokensConfig{}, errors.New("--tokens DIR needs --tokens-key FILE (the Ed25519 private key that signs them; lockstep keygen)")
+		}
+		return twin.TokensConfig{}, nil
+	}
+	key, err := provenance.LoadPrivateKey(f.tokensKey)
+	if err != nil {
+		return twin.TokensConfig{}, fmt.Errorf("--tokens-key: %w", err)
+	}
+	return twin.TokensConfig{Key: key, Dir: f.tokensDir}, nil
 }
