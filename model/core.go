@@ -39,6 +39,8 @@ type Stats struct {
 	ReconcileLag Histogram
 	// TTL counts the stage TTL alerts and escalations and the expiry practice.
 	TTL TTLStats
+	// Touch counts pickup windows and rewards (touch.go).
+	Touch TouchStats
 }
 
 // RejectedTotal sums the rejections over all reasons.
@@ -242,6 +244,9 @@ func (c *Core) place(ev Event) {
 		c.reject(ev, RejectUnknownNode)
 		return
 	}
+	if c.Net.Policy.Touch != nil && !c.touchPlace(&ev) {
+		return
+	}
 	from, inStock := NoNode, true
 	if c.inv != nil {
 		from, inStock = c.placeStock(ev)
@@ -277,6 +282,9 @@ func (c *Core) place(ev Event) {
 		l.Due = day + Instant(Day) + Instant(p.ReadyBy)
 	}
 	c.supplyPlaced(l, ev, from, inStock)
+	if c.Net.Policy.Touch != nil {
+		c.touchPlaced(l, ev.Window)
+	}
 	if l.Measured {
 		c.Stats.Orders++
 		if l.SameDay {
@@ -395,6 +403,9 @@ func (c *Core) arrive(l *Label, ev Event) {
 	c.emit(Effect{Type: EffSlot, Label: l.ID, Slab: l.slab, Node: i, Size: slot, Amount: 1, At: ev.At})
 	if l.ReadyAt == 0 {
 		l.ReadyAt = ev.At
+		if c.Net.Policy.Touch != nil {
+			c.touchArrived(l, ev.At)
+		}
 		if l.Measured {
 			c.Stats.Ready++
 			if ev.At <= l.Due {
@@ -555,6 +566,9 @@ func (c *Core) pickup(l *Label, ev Event) {
 		if !l.Late && l.ReadyAt <= l.Due && wait <= c.Net.Policy.PickupWindow {
 			c.Stats.PickedUpWithinSLA++
 		}
+	}
+	if c.Net.Policy.Touch != nil {
+		c.touchPickup(l, ev.Node, ev.At)
 	}
 	c.finish(l)
 }
