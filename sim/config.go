@@ -43,6 +43,9 @@ type Config struct {
 	// Supply is the line-haul pricing of the central supply tier
 	// (Network.Supply).
 	Supply SupplyCosts
+	// Touch is the customer touch layer: pickup windows and the response
+	// to rewards (touch.go; nil: off).
+	Touch *Touch
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter
@@ -228,6 +231,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateSupply(); err != nil {
 		return err
+	}
+	if c.Touch != nil {
+		if err := c.Touch.validate(c.Network); err != nil {
+			return fmt.Errorf("config %q: %w", c.Name, err)
+		}
 	}
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
 		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)
