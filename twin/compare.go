@@ -33,11 +33,14 @@ const (
 	KindSlotMismatch = "slot_mismatch"
 	// production reported on a label the twin never saw ordered
 	KindUnknownLabel = "unknown_label"
+	// an order with a pickup window whose sla_deadline is not the core's
+	// (the window's opening; touch.go)
+	KindDeadlineMismatch = "deadline_mismatch"
 )
 
 // Kinds lists every divergence kind.
 var Kinds = []string{KindStateMismatch, KindNodeMismatch, KindRerouteTarget, KindRerouteUnexpected, KindRerouteMissing,
-	KindRefundMissing, KindRefundUnexpected, KindRefundAmount, KindSlotMismatch, KindUnknownLabel}
+	KindRefundMissing, KindRefundUnexpected, KindRefundAmount, KindSlotMismatch, KindUnknownLabel, KindDeadlineMismatch}
 
 // Divergence is one place where production and the core disagree.
 type Divergence struct {

@@ -248,6 +248,17 @@ func decodeBody(t Type, f *fields) Body {
 			}
 			o.CustomerCell = c
 		}
+		if w := f.object("window", false); w != nil && f.err == nil {
+			pw := PickupWindow{Opens: w.instant("opens", true), Closes: w.instant("closes", true)}
+			if w.err == nil && pw.Closes <= pw.Opens {
+				w.fail(derr(ReasonBadValue, "body.window.closes must be after body.window.opens"))
+			}
+			if w.err == nil && pw.Opens < o.PlacedAt {
+				w.fail(derr(ReasonBadValue, "body.window.opens is before body.placed_at"))
+			}
+			f.fail(w.finish())
+			o.Window = &pw
+		}
 		return o
 	case TypeLabelState:
 		l := LabelState{LabelID: f.id("label_id", true), State: enum(f, "state", labelStates), Node: f.id("node", true)}

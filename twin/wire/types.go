@@ -293,6 +293,23 @@ type Order struct {
 	// twin's demand heatmap counts the order there rather than at the
 	// destination node.
 	CustomerCell string `json:"customer_cell,omitempty"`
+	// Window is the pickup window the customer chose at checkout
+	// (optional; the touch layer): the order's SLA deadline is its opening.
+	Window *PickupWindow `json:"window,omitempty"`
+}
+
+// PickupWindow is a pickup window [Opens, Closes) chosen at checkout.
+type PickupWindow struct {
+	Opens  model.Instant `json:"opens"`
+	Closes model.Instant `json:"closes"`
+}
+
+// MarshalJSON writes the instants in RFC 3339 with milliseconds.
+func (w PickupWindow) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Opens  string `json:"opens"`
+		Closes string `json:"closes"`
+	}{FormatInstant(w.Opens), FormatInstant(w.Closes)})
 }
 
 // Refund is a refund production decided, in minor units of Currency.
