@@ -91,6 +91,8 @@ type Core struct {
 
 	// supply tier and source counters (nil: no cache and no supply tier)
 	sup *supplyState
+	// pickup windows by label slab (touch.go; nil: no touch policy)
+	windows []Window
 }
 
 // New returns a core for the network. It does not copy net; do not change it
@@ -668,6 +670,9 @@ func (c *Core) finish(l *Label) {
 	}
 	if l.ReadyAt == 0 && !l.Late {
 		c.emit(Effect{Type: EffCancelTimer, Timer: TimerSLA, Label: l.ID, Slab: l.slab})
+	}
+	if c.windows != nil {
+		c.windows[l.slab] = Window{}
 	}
 	if c.OnFinish != nil {
 		c.OnFinish(l)

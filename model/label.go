@@ -141,8 +141,6 @@ type Label struct {
 	// Arrive is when a central unit (Stock StockCentral) reaches the
 	// fulfilling node by line haul (0: not a central order).
 	Arrive Instant
-	// Window is the pickup window chosen at checkout (touch.go; zero: none).
-	Window Window
 	Chain  []Entry
 	// Head is the hash of the last chain entry; Verify checks the chain
 	// against it, so the newest entry cannot be edited either.

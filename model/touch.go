@@ -84,12 +84,24 @@ func (c *Core) touchPlace(ev *Event) bool {
 	return true
 }
 
-// touchPlaced records a placed label's window.
+// Window is the pickup window of label l (zero: none, or no touch policy).
+func (c *Core) Window(l *Label) Window {
+	if c.windows == nil || int(l.slab) >= len(c.windows) {
+		return Window{}
+	}
+	return c.windows[l.slab]
+}
+
+// touchPlaced records a placed label's window (kept by slab, off the label,
+// so labels stay as small as without the touch layer).
 func (c *Core) touchPlaced(l *Label, w Window) {
+	for int(l.slab) >= len(c.windows) {
+		c.windows = append(c.windows, Window{})
+	}
+	c.windows[l.slab] = w
 	if !w.Has() {
 		return
 	}
-	l.Window = w
 	l.Due = w.Open
 	if l.Measured {
 		c.Stats.Touch.Windowed++
@@ -98,16 +110,17 @@ func (c *Core) touchPlaced(l *Label, w Window) {
 
 // touchReadyTTL is the ready-for-pickup TTL of a windowed label becoming
 // ready at instant at: it runs from the later of at and the window's close.
-func touchReadyTTL(l *Label, ttl Duration, at Instant) Duration {
-	if ttl <= 0 || !l.Window.Has() || l.Window.Close <= at {
+func (c *Core) touchReadyTTL(l *Label, ttl Duration, at Instant) Duration {
+	w := c.Window(l)
+	if ttl <= 0 || !w.Has() || w.Close <= at {
 		return ttl
 	}
-	return ttl + l.Window.Close.Sub(at)
+	return ttl + w.Close.Sub(at)
 }
 
 // touchArrived counts a windowed parcel first ready after its window opened.
 func (c *Core) touchArrived(l *Label, at Instant) {
-	if l.Window.Has() && l.Measured && at > l.Window.Open {
+	if w := c.Window(l); w.Has() && l.Measured && at > w.Open {
 		c.Stats.Touch.ReadyLate++
 	}
 }
@@ -116,12 +129,13 @@ func (c *Core) touchArrived(l *Label, at Instant) {
 func (c *Core) touchPickup(l *Label, node NodeIndex, at Instant) {
 	t := c.Net.Policy.Touch
 	inWindow := false
-	if l.Window.Has() {
-		inWindow = at >= l.Window.Open && at < l.Window.Close
+	w := c.Window(l)
+	if w.Has() {
+		inWindow = at >= w.Open && at < w.Close
 		if l.Measured {
 			s := &c.Stats.Touch
 			switch {
-			case at < l.Window.Open:
+			case at < w.Open:
 				s.BeforeWindow++
 			case inWindow:
 				s.InWindow++
@@ -135,7 +149,7 @@ func (c *Core) touchPickup(l *Label, node NodeIndex, at Instant) {
 	if quick {
 		amount += t.RewardAmount
 	}
-	offPeak := inWindow && t.OffPeakWindow(l.Window)
+	offPeak := inWindow && t.OffPeakWindow(w)
 	if offPeak {
 		amount += t.OffPeakReward
 	}

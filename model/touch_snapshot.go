@@ -16,19 +16,20 @@ func (w *snapWriter) touch(c *Core, freed []bool) {
 	w.float(s.RewardCost)
 	n := 0
 	for i := range c.labels {
-		if !freed[i] && c.labels[i].Window.Has() {
+		if !freed[i] && c.Window(&c.labels[i]).Has() {
 			n++
 		}
 	}
 	w.uint(uint64(n))
 	for i := range c.labels {
 		l := &c.labels[i]
-		if freed[i] || !l.Window.Has() {
+		win := c.Window(l)
+		if freed[i] || !win.Has() {
 			continue
 		}
 		w.uint(uint64(i))
-		w.int(int64(l.Window.Open - l.Placed))
-		w.int(int64(l.Window.Close - l.Window.Open))
+		w.int(int64(win.Open - l.Placed))
+		w.int(int64(win.Close - win.Open))
 	}
 }
 
@@ -40,6 +41,9 @@ func (r *snapReader) touch(d *Core) error {
 		*p = r.uint()
 	}
 	s.RewardCost = r.float()
+	if d.Net.Policy.Touch != nil && len(d.labels) > 0 {
+		d.windows = make([]Window, len(d.labels))
+	}
 	n := r.count(3)
 	last := -1
 	for k := 0; k < n && r.err == nil; k++ {
@@ -55,11 +59,11 @@ func (r *snapReader) touch(d *Core) error {
 			break
 		}
 		open, length := r.int(), r.int()
-		if open < 0 || length <= 0 {
+		if open < 0 || length <= 0 || d.windows == nil {
 			r.fail("touch: bad window")
 			break
 		}
-		l.Window = Window{Open: l.Placed + Instant(open), Close: l.Placed + Instant(open+length)}
+		d.windows[i] = Window{Open: l.Placed + Instant(open), Close: l.Placed + Instant(open+length)}
 	}
 	return r.err
 }

@@ -148,7 +148,7 @@ func (c *Core) stageTTL(l *Label, s State, at Instant) Duration {
 			break
 		}
 	}
-	return touchReadyTTL(l, ttl, at)
+	return c.touchReadyTTL(l, ttl, at)
 }
 
 // armReminder sets the reminder timer of a label that just became ready.

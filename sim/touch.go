@@ -211,7 +211,7 @@ func (w *world) touchVisit(l *model.Label, d model.Duration) model.Instant {
 	now := w.k.Now
 	uk, uw := ts.keep.Float64(), ts.when.Float64()
 	miss := ts.cfg.Miss.Sample(ts.miss)
-	if win := l.Window; win.Has() {
+	if win := w.core.Window(l); win.Has() {
 		keep := ts.cfg.Keep
 		if ts.pol.OffPeakWindow(win) {
 			keep = ts.offPeakKeep
