@@ -181,19 +181,27 @@ func TestTouchMissDelay(t *testing.T) {
 
 func TestTouchQuickRewardElasticity(t *testing.T) {
 	// Without windows and partner hours, a customer's delay d ~ Exp(10h);
-	// with a 1-unit reward for pickup within W = 4h and elasticity e, the
-	// share rewarded is P(d <= W) + P(d > W)(1 - exp(-e)) (no-shows aside).
-	for _, e := range []float64{0, 0.4, 1.5} {
+	// with a reward R for pickup within W and elasticity e, the share
+	// rewarded is P(d <= W) + P(d > W)(1 - exp(-e R)) (no-shows aside). Each
+	// of the three knobs moves it, and the cost is R per reward.
+	for _, tc := range []struct {
+		e, amount float64
+		within    model.Duration
+	}{
+		{0, 1, 4 * model.Hour}, {0.4, 1, 4 * model.Hour}, {1.5, 1, 4 * model.Hour},
+		{0.4, 3, 4 * model.Hour}, {0.4, 1, 8 * model.Hour},
+	} {
 		cfg := touchScenario(t, func(s *scenarios.Scenario) {
 			s.Touch.Windows = nil
-			s.Touch.Rewards.Elasticity = e
+			s.Touch.Rewards.Elasticity = tc.e
+			s.Touch.Rewards.Quick = &scenarios.QuickReward{Amount: tc.amount, Within: scenarios.Duration(tc.within)}
 			s.Nodes = s.Nodes[:3] // M1, L1, L2: lockers open around the clock
 		})
 		r, l := runTouch(t, cfg, 0)
-		within := 1 - math.Exp(-0.4)
-		want := within + (1-within)*(1-math.Exp(-e))
+		in := 1 - math.Exp(-float64(tc.within)/float64(10*model.Hour))
+		want := in + (1-in)*(1-math.Exp(-tc.e*tc.amount))
 		within4σ(t, r.Stats.Touch.QuickRewards, r.Stats.PickedUp, want, "quick rewards of pickups")
-		require.InDelta(t, float64(r.Stats.Touch.QuickRewards), r.Costs.Rewards, 1e-9, "1 unit each")
+		require.InDelta(t, tc.amount*float64(r.Stats.Touch.QuickRewards), r.Costs.Rewards, 1e-6)
 		require.Equal(t, uint64(l.rewards), r.Stats.Touch.QuickRewards)
 	}
 }
@@ -237,6 +245,21 @@ func TestTouchOffPeakReward(t *testing.T) {
 	highShare, highKept := run(2)
 	assert.Greater(t, highShare, lowShare+0.1, "off-peak windows chosen")
 	assert.Greater(t, highKept, lowKept+0.05, "windows kept")
+}
+
+func TestTouchOffPeakHours(t *testing.T) {
+	// more off-peak hours: more windows earn the off-peak credit
+	rewards := func(hours string) uint64 {
+		cfg := touchScenario(t, func(s *scenarios.Scenario) {
+			s.Touch.Rewards.Quick = nil
+			s.Touch.Rewards.OffPeak = &scenarios.OffPeakReward{Amount: 0.5, Hours: scenarios.MustHours(hours)}
+		})
+		r, _ := runTouch(t, cfg, 0)
+		return r.Stats.Touch.OffPeakRewards
+	}
+	narrow, wide := rewards("20:00-22:00"), rewards("08:00-12:00,18:00-22:00")
+	assert.Positive(t, narrow)
+	assert.Greater(t, wide, 2*narrow)
 }
 
 func TestTouchPerWindowCapacity(t *testing.T) {
