@@ -754,6 +754,9 @@ func (g *Generator) state(effs []model.Effect, k int, used []bool) {
 			used[j] = true
 			body.Refund = g.refund(l, f.Amount)
 		}
+		if f.Type == model.EffReward && e.State == model.PickedUp && body.Reward == nil {
+			body.Reward = g.reward(f.Amount)
+		}
 	}
 	if e.State == model.Rerouting && body.RerouteTo == "" {
 		body.RerouteTo = node // not expected: the core always says where

@@ -13,8 +13,9 @@ import (
 )
 
 // hwsim sends each order's pickup window (the touch layer) in real
-// instants, its sla_deadline the window's opening, and the orders validate
-// against the order schema; without a touch section no order has one.
+// instants, its sla_deadline the window's opening, and the core's rewards
+// with the picked_up state; every message validates against its schema;
+// without a touch section there is neither.
 func TestOrderWindows(t *testing.T) {
 	_, schemas := compileSchemas(t)
 	for _, tc := range []struct {
@@ -24,16 +25,20 @@ func TestOrderWindows(t *testing.T) {
 		cfg := loadSim(t, tc.path)
 		cfg.Warmup, cfg.Horizon = 0, model.Day
 		items, _ := generate(t, Config{Sim: cfg})
-		orders, windowed := 0, 0
+		orders, windowed, rewards := 0, 0, 0
 		for _, it := range messages(items) {
-			if it.Type != wire.TypeOrder {
-				continue
-			}
 			env, err := wire.Decode(it.Topic, it.Payload)
 			require.NoError(t, err)
 			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(it.Payload))
 			require.NoError(t, err)
-			require.NoError(t, schemas[wire.TypeOrder].Validate(inst), string(it.Payload))
+			require.NoError(t, schemas[it.Type].Validate(inst), string(it.Payload))
+			if b, ok := env.Body.(wire.LabelState); ok && b.Reward != nil {
+				require.Equal(t, wire.LabelPickedUp, b.State)
+				rewards++
+			}
+			if it.Type != wire.TypeOrder {
+				continue
+			}
 			orders++
 			o := env.Body.(wire.Order)
 			if o.Window == nil {
@@ -47,8 +52,10 @@ func TestOrderWindows(t *testing.T) {
 		require.Positive(t, orders)
 		if tc.windowed {
 			assert.Positive(t, windowed, tc.path)
+			assert.Positive(t, rewards, tc.path)
 		} else {
 			assert.Zero(t, windowed, tc.path)
+			assert.Zero(t, rewards, tc.path)
 		}
 	}
 }

@@ -65,7 +65,10 @@ type Decision struct {
 	At     model.Instant
 	Refund bool            // a refund (else a reroute)
 	To     model.NodeIndex // reroute target
-	Amount uint64          // refund, minor units
+	Amount uint64          // refund or reward, minor units
+	// Reward: a reward credited at a pickup (touch.go), checked against
+	// production's picked_up report rather than on its own.
+	Reward bool
 }
 
 // Observer receives, in apply order, what the driver hands on for
@@ -599,6 +602,10 @@ func (d *Driver) step(ev model.Event) {
 		case model.EffRefund:
 			if d.labels[e.Label] != nil {
 				d.obs.Decided(e.Label, Decision{At: e.At, Refund: true, Amount: minor(e.Amount)})
+			}
+		case model.EffReward:
+			if d.labels[e.Label] != nil {
+				d.obs.Decided(e.Label, Decision{At: e.At, Reward: true, Amount: minor(e.Amount)})
 			}
 		}
 	}

@@ -136,6 +136,7 @@ type (
 		Matched  []bool
 		Reroutes []snapDecision
 		Refunds  []snapDecision
+		Rewards  []snapDecision // touch layer
 	}
 	snapTimer struct {
 		At    model.Instant
@@ -459,6 +460,7 @@ func (c *Comparer) save(s *snapState) {
 	for i := range s.Labels {
 		if cl := c.labels[s.Labels[i].ID]; cl != nil {
 			s.Labels[i].Matched, s.Labels[i].Reroutes, s.Labels[i].Refunds = cl.matched, decisionsOut(cl.reroutes), decisionsOut(cl.refunds)
+			s.Labels[i].Rewards = decisionsOut(cl.rewards)
 		}
 	}
 	for _, r := range c.pending {
@@ -474,8 +476,9 @@ func (c *Comparer) save(s *snapState) {
 // restore sets a fresh comparer's state from s.
 func (c *Comparer) restore(s *snapState) error {
 	for _, sl := range s.Labels {
-		if len(sl.Matched) > 0 || len(sl.Reroutes) > 0 || len(sl.Refunds) > 0 {
-			c.labels[sl.ID] = &cmpLabel{matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds)}
+		if len(sl.Matched) > 0 || len(sl.Reroutes) > 0 || len(sl.Refunds) > 0 || len(sl.Rewards) > 0 {
+			c.labels[sl.ID] = &cmpLabel{matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds),
+				rewards: decisionsIn(sl.Rewards)}
 		}
 	}
 	c.pending = make(reportHeap, len(s.Pending))

@@ -79,3 +79,64 @@ func TestTwinWindowsWithoutTouchPolicy(t *testing.T) {
 	}
 	assert.Positive(t, kinds[twin.KindDeadlineMismatch])
 }
+
+// TestHwsimRewardsTwin: hwsim reports the core's rewards with the
+// picked_up state; the twin's core credits the same: no divergence. A
+// report without its reward, with another amount, or with a reward the core
+// did not credit, is reward_missing, reward_amount or reward_unexpected.
+func TestHwsimRewardsTwin(t *testing.T) {
+	sc, err := scenarios.Load("../scenarios/examples/pickup-windows.yaml")
+	require.NoError(t, err)
+	sc.Warmup = 0
+	recs, _ := generate(t, sc, hwsim.Faults{})
+	want := map[string]string{}
+	tampered := make([]wire.CaptureRecord, len(recs))
+	rewarded, plain := 0, 0
+	for i, r := range recs {
+		tampered[i] = r
+		env, err := wire.Decode(r.Topic, r.Payload)
+		require.NoError(t, err)
+		b, ok := env.Body.(wire.LabelState)
+		if !ok || b.State != wire.LabelPickedUp {
+			continue
+		}
+		switch {
+		case b.Reward != nil:
+			rewarded++
+			require.Equal(t, uint64(100), b.Reward.Amount, "1 unit, in cents")
+			switch rewarded % 20 {
+			case 0:
+				b.Reward = nil
+				want[b.LabelID] = twin.KindRewardMissing
+			case 10:
+				b.Reward = &wire.Reward{Amount: 150, Currency: "EUR"}
+				want[b.LabelID] = twin.KindRewardAmount
+			default:
+				continue
+			}
+		default:
+			plain++
+			if plain%5 != 0 {
+				continue
+			}
+			b.Reward = &wire.Reward{Amount: 100, Currency: "EUR"}
+			want[b.LabelID] = twin.KindRewardUnexpected
+		}
+		env.Body = b
+		p, err := wire.Encode(env)
+		require.NoError(t, err)
+		tampered[i].Payload = p
+	}
+	require.Greater(t, rewarded, 100)
+	require.Positive(t, plain)
+
+	tw := replay(t, sc, recs)
+	assert.Empty(t, tw.Divergences(twin.Filter{}))
+
+	tw = replay(t, sc, tampered)
+	got := map[string]string{}
+	for _, d := range tw.Divergences(twin.Filter{}) {
+		got[d.Label] = d.Kind
+	}
+	assert.Equal(t, want, got)
+}

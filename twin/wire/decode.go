@@ -288,6 +288,21 @@ func decodeBody(t Type, f *fields) Body {
 			f.fail(r.finish())
 			l.Refund = &Refund{Amount: amount, Currency: cur}
 		}
+		if r := f.object("reward", false); r != nil && f.err == nil {
+			amount, _ := r.uint("amount", true)
+			cur, _ := r.str("currency", true)
+			if r.err == nil && (amount == 0 || amount > maxRefundMin) {
+				r.fail(derr(ReasonBadValue, "body.reward.amount must be 1..%d minor units", maxRefundMin))
+			}
+			if r.err == nil && !currencyRE.MatchString(cur) {
+				r.fail(derr(ReasonBadValue, "body.reward.currency %q is not an ISO 4217 code", cur))
+			}
+			if r.err == nil && l.State != LabelPickedUp {
+				r.fail(derr(ReasonBadValue, "body.reward is only allowed when state is picked_up"))
+			}
+			f.fail(r.finish())
+			l.Reward = &Reward{Amount: amount, Currency: cur}
+		}
 		return l
 	}
 	return nil

@@ -50,3 +50,40 @@ func TestOrderWindow(t *testing.T) {
 		assert.Equal(t, tc.reason, de.Reason, "%s: %v", name, err)
 	}
 }
+
+// A label_state may carry the reward production credited with a pickup:
+// only with state picked_up, 1..100000000 minor units, an ISO 4217 code.
+func TestLabelStateReward(t *testing.T) {
+	const body = `{"msg_id":"a","source":"prod-core","seq":1,"at":"2025-06-02T09:30:00.000Z","type":"label_state","v":1,"body":{"label_id":"L1","state":"STATE","node":"lkr-1"REWARD}}`
+	const topic = "lockstep/v1/labels/L1/state"
+	doc := func(state, reward string) []byte {
+		return []byte(strings.Replace(strings.Replace(body, "STATE", state, 1), "REWARD", reward, 1))
+	}
+	env, err := Decode(topic, doc("picked_up", `,"reward":{"amount":100,"currency":"EUR"}`))
+	require.NoError(t, err)
+	assert.Equal(t, &Reward{Amount: 100, Currency: "EUR"}, env.Body.(LabelState).Reward)
+	raw, err := Encode(env)
+	require.NoError(t, err)
+	again, err := Decode(topic, raw)
+	require.NoError(t, err)
+	assert.Equal(t, env, again)
+	env, err = Decode(topic, doc("picked_up", ""))
+	require.NoError(t, err)
+	assert.Nil(t, env.Body.(LabelState).Reward)
+
+	for name, tc := range map[string]struct {
+		state, reward, reason string
+	}{
+		"not a pickup": {"ready_for_pickup", `,"reward":{"amount":100,"currency":"EUR"}`, ReasonBadValue},
+		"zero amount":  {"picked_up", `,"reward":{"amount":0,"currency":"EUR"}`, ReasonBadValue},
+		"bad currency": {"picked_up", `,"reward":{"amount":100,"currency":"euro"}`, ReasonBadValue},
+		"no currency":  {"picked_up", `,"reward":{"amount":100}`, ReasonMissingField},
+		"extra field":  {"picked_up", `,"reward":{"amount":100,"currency":"EUR","kind":"quick"}`, ReasonExtraField},
+		"negative":     {"picked_up", `,"reward":{"amount":-1,"currency":"EUR"}`, ReasonWrongType},
+	} {
+		_, err := Decode(topic, doc(tc.state, tc.reward))
+		var de *DecodeError
+		require.ErrorAs(t, err, &de, name)
+		assert.Equal(t, tc.reason, de.Reason, "%s: %v", name, err)
+	}
+}

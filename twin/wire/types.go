@@ -327,6 +327,16 @@ type LabelState struct {
 	Reason    string      `json:"reason,omitempty"`     // short code, e.g. ttl_expired, locker_full
 	RerouteTo string      `json:"reroute_to,omitempty"` // target node of a reroute
 	Refund    *Refund     `json:"refund,omitempty"`     // a refund decided with this change
+	// Reward is a credit to the customer decided with a pickup (touch
+	// layer; only with state picked_up).
+	Reward *Reward `json:"reward,omitempty"`
+}
+
+// Reward is a credit production gave the customer, in minor units of
+// Currency (the touch layer's rewards for micro-touchpoints).
+type Reward struct {
+	Amount   uint64 `json:"amount"`   // minor units (cents), 1..100000000
+	Currency string `json:"currency"` // ISO 4217 code, e.g. "EUR"
 }
 
 func (Scan) MsgType() Type       { return TypeScan }
