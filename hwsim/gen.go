@@ -653,7 +653,8 @@ func (g *Generator) placed(ev model.Event, effs []model.Effect) {
 	node := nodeName(g.net, issued.Node)
 	g.emit(SourceOMS, -1, g.topics.Orders(node), wire.Order{OrderID: l.order, LabelID: l.id, SKU: sku, Size: wire.SizeOf(size),
 		Node: node, Destination: nodeName(g.net, ev.Dest), PlacedAt: g.real(ev.At),
-		SameDay: model.TimeOfDay(ev.At) < g.net.Policy.Cutoff, SLADeadline: g.real(due), CustomerCell: customerCell(ev.Cell)}, g.now)
+		SameDay: model.TimeOfDay(ev.At) < g.net.Policy.Cutoff, SLADeadline: g.real(due), CustomerCell: customerCell(ev.Cell),
+		Window: g.window(ev)}, g.now)
 }
 
 func (g *Generator) pickup(ev model.Event, effs []model.Effect) {
@@ -752,6 +753,9 @@ func (g *Generator) state(effs []model.Effect, k int, used []bool) {
 		if f.Type == model.EffRefund && body.Refund == nil && !used[j] {
 			used[j] = true
 			body.Refund = g.refund(l, f.Amount)
+		}
+		if f.Type == model.EffReward && e.State == model.PickedUp && body.Reward == nil {
+			body.Reward = g.reward(f.Amount)
 		}
 	}
 	if e.State == model.Rerouting && body.RerouteTo == "" {

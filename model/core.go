@@ -39,6 +39,8 @@ type Stats struct {
 	ReconcileLag Histogram
 	// TTL counts the stage TTL alerts and escalations and the expiry practice.
 	TTL TTLStats
+	// Touch counts pickup windows and rewards (touch.go).
+	Touch TouchStats
 }
 
 // RejectedTotal sums the rejections over all reasons.
@@ -89,6 +91,8 @@ type Core struct {
 
 	// supply tier and source counters (nil: no cache and no supply tier)
 	sup *supplyState
+	// pickup windows by label slab (touch.go; nil: no touch policy)
+	windows []Window
 }
 
 // New returns a core for the network. It does not copy net; do not change it
@@ -249,6 +253,9 @@ func (c *Core) place(ev Event) {
 		c.reject(ev, RejectUnknownNode)
 		return
 	}
+	if c.Net.Policy.Touch != nil && !c.touchPlace(&ev) {
+		return
+	}
 	from, inStock := NoNode, true
 	if c.inv != nil {
 		from, inStock = c.placeStock(ev)
@@ -284,6 +291,9 @@ func (c *Core) place(ev Event) {
 		l.Due = day + Instant(Day) + Instant(p.ReadyBy)
 	}
 	c.supplyPlaced(l, ev, from, inStock)
+	if c.Net.Policy.Touch != nil {
+		c.touchPlaced(l, ev.Window)
+	}
 	if l.Measured {
 		c.Stats.Orders++
 		if l.SameDay {
@@ -402,6 +412,9 @@ func (c *Core) arrive(l *Label, ev Event) {
 	c.emit(Effect{Type: EffSlot, Label: l.ID, Slab: l.slab, Node: i, Size: slot, Amount: 1, At: ev.At})
 	if l.ReadyAt == 0 {
 		l.ReadyAt = ev.At
+		if c.Net.Policy.Touch != nil {
+			c.touchArrived(l, ev.At)
+		}
 		if l.Measured {
 			c.Stats.Ready++
 			if ev.At <= l.Due {
@@ -563,6 +576,9 @@ func (c *Core) pickup(l *Label, ev Event) {
 			c.Stats.PickedUpWithinSLA++
 		}
 	}
+	if c.Net.Policy.Touch != nil {
+		c.touchPickup(l, ev.Node, ev.At)
+	}
 	c.finish(l)
 }
 
@@ -661,6 +677,9 @@ func (c *Core) finish(l *Label) {
 	}
 	if l.ReadyAt == 0 && !l.Late {
 		c.emit(Effect{Type: EffCancelTimer, Timer: TimerSLA, Label: l.ID, Slab: l.slab})
+	}
+	if c.windows != nil {
+		c.windows[l.slab] = Window{}
 	}
 	if c.OnFinish != nil {
 		c.OnFinish(l)

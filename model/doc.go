@@ -76,6 +76,13 @@
 //     Supply.Fallback (promised for the next day, or kept and missed).
 //     Without a supply tier an uncached SKU is served at the fulfilling
 //     node from an unlimited back store.
+//   - Touch layer (Policy.Touch, touch.go; nil: off): an order may carry the
+//     pickup window its customer chose at checkout (Event.Window); its SLA
+//     deadline is the window's opening and its ready-for-pickup TTL runs
+//     from the window's close. At a verified pickup the core credits
+//     rewards (EffReward): for collecting within Touch.RewardWithin of the
+//     first ready notification, and for collecting inside an off-peak
+//     window; Stats.Touch counts windows kept and missed and the rewards.
 //
 // # Snapshots
 //

@@ -235,6 +235,9 @@ type Policy struct {
 	// HeatResolution is the H3 resolution of the demand heatmap (0 or
 	// above Resolution: Resolution).
 	HeatResolution int
+	// Touch is the customer touch layer: pickup windows and rewards
+	// (touch.go; nil: off).
+	Touch *Touch
 }
 
 // OfflineMode is what a node does while offline.
@@ -343,6 +346,9 @@ func (n *Network) Validate() error {
 	}
 	if p.Cutoff < 0 || p.Cutoff > Day || p.ReadyBy <= 0 || p.ReadyBy > Day {
 		return fmt.Errorf("policy: cutoff and ready-by must be clock times within a day")
+	}
+	if err := p.validateTouch(); err != nil {
+		return err
 	}
 	if err := p.validateTTL(); err != nil {
 		return err

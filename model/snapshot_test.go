@@ -59,6 +59,8 @@ func record(t testing.TB, path string) *recording {
 const (
 	quickstart   = "../scenarios/quickstart.yaml"
 	offlineServe = "../scenarios/examples/offline-serve.yaml"
+	// pickupWindows has live labels with pickup windows (the touch section)
+	pickupWindows = "../scenarios/examples/pickup-windows.yaml"
 )
 
 func marshal(t testing.TB, c *model.Core) []byte {
@@ -84,6 +86,8 @@ func TestSnapshotRoundTripMidRun(t *testing.T) {
 		{quickstart, true},
 		{offlineServe, false},
 		{offlineServe, true},
+		{pickupWindows, false},
+		{pickupWindows, true},
 	} {
 		t.Run(fmt.Sprintf("%s/keep=%v", tc.path[len("../scenarios/"):], tc.keep), func(t *testing.T) {
 			rec := record(t, tc.path)
@@ -264,7 +268,7 @@ func midRun(t testing.TB, path string, k int, keep bool) (*recording, *model.Cor
 }
 
 func TestSnapshotDeterministic(t *testing.T) {
-	for _, path := range []string{quickstart, offlineServe} {
+	for _, path := range []string{quickstart, offlineServe, pickupWindows} {
 		for _, frac := range []int{0, 3, 2} {
 			rec := record(t, path)
 			k := 0

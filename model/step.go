@@ -98,6 +98,9 @@ type Event struct {
 	// heatmap counts the order in; 0 (unknown) counts it in the pickup
 	// node's cell.
 	Cell Cell
+	// Window is the pickup window the customer chose at checkout
+	// (EvOrderPlaced; zero: none). It acts when Policy.Touch is set (touch.go).
+	Window Window
 }
 
 // EffectType is the kind of output the core asks its driver to carry out.
@@ -163,11 +166,14 @@ const (
 	// the lead time: the wave departs at At - Delay). The driver starts
 	// picking no earlier than At.
 	EffLineHaul
+	// EffReward: the customer of Label, who collected at Node, is credited
+	// Amount (quick pickup and/or an off-peak window kept; touch.go).
+	EffReward
 	numEffectTypes
 )
 
 var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
-	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended", "line_haul"}
+	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended", "line_haul", "reward"}
 
 func (e EffectType) String() string { return enumName(effectNames[:], int(e), "effect") }
 
@@ -224,6 +230,8 @@ var Transitions = []Transition{
 	{Issued, EvOrderPlaced, Cancelled, "stockout: no microstore shows the SKU in stock in the central view; cancelled at once and refunded"},
 	{Issued, EvNodeOnline, Issued, "conflict lost at reconciliation: the order moves to the nearest other microstore with stock (new fulfilling node)"},
 	{Issued, EvNodeOnline, Cancelled, "conflict lost at reconciliation and no other microstore has stock; refunded"},
+	{None, EvOrderPlaced, Issued, "with a pickup window chosen at checkout (touch layer): the SLA deadline is the window's opening"},
+	{ReadyForPickup, EvPickup, PickedUp, "touch layer: a reward is credited for a pickup within the reward time of notification or inside an off-peak window"},
 }
 
 var (

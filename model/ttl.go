@@ -137,16 +137,18 @@ func (c *Core) Occupancy(i NodeIndex) float64 {
 // stageTTL is the TTL of stage s for l entering it at instant at.
 func (c *Core) stageTTL(l *Label, s State, at Instant) Duration {
 	p := &c.Net.Policy
-	if s != ReadyForPickup || len(p.ReadyRules) == 0 || l.At == NoNode {
+	if s != ReadyForPickup || (len(p.ReadyRules) == 0 && p.Touch == nil) || l.At == NoNode {
 		return p.TTL[s]
 	}
+	ttl := p.TTL[s]
 	occ, wd := c.Occupancy(l.At), Weekday(at)
 	for _, r := range p.ReadyRules {
 		if r.Matches(occ, l.Subscriber, wd) {
-			return r.TTL
+			ttl = r.TTL
+			break
 		}
 	}
-	return p.TTL[s]
+	return c.touchReadyTTL(l, ttl, at)
 }
 
 // armReminder sets the reminder timer of a label that just became ready.

@@ -157,6 +157,15 @@ const (
 	MCourierWaitP90Min       = "courier_wait_p90_min"
 	MCourierTimeRerouteShare = "courier_time_reroute_share"
 	MCourierTimeReturnShare  = "courier_time_return_share"
+	// customer touch layer: pickup windows and rewards (issue 14)
+	MRewardCost           = "reward_cost"
+	MRewardsPaid          = "rewards_paid"
+	MWindowedShare        = "windowed_share"
+	MPickupInWindowShare  = "pickup_in_window_share"
+	MWindowReadyLateShare = "window_ready_late_share"
+	MWindowsFullShare     = "windows_full_share"
+	MDropsRefused         = "drops_refused"
+	MParcelDwellMeanMin   = "parcel_dwell_mean_min"
 	// per-node metrics (in PerNode, not the catalog)
 	MDwellMeanMin = "dwell_mean_min"
 	MDwellP90Min  = "dwell_p90_min"
@@ -238,6 +247,15 @@ var Catalog = []MetricDef{
 	{MCourierTimeReturnShare, UnitShare, "share of courier busy time spent on return trips", Neutral},
 	// operators (issue 14, operator.go)
 	{MBonusCost, UnitCurrency, "operator bonuses: operators.bonus.per_collected per parcel collected in periods whose Kaplan–Meier median pickup friction beat the target (in total_cost)", LowerIsBetter},
+	// customer touch layer (issue 14; reported for scenarios with a touch section)
+	{MRewardCost, UnitCurrency, "touch layer: credits paid to customers (quick pickup, kept off-peak window); part of total_cost", LowerIsBetter},
+	{MRewardsPaid, UnitCount, "touch layer: rewards credited (a pickup earning both counts twice)", Neutral},
+	{MWindowedShare, UnitShare, "touch layer: share of orders placed with a pickup window", Neutral},
+	{MPickupInWindowShare, UnitShare, "touch layer: share of windowed pickups made inside the chosen window", HigherIsBetter},
+	{MWindowReadyLateShare, UnitShare, "touch layer: share of windowed orders first ready after their window opened", LowerIsBetter},
+	{MWindowsFullShare, UnitShare, "touch layer: share of orders whose node had windows in range but every one booked up", LowerIsBetter},
+	{MDropsRefused, UnitCount, "touch layer: parcel drops refused by pickup nodes (full, closed, inactive, offline) in the measured window", LowerIsBetter},
+	{MParcelDwellMeanMin, UnitMinutes, "touch layer: mean minutes a parcel of the cohort was held at a pickup node, over all nodes", Neutral},
 }
 
 // Lookup returns the catalog entry for name.

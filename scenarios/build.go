@@ -84,6 +84,7 @@ func (s *Scenario) Network() (*model.Network, error) {
 	p.RefundAmount, p.RefundShare = l.Refund.Amount, float64(l.Refund.Share)
 	p.Cutoff, p.ReadyBy = s.SLA.Cutoff.Duration(), s.SLA.ReadyBy.Duration()
 	p.PickupWindow = s.SLA.PickupWindow.Model()
+	p.Touch = s.touchPolicy()
 	if s.Connectivity.OfflineMode == OfflineRefuse {
 		p.Offline = model.OfflineRefuse
 	}
@@ -173,6 +174,7 @@ func (s *Scenario) Config() (*sim.Config, error) {
 		Costs:    sim.Costs{PerOrder: s.Costs.PerOrder, PerReturn: s.Costs.PerReturn},
 		Calendar: calendar,
 		Expiry:   s.ttlConfig(),
+		Touch:    s.touchConfig(),
 	}
 	s.inventory(cfg)
 	cfg.Operators = s.operatorsConfig()

@@ -212,6 +212,7 @@ func (c *checker) defaults() {
 	c.replenishDefaults()
 	c.supplyDefaults()
 	c.operatorDefaults()
+	c.touchDefaults()
 }
 
 // labelsOf names the elements of a list for error paths, by id where they
@@ -354,6 +355,7 @@ func (c *checker) validate() {
 	c.validateReplenishment(skus, res)
 	c.validateSupply(skus)
 	c.validateOperators()
+	c.validateTouch()
 	if len(c.errs) == 0 {
 		c.warnings()
 	}

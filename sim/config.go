@@ -46,6 +46,9 @@ type Config struct {
 	// Operators names who runs each node and the operator bonus rule
 	// (operator.go; zero: each node its own operator, no bonus).
 	Operators Operators
+	// Touch is the customer touch layer: pickup windows and the response
+	// to rewards (touch.go; nil: off).
+	Touch *Touch
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter
@@ -234,6 +237,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateSupply(); err != nil {
 		return err
+	}
+	if c.Touch != nil {
+		if err := c.Touch.validate(c.Network); err != nil {
+			return fmt.Errorf("config %q: %w", c.Name, err)
+		}
 	}
 	if c.Couriers.Fleet < 1 || c.Couriers.SpeedKmh <= 0 || c.Couriers.BatchSize < 1 {
 		return fmt.Errorf("config %q: couriers need fleet >= 1, speed > 0, batch size >= 1", c.Name)

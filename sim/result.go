@@ -63,6 +63,9 @@ type Result struct {
 	// Supply is the run's supply side: orders by source, line haul, pickers.
 	Supply SupplyResult
 
+	// Touch is the touch layer's checkout counts (nil: off).
+	Touch *TouchResult
+
 	Nodes        []NodeResult
 	Daily        []DayResult
 	Trace        Trace
@@ -87,6 +90,8 @@ type CostBreakdown struct {
 	LineHaul, Pickers float64
 	// Bonuses: operator bonuses paid under the bonus rule (operator.go).
 	Bonuses float64
+	// Rewards: the touch layer's credits to customers (touch.go).
+	Rewards float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -254,6 +259,7 @@ func (w *world) finish() {
 	r.Costs.Orders = float64(st.Orders) * w.cfg.Costs.PerOrder
 	r.Costs.Reroutes = st.RerouteCost
 	r.Costs.Refunds = st.RefundAmount
+	r.Costs.Rewards = st.Touch.RewardCost
 	var entered uint64
 	r.Nodes = make([]NodeResult, len(w.net.Nodes))
 	for i := range w.net.Nodes {
@@ -298,8 +304,9 @@ func (w *world) finish() {
 		r.InventoryError = err.Error()
 	}
 	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
-		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers + r.Costs.Bonuses
+		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers + r.Costs.Bonuses + r.Costs.Rewards
 	w.cohortResult()
+	w.touchResult()
 	// daily rows for every day of the horizon, trace to the horizon
 	nd := int((end - r.Start + model.Instant(model.Day) - 1) / model.Instant(model.Day))
 	if nd > 0 {

@@ -131,8 +131,9 @@ type world struct {
 	sup supplyWorld
 	ops opState // friction stays per node (operator.go)
 
-	co cohort // cohort.go: the measured window, the drain, waits and dwell times
-	tr trips  // trips.go: reroute and return trips by the courier fleet
+	co cohort     // cohort.go: the measured window, the drain, waits and dwell times
+	tr trips      // trips.go: reroute and return trips by the courier fleet
+	tc touchState // touch.go: pickup windows and reward responses (cfg nil: off)
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -278,6 +279,7 @@ func newWorld(cfg *Config, rep int) *world {
 	w.supplyInit()
 	w.tripsInit(st)
 	w.cohortInit()
+	w.touchInit(st)
 	return w
 }
 
@@ -426,6 +428,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		w.promote()
 	case kArrive, kStaff:
 		w.handleSupply(k, ev)
+	case kTouchRelease:
+		w.touchReleased(ev.A)
 	}
 }
 
@@ -444,13 +448,17 @@ func (w *world) place(hi int) {
 		w.res.Unserved++
 		return
 	}
+	var win model.Window
+	if w.tc.windows {
+		win = w.touchWindow(dest)
+	}
 	from := w.fulfil[dest]
 	id := w.next
 	w.next++
 	measured := !k.InWarmup()
 	day := int32(k.Now.Sub(w.cfg.Start) / model.Day)
 	effs := w.coreStep(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
-		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell})
+		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell, Window: win})
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
 		*wl = wlabel{measured: measured, day: day, sku: model.SKUIndex(sku)}
@@ -462,6 +470,12 @@ func (w *world) place(hi int) {
 		w.accs[dest].cost += w.cfg.Costs.PerOrder
 		w.res.DemandByCell[ci.cell]++
 		w.res.day(int(day)).Orders++
+	}
+	if win.Has() {
+		if rel := w.touchRelease(win); rel > k.Now {
+			k.Schedule(rel, kTouchRelease, id, 0, 0)
+			return
+		}
 	}
 	w.toPick(id, false)
 }
@@ -552,6 +566,8 @@ func (w *world) apply(effs []model.Effect) {
 			w.ttlEffect(e)
 		case model.EffLineHaul:
 			w.lineHaul(e)
+		case model.EffReward:
+			w.touchReward(e)
 		}
 	}
 }
@@ -576,7 +592,13 @@ func (w *world) notify(e *model.Effect) {
 	if l.Subscriber {
 		d = &w.cfg.Customers.SubscriberPickupDelay
 	}
-	at := w.k.Now.Add(d.Sample(w.cust))
+	delay := d.Sample(w.cust)
+	var at model.Instant
+	if w.tc.cfg != nil {
+		at = w.touchVisit(l, delay)
+	} else {
+		at = w.k.Now.Add(delay)
+	}
 	at = w.net.Nodes[e.Node].Hours.NextOpen(at)
 	wl.visit = at
 	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, 0)

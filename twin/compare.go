@@ -33,11 +33,22 @@ const (
 	KindSlotMismatch = "slot_mismatch"
 	// production reported on a label the twin never saw ordered
 	KindUnknownLabel = "unknown_label"
+	// an order with a pickup window whose sla_deadline is not the core's
+	// (the window's opening; touch.go)
+	KindDeadlineMismatch = "deadline_mismatch"
+	// the core credited a reward at the pickup, production's picked_up
+	// report has none
+	KindRewardMissing = "reward_missing"
+	// production's picked_up report has a reward, the core credited none
+	KindRewardUnexpected = "reward_unexpected"
+	// both credited a reward, different amounts
+	KindRewardAmount = "reward_amount"
 )
 
 // Kinds lists every divergence kind.
 var Kinds = []string{KindStateMismatch, KindNodeMismatch, KindRerouteTarget, KindRerouteUnexpected, KindRerouteMissing,
-	KindRefundMissing, KindRefundUnexpected, KindRefundAmount, KindSlotMismatch, KindUnknownLabel}
+	KindRefundMissing, KindRefundUnexpected, KindRefundAmount, KindSlotMismatch, KindUnknownLabel, KindDeadlineMismatch,
+	KindRewardMissing, KindRewardUnexpected, KindRewardAmount}
 
 // Divergence is one place where production and the core disagree.
 type Divergence struct {
@@ -197,6 +208,7 @@ type cmpLabel struct {
 	matched  []bool
 	reroutes []decision
 	refunds  []decision
+	rewards  []decision // touch.go
 }
 
 // Comparer is the twin's third stage: it compares production's label_state
@@ -242,6 +254,10 @@ func (c *Comparer) rec(id model.LabelID) *cmpLabel {
 // against production's reports twice the tolerance later.
 func (c *Comparer) Decided(id model.LabelID, d Decision) {
 	cl := c.rec(id)
+	if d.Reward {
+		cl.rewards = append(cl.rewards, decision{at: d.At, amount: d.Amount})
+		return
+	}
 	idx := 0
 	if d.Refund {
 		cl.refunds = append(cl.refunds, decision{at: d.At, amount: d.Amount})
@@ -363,6 +379,9 @@ func (c *Comparer) compare(r report) {
 		if node := c.core.NodeName(e.Node); node != b.Node {
 			c.diverge(Divergence{Label: name, Kind: KindNodeMismatch, Node: b.Node, Production: string(b.State) + "@" + b.Node,
 				Core: e.State.String() + "@" + node, ProductionAt: r.at, CoreAt: e.At, Messages: msgs})
+		}
+		if want == model.PickedUp {
+			c.compareReward(cl, name, b, r.at, e.At, msgs)
 		}
 		if want == model.Rerouting {
 			for k := range cl.reroutes {

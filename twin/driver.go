@@ -67,7 +67,10 @@ type Decision struct {
 	At     model.Instant
 	Refund bool            // a refund (else a reroute)
 	To     model.NodeIndex // reroute target
-	Amount uint64          // refund, minor units
+	Amount uint64          // refund or reward, minor units
+	// Reward: a reward credited at a pickup (touch.go), checked against
+	// production's picked_up report rather than on its own.
+	Reward bool
 }
 
 // Observer receives, in apply order, what the driver hands on for
@@ -565,7 +568,10 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 		cell, _ = model.ParseCell(b.CustomerCell) // checked by the wire decoder
 	}
 	d.step(model.Event{Type: model.EvOrderPlaced, At: placed, Label: id, Order: h.Sum64(), Node: from, Dest: dest, SKU: sku,
-		Size: b.Size.Class(), Measured: true, Cell: cell})
+		Size: b.Size.Class(), Measured: true, Cell: cell, Window: d.window(b)})
+	if b.Window != nil {
+		d.checkDeadline(id, b, env.MsgID)
+	}
 }
 
 // step hands one event to the core and carries out its effects.
@@ -598,6 +604,10 @@ func (d *Driver) step(ev model.Event) {
 		case model.EffRefund:
 			if d.labels[e.Label] != nil {
 				d.obs.Decided(e.Label, Decision{At: e.At, Refund: true, Amount: minor(e.Amount)})
+			}
+		case model.EffReward:
+			if d.labels[e.Label] != nil {
+				d.obs.Decided(e.Label, Decision{At: e.At, Reward: true, Amount: minor(e.Amount)})
 			}
 		}
 	}

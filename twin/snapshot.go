@@ -29,7 +29,9 @@ import (
 // replenish: the planner's state, heatmap by customer cell, assortment
 // rotation, forecast and WAPE sums; supply: source counters, the central depot's
 // stock and the arrival of central orders).
-const snapshotVersion = 3
+// 4: the core snapshot is format 4 (touch: the pickup windows of live
+// labels, the touch stats, the touch policy in the fingerprint).
+const snapshotVersion = 4
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")
 
@@ -134,6 +136,7 @@ type (
 		Matched  []bool
 		Reroutes []snapDecision
 		Refunds  []snapDecision
+		Rewards  []snapDecision // touch layer
 	}
 	snapTimer struct {
 		At    model.Instant
@@ -457,6 +460,7 @@ func (c *Comparer) save(s *snapState) {
 	for i := range s.Labels {
 		if cl := c.labels[s.Labels[i].ID]; cl != nil {
 			s.Labels[i].Matched, s.Labels[i].Reroutes, s.Labels[i].Refunds = cl.matched, decisionsOut(cl.reroutes), decisionsOut(cl.refunds)
+			s.Labels[i].Rewards = decisionsOut(cl.rewards)
 		}
 	}
 	for _, r := range c.pending {
@@ -472,8 +476,9 @@ func (c *Comparer) save(s *snapState) {
 // restore sets a fresh comparer's state from s.
 func (c *Comparer) restore(s *snapState) error {
 	for _, sl := range s.Labels {
-		if len(sl.Matched) > 0 || len(sl.Reroutes) > 0 || len(sl.Refunds) > 0 {
-			c.labels[sl.ID] = &cmpLabel{matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds)}
+		if len(sl.Matched) > 0 || len(sl.Reroutes) > 0 || len(sl.Refunds) > 0 || len(sl.Rewards) > 0 {
+			c.labels[sl.ID] = &cmpLabel{matched: sl.Matched, reroutes: decisionsIn(sl.Reroutes), refunds: decisionsIn(sl.Refunds),
+				rewards: decisionsIn(sl.Rewards)}
 		}
 	}
 	c.pending = make(reportHeap, len(s.Pending))

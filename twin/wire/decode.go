@@ -248,6 +248,17 @@ func decodeBody(t Type, f *fields) Body {
 			}
 			o.CustomerCell = c
 		}
+		if w := f.object("window", false); w != nil && f.err == nil {
+			pw := PickupWindow{Opens: w.instant("opens", true), Closes: w.instant("closes", true)}
+			if w.err == nil && pw.Closes <= pw.Opens {
+				w.fail(derr(ReasonBadValue, "body.window.closes must be after body.window.opens"))
+			}
+			if w.err == nil && pw.Opens < o.PlacedAt {
+				w.fail(derr(ReasonBadValue, "body.window.opens is before body.placed_at"))
+			}
+			f.fail(w.finish())
+			o.Window = &pw
+		}
 		return o
 	case TypeLabelState:
 		l := LabelState{LabelID: f.id("label_id", true), State: enum(f, "state", labelStates), Node: f.id("node", true)}
@@ -276,6 +287,21 @@ func decodeBody(t Type, f *fields) Body {
 			}
 			f.fail(r.finish())
 			l.Refund = &Refund{Amount: amount, Currency: cur}
+		}
+		if r := f.object("reward", false); r != nil && f.err == nil {
+			amount, _ := r.uint("amount", true)
+			cur, _ := r.str("currency", true)
+			if r.err == nil && (amount == 0 || amount > maxRefundMin) {
+				r.fail(derr(ReasonBadValue, "body.reward.amount must be 1..%d minor units", maxRefundMin))
+			}
+			if r.err == nil && !currencyRE.MatchString(cur) {
+				r.fail(derr(ReasonBadValue, "body.reward.currency %q is not an ISO 4217 code", cur))
+			}
+			if r.err == nil && l.State != LabelPickedUp {
+				r.fail(derr(ReasonBadValue, "body.reward is only allowed when state is picked_up"))
+			}
+			f.fail(r.finish())
+			l.Reward = &Reward{Amount: amount, Currency: cur}
 		}
 		return l
 	}

@@ -293,6 +293,23 @@ type Order struct {
 	// twin's demand heatmap counts the order there rather than at the
 	// destination node.
 	CustomerCell string `json:"customer_cell,omitempty"`
+	// Window is the pickup window the customer chose at checkout
+	// (optional; the touch layer): the order's SLA deadline is its opening.
+	Window *PickupWindow `json:"window,omitempty"`
+}
+
+// PickupWindow is a pickup window [Opens, Closes) chosen at checkout.
+type PickupWindow struct {
+	Opens  model.Instant `json:"opens"`
+	Closes model.Instant `json:"closes"`
+}
+
+// MarshalJSON writes the instants in RFC 3339 with milliseconds.
+func (w PickupWindow) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Opens  string `json:"opens"`
+		Closes string `json:"closes"`
+	}{FormatInstant(w.Opens), FormatInstant(w.Closes)})
 }
 
 // Refund is a refund production decided, in minor units of Currency.
@@ -310,6 +327,16 @@ type LabelState struct {
 	Reason    string      `json:"reason,omitempty"`     // short code, e.g. ttl_expired, locker_full
 	RerouteTo string      `json:"reroute_to,omitempty"` // target node of a reroute
 	Refund    *Refund     `json:"refund,omitempty"`     // a refund decided with this change
+	// Reward is a credit to the customer decided with a pickup (touch
+	// layer; only with state picked_up).
+	Reward *Reward `json:"reward,omitempty"`
+}
+
+// Reward is a credit production gave the customer, in minor units of
+// Currency (the touch layer's rewards for micro-touchpoints).
+type Reward struct {
+	Amount   uint64 `json:"amount"`   // minor units (cents), 1..100000000
+	Currency string `json:"currency"` // ISO 4217 code, e.g. "EUR"
 }
 
 func (Scan) MsgType() Type       { return TypeScan }
