@@ -475,7 +475,7 @@ func fcpoFigure(runs []RunResult) *figure {
 
 // KeyMetrics are the metrics of the key-metrics chart, in panel order.
 var KeyMetrics = []string{MPickupSuccessRate, MOnTimeReadyRate, MFCPO, MPickupFrictionP90,
-	MRefundCost, MRSMI, MCourierUtilization, MLockerOccupancy}
+	MRefundAmount, MRSMI, MCourierUtilization, MLockerOccupancy}
 
 func keyMetricsFigure(runs []RunResult) *figure {
 	var panels []*plot.Plot

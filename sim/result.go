@@ -38,8 +38,22 @@ type Result struct {
 	// MissedPickups counts customers who came for a parcel that had moved on.
 	MissedPickups uint64
 
+	// Revenue is the price of the measured orders collected by their
+	// customers; CounterRevenue the walk-in counter sales in the window.
 	Revenue float64
 	Costs   CostBreakdown
+	// LostRevenue is the money refunded for measured orders that never
+	// reached their customer (cancelled or returned): not a fulfilment
+	// cost, so not in Costs (metrics.go).
+	LostRevenue    float64
+	CounterRevenue float64
+	// M2Days is the cached floor area in use (m² × active days in the
+	// window, nodes with a cache); RSMI = (Revenue + CounterRevenue) / M2Days.
+	M2Days, RSMI float64
+	// Microstores and Hoods are the results by fulfilling microstore and by
+	// neighborhood (metrics.go).
+	Microstores []MicrostoreResult
+	Hoods       []HoodResult
 	// CourierUtilization is courier time on trips over courier time on shift.
 	CourierUtilization float64
 	// LockerOccupancy is the mean share of locker slots occupied.
@@ -69,12 +83,20 @@ type Result struct {
 	DemandByCell map[model.Cell]uint64
 }
 
-// CostBreakdown is what the measured period cost, by cause: couriers (paid
-// per shift hour), node fixed costs, per-order handling, reroutes, returns
-// refunds, line haul and pickers; Total is their sum. (Costs, in Config, are the per-event
-// prices some of them are computed from.)
+// CostBreakdown is what the measured period cost the operator, by cause:
+// couriers (paid per shift hour), node fixed costs, per-order handling,
+// reroutes, returns, late refunds, restocks, holding, space, line haul and
+// pickers; Total is their sum, FCPO's numerator. (Costs, in Config, are the
+// per-event prices some of them are computed from.) LateRefunds are the
+// late-SLA refunds of orders the customer collected anyway (and of orders
+// still unfinished when the run stopped); refunds of orders that never
+// reached the customer are Result.LostRevenue, not a cost.
+//
+// Packaging, rewards and operator bonuses plug in here: one field each,
+// added into Total in finish (result.go) and listed in
+// results.CostComponents.
 type CostBreakdown struct {
-	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
+	Couriers, Fixed, Orders, Reroutes, Returns, LateRefunds, Total float64
 	// Restock trips, holding stock and the caches' floor space (replenish.go).
 	Restock, Holding, Space float64
 	// LineHaul: the central supply tier's waves and parcels; Pickers: the
@@ -91,10 +113,17 @@ type NodeResult struct {
 	Arrivals  uint64 // parcels brought to it
 	Refused   uint64 // parcels it refused (full, closed, offline)
 	Entered   uint64 // parcels it took
-	PickedUp  uint64
+	PickedUp  uint64 // collected here by the customer
 	Occupancy float64 // mean parcels held
 	Cost      float64 // fixed cost plus the variable costs attributed to it
-	FCPO      float64 // Cost / PickedUp (0 when nothing was picked up)
+	FCPO      float64 // Cost / PickedUp (0 when nothing was collected)
+	// Revenue: collected orders' prices and counter sales here;
+	// CounterRevenue the counter sales alone; M2Days its cached floor area
+	// in use (m² × active days, 0 without a cache); RSMI = Revenue / M2Days.
+	Revenue, CounterRevenue, M2Days, RSMI float64
+	// LostRevenue: refunds of orders headed here that never reached the
+	// customer.
+	LostRevenue float64
 	// Dwelled counts the cohort's parcels that left the node after being
 	// held there (ready for pickup → picked up, rerouted or returned);
 	// DwellMean and DwellP90 are the minutes they were held.
@@ -242,7 +271,6 @@ func (w *world) finish() {
 	r.Costs.Couriers = onShift / float64(model.Hour) * w.cfg.Couriers.CostPerHour
 	r.Costs.Orders = float64(st.Orders) * w.cfg.Costs.PerOrder
 	r.Costs.Reroutes = st.RerouteCost
-	r.Costs.Refunds = st.RefundAmount
 	var entered uint64
 	r.Nodes = make([]NodeResult, len(w.net.Nodes))
 	for i := range w.net.Nodes {
@@ -265,6 +293,7 @@ func (w *world) finish() {
 		r.Nodes[i] = nr
 	}
 	w.supplyFinish()
+	w.metricsRefunds()
 	// courier cost is attributed to nodes by the parcels brought to them
 	for i := range r.Nodes {
 		if entered > 0 {
@@ -284,8 +313,9 @@ func (w *world) finish() {
 	if err := w.core.CheckDepot(); err != nil && r.InventoryError == "" {
 		r.InventoryError = err.Error()
 	}
-	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
+	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.LateRefunds +
 		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers
+	w.metricsResults()
 	w.cohortResult()
 	// daily rows for every day of the horizon, trace to the horizon
 	nd := int((end - r.Start + model.Instant(model.Day) - 1) / model.Instant(model.Day))
