@@ -37,8 +37,8 @@ func (p *TracePoint) UnmarshalJSON(b []byte) error { return unmarshalFinite(b, p
 
 // DailyPoint is one simulated day after warm-up (day 0 is the first).
 type DailyPoint struct {
-	Day               int     `json:"day"`
-	Orders            float64 `json:"orders"`
+	Day                int     `json:"day"`
+	Orders             float64 `json:"orders"`
 	CollectedWithinSLA float64 `json:"collected_within_sla"`
 	// PickupSuccessRate is the share of the day's orders collected within the
 	// SLA (NaN, null in JSON, on a day without orders).
@@ -59,9 +59,6 @@ type Replication struct {
 	Seed    uint64                        `json:"seed,omitempty"` // derived seed of the replication, if the driver records it
 	Metrics map[string]float64            `json:"metrics"`        // catalog name -> value
 	PerNode map[string]map[string]float64 `json:"per_node,omitempty"`
-	// PerNeighborhood: neighborhood name -> its metrics (orders,
-	// collected, pickup success, friction, cost, FCPO, lost revenue).
-	PerNeighborhood map[string]map[string]float64 `json:"per_neighborhood,omitempty"`
 	Trace   []TracePoint                  `json:"trace,omitempty"`
 	Daily   []DailyPoint                  `json:"daily,omitempty"`
 	// PickupDelay is the histogram of minutes from ready notification to
@@ -71,6 +68,10 @@ type Replication struct {
 	// a courier (the cohort's parcels).
 	CourierWait  Histogram          `json:"courier_wait"`
 	DemandByCell map[string]float64 `json:"demand_by_cell,omitempty"` // H3 cell -> orders
+
+	// PerNeighborhood: neighborhood name -> its metrics (orders,
+	// collected, pickup success, friction, cost, FCPO, lost revenue).
+	PerNeighborhood map[string]map[string]float64 `json:"per_neighborhood,omitempty"`
 }
 
 // MarshalJSON drops non-finite map values.

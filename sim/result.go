@@ -113,10 +113,11 @@ type NodeResult struct {
 	Arrivals  uint64 // parcels brought to it
 	Refused   uint64 // parcels it refused (full, closed, offline)
 	Entered   uint64 // parcels it took
-	PickedUp  uint64 // collected here by the customer
+	PickedUp  uint64
 	Occupancy float64 // mean parcels held
 	Cost      float64 // fixed cost plus the variable costs attributed to it
 	FCPO      float64 // Cost / PickedUp (0 when nothing was collected)
+	// PickedUp counts the orders collected here by their customer.
 	// Revenue: collected orders' prices and counter sales here;
 	// CounterRevenue the counter sales alone; M2Days its cached floor area
 	// in use (m² × active days, 0 without a cache); RSMI = Revenue / M2Days.

@@ -135,6 +135,7 @@ type world struct {
 
 	co cohort // cohort.go: the measured window, the drain, waits and dwell times
 	tr trips  // trips.go: reroute and return trips by the courier fleet
+
 	mx metricsState // metrics.go: refunds, revenue, neighborhoods
 }
 
