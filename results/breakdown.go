@@ -169,7 +169,11 @@ func FormatCostBreakdown(w io.Writer, run *RunResult) error {
 	for _, l := range lines {
 		st := l.Stats
 		dec := statDecimals(st.Mean, st.HalfWidth)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", l.Metric, fmtDec(st.Mean, dec), fmtDec(st.HalfWidth, dec), fmtCI(l.CILow, l.CIHigh, dec), fmtPct(l.Share))
+		share := fmtPct(l.Share)
+		if l.Metric == MLostRevenue {
+			share = "not a cost"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", l.Metric, fmtDec(st.Mean, dec), fmtDec(st.HalfWidth, dec), fmtCI(l.CILow, l.CIHigh, dec), share)
 	}
 	if s, ok := run.SummaryOf(MFCPO); ok {
 		st := s.Stats
@@ -180,44 +184,208 @@ func FormatCostBreakdown(w io.Writer, run *RunResult) error {
 	return flushTrimmed(w, tw, &buf)
 }
 
-var costBreakdownTmpl = template.Must(template.New("costs").Parse(`<section class="cost-breakdown">
-<h3>Cost breakdown — {{.Scenario}}</h3>
-<p>Mean per replication with 95 % CI (clipped at 0). <code>total_cost</code> is the sum of the components; FCPO = <code>total_cost</code> / <code>collected</code> over the orders placed in the measured window. Lost revenue (refunds of orders that never reached their customer) is reported apart and is not a cost.</p>
-<table><thead><tr><th class="l">component</th><th>mean</th><th>± 95 %</th><th>95 % CI</th><th>share of total</th></tr></thead><tbody>
-{{range .Rows}}<tr{{if .Strong}} class="total"{{end}}><td class="l" title="{{.Description}}">{{.Metric}}</td><td>{{.Mean}}</td><td>{{.HalfWidth}}</td><td>{{.CI}}</td><td>{{.Share}}</td></tr>
-{{end}}</tbody></table>
-</section>
+// NeighborhoodMetrics are the per-neighborhood metrics of tables, in
+// column order.
+var NeighborhoodMetrics = []string{MOrders, MCollected, MPickupSuccessRate, MPickupFrictionP50, MPickupFrictionP90, "cost", MFCPO, MLostRevenue}
+
+// MicrostoreMetrics are the columns of the microstore tables: the
+// fulfilling node's view (the pickup nodes it serves), then the node's own
+// FCPO and RSMI as a pickup node.
+var MicrostoreMetrics = []string{MMicrostoreOrders, MMicrostoreCollected, MMicrostoreCost, MMicrostoreFCPO, MMicrostoreRSMI, MMicrostoreLostRev, MFCPO, MRSMI}
+
+// groupTable is a table of per-group metrics (neighborhoods, microstores):
+// one row per group, mean ± 95% half-width per metric ("–" when not
+// measured).
+type groupTable struct {
+	Metrics []string
+	Rows    []groupRow
+}
+
+type groupRow struct {
+	Name   string
+	Values []string
+}
+
+func makeGroupTable(sums []groupSummary, groups, metrics []string) groupTable {
+	idx := map[[2]string]Summary{}
+	for _, s := range sums {
+		idx[[2]string{s.group, s.metric}] = s.stats
+	}
+	t := groupTable{Metrics: metrics}
+	for _, g := range groups {
+		row := groupRow{Name: g}
+		for _, m := range metrics {
+			v := "–"
+			if st, ok := idx[[2]string{g, m}]; ok {
+				dec := statDecimals(st.Mean, st.HalfWidth)
+				v = fmtDec(st.Mean, dec)
+				if finite(st.HalfWidth) {
+					v += " ± " + fmtDec(st.HalfWidth, dec)
+				}
+			}
+			row.Values = append(row.Values, v)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// neighborhoodTable is run's per-neighborhood table (scenario order when
+// the run records its neighborhoods); ok is false without them.
+func neighborhoodTable(run *RunResult) (groupTable, bool) {
+	sums := make([]groupSummary, 0, len(run.PerNeighborhoodSummary))
+	seen := map[string]bool{}
+	for _, s := range run.PerNeighborhoodSummary {
+		sums = append(sums, groupSummary{s.Neighborhood, s.Metric, s.Stats})
+		seen[s.Neighborhood] = true
+	}
+	if len(sums) == 0 {
+		return groupTable{}, false
+	}
+	var groups []string
+	for _, nb := range run.Neighborhoods {
+		if seen[nb.Name] {
+			groups = append(groups, nb.Name)
+			delete(seen, nb.Name)
+		}
+	}
+	groups = append(groups, sortedKeys(seen)...)
+	return makeGroupTable(sums, groups, NeighborhoodMetrics), true
+}
+
+// microstoreTable is run's per-microstore table (nodes with
+// microstore_orders); ok is false without microstores.
+func microstoreTable(run *RunResult) (groupTable, bool) {
+	var sums []groupSummary
+	ms := map[string]bool{}
+	for _, s := range run.PerNodeSummary {
+		sums = append(sums, groupSummary{s.Node, s.Metric, s.Stats})
+		if s.Metric == MMicrostoreOrders {
+			ms[s.Node] = true
+		}
+	}
+	if len(ms) == 0 {
+		return groupTable{}, false
+	}
+	return makeGroupTable(sums, sortedKeys(ms), MicrostoreMetrics), true
+}
+
+func formatGroupTable(w io.Writer, title, first string, t groupTable) error {
+	fmt.Fprintln(w, title)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, first)
+	for _, m := range t.Metrics {
+		fmt.Fprint(tw, "\t"+m)
+	}
+	fmt.Fprintln(tw, "\t")
+	for _, r := range t.Rows {
+		fmt.Fprint(tw, r.Name)
+		for _, v := range r.Values {
+			fmt.Fprint(tw, "\t"+v)
+		}
+		fmt.Fprintln(tw, "\t")
+	}
+	return flushTrimmed(w, tw, &buf)
+}
+
+var breakdownTmpl = template.Must(template.New("breakdown").Parse(`<div class="breakdown" data-scenario="{{.Scenario}}">
+{{if .Costs}}<h4>Cost breakdown</h4>
+<p class="muted">Mean per replication with the 95% CI (clipped at 0). <code>total_cost</code> is the sum of the components above it; FCPO = <code>total_cost</code> / <code>collected</code>, over the orders placed in the measured window. Lost revenue (refunds of orders that never reached their customer) is not a cost.</p>
+<table class="costs">
+<thead><tr><th class="l">component</th><th>mean</th><th>± 95%</th><th>95% CI</th><th>share of total</th></tr></thead>
+<tbody>
+{{range .Costs}}<tr><td class="l" title="{{.Description}}">{{if .Strong}}<strong>{{.Metric}}</strong>{{else}}{{.Metric}}{{end}}</td><td>{{.Mean}}</td><td>{{.HalfWidth}}</td><td>{{.CI}}</td><td>{{.Share}}</td></tr>
+{{end}}</tbody>
+</table>
+{{end}}{{with .Microstores}}<h4>By microstore (fulfilling node)</h4>
+<p class="muted">A microstore serves itself and the pickup nodes nearer to it than to any other microstore (the nodes whose orders it fulfils): <code>microstore_*</code> cover those nodes; <code>fcpo</code> and <code>rsmi</code> are the microstore's own as a pickup node. Mean ± 95% half-width.</p>
+<table class="microstores">
+<thead><tr><th class="l">microstore</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr><td class="l">{{.Name}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{end}}{{with .Neighborhoods}}<h4>By neighborhood</h4>
+<p class="muted">Each neighborhood's orders (placed in the measured window) and their outcomes; <code>cost</code> is its share of the nodes' costs (a pickup node's cost shared by the orders sent to it). Mean ± 95% half-width.</p>
+<table class="neighborhoods">
+<thead><tr><th class="l">neighborhood</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr><td class="l">{{.Name}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{end}}</div>
 `))
 
-// CostBreakdownHTML is the cost breakdown of run as a self-contained HTML
-// section (a heading, a sentence defining FCPO, a table using the report's
-// table styles), for report.html; empty when the run has no total_cost.
-func CostBreakdownHTML(run *RunResult) (template.HTML, error) {
-	lines, ok := CostBreakdown(run)
-	if !ok {
-		return "", nil
-	}
-	type row struct {
-		Metric, Description, Mean, HalfWidth, CI, Share string
-		Strong                                          bool
-	}
+type costRow struct {
+	Metric, Description, Mean, HalfWidth, CI, Share string
+	Strong                                          bool
+}
+
+// BreakdownHTML is a self-contained HTML fragment for report.html with
+// run's cost breakdown, its microstores and its neighborhoods (each table
+// only when the run has it; empty when it has none). It uses the report's
+// table styles.
+func BreakdownHTML(run *RunResult) template.HTML {
 	data := struct {
-		Scenario string
-		Rows     []row
+		Scenario                   string
+		Costs                      []costRow
+		Microstores, Neighborhoods *groupTable
 	}{Scenario: run.Scenario}
-	for _, l := range lines {
-		st := l.Stats
-		dec := statDecimals(st.Mean, st.HalfWidth)
-		share := fmtPct(l.Share)
-		if l.Metric == MLostRevenue {
-			share = "not a cost"
+	if lines, ok := CostBreakdown(run); ok {
+		for _, l := range lines {
+			st := l.Stats
+			dec := statDecimals(st.Mean, st.HalfWidth)
+			share := fmtPct(l.Share)
+			if l.Metric == MLostRevenue {
+				share = "not a cost"
+			}
+			data.Costs = append(data.Costs, costRow{Metric: l.Metric, Description: l.Description, Mean: fmtDec(st.Mean, dec),
+				HalfWidth: fmtDec(st.HalfWidth, dec), CI: fmtCI(l.CILow, l.CIHigh, dec), Share: share, Strong: l.Metric == MTotalCost})
 		}
-		data.Rows = append(data.Rows, row{Metric: l.Metric, Description: l.Description, Mean: fmtDec(st.Mean, dec),
-			HalfWidth: fmtDec(st.HalfWidth, dec), CI: fmtCI(l.CILow, l.CIHigh, dec), Share: share, Strong: l.Metric == MTotalCost})
+	}
+	if t, ok := microstoreTable(run); ok {
+		data.Microstores = &t
+	}
+	if t, ok := neighborhoodTable(run); ok {
+		data.Neighborhoods = &t
+	}
+	if data.Costs == nil && data.Microstores == nil && data.Neighborhoods == nil {
+		return ""
 	}
 	var b bytes.Buffer
-	if err := costBreakdownTmpl.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("results: cost breakdown: %w", err)
+	if err := breakdownTmpl.Execute(&b, data); err != nil {
+		// a static template on a buffer: only a bug gets here
+		return template.HTML("<p class=\"note\">breakdown not rendered: " + template.HTMLEscapeString(err.Error()) + "</p>")
 	}
-	return template.HTML(b.String()), nil //nolint:gosec // built by html/template
+	return template.HTML(b.String()) // built by html/template
+}
+
+// fmtClippedCI formats the 95% CI of st for metric name, clipped to the
+// metric's feasible range (tables; results.json keeps the raw interval).
+func fmtClippedCI(name string, st Summary, dec int) string {
+	lo, hi := ClippedCI(name, st)
+	return fmtCI(lo, hi, dec)
+}
+
+// costSection follows the summary table with the cost breakdown, after a
+// blank line, when the run has a total_cost.
+func costSection(w io.Writer, run *RunResult) error {
+	if _, ok := CostBreakdown(run); ok {
+		fmt.Fprintln(w)
+		if err := FormatCostBreakdown(w, run); err != nil {
+			return err
+		}
+	}
+	if t, ok := microstoreTable(run); ok {
+		fmt.Fprintln(w)
+		if err := formatGroupTable(w, "by microstore (the pickup nodes it serves; fcpo, rsmi: its own as a pickup node), mean ± 95%", "microstore", t); err != nil {
+			return err
+		}
+	}
+	if t, ok := neighborhoodTable(run); ok {
+		fmt.Fprintln(w)
+		return formatGroupTable(w, "by neighborhood (its orders; cost: its share of the nodes' costs), mean ± 95%", "neighborhood", t)
+	}
+	return nil
 }
