@@ -116,10 +116,20 @@ type CostLine struct {
 // CostBreakdown returns the components of total_cost (CostComponents) with
 // the total, then lost revenue, from run's replications: a component a
 // replication did not report is 0 there. ok is false when the run has no
-// total_cost.
+// total_cost or none of its components (results written before them).
 func CostBreakdown(run *RunResult) (lines []CostLine, ok bool) {
 	totals, _ := run.Values(MTotalCost)
 	if len(totals) == 0 {
+		return nil, false
+	}
+	components := false
+	for _, c := range CostComponents {
+		if v, _ := run.Values(c); len(v) > 0 {
+			components = true
+			break
+		}
+	}
+	if !components { // written before the breakdown existed
 		return nil, false
 	}
 	var mean float64

@@ -251,7 +251,7 @@ var Catalog = []MetricDef{
 	{MPickQueueWaitP90Min, UnitMinutes, "90th percentile minutes an order waited for a free picker", LowerIsBetter},
 	{MPickerCost, UnitCurrency, "pickers: picker-hours on shift times fulfilment.staff.cost_per_hour", LowerIsBetter},
 	// cohort (issue 13)
-	{MCensored, UnitCount, "orders of the cohort still unfinished when the drain stopped (cap reached): neither picked up, returned nor cancelled", Neutral},
+	{MCensored, UnitCount, "orders of the cohort still unfinished when the drain stopped (cap reached): neither collected, returned nor cancelled", Neutral},
 	{MCensoredShare, UnitShare, "censored orders over the cohort's orders", Neutral},
 	{MDrainHours, UnitHours, "hours the run went on after the horizon until the cohort finished (or the drain cap)", Neutral},
 	{MCourierWaitMeanMin, UnitMinutes, "mean minutes from packed to the handoff to a courier", LowerIsBetter},
