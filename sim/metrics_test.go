@@ -225,3 +225,22 @@ func TestRSMIOfPopupNotDiluted(t *testing.T) {
 	require.InDelta(t, r.Revenue+r.CounterRevenue, rev, 1e-6)
 	require.InDelta(t, rev/m2, r.RSMI, 1e-9)
 }
+
+// The new results are as deterministic as the rest: same scenario and
+// replication, same microstores and neighborhoods, to the bit.
+func TestMetricsDeterministic(t *testing.T) {
+	cfg := starvedCity(t)
+	all := cfg.Neighborhoods[0]
+	cfg.Neighborhoods = []Neighborhood{all, all}
+	cfg.Neighborhoods[1].Name = "twin"
+	a, err := Run(cfg, 2)
+	require.NoError(t, err)
+	b, err := Run(cfg, 2)
+	require.NoError(t, err)
+	require.Equal(t, a.Hoods, b.Hoods)
+	require.Equal(t, a.Microstores, b.Microstores)
+	require.Equal(t, a.Costs, b.Costs)
+	require.Equal(t, a.LostRevenue, b.LostRevenue)
+	require.Equal(t, a.RSMI, b.RSMI)
+	require.NotEqual(t, a.Hoods[0].Orders, a.Hoods[1].Orders, "two streams, not one copied")
+}
