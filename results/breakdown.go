@@ -56,18 +56,21 @@ func groupSummaries(reps []Replication, get func(*Replication) map[string]map[st
 }
 
 // Feasible is the range a metric's value can take: [0, 1] for shares,
-// [0, +Inf) for counts, money amounts, durations, stock and RSMI, and
-// (−Inf, +Inf) for a name outside the catalog. Tables and plots clip
+// [0, +Inf) for counts, money amounts, durations, stock and RSMI. A name
+// outside the catalog (per-node and per-microstore metrics) is judged by its
+// suffix (_rate, _share: shares; _min, _cost, fcpo, rsmi, _revenue,
+// _orders, _collected, and cost, occupancy — mean parcels held —, arrivals,
+// refused: non-negative); anything else is unbounded. Tables and plots clip
 // confidence intervals to it; results.json keeps the raw interval.
 func Feasible(name string) (lo, hi float64) {
 	d, ok := Lookup(name)
 	if !ok {
 		switch {
-		case strings.HasSuffix(name, "_rate") || strings.HasSuffix(name, "_share") || name == "occupancy":
+		case strings.HasSuffix(name, "_rate") || strings.HasSuffix(name, "_share"):
 			return 0, 1
 		case strings.HasSuffix(name, "_min") || strings.HasSuffix(name, "_cost") || strings.HasSuffix(name, "fcpo") ||
 			strings.HasSuffix(name, "rsmi") || strings.HasSuffix(name, "_revenue") || strings.HasSuffix(name, "_orders") ||
-			strings.HasSuffix(name, "_collected") || name == "cost" || name == "orders" || name == "collected":
+			strings.HasSuffix(name, "_collected") || name == "cost" || name == "occupancy" || name == "arrivals" || name == "refused":
 			return 0, math.Inf(1)
 		}
 		return math.Inf(-1), math.Inf(1)

@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/lockstep-sim/lockstep/model"
+import (
+	"math"
+
+	"github.com/lockstep-sim/lockstep/model"
+)
 
 // Metrics that mean what they say (issue 15): refunds split into a
 // fulfilment cost (late refunds of orders the customer collected) and lost
@@ -62,12 +66,21 @@ type metricsState struct {
 	// placing is the neighborhood of the order being placed (-1: none): a
 	// label that finishes within its placement has no world label yet.
 	placing int16
+	// friction per neighborhood, in the core's one-minute bins but grown
+	// only as far as the longest wait seen (a full model.Histogram per
+	// neighborhood would cost 160 kB each)
+	friction []minuteHist
+	// lateRef holds the late-SLA refunds of measured labels not finished
+	// yet (only late labels have one: nothing per on-time label).
+	lateRef map[model.LabelID]float64
 }
 
 func (w *world) metricsInit() {
 	m := &w.mx
 	m.placing = -1
+	m.lateRef = map[model.LabelID]float64{}
 	m.hoods = make([]HoodResult, len(w.cfg.Neighborhoods))
+	m.friction = make([]minuteHist, len(w.cfg.Neighborhoods))
 	m.hoodNode = make([][]uint64, len(w.cfg.Neighborhoods))
 	for i := range m.hoods {
 		m.hoods[i].Name = w.cfg.Neighborhoods[i].Name
@@ -85,30 +98,33 @@ func (w *world) metricsOrder(hi int, dest model.NodeIndex) {
 // refunds belong, and its neighborhood's outcome. node is where it was
 // collected (PickedUp only).
 func (w *world) metricsFinished(l *model.Label, node model.NodeIndex) {
-	var wl *wlabel
-	if w.mx.placing >= 0 { // cancelled as it was placed: nothing refunded yet
-		wl = &wlabel{hood: w.mx.placing}
-	} else {
-		wl = &w.labs[l.Slab()]
+	hood := w.mx.placing // cancelled as it was placed: no world label yet
+	if hood < 0 {
+		hood = w.labs[l.Slab()].hood
 	}
-	h := &w.mx.hoods[wl.hood]
+	h := &w.mx.hoods[hood]
+	var late float64 // the late-SLA refund paid for it, if any
+	if l.Late {
+		late = w.mx.lateRef[l.ID]
+		delete(w.mx.lateRef, l.ID)
+	}
 	switch l.State {
 	case model.PickedUp:
 		h.Collected++
 		wait := l.Chain[len(l.Chain)-1].At.Sub(l.ReadyAt)
-		h.Friction.Add(wait.Minutes())
+		w.mx.friction[hood].add(wait.Minutes())
 		if !l.Late && l.ReadyAt <= l.Due && wait <= w.net.Policy.PickupWindow {
 			h.WithinSLA++
 		}
-		if wl.refunded > 0 {
-			w.mx.late += wl.refunded
-			w.accs[node].cost += wl.refunded
+		if late > 0 {
+			w.mx.late += late
+			w.accs[node].cost += late
 		}
 	default: // cancelled, returned: never reached the customer
-		if wl.refunded > 0 {
-			w.mx.lost += wl.refunded
-			w.accs[l.Dest].lost += wl.refunded
-			h.LostRevenue += wl.refunded
+		if late > 0 {
+			w.mx.lost += late
+			w.accs[l.Dest].lost += late
+			h.LostRevenue += late
 		}
 	}
 }
@@ -119,7 +135,7 @@ func (w *world) metricsFinished(l *model.Label, node model.NodeIndex) {
 // (reason none) waits for the label's end (metricsFinished).
 func (w *world) refunded(e *model.Effect, wl *wlabel) {
 	if e.Reason == model.ReasonNone {
-		wl.refunded += e.Amount
+		w.mx.lateRef[e.Label] += e.Amount
 		return
 	}
 	w.mx.lost += e.Amount
@@ -143,10 +159,10 @@ func (w *world) counterSold(n int, sku model.SKUIndex, rej uint64) {
 func (w *world) metricsRefunds() {
 	r := w.res
 	w.core.EachLabel(func(l *model.Label) {
-		if !l.Measured || l.State.Terminal() {
+		if !l.Measured || !l.Late || l.State.Terminal() {
 			return
 		}
-		if a := w.labs[l.Slab()].refunded; a > 0 {
+		if a := w.mx.lateRef[l.ID]; a > 0 {
 			w.mx.late += a
 			r.Nodes[l.Dest].Cost += a
 		}
@@ -236,6 +252,7 @@ func (w *world) hoodResults() {
 	}
 	for h := range m.hoods {
 		hr := &m.hoods[h]
+		hr.Friction = m.friction[h].histogram()
 		ho := m.hoodNode[h]
 		hgroup := map[model.NodeIndex]float64{}
 		var hall float64
@@ -259,4 +276,37 @@ func (w *world) hoodResults() {
 		}
 	}
 	r.Hoods = m.hoods
+}
+
+// minuteHist is a model.Histogram (one-minute bins up to
+// model.HistogramBins, above in the last) whose bins grow as needed.
+type minuteHist struct {
+	counts []uint64
+	n      uint64
+	sum    float64
+}
+
+func (h *minuteHist) add(v float64) {
+	b := int(v)
+	if v < 0 || math.IsNaN(v) {
+		b = 0
+	}
+	b = min(b, model.HistogramBins)
+	if b >= len(h.counts) {
+		if b >= cap(h.counts) {
+			c := make([]uint64, b+1, min(max(b+1, 2*cap(h.counts), 256), model.HistogramBins+1))
+			copy(c, h.counts)
+			h.counts = c
+		}
+		h.counts = h.counts[:b+1]
+	}
+	h.counts[b]++
+	h.n++
+	h.sum += v
+}
+
+// histogram is h as a model.Histogram (the same quantiles as if every value
+// had been added to one).
+func (h *minuteHist) histogram() model.Histogram {
+	return model.Histogram{Counts: h.counts, N: h.n, Sum: h.sum}
 }

@@ -244,3 +244,21 @@ func TestMetricsDeterministic(t *testing.T) {
 	require.Equal(t, a.RSMI, b.RSMI)
 	require.NotEqual(t, a.Hoods[0].Orders, a.Hoods[1].Orders, "two streams, not one copied")
 }
+
+// The neighborhood friction histogram grows as needed and gives the
+// quantiles a full model.Histogram gives.
+func TestMinuteHistMatchesModelHistogram(t *testing.T) {
+	var g minuteHist
+	var full model.Histogram
+	for i, v := range []float64{3.2, 0, -1, 59.9, 60, 1440.5, 30, 2.5, 25000, 700} {
+		g.add(v)
+		full.Add(v)
+		require.LessOrEqual(t, len(g.counts), model.HistogramBins+1, "value %d", i)
+	}
+	h := g.histogram()
+	for _, q := range []float64{0.1, 0.5, 0.9, 1} {
+		require.Equal(t, full.Quantile(q), h.Quantile(q), "q %v", q)
+	}
+	require.Equal(t, full.N, h.N)
+	require.Equal(t, full.Sum, h.Sum)
+}

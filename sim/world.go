@@ -71,13 +71,12 @@ type wlabel struct {
 	timers   [model.NumTimers]Timer
 	sku      model.SKUIndex
 	measured bool
-	noShow   int8 // 0 undecided, 1 comes, 2 never comes
+	noShow   int8  // 0 undecided, 1 comes, 2 never comes
+	hood     int16 // the neighborhood that placed it (metrics.go)
 	day      int32
 	visit    model.Instant // the customer's planned visit (0: none)
 	prio     bool          // a packed-TTL redispatch: first on its courier's route
 	mark     model.Instant // when it was packed, or made ready at its node (cohort.go)
-	hood     int16         // the neighborhood that placed it (metrics.go)
-	refunded float64       // money refunded for it so far (metrics.go)
 }
 
 type nodeAcc struct {
