@@ -402,3 +402,10 @@ func costSection(w io.Writer, run *RunResult) error {
 	}
 	return nil
 }
+
+// microstoreFCPOFigure is FCPO by microstore (the fulfilling node, over the
+// pickup nodes it serves); nil without microstores.
+func microstoreFCPOFigure(runs []RunResult) *figure {
+	return nodeBarsFigure(runs, MMicrostoreFCPO, "fcpo-by-microstore", "Fulfilment cost per collected order (FCPO), by microstore", "microstore",
+		"FCPO of each microstore over the pickup nodes it serves (itself and the nodes nearer to it than to any other microstore): their costs over the orders collected there, mean over replications; whiskers are 95% confidence intervals clipped at 0.")
+}

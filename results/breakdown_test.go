@@ -172,3 +172,23 @@ func TestPerNeighborhoodSummary(t *testing.T) {
 	assert.Equal(t, run.PerNeighborhoodSummary, back.PerNeighborhoodSummary)
 	assert.Equal(t, run.Replications[1].PerNeighborhood, back.Replications[1].PerNeighborhood)
 }
+
+// FCPO by microstore is drawn when a run has microstores, and is not
+// reported missing when none has.
+func TestMicrostoreFCPOFigure(t *testing.T) {
+	figs, missing, err := figures([]RunResult{breakdownRun()})
+	require.NoError(t, err)
+	var names []string
+	for _, f := range figs {
+		names = append(names, f.Name)
+	}
+	assert.Contains(t, names, "fcpo-by-microstore")
+	figs, missing, err = figures(threeScenarios())
+	require.NoError(t, err)
+	for _, f := range figs {
+		assert.NotEqual(t, "fcpo-by-microstore", f.Name)
+	}
+	for _, m := range missing {
+		assert.NotEqual(t, "fcpo-by-microstore", m.Name)
+	}
+}

@@ -174,6 +174,9 @@ func figures(runs []RunResult) ([]figure, []MissingPlot, error) {
 	add(fcpoFigure(runs), "fcpo-by-node", "Fulfilment cost per collected order (FCPO), by pickup node", func() string {
 		return "no node had a parcel collected after the warm-up, so no node has an FCPO."
 	})
+	if f := microstoreFCPOFigure(runs); f != nil { // networks with microstores only (breakdown.go)
+		figs = append(figs, *f)
+	}
 	add(keyMetricsFigure(runs), "key-metrics", "Key metrics across scenarios", func() string {
 		return "none of the key metrics was measured."
 	})
@@ -418,11 +421,18 @@ func traceFigure(runs []RunResult, name, title, caption, ylabel string, get func
 }
 
 func fcpoFigure(runs []RunResult) *figure {
+	return nodeBarsFigure(runs, MFCPO, "fcpo-by-node", "Fulfilment cost per collected order (FCPO), by pickup node", "pickup node",
+		"FCPO of each pickup node: its cost (fixed, its parcels' variable costs, couriers by parcels brought) over the orders collected there, mean over replications; whiskers are 95% confidence intervals clipped at 0. Lost revenue is not a cost.")
+}
+
+// nodeBarsFigure draws per-node metric as bars per node and scenario with
+// 95% CI whiskers (clipped to its feasible range); nil when no node has it.
+func nodeBarsFigure(runs []RunResult, metric, name, title, xlabel, caption string) *figure {
 	nodeSet := map[string]bool{}
 	for _, r := range runs {
 		for _, rep := range r.Replications {
 			for node, m := range rep.PerNode {
-				if v, ok := m[MFCPO]; ok && finite(v) {
+				if v, ok := m[metric]; ok && finite(v) {
 					nodeSet[node] = true
 				}
 			}
@@ -432,7 +442,7 @@ func fcpoFigure(runs []RunResult) *figure {
 		return nil
 	}
 	nodes := sortedKeys(nodeSet)
-	p := newPlot("Fulfilment cost per collected order (FCPO), by pickup node", "pickup node", "fcpo (currency)")
+	p := newPlot(title, xlabel, metric+" (currency)")
 	n := float64(len(runs))
 	group := 0.8 // share of a node's slot taken by its bars
 	// bar width in canvas units: approximate data width / nodes
@@ -444,7 +454,7 @@ func fcpoFigure(runs []RunResult) *figure {
 		for j, node := range nodes {
 			var v []float64
 			for _, rep := range r.Replications {
-				if x, ok := rep.PerNode[node][MFCPO]; ok && finite(x) {
+				if x, ok := rep.PerNode[node][metric]; ok && finite(x) {
 					v = append(v, x)
 				}
 			}
@@ -453,7 +463,7 @@ func fcpoFigure(runs []RunResult) *figure {
 				m = 0
 			}
 			vals[j] = m
-			lo, hi := clippedErr(MFCPO, m, hw)
+			lo, hi := clippedErr(metric, m, hw)
 			ep.XYs = append(ep.XYs, plotter.XY{X: float64(j) + off, Y: m})
 			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{lo, hi})
 		}
@@ -475,8 +485,7 @@ func fcpoFigure(runs []RunResult) *figure {
 	p.X.Min, p.X.Max = -0.6, float64(len(nodes))-0.4
 	p.Y.Min = 0
 	headroom(p, 0.25)
-	return plotFigure("fcpo-by-node", "Fulfilment cost per collected order (FCPO), by pickup node",
-		"FCPO of each pickup node: its cost (fixed, its parcels' variable costs, couriers by parcels brought) over the orders collected there, mean over replications; whiskers are 95% confidence intervals clipped at 0. Lost revenue is not a cost.", p)
+	return plotFigure(name, title, caption, p)
 }
 
 // KeyMetrics are the metrics of the key-metrics chart, in panel order.
