@@ -16,8 +16,10 @@ line-haul costs), dist.go (the duration distributions: pick and pack times,
 pickup delays, up-times and repair times, courier handoff times), trips.go
 (reroute and return trips by the courier fleet), cohort.go (the measured
 cohort: the drain after the horizon, censoring, courier waits and dwell
-times), config.go (Config, what a scenario is built into) and result.go
-(Run, RunObserved and what a replication measured). The world runs the
+times), metrics.go (refunds split into late-refund cost and lost revenue,
+counter revenue and RSMI over cached m²-days, the results by microstore and
+by neighborhood), config.go (Config, what a scenario is built into) and
+result.go (Run, RunObserved and what a replication measured). The world runs the
 kernel to the horizon, then, for the drain, raises Horizon and runs it
 again with a Stop hook that ends the run when the last measured order has
 finished.
