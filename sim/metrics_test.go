@@ -262,3 +262,19 @@ func TestMinuteHistMatchesModelHistogram(t *testing.T) {
 	require.Equal(t, full.N, h.N)
 	require.Equal(t, full.Sum, h.Sum)
 }
+
+// With one neighborhood its results are the run's: orders, collected,
+// within SLA, friction quantiles (same one-minute bins) and lost revenue.
+func TestOneNeighborhoodIsTheRun(t *testing.T) {
+	r, err := Run(starvedCity(t), 1)
+	require.NoError(t, err)
+	require.Len(t, r.Hoods, 1)
+	h := r.Hoods[0]
+	require.Equal(t, r.Stats.Orders, h.Orders)
+	require.Equal(t, r.Stats.PickedUp, h.Collected)
+	require.Equal(t, r.Stats.PickedUpWithinSLA, h.WithinSLA)
+	for _, q := range []float64{0.5, 0.9} {
+		require.Equal(t, r.Stats.Friction.Quantile(q), h.Friction.Quantile(q), "q %v", q)
+	}
+	require.InDelta(t, r.LostRevenue, h.LostRevenue, 1e-9)
+}
