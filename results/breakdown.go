@@ -211,7 +211,18 @@ var MicrostoreMetrics = []string{MMicrostoreOrders, MMicrostoreCollected, MMicro
 // measured).
 type groupTable struct {
 	Metrics []string
+	Columns []groupColumn // for HTML: a short label, the metric name in its title
 	Rows    []groupRow
+}
+
+type groupColumn struct{ Metric, Label string }
+
+// columnLabel is a short header for a per-group metric in HTML tables.
+var columnLabel = map[string]string{
+	MMicrostoreOrders: "orders", MMicrostoreCollected: "collected", MMicrostoreCost: "cost",
+	MMicrostoreFCPO: "FCPO", MMicrostoreRSMI: "RSMI", MMicrostoreLostRev: "lost revenue",
+	MFCPO: "FCPO", MRSMI: "RSMI", MPickupSuccessRate: "pickup success", MPickupFrictionP50: "friction p50 (min)",
+	MPickupFrictionP90: "friction p90 (min)", MLostRevenue: "lost revenue",
 }
 
 type groupRow struct {
@@ -225,6 +236,13 @@ func makeGroupTable(sums []groupSummary, groups, metrics []string) groupTable {
 		idx[[2]string{s.group, s.metric}] = s.stats
 	}
 	t := groupTable{Metrics: metrics}
+	for _, m := range metrics {
+		h := columnLabel[m]
+		if h == "" {
+			h = m
+		}
+		t.Columns = append(t.Columns, groupColumn{m, h})
+	}
 	for _, g := range groups {
 		row := groupRow{Name: g}
 		for _, m := range metrics {
@@ -312,21 +330,22 @@ var breakdownTmpl = template.Must(template.New("breakdown").Parse(`<div class="b
 {{end}}</tbody>
 </table>
 {{end}}{{with .Microstores}}<h4>By microstore (fulfilling node)</h4>
-<p class="muted">A microstore serves itself and the pickup nodes nearer to it than to any other microstore (the nodes whose orders it fulfils): <code>microstore_*</code> cover those nodes; <code>fcpo</code> and <code>rsmi</code> are the microstore's own as a pickup node. Mean ± 95% half-width.</p>
-<table class="microstores">
-<thead><tr><th class="l">microstore</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead>
+<p class="muted">A microstore serves itself and the pickup nodes nearer to it than to any other microstore (the nodes whose orders it fulfils); the last two columns are the microstore's own as a pickup node. Mean ± 95% half-width; hover a header for the metric's name in results.json.</p>
+<div style="overflow-x:auto"><table class="microstores">
+<thead><tr><th class="l" rowspan="2">microstore</th><th colspan="6">the pickup nodes it serves</th><th colspan="2">itself as a pickup node</th></tr>
+<tr>{{range .Columns}}<th title="{{.Metric}}">{{.Label}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr><td class="l">{{.Name}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
-</table>
+</table></div>
 {{end}}{{with .Neighborhoods}}<h4>By neighborhood</h4>
-<p class="muted">Each neighborhood's orders (placed in the measured window) and their outcomes; <code>cost</code> is its share of the nodes' costs (a pickup node's cost shared by the orders sent to it). Mean ± 95% half-width.</p>
-<table class="neighborhoods">
-<thead><tr><th class="l">neighborhood</th>{{range .Metrics}}<th>{{.}}</th>{{end}}</tr></thead>
+<p class="muted">Each neighborhood's orders (placed in the measured window) and their outcomes; cost is its share of the nodes' costs (a pickup node's cost shared by the orders sent to it), FCPO that cost over its collected orders. Mean ± 95% half-width; hover a header for the metric's name in results.json.</p>
+<div style="overflow-x:auto"><table class="neighborhoods">
+<thead><tr><th class="l">neighborhood</th>{{range .Columns}}<th title="{{.Metric}}">{{.Label}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr><td class="l">{{.Name}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
-</table>
+</table></div>
 {{end}}</div>
 `))
 
