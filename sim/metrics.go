@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/lockstep-sim/lockstep/model"
@@ -309,4 +310,16 @@ func (h *minuteHist) add(v float64) {
 // had been added to one).
 func (h *minuteHist) histogram() model.Histogram {
 	return model.Histogram{Counts: h.counts, N: h.n, Sum: h.sum}
+}
+
+// refundsBooked checks that the late-refund cost and the lost revenue add up
+// to the money the core refunded (up to rounding: they are summed in
+// another order).
+func (r *Result) refundsBooked() error {
+	got, want := r.Costs.LateRefunds+r.LostRevenue, r.Stats.RefundAmount
+	if math.Abs(got-want) > 1e-9*max(1, math.Abs(want)) {
+		return fmt.Errorf("replication %d: refunds %.6f booked as late-refund cost %.6f + lost revenue %.6f = %.6f",
+			r.Replication, want, r.Costs.LateRefunds, r.LostRevenue, got)
+	}
+	return nil
 }

@@ -278,3 +278,15 @@ func TestOneNeighborhoodIsTheRun(t *testing.T) {
 	}
 	require.InDelta(t, r.LostRevenue, h.LostRevenue, 1e-9)
 }
+
+// Conserved also holds the refunds to account: a refund booked twice or
+// not at all is an error naming the numbers.
+func TestConservedChecksRefunds(t *testing.T) {
+	r, err := Run(starvedCity(t), 0)
+	require.NoError(t, err)
+	require.NoError(t, r.Conserved())
+	r.LostRevenue += 9
+	err = r.Conserved()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "booked as late-refund cost")
+}

@@ -360,8 +360,9 @@ func (w *world) activeDays(nd *model.Node, from, to model.Instant) float64 {
 
 // Conserved checks that every measured order ended in exactly one of picked
 // up, returned, cancelled, or is censored (unfinished when the run stopped),
-// and that every cache kept
-// its stock invariants (conservation per SKU and node, no negative stock).
+// that every cache kept
+// its stock invariants (conservation per SKU and node, no negative stock),
+// and that every refund was booked once, as late-refund cost or lost revenue.
 func (r *Result) Conserved() error {
 	if r.InventoryError != "" {
 		return fmt.Errorf("replication %d: inventory: %s", r.Replication, r.InventoryError)
@@ -371,7 +372,7 @@ func (r *Result) Conserved() error {
 		return fmt.Errorf("replication %d: %d orders but %d picked up + %d returned + %d cancelled + %d censored = %d",
 			r.Replication, s.Orders, s.PickedUp, s.Returned, s.Cancelled, r.Censored, got)
 	}
-	return nil
+	return r.refundsBooked() // metrics.go
 }
 
 // Cells returns the demand cells in a stable order.
