@@ -25,7 +25,7 @@ func lastDayGap(t *testing.T, s *scenarios.Scenario) float64 {
 				orders, within = append(orders, 0), append(within, 0)
 			}
 			orders[d.Day] += d.Orders
-			within[d.Day] += d.PickedUpWithinSLA
+			within[d.Day] += d.CollectedWithinSLA
 		}
 	}
 	n := len(orders)
@@ -75,7 +75,7 @@ func TestDrainCapResults(t *testing.T) {
 	for _, rep := range tiny.Replications {
 		m := rep.Metrics
 		censored += m[results.MCensored]
-		require.Equal(t, m[results.MOrders], m[results.MPickedUp]+m[results.MReturns]+m[results.MCancelled]+m[results.MCensored])
+		require.Equal(t, m[results.MOrders], m[results.MCollected]+m[results.MReturns]+m[results.MCancelled]+m[results.MCensored])
 		require.InDelta(t, m[results.MCensored]/m[results.MOrders], m[results.MCensoredShare], 1e-12)
 	}
 	require.Greater(t, censored, 0.0)

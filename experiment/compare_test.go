@@ -25,7 +25,7 @@ func TestCommonRandomNumbersNarrowTheCI(t *testing.T) {
 	runs, cmp, err := Compare(ctx, []*scenarios.Scenario{a, b}, Options{Replications: reps})
 	require.NoError(t, err)
 	require.Len(t, runs, 2)
-	for _, metric := range []string{results.MPickedUp, results.MTotalCost, results.MOrders} {
+	for _, metric := range []string{results.MCollected, results.MTotalCost, results.MOrders} {
 		ca, _ := runs[0].Values(metric)
 		cb, _ := runs[1].Values(metric)
 		crn := results.Compare(ca, cb, results.MetricDef{}).HalfWidth

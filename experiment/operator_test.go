@@ -54,7 +54,7 @@ func TestOperatorBonusCostsExactlyTheBonus(t *testing.T) {
 			case results.MTotalCost:
 				assert.InDelta(t, v+bonus, rw.Metrics[k], 1e-6*v, "replication %d: total_cost", rw.Index)
 			case results.MFCPO:
-				assert.InDelta(t, rw.Metrics[results.MTotalCost]/rw.Metrics[results.MPickedUp], rw.Metrics[k], 1e-12)
+				assert.InDelta(t, rw.Metrics[results.MTotalCost]/rw.Metrics[results.MCollected], rw.Metrics[k], 1e-12)
 				if bonus > 0 {
 					assert.Greater(t, rw.Metrics[k], v, "replication %d: the bonus raises fcpo", rw.Index)
 				}
@@ -167,7 +167,7 @@ func TestOperatorFrictionCensoring(t *testing.T) {
 	base := runScenario(t, s, Options{})
 	for _, rep := range base.Replications {
 		op := rep.PerOperator["citybox"]
-		assert.Equal(t, rep.PerNode["L1"]["picked_up"]+rep.PerNode["L2"]["picked_up"], op[results.MCollected])
+		assert.Equal(t, rep.PerNode["L1"]["collected"]+rep.PerNode["L2"]["collected"], op[results.MCollected])
 		assert.Equal(t, rep.PerNode["L1"][results.MReadyEpisodes]+rep.PerNode["L2"][results.MReadyEpisodes], op[results.MReadyEpisodes])
 		assert.InDelta(t, op[results.MCollected]/op[results.MReadyEpisodes], op[results.MPickupSuccessShare], 1e-12)
 		assert.Contains(t, op, results.MFrictionKMP90Min, "3 %% no-shows: the p90 is reached")

@@ -172,23 +172,18 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		return a / b
 	}
 	orders := float64(s.Orders)
-	days := float64(r.End-r.WarmupEnd) / float64(model.Day)
-	var area float64
-	for _, n := range cfg.Network.Nodes {
-		area += n.FloorArea
-	}
 	m := map[string]float64{
 		results.MOrders:             orders,
-		results.MDelivered:          float64(s.Ready),
-		results.MPickedUp:           float64(s.PickedUp),
-		results.MPickedUpWithinSLA:  float64(s.PickedUpWithinSLA),
+		results.MReady:              float64(s.Ready),
+		results.MCollected:          float64(s.PickedUp),
+		results.MCollectedWithinSLA: float64(s.PickedUpWithinSLA),
 		results.MPickupSuccessRate:  ratio(float64(s.PickedUpWithinSLA), orders),
 		results.MOnTimeReadyRate:    ratio(float64(s.ReadyOnTime), orders),
 		results.MReroutes:           float64(s.Reroutes),
 		results.MReturns:            float64(s.Returned),
 		results.MCancelled:          float64(s.Cancelled),
 		results.MRefunds:            float64(s.Refunds),
-		results.MRefundCost:         s.RefundAmount,
+		results.MRefundAmount:       s.RefundAmount,
 		results.MTotalCost:          r.Costs.Total,
 		results.MFCPO:               ratio(r.Costs.Total, float64(s.PickedUp)),
 		results.MPickupFrictionP50:  s.Friction.Quantile(0.5),
@@ -198,9 +193,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		results.MInFlight:           float64(r.InFlight),
 		results.MRejectedEvents:     float64(s.RejectedTotal()),
 	}
-	if area > 0 {
-		m[results.MRSMI] = r.Revenue / area / days
-	}
+	costMetrics(m, r)
 	ttlMetrics(m, &s.TTL)
 	if r.Edge {
 		inventoryMetrics(m, &r.Inventory)
@@ -214,7 +207,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
 	for i, n := range r.Nodes {
 		pn := map[string]float64{
-			"orders": float64(n.Orders), "picked_up": float64(n.PickedUp), "arrivals": float64(n.Arrivals),
+			"orders": float64(n.Orders), results.MCollected: float64(n.PickedUp), "arrivals": float64(n.Arrivals),
 			"refused": float64(n.Refused), "occupancy": n.Occupancy, "cost": n.Cost,
 		}
 		if n.PickedUp > 0 {
@@ -227,8 +220,11 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 			}
 		}
 		supplyMetrics(cfg, r, pn, &n)
+		nodeCostMetrics(pn, &n)
 		rep.PerNode[n.ID] = pn
 	}
+	microstoreMetrics(rep.PerNode, r)
+	rep.PerNeighborhood = neighborhoodMetrics(r)
 	for _, c := range r.Cells() {
 		rep.DemandByCell[c.String()] = float64(r.DemandByCell[c])
 	}
@@ -247,7 +243,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 			continue
 		}
 		rep.Daily = append(rep.Daily, results.DailyPoint{Day: d.Day - warmDays, Orders: float64(d.Orders),
-			PickedUpWithinSLA: float64(d.PickedUpWithinSLA), PickupSuccessRate: dayRate(d)})
+			CollectedWithinSLA: float64(d.PickedUpWithinSLA), PickupSuccessRate: dayRate(d)})
 	}
 	cohortMetrics(m, &rep, r)
 	nodeReasonMetrics(&rep, r)
@@ -255,7 +251,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 	if trace {
 		for _, h := range r.Trace {
 			rep.Trace = append(rep.Trace, results.TracePoint{Hour: float64(h.Hour), Orders: float64(h.Orders), Ready: float64(h.Ready),
-				PickedUp: float64(h.PickedUp), Occupancy: h.Occupancy, CourierUtilization: h.CourierUtilization, Drift: h.Drift})
+				Collected: float64(h.PickedUp), Occupancy: h.Occupancy, CourierUtilization: h.CourierUtilization, Drift: h.Drift})
 		}
 	}
 	return rep

@@ -284,9 +284,12 @@ func FormatSummaryTable(w io.Writer, run *RunResult) error {
 		st := s.Stats
 		dec := statDecimals(st.Mean, st.HalfWidth)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", s.Metric, s.Better.Arrow(), s.Unit, st.N,
-			fmtDec(st.Mean, dec), fmtDec(st.HalfWidth, dec), fmtCI(st.CI95Low, st.CI95High, dec), fmtPct(st.RelHalfWidth), precisionNote(st))
+			fmtDec(st.Mean, dec), fmtDec(st.HalfWidth, dec), fmtClippedCI(s.Metric, st, dec), fmtPct(st.RelHalfWidth), precisionNote(st))
 	}
-	return flushTrimmed(w, tw, &buf)
+	if err := flushTrimmed(w, tw, &buf); err != nil {
+		return err
+	}
+	return costSection(w, run) // breakdown.go
 }
 
 // FormatCompareTable writes cmp's headline ([FormatHeadline]), then an aligned text table of cmp: per metric one row
@@ -325,7 +328,7 @@ func FormatCompareTable(w io.Writer, cmp *Comparison) error {
 				dcol, dci, verdict = fmtSigned(d.Mean, dd), fmtCI(d.CI95Low, d.CI95High, dd), d.Verdict.Symbol()
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", name, arrow, s.Scenario, st.N, mean,
-				fmtCI(st.CI95Low, st.CI95High, dec), dcol, dci, verdict)
+				fmtClippedCI(m.Metric, st, dec), dcol, dci, verdict)
 		}
 	}
 	return flushTrimmed(w, tw, &buf)

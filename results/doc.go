@@ -15,6 +15,14 @@
 // compare --select, a [Selection]. [FormatCompareTable] prints the headline
 // before the table, and report.html opens with it.
 //
+// The words are fixed once (docs/results.md): an order is ready when made
+// ready for pickup and collected when its customer picks it up; FCPO is
+// total_cost, the sum of [CostComponents], over collected orders; lost
+// revenue is not a cost. [FormatSummaryTable] follows the summary with the
+// cost breakdown, the microstores and the neighborhoods ([BreakdownHTML] is
+// the same for report.html); tables and plots clip confidence intervals to
+// a metric's [Feasible] range, results.json keeps them raw.
+//
 // Everything here is deterministic: the same inputs give byte-identical JSON,
 // CSV, tables, images and HTML (no wall clock, no global randomness, sorted map
 // keys, non-finite numbers written as JSON null).

@@ -18,7 +18,7 @@ func TestResultsDocCoversTheFiles(t *testing.T) {
 	doc := string(b)
 	code := func(s string) { assert.Contains(t, doc, "`"+s+"`", "docs/results.md does not mention `%s`", s) }
 	for _, v := range []any{RunResult{}, Replication{}, TracePoint{}, DailyPoint{}, Histogram{}, NodeInfo{},
-		MetricSummary{}, NodeMetricSummary{}, Summary{}, Comparison{}, MetricComparison{}, ScenarioStat{},
+		MetricSummary{}, NodeMetricSummary{}, NeighborhoodMetricSummary{}, Summary{}, Comparison{}, MetricComparison{}, ScenarioStat{},
 		ScenarioDiff{}, Difference{}, Headline{}, ParamDiff{}, MetricWinner{}, ScenarioMean{}, BiggestDifferences{},
 		MetricChange{}, NodeReason{}, NodeChange{}, Selection{}, SelectionDesign{}} {
 		rt := reflect.TypeOf(v)

@@ -79,16 +79,16 @@ type MetricDef struct {
 // Metric names, for the simulator to fill Replication.Metrics without typos.
 const (
 	MOrders                  = "orders"
-	MDelivered               = "delivered"
-	MPickedUp                = "picked_up"
-	MPickedUpWithinSLA       = "picked_up_within_sla"
+	MReady                   = "ready"
+	MCollected               = "collected"
+	MCollectedWithinSLA      = "collected_within_sla"
 	MPickupSuccessRate       = "pickup_success_rate"
 	MOnTimeReadyRate         = "on_time_ready_rate"
 	MReroutes                = "reroutes"
 	MReturns                 = "returns"
 	MCancelled               = "cancelled"
 	MRefunds                 = "refunds"
-	MRefundCost              = "refund_cost"
+	MRefundAmount            = "refund_amount"
 	MTotalCost               = "total_cost"
 	MFCPO                    = "fcpo"
 	MPickupFrictionP50       = "pickup_friction_p50_min"
@@ -171,26 +171,48 @@ const (
 	MDwellP90Min  = "dwell_p90_min"
 )
 
+// The cost breakdown and lost revenue (issue 15, metrics part): every
+// component of total_cost is a catalog metric; CostComponents lists them.
+const (
+	MCourierCost       = "courier_cost"
+	MFixedCost         = "fixed_cost"
+	MOrderHandlingCost = "order_handling_cost"
+	MRerouteCost       = "reroute_cost"
+	MReturnCost        = "return_cost"
+	MLateRefundCost    = "late_refund_cost"
+	MLostRevenue       = "lost_revenue"
+	MCounterRevenue    = "counter_revenue"
+	// per-node and per-microstore metrics (in PerNode, not the catalog):
+	// a node's own (pickup node) and, on a microstore, those of the pickup
+	// nodes it serves (the fulfilling node's view)
+	MMicrostoreOrders    = "microstore_orders"
+	MMicrostoreCollected = "microstore_collected"
+	MMicrostoreCost      = "microstore_cost"
+	MMicrostoreFCPO      = "microstore_fcpo"
+	MMicrostoreRSMI      = "microstore_rsmi"
+	MMicrostoreLostRev   = "microstore_lost_revenue"
+)
+
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
 // CSV and the report list metrics in this order; metrics a run did not measure
 // are left out.
 var Catalog = []MetricDef{
 	{MOrders, UnitCount, "orders placed after warm-up", Neutral},
-	{MDelivered, UnitCount, "orders made ready for pickup (locker or partner counter)", HigherIsBetter},
-	{MPickedUp, UnitCount, "orders picked up by the customer", HigherIsBetter},
-	{MPickedUpWithinSLA, UnitCount, "orders picked up within the SLA", HigherIsBetter},
-	{MPickupSuccessRate, UnitShare, "share of orders picked up within the SLA", HigherIsBetter},
+	{MReady, UnitCount, "orders made ready for pickup (in a locker slot or at a partner counter), collected or not", HigherIsBetter},
+	{MCollected, UnitCount, "orders collected by their customer (verified pickup)", HigherIsBetter},
+	{MCollectedWithinSLA, UnitCount, "orders collected within the SLA (ready by the deadline, collected within the pickup window)", HigherIsBetter},
+	{MPickupSuccessRate, UnitShare, "share of orders collected within the SLA: collected_within_sla / orders", HigherIsBetter},
 	{MOnTimeReadyRate, UnitShare, "share of orders ready for pickup by their SLA deadline (same day before the cutoff, next day after)", HigherIsBetter},
 	{MReroutes, UnitCount, "reroutes (TTL expired, node full or offline, conflict lost)", LowerIsBetter},
 	{MReturns, UnitCount, "parcels returned to sender (reroute hops exhausted, no node can take it, or an expired ready TTL with labels.expiry.action return)", LowerIsBetter},
 	{MCancelled, UnitCount, "orders cancelled because stock could not be honoured", LowerIsBetter},
 	{MRefunds, UnitCount, "refunds: late SLA, cancelled orders, parcels returned before they were ever ready", LowerIsBetter},
-	{MRefundCost, UnitCurrency, "money refunded", LowerIsBetter},
-	{MTotalCost, UnitCurrency, "total fulfilment cost (couriers, nodes, refunds, line haul, pickers)", LowerIsBetter},
-	{MFCPO, UnitCurrency, "fulfilment cost per delivered order", LowerIsBetter},
+	{MRefundAmount, UnitCurrency, "money refunded: late_refund_cost + lost_revenue", LowerIsBetter},
+	{MTotalCost, UnitCurrency, "fulfilment cost: the sum of the cost breakdown (couriers, nodes, handling, reroutes, returns, late refunds, restocks, holding, space, line haul, pickers); lost revenue excluded", LowerIsBetter},
+	{MFCPO, UnitCurrency, "fulfilment cost per collected order: total_cost / collected, over the orders placed in the measured window", LowerIsBetter},
 	{MPickupFrictionP50, UnitMinutes, "median minutes from ready notification to verified pickup", LowerIsBetter},
 	{MPickupFrictionP90, UnitMinutes, "90th percentile minutes from ready notification to verified pickup", LowerIsBetter},
-	{MRSMI, UnitPerM2Day, "revenue per m² of local inventory per day", HigherIsBetter},
+	{MRSMI, UnitPerM2Day, "revenue per m² of local inventory per day: collected orders' prices and counter sales over the cached floor area in use (m² × active days)", HigherIsBetter},
 	{MCourierUtilization, UnitShare, "share of courier time spent on tasks", Neutral},
 	{MLockerOccupancy, UnitShare, "mean occupied share of locker slots", Neutral},
 	{MInFlight, UnitCount, "orders of the cohort still in flight at the horizon (the drain follows them; see censored)", Neutral},
@@ -238,7 +260,7 @@ var Catalog = []MetricDef{
 	{MPickQueueWaitP90Min, UnitMinutes, "90th percentile minutes an order waited for a free picker", LowerIsBetter},
 	{MPickerCost, UnitCurrency, "pickers: picker-hours on shift times fulfilment.staff.cost_per_hour", LowerIsBetter},
 	// cohort (issue 13)
-	{MCensored, UnitCount, "orders of the cohort still unfinished when the drain stopped (cap reached): neither picked up, returned nor cancelled", Neutral},
+	{MCensored, UnitCount, "orders of the cohort still unfinished when the drain stopped (cap reached): neither collected, returned nor cancelled", Neutral},
 	{MCensoredShare, UnitShare, "censored orders over the cohort's orders", Neutral},
 	{MDrainHours, UnitHours, "hours the run went on after the horizon until the cohort finished (or the drain cap)", Neutral},
 	{MCourierWaitMeanMin, UnitMinutes, "mean minutes from packed to the handoff to a courier", LowerIsBetter},
@@ -256,6 +278,27 @@ var Catalog = []MetricDef{
 	{MWindowsFullShare, UnitShare, "touch layer: share of orders whose node had windows in range but every one booked up", LowerIsBetter},
 	{MDropsRefused, UnitCount, "touch layer: parcel drops refused by pickup nodes (full, closed, inactive, offline) in the measured window", LowerIsBetter},
 	{MParcelDwellMeanMin, UnitMinutes, "touch layer: mean minutes a parcel of the cohort was held at a pickup node, over all nodes", Neutral},
+	// cost breakdown and lost revenue (issue 15, metrics part)
+	{MCourierCost, UnitCurrency, "couriers: fleet × shift hours in the window × couriers.cost_per_hour", LowerIsBetter},
+	{MFixedCost, UnitCurrency, "nodes' fixed costs: fixed_cost_per_day × days each node is active in the window", LowerIsBetter},
+	{MOrderHandlingCost, UnitCurrency, "per-order handling: orders × costs.per_order", LowerIsBetter},
+	{MRerouteCost, UnitCurrency, "reroutes and in-transit diversions: their per-reroute cost", LowerIsBetter},
+	{MReturnCost, UnitCurrency, "returns: returns × costs.per_return", LowerIsBetter},
+	{MLateRefundCost, UnitCurrency, "late-SLA refunds of orders collected anyway (or still unfinished when the run stopped): a fulfilment cost", LowerIsBetter},
+	{MLostRevenue, UnitCurrency, "refunds of orders that never reached their customer (cancelled, returned; their late refunds too): lost revenue, not in total_cost", LowerIsBetter},
+	{MCounterRevenue, UnitCurrency, "walk-in counter sales at cache nodes in the window (part of rsmi's revenue)", HigherIsBetter},
+}
+
+// CostComponents are the catalog metrics that sum to total_cost, in the
+// order of the cost breakdown (tables, report). A component a run does not
+// have (no cache, no supply tier, no staff) is 0.
+//
+// Packaging, rewards and operator bonuses plug in here: one catalog metric
+// each (e.g. packaging_cost, reward_cost, operator_bonus_cost), appended to
+// this list and filled from sim.CostBreakdown in experiment.Replication.
+var CostComponents = []string{
+	MCourierCost, MFixedCost, MOrderHandlingCost, MRerouteCost, MReturnCost, MLateRefundCost,
+	MRestockCost, MHoldingCost, MSpaceCost, MLineHaulCost, MPickerCost, MBonusCost, MRewardCost,
 }
 
 // Lookup returns the catalog entry for name.

@@ -11,7 +11,6 @@ const (
 
 	// per node and per operator
 	MReadyEpisodes      = "ready_episodes"
-	MCollected          = "collected"
 	MPickupSuccessShare = "pickup_success_share"
 	MFrictionKMP50Min   = "friction_km_p50_min"
 	MFrictionKMP90Min   = "friction_km_p90_min"

@@ -61,8 +61,9 @@ func (pp ParamPlot) figure() (*figure, error) {
 			if !finite(hw) {
 				hw = 0
 			}
+			lo, hi := clippedErr(pp.Metric, st.Mean, hw)
 			ep.XYs = append(ep.XYs, plotter.XY{X: float64(x) + off, Y: st.Mean})
-			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{hw, hw})
+			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{lo, hi})
 		}
 		if len(ep.XYs) == 0 {
 			continue

@@ -142,7 +142,7 @@ func figures(runs []RunResult) ([]figure, []MissingPlot, error) {
 		missing = append(missing, MissingPlot{Name: name, Title: title, Reason: why()})
 	}
 	add(pickupDelayFigure(runs), "pickup-delay", "Ready-to-pickup time", func() string {
-		return "no parcel was picked up after the warm-up in any replication, so there is no ready-to-pickup time to plot."
+		return "no parcel was collected after the warm-up in any replication, so there is no ready-to-pickup time to plot."
 	})
 	add(courierWaitFigure(runs), "courier-wait", "Courier wait", func() string {
 		return "the results hold no courier-wait histogram (written before it existed, or no parcel was handed to a courier)."
@@ -171,9 +171,12 @@ func figures(runs []RunResult) ([]figure, []MissingPlot, error) {
 		"Share of courier time spent on tasks per simulated hour from the start (warm-up and drain included), averaged over replications.",
 		"utilisation", func(p TracePoint) float64 { return p.CourierUtilization }),
 		utilizationFigure, "Courier utilisation over time", traceWhy)
-	add(fcpoFigure(runs), "fcpo-by-node", "Fulfilment cost per delivered order, by node", func() string {
-		return "no node had a parcel picked up after the warm-up, so no node has an FCPO."
+	add(fcpoFigure(runs), "fcpo-by-node", "Fulfilment cost per collected order (FCPO), by pickup node", func() string {
+		return "no node had a parcel collected after the warm-up, so no node has an FCPO."
 	})
+	if f := microstoreFCPOFigure(runs); f != nil { // networks with microstores only (breakdown.go)
+		figs = append(figs, *f)
+	}
 	add(keyMetricsFigure(runs), "key-metrics", "Key metrics across scenarios", func() string {
 		return "none of the key metrics was measured."
 	})
@@ -233,7 +236,7 @@ func plotFigure(name, title, caption string, p *plot.Plot) *figure {
 
 func pickupDelayFigure(runs []RunResult) *figure {
 	return ecdfFigure(runs, func(r *Replication) Histogram { return r.PickupDelay }, "pickup-delay", "Ready-to-pickup time",
-		"minutes from ready notification to verified pickup", "share of parcels picked up",
+		"minutes from ready notification to verified pickup", "share of parcels collected",
 		"Empirical distribution (ECDF) of the minutes from the ready-for-pickup notification to the verified pickup, all replications pooled.")
 }
 
@@ -284,6 +287,10 @@ func ecdfFigure(runs []RunResult, get func(*Replication) Histogram, name, title,
 	return plotFigure(name, title, caption, p)
 }
 
+// dailyMetric is the catalog metric each daily figure plots (its CI bars
+// are clipped to the metric's feasible range).
+var dailyMetric = map[string]string{"pickup-success-daily": MPickupSuccessRate, "orders-daily": MOrders}
+
 // meanCI returns the mean and 95% half-width (0 for fewer than two values).
 func meanCI(v []float64) (mean, hw float64) {
 	s := Summarize(v, 0)
@@ -300,8 +307,8 @@ type errPoints struct {
 }
 
 func dailySuccessFigure(runs []RunResult) *figure {
-	return dailyFigure(runs, "pickup-success-daily", "Pickup success within SLA per day", "share of orders picked up within SLA",
-		"Share of each day's orders picked up within the SLA: mean over replications with 95% confidence intervals.",
+	return dailyFigure(runs, "pickup-success-daily", "Pickup success within SLA per day", "pickup_success_rate (share)",
+		"Share of each day's orders collected within the SLA: mean over replications with 95% confidence intervals clipped to [0, 1].",
 		func(d DailyPoint) float64 { return d.PickupSuccessRate })
 }
 
@@ -332,8 +339,9 @@ func dailyFigure(runs []RunResult, name, title, ylabel, caption string, value fu
 		off := dodge(i, len(runs), 0.15) // keep error bars apart
 		for _, d := range days {
 			m, hw := meanCI(byDay[d])
+			lo, hi := clippedErr(dailyMetric[name], m, hw)
 			ep.XYs = append(ep.XYs, plotter.XY{X: float64(d) + off, Y: m})
-			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{hw, hw})
+			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{lo, hi})
 		}
 		l, s, err := plotter.NewLinePoints(ep.XYs)
 		if err != nil {
@@ -414,11 +422,18 @@ func traceFigure(runs []RunResult, name, title, caption, ylabel string, get func
 }
 
 func fcpoFigure(runs []RunResult) *figure {
+	return nodeBarsFigure(runs, MFCPO, "fcpo-by-node", "Fulfilment cost per collected order (FCPO), by pickup node", "pickup node",
+		"FCPO of each pickup node: its cost (fixed, its parcels' variable costs, couriers by parcels brought) over the orders collected there, mean over replications; whiskers are 95% confidence intervals clipped at 0. Lost revenue is not a cost.")
+}
+
+// nodeBarsFigure draws per-node metric as bars per node and scenario with
+// 95% CI whiskers (clipped to its feasible range); nil when no node has it.
+func nodeBarsFigure(runs []RunResult, metric, name, title, xlabel, caption string) *figure {
 	nodeSet := map[string]bool{}
 	for _, r := range runs {
 		for _, rep := range r.Replications {
 			for node, m := range rep.PerNode {
-				if v, ok := m[MFCPO]; ok && finite(v) {
+				if v, ok := m[metric]; ok && finite(v) {
 					nodeSet[node] = true
 				}
 			}
@@ -428,7 +443,7 @@ func fcpoFigure(runs []RunResult) *figure {
 		return nil
 	}
 	nodes := nodesByImportanceRuns(runs, nodeSet) // busiest first, as in the report's tables
-	p := newPlot("Fulfilment cost per delivered order, by node", "node", "FCPO (currency)")
+	p := newPlot(title, xlabel, metric+" (currency)")
 	n := float64(len(runs))
 	group := 0.8 // share of a node's slot taken by its bars
 	// bar width in canvas units: approximate data width / nodes
@@ -440,7 +455,7 @@ func fcpoFigure(runs []RunResult) *figure {
 		for j, node := range nodes {
 			var v []float64
 			for _, rep := range r.Replications {
-				if x, ok := rep.PerNode[node][MFCPO]; ok && finite(x) {
+				if x, ok := rep.PerNode[node][metric]; ok && finite(x) {
 					v = append(v, x)
 				}
 			}
@@ -449,8 +464,9 @@ func fcpoFigure(runs []RunResult) *figure {
 				m = 0
 			}
 			vals[j] = m
+			lo, hi := clippedErr(metric, m, hw)
 			ep.XYs = append(ep.XYs, plotter.XY{X: float64(j) + off, Y: m})
-			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{hw, hw})
+			ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{lo, hi})
 		}
 		b, err := plotter.NewBarChart(vals, barW)
 		if err != nil {
@@ -470,13 +486,12 @@ func fcpoFigure(runs []RunResult) *figure {
 	p.X.Min, p.X.Max = -0.6, float64(len(nodes))-0.4
 	p.Y.Min = 0
 	headroom(p, 0.25)
-	return plotFigure("fcpo-by-node", "Fulfilment cost per delivered order, by node",
-		"Mean fulfilment cost per delivered order at each node over replications; whiskers are 95% confidence intervals.", p)
+	return plotFigure(name, title, caption, p)
 }
 
 // KeyMetrics are the metrics of the key-metrics chart, in panel order.
 var KeyMetrics = []string{MPickupSuccessRate, MOnTimeReadyRate, MFCPO, MPickupFrictionP90,
-	MRefundCost, MRSMI, MCourierUtilization, MLockerOccupancy}
+	MRefundAmount, MRSMI, MCourierUtilization, MLockerOccupancy}
 
 func keyMetricsFigure(runs []RunResult) *figure {
 	var panels []*plot.Plot
@@ -496,7 +511,8 @@ func keyMetricsFigure(runs []RunResult) *figure {
 			}
 			got = true
 			m, hw := meanCI(v)
-			ep := errPoints{XYs: plotter.XYs{{X: float64(i), Y: m}}, YErrors: plotter.YErrors{{Low: hw, High: hw}}}
+			lo, hi := clippedErr(name, m, hw)
+			ep := errPoints{XYs: plotter.XYs{{X: float64(i), Y: m}}, YErrors: plotter.YErrors{{Low: lo, High: hi}}}
 			s, err := plotter.NewScatter(ep.XYs)
 			if err != nil {
 				return nil
@@ -538,7 +554,7 @@ func keyMetricsFigure(runs []RunResult) *figure {
 	}
 	h := wideH * vg.Length(rows) / 2
 	return &figure{Name: "key-metrics", Title: "Key metrics across scenarios",
-		Caption: "Mean of each key metric per scenario with its 95% confidence interval (Student t over replications). ↑ higher is better, ↓ lower is better.",
+		Caption: "Mean of each key metric per scenario with its 95% confidence interval (Student t over replications), clipped to the metric's feasible range (shares in [0, 1], costs and counts ≥ 0). ↑ higher is better, ↓ lower is better.",
 		W:       wideW, H: h, draw: func(dc draw.Canvas) {
 			tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(18), PadY: vg.Points(18),
 				PadTop: vg.Points(8), PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(8)}

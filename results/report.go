@@ -109,6 +109,9 @@ type scenarioView struct {
 type summaryTable struct {
 	Scenario string
 	Rows     []summaryRow
+	// Breakdown: the cost breakdown, neighborhoods and microstores
+	// (breakdown.go, BreakdownHTML).
+	Breakdown template.HTML
 }
 
 type summaryRow struct {
@@ -161,8 +164,9 @@ func summaryView(r *RunResult) summaryTable {
 		dec := statDecimals(st.Mean, st.HalfWidth)
 		t.Rows = append(t.Rows, summaryRow{Metric: s.Metric, Description: defOf(s.Metric).Description, Arrow: s.Better.Arrow(),
 			Unit: s.Unit, N: st.N, Mean: fmtDec(st.Mean, dec), HalfWidth: fmtDec(st.HalfWidth, dec),
-			CI: fmtCI(st.CI95Low, st.CI95High, dec), Rel: fmtPct(st.RelHalfWidth), Precision: precisionNote(st), OK: st.PrecisionMet})
+			CI: fmtClippedCI(s.Metric, st, dec), Rel: fmtPct(st.RelHalfWidth), Precision: precisionNote(st), OK: st.PrecisionMet})
 	}
+	t.Breakdown = BreakdownHTML(r)
 	return t
 }
 
@@ -220,7 +224,7 @@ func compareView(cmp *Comparison) comparisonView {
 				mean += " ± " + fmtDec(st.HalfWidth, dec)
 			}
 			row := compareRow{First: i == 0, Span: len(m.Scenarios), Metric: m.Metric, Description: defOf(m.Metric).Description,
-				Arrow: m.Better.Arrow(), Unit: m.Unit, Scenario: s.Scenario, N: st.N, Mean: mean, CI: fmtCI(st.CI95Low, st.CI95High, dec)}
+				Arrow: m.Better.Arrow(), Unit: m.Unit, Scenario: s.Scenario, N: st.N, Mean: mean, CI: fmtClippedCI(m.Metric, st, dec)}
 			if i == 0 {
 				row.Verdict, row.VerdictClass = "base", "base"
 			} else {
@@ -365,6 +369,7 @@ figcaption { color: var(--muted); max-width: 900px; margin-top: 6px; }
 {{range .Rows}}<tr><td class="l" title="{{.Description}}">{{.Metric}}<span class="arrow">{{.Arrow}}</span></td><td class="l">{{.Unit}}</td><td>{{.N}}</td><td>{{.Mean}}</td><td>{{.HalfWidth}}</td><td>{{.CI}}</td><td>{{.Rel}}</td><td class="{{if .OK}}ok{{else}}miss{{end}}">{{.Precision}}</td></tr>
 {{end}}</tbody>
 </table></div>
+{{.Breakdown}}
 {{end}}
 </section>
 {{with .Comparison}}

@@ -209,7 +209,7 @@ func ciBars(mc MetricComparison) []ciBar {
 
 // nodeMetricPriority orders the per-node table's columns: volumes, then why
 // parcels did not stay, then money and time; other metrics follow by name.
-var nodeMetricPriority = []string{"orders", "picked_up", "arrivals", "refused", "reroutes", "returns", MFCPO, "cost",
+var nodeMetricPriority = []string{"orders", "collected", "arrivals", "refused", "reroutes", "returns", MFCPO, "cost",
 	"occupancy", MDwellMeanMin, MDwellP90Min}
 
 func nodeMetricOrder(metrics map[string]bool) []string {

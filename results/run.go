@@ -14,7 +14,7 @@ import (
 
 // SchemaVersion is the version of the results.json layout written by this
 // package. Readers reject other versions.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // TracePoint is one simulated hour from the scenario start (the warm-up
 // included, so the trace helps choose it), averaged or counted over
@@ -23,7 +23,7 @@ type TracePoint struct {
 	Hour               float64 `json:"hour"`                // hours since the scenario start, start of the interval
 	Orders             float64 `json:"orders"`              // orders placed in the hour
 	Ready              float64 `json:"ready"`               // parcels made ready for pickup in the hour
-	PickedUp           float64 `json:"picked_up"`           // parcels picked up in the hour
+	Collected          float64 `json:"collected"`           // parcels collected by their customer in the hour
 	Occupancy          float64 `json:"occupancy"`           // mean occupied share of locker slots
 	CourierUtilization float64 `json:"courier_utilization"` // share of courier time on tasks
 	Drift              float64 `json:"drift"`               // Σ |central − real stock| over cache-first nodes, mean over the hour
@@ -37,10 +37,10 @@ func (p *TracePoint) UnmarshalJSON(b []byte) error { return unmarshalFinite(b, p
 
 // DailyPoint is one simulated day after warm-up (day 0 is the first).
 type DailyPoint struct {
-	Day               int     `json:"day"`
-	Orders            float64 `json:"orders"`
-	PickedUpWithinSLA float64 `json:"picked_up_within_sla"`
-	// PickupSuccessRate is the share of the day's orders picked up within the
+	Day                int     `json:"day"`
+	Orders             float64 `json:"orders"`
+	CollectedWithinSLA float64 `json:"collected_within_sla"`
+	// PickupSuccessRate is the share of the day's orders collected within the
 	// SLA (NaN, null in JSON, on a day without orders).
 	PickupSuccessRate float64 `json:"pickup_success_rate"`
 }
@@ -72,6 +72,9 @@ type Replication struct {
 	// PerOperator: pickup friction, success and bonuses by node operator
 	// (operator.go).
 	PerOperator map[string]map[string]float64 `json:"per_operator,omitempty"`
+	// PerNeighborhood: neighborhood name -> its metrics (orders,
+	// collected, pickup success, friction, cost, FCPO, lost revenue).
+	PerNeighborhood map[string]map[string]float64 `json:"per_neighborhood,omitempty"`
 }
 
 // MarshalJSON drops non-finite map values.
@@ -87,6 +90,12 @@ func (r Replication) MarshalJSON() ([]byte, error) {
 		}
 	}
 	c.PerOperator = finiteMaps(r.PerOperator)
+	if r.PerNeighborhood != nil {
+		c.PerNeighborhood = make(map[string]map[string]float64, len(r.PerNeighborhood))
+		for k, m := range r.PerNeighborhood {
+			c.PerNeighborhood[k] = finiteMap(m)
+		}
+	}
 	return json.Marshal(c)
 }
 
@@ -143,6 +152,9 @@ type RunResult struct {
 	PerNodeSummary []NodeMetricSummary `json:"per_node_summary,omitempty"`
 	// PerOperatorSummary: the per-operator metrics' statistics (operator.go).
 	PerOperatorSummary []OperatorMetricSummary `json:"per_operator_summary,omitempty"`
+	// PerNeighborhoodSummary: per neighborhood and metric, the statistics
+	// over replications, sorted by neighborhood then metric.
+	PerNeighborhoodSummary []NeighborhoodMetricSummary `json:"per_neighborhood_summary,omitempty"`
 }
 
 func (r *RunResult) precision() float64 {
@@ -209,32 +221,12 @@ func (r *RunResult) Finalize() {
 		r.Summary = append(r.Summary, MetricSummary{Metric: name, Unit: d.Unit, Better: d.Better, Stats: Summarize(vals, r.Precision)})
 	}
 	r.PerNodeSummary = nil
-	type key struct{ node, metric string }
-	vals := map[key][]float64{}
-	for _, rep := range r.Replications {
-		for node, m := range rep.PerNode {
-			for k, v := range m {
-				if finite(v) {
-					vals[key{node, k}] = append(vals[key{node, k}], v)
-				}
-			}
-		}
+	for _, g := range groupSummaries(r.Replications, func(rep *Replication) map[string]map[string]float64 { return rep.PerNode }, r.Precision) {
+		r.PerNodeSummary = append(r.PerNodeSummary, NodeMetricSummary{Node: g.group, Metric: g.metric, Stats: g.stats})
 	}
-	keys := make([]key, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].node != keys[j].node {
-			return keys[i].node < keys[j].node
-		}
-		return keys[i].metric < keys[j].metric
-	})
-	for _, k := range keys {
-		r.PerNodeSummary = append(r.PerNodeSummary, NodeMetricSummary{Node: k.node, Metric: k.metric, Stats: Summarize(vals[k], r.Precision)})
-	}
-	if len(r.PerNodeSummary) == 0 {
-		r.PerNodeSummary = nil
+	r.PerNeighborhoodSummary = nil
+	for _, g := range groupSummaries(r.Replications, func(rep *Replication) map[string]map[string]float64 { return rep.PerNeighborhood }, r.Precision) {
+		r.PerNeighborhoodSummary = append(r.PerNeighborhoodSummary, NeighborhoodMetricSummary{Neighborhood: g.group, Metric: g.metric, Stats: g.stats})
 	}
 	r.summarizeOperators()
 }

@@ -210,7 +210,8 @@ func TestTables(t *testing.T) {
 	for _, want := range []string{"scenario ttl-6h", "replications 12", "pickup_success_rate", "↑", "fcpo", "rejected_events", "precision"} {
 		assert.Contains(t, out, want)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	table, _, _ := strings.Cut(out, "\n\n") // the breakdowns follow a blank line
+	lines := strings.Split(strings.TrimSpace(table), "\n")
 	assert.Len(t, lines, 2+len(runs[0].Summary))
 	assert.Contains(t, out, "need ", "noisy counts miss the 5% target")
 

@@ -60,18 +60,18 @@ func synthRun(name string, seed uint64, reps, days int, eff scenarioEffect) RunR
 		}
 		m := rep.Metrics
 		m[MOrders] = orders
-		m[MDelivered] = delivered
-		m[MPickedUp] = picked
-		m[MPickedUpWithinSLA] = math.Round(orders * success)
+		m[MReady] = delivered
+		m[MCollected] = picked
+		m[MCollectedWithinSLA] = math.Round(orders * success)
 		m[MPickupSuccessRate] = success
 		m[MOnTimeReadyRate] = onTime
 		m[MReroutes] = math.Round(40 + 8*rng.NormFloat64())
 		m[MReturns] = math.Round(math.Abs(4 + 2*rng.NormFloat64()))
 		m[MCancelled] = math.Round(math.Abs(6 + 2*rng.NormFloat64()))
 		m[MRefunds] = refunds
-		m[MRefundCost] = refunds * 4.5
+		m[MRefundAmount] = refunds * 4.5
 		m[MTotalCost] = total
-		m[MFCPO] = total / delivered
+		m[MFCPO] = total / picked
 		m[MPickupFrictionP50] = rep.PickupDelay.Quantile(0.5)
 		m[MPickupFrictionP90] = rep.PickupDelay.Quantile(0.9)
 		m[MRSMI] = 310 + 25*rng.NormFloat64()
@@ -103,7 +103,7 @@ func synthRun(name string, seed uint64, reps, days int, eff scenarioEffect) RunR
 				Hour:               float64(h),
 				Orders:             math.Round(orders / float64(days) / 10 * wave * 1.6),
 				Ready:              math.Round(orders / float64(days) / 10 * wave * 1.5),
-				PickedUp:           math.Round(orders / float64(days) / 10 * wave * 1.4),
+				Collected:          math.Round(orders / float64(days) / 10 * wave * 1.4),
 				Occupancy:          clamp01(occ*(0.6+0.6*wave) + 0.03*rng.NormFloat64()),
 				CourierUtilization: clamp01(util*(0.3+0.9*wave) + 0.03*rng.NormFloat64()),
 				Drift:              math.Abs(3 + rng.NormFloat64()),
@@ -112,7 +112,7 @@ func synthRun(name string, seed uint64, reps, days int, eff scenarioEffect) RunR
 		for d := range days {
 			o := math.Round(orders/float64(days) + 10*rng.NormFloat64())
 			s := clamp01(success + 0.03*rng.NormFloat64())
-			rep.Daily = append(rep.Daily, DailyPoint{Day: d, Orders: o, PickedUpWithinSLA: math.Round(o * s), PickupSuccessRate: s})
+			rep.Daily = append(rep.Daily, DailyPoint{Day: d, Orders: o, CollectedWithinSLA: math.Round(o * s), PickupSuccessRate: s})
 		}
 		for _, c := range cells {
 			rep.DemandByCell[c.id] = math.Round(c.weight * orders / 40 * (1 + 0.1*rng.NormFloat64()))

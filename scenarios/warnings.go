@@ -95,6 +95,7 @@ func (c *checker) warnings() {
 	}
 	c.warnUncovered()
 	c.warnDemand()
+	c.warnFloorArea() // metrics.go
 }
 
 // warnUncovered flags neighborhoods with cells that have no pickup node

@@ -192,11 +192,14 @@ func (w *world) handleEdge(k *Kernel, ev Event) {
 		r := e.counter[n]
 		nd := &w.net.Nodes[n]
 		if nd.ActiveAt(k.Now) && nd.Hours.OpenAt(k.Now) {
+			var rej uint64
 			cum := e.skuCum[n]
 			j := 0
 			for x := r.Float64() * cum[len(cum)-1]; j < len(cum)-1 && cum[j] <= x; j++ {
 			}
+			w.mx.counterOK, rej = true, w.core.Stats.RejectedTotal()
 			w.step(model.Event{Type: model.EvCounterSale, At: k.Now, Node: model.NodeIndex(n), SKU: e.skus[n][j], Qty: 1})
+			w.counterSold(n, e.skus[n][j], rej)
 		}
 		k.Schedule(k.Now.Add(model.Duration(r.ExpFloat64()/e.rate[n])+1), kCounter, ev.A, 0, 0)
 	case kReplenish:

@@ -21,7 +21,9 @@ pickup-friction episode, collected or right-censored, Kaplan–Meier
 quantiles per node and operator, the operator bonus rule), touch.go (the customer touch layer: pickup
 windows offered at checkout, windowed orders released before their window, customers keeping
 or missing their window, and their response to rewards through an
-elasticity), config.go (Config, what a scenario is built into) and result.go
+elasticity), metrics.go (refunds split into late-refund cost and lost revenue,
+counter revenue and RSMI over cached m²-days, the results by microstore and
+by neighborhood), config.go (Config, what a scenario is built into) and result.go
 (Run, RunObserved and what a replication measured). The world runs the
 kernel to the horizon, then, for the drain, raises Horizon and runs it
 again with a Stop hook that ends the run when the last measured order has

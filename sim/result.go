@@ -38,8 +38,22 @@ type Result struct {
 	// MissedPickups counts customers who came for a parcel that had moved on.
 	MissedPickups uint64
 
+	// Revenue is the price of the measured orders collected by their
+	// customers; CounterRevenue the walk-in counter sales in the window.
 	Revenue float64
 	Costs   CostBreakdown
+	// LostRevenue is the money refunded for measured orders that never
+	// reached their customer (cancelled or returned): not a fulfilment
+	// cost, so not in Costs (metrics.go).
+	LostRevenue    float64
+	CounterRevenue float64
+	// M2Days is the cached floor area in use (m² × active days in the
+	// window, nodes with a cache); RSMI = (Revenue + CounterRevenue) / M2Days.
+	M2Days, RSMI float64
+	// Microstores and Hoods are the results by fulfilling microstore and by
+	// neighborhood (metrics.go).
+	Microstores []MicrostoreResult
+	Hoods       []HoodResult
 	// CourierUtilization is courier time on trips over courier time on shift.
 	CourierUtilization float64
 	// LockerOccupancy is the mean share of locker slots occupied.
@@ -77,12 +91,20 @@ type Result struct {
 	Operators []OperatorResult
 }
 
-// CostBreakdown is what the measured period cost, by cause: couriers (paid
-// per shift hour), node fixed costs, per-order handling, reroutes, returns
-// refunds, line haul and pickers; Total is their sum. (Costs, in Config, are the per-event
-// prices some of them are computed from.)
+// CostBreakdown is what the measured period cost the operator, by cause:
+// couriers (paid per shift hour), node fixed costs, per-order handling,
+// reroutes, returns, late refunds, restocks, holding, space, line haul and
+// pickers; Total is their sum, FCPO's numerator. (Costs, in Config, are the
+// per-event prices some of them are computed from.) LateRefunds are the
+// late-SLA refunds of orders the customer collected anyway (and of orders
+// still unfinished when the run stopped); refunds of orders that never
+// reached the customer are Result.LostRevenue, not a cost.
+//
+// Packaging, rewards and operator bonuses plug in here: one field each,
+// added into Total in finish (result.go) and listed in
+// results.CostComponents.
 type CostBreakdown struct {
-	Couriers, Fixed, Orders, Reroutes, Returns, Refunds, Total float64
+	Couriers, Fixed, Orders, Reroutes, Returns, LateRefunds, Total float64
 	// Restock trips, holding stock and the caches' floor space (replenish.go).
 	Restock, Holding, Space float64
 	// LineHaul: the central supply tier's waves and parcels; Pickers: the
@@ -110,7 +132,15 @@ type NodeResult struct {
 	PickedUp          uint64
 	Occupancy         float64 // mean parcels held
 	Cost              float64 // fixed cost plus the variable costs attributed to it
-	FCPO              float64 // Cost / PickedUp (0 when nothing was picked up)
+	FCPO              float64 // Cost / PickedUp (0 when nothing was collected)
+	// PickedUp counts the orders collected here by their customer.
+	// Revenue: collected orders' prices and counter sales here;
+	// CounterRevenue the counter sales alone; M2Days its cached floor area
+	// in use (m² × active days, 0 without a cache); RSMI = Revenue / M2Days.
+	Revenue, CounterRevenue, M2Days, RSMI float64
+	// LostRevenue: refunds of orders headed here that never reached the
+	// customer.
+	LostRevenue float64
 	// Dwelled counts the cohort's parcels that left the node after being
 	// held there (ready for pickup → picked up, rerouted or returned);
 	// DwellMean and DwellP90 are the minutes they were held.
@@ -258,7 +288,6 @@ func (w *world) finish() {
 	r.Costs.Couriers = onShift / float64(model.Hour) * w.cfg.Couriers.CostPerHour
 	r.Costs.Orders = float64(st.Orders) * w.cfg.Costs.PerOrder
 	r.Costs.Reroutes = st.RerouteCost
-	r.Costs.Refunds = st.RefundAmount
 	r.Costs.Rewards = st.Touch.RewardCost
 	var entered uint64
 	r.Nodes = make([]NodeResult, len(w.net.Nodes))
@@ -283,6 +312,7 @@ func (w *world) finish() {
 		r.Nodes[i] = nr
 	}
 	w.supplyFinish()
+	w.metricsRefunds()
 	w.operatorsFinish()
 	// courier cost is attributed to nodes by the parcels brought to them
 	for i := range r.Nodes {
@@ -303,8 +333,10 @@ func (w *world) finish() {
 	if err := w.core.CheckDepot(); err != nil && r.InventoryError == "" {
 		r.InventoryError = err.Error()
 	}
-	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
-		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers + r.Costs.Bonuses + r.Costs.Rewards
+	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.LateRefunds +
+		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers +
+		r.Costs.Bonuses + r.Costs.Rewards
+	w.metricsResults()
 	w.cohortResult()
 	w.touchResult()
 	// daily rows for every day of the horizon, trace to the horizon
@@ -349,8 +381,9 @@ func (w *world) activeDays(nd *model.Node, from, to model.Instant) float64 {
 
 // Conserved checks that every measured order ended in exactly one of picked
 // up, returned, cancelled, or is censored (unfinished when the run stopped),
-// and that every cache kept
-// its stock invariants (conservation per SKU and node, no negative stock).
+// that every cache kept
+// its stock invariants (conservation per SKU and node, no negative stock),
+// and that every refund was booked once, as late-refund cost or lost revenue.
 func (r *Result) Conserved() error {
 	if r.InventoryError != "" {
 		return fmt.Errorf("replication %d: inventory: %s", r.Replication, r.InventoryError)
@@ -360,7 +393,7 @@ func (r *Result) Conserved() error {
 		return fmt.Errorf("replication %d: %d orders but %d picked up + %d returned + %d cancelled + %d censored = %d",
 			r.Replication, s.Orders, s.PickedUp, s.Returned, s.Cancelled, r.Censored, got)
 	}
-	return nil
+	return r.refundsBooked() // metrics.go
 }
 
 // Cells returns the demand cells in a stable order.

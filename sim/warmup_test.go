@@ -80,13 +80,13 @@ func TestWarmupExcludedFromMetrics(t *testing.T) {
 			m1 := experiment.Replication(&cfg1, r1, false)
 			require.Equal(t, float64(day0.Orders), m0.Metrics[results.MOrders]-m1.Metrics[results.MOrders])
 			require.Equal(t, float64(day0.PickedUpWithinSLA),
-				m0.Metrics[results.MPickedUpWithinSLA]-m1.Metrics[results.MPickedUpWithinSLA])
+				m0.Metrics[results.MCollectedWithinSLA]-m1.Metrics[results.MCollectedWithinSLA])
 			require.Len(t, m1.Daily, len(m0.Daily)-1, "the warm-up day is left out")
 			for i, d := range m1.Daily {
 				want := m0.Daily[i+1]
 				want.Day = i
 				require.Equal(t, want.Orders, d.Orders)
-				require.Equal(t, want.PickedUpWithinSLA, d.PickedUpWithinSLA)
+				require.Equal(t, want.CollectedWithinSLA, d.CollectedWithinSLA)
 			}
 			require.Equal(t, m0.PickupDelay.Total()-m1.PickupDelay.Total(), int64(r0.Stats.PickedUp-r1.Stats.PickedUp),
 				"the pickup-delay histogram holds the measured pickups only")

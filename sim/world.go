@@ -71,7 +71,8 @@ type wlabel struct {
 	timers   [model.NumTimers]Timer
 	sku      model.SKUIndex
 	measured bool
-	noShow   int8 // 0 undecided, 1 comes, 2 never comes
+	noShow   int8  // 0 undecided, 1 comes, 2 never comes
+	hood     int16 // the neighborhood that placed it (metrics.go)
 	day      int32
 	visit    model.Instant // the customer's planned visit (0: none)
 	prio     bool          // a packed-TTL redispatch: first on its courier's route
@@ -83,6 +84,8 @@ type nodeAcc struct {
 	reroutes, returns                uint64 // the cohort's, away from / at the node
 	cost                             float64
 	arrivals, refused, entered, occT int64
+	// metrics.go: collected orders' prices, counter sales, lost revenue
+	revenue, counterRev, lost float64
 }
 
 type world struct {
@@ -134,6 +137,8 @@ type world struct {
 	co cohort     // cohort.go: the measured window, the drain, waits and dwell times
 	tr trips      // trips.go: reroute and return trips by the courier fleet
 	tc touchState // touch.go: pickup windows and reward responses (cfg nil: off)
+
+	mx metricsState // metrics.go: refunds, revenue, neighborhoods
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -280,6 +285,7 @@ func newWorld(cfg *Config, rep int) *world {
 	w.tripsInit(st)
 	w.cohortInit()
 	w.touchInit(st)
+	w.metricsInit()
 	return w
 }
 
@@ -457,17 +463,20 @@ func (w *world) place(hi int) {
 	w.next++
 	measured := !k.InWarmup()
 	day := int32(k.Now.Sub(w.cfg.Start) / model.Day)
+	w.mx.placing = int16(hi) // a label finishing in its own placement (metrics.go)
 	effs := w.coreStep(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
 		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell, Window: win})
+	w.mx.placing = -1
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
-		*wl = wlabel{measured: measured, day: day, sku: model.SKUIndex(sku)}
+		*wl = wlabel{measured: measured, day: day, sku: model.SKUIndex(sku), hood: int16(hi)}
 	}
 	w.apply(effs)
 	w.res.Trace.addOrder(k.Now, w.cfg.Start)
 	if measured {
 		w.accs[dest].orders++
 		w.accs[dest].cost += w.cfg.Costs.PerOrder
+		w.metricsOrder(hi, dest)
 		w.res.DemandByCell[ci.cell]++
 		w.res.day(int(day)).Orders++
 	}
@@ -542,9 +551,11 @@ func (w *world) apply(effs []model.Effect) {
 		case model.EffNotify:
 			w.notify(e)
 		case model.EffRefund:
-			if w.labs[e.Slab].measured {
-				w.accs[e.Node].cost += e.Amount
+			if wl := &w.labs[e.Slab]; wl.measured {
+				w.refunded(e, wl)
 			}
+		case model.EffStockout:
+			w.mx.counterOK = false
 		case model.EffReturn:
 			w.returnTrip(e)
 			if w.labs[e.Slab].measured {
@@ -613,15 +624,18 @@ func (w *world) finished(l *model.Label) {
 	if !l.Measured {
 		return
 	}
+	node := model.NoNode
 	if l.State == model.PickedUp {
-		node := l.Chain[len(l.Chain)-1].Node
+		node = l.Chain[len(l.Chain)-1].Node
 		w.accs[node].pickedUp++
+		w.accs[node].revenue += w.net.SKUs[l.SKU].Price
 		w.res.Revenue += w.net.SKUs[l.SKU].Price
 		wait := l.Chain[len(l.Chain)-1].At.Sub(l.ReadyAt)
 		if !l.Late && l.ReadyAt <= l.Due && wait <= w.net.Policy.PickupWindow {
 			w.res.day(int(l.Placed.Sub(w.cfg.Start)/model.Day)).PickedUpWithinSLA++
 		}
 	}
+	w.metricsFinished(l, node)
 }
 
 func (w *world) shiftOpen() bool { return w.cfg.Couriers.Shift.OpenAt(w.k.Now) }

@@ -177,7 +177,8 @@ func TestConservationAndSanity(t *testing.T) {
 		require.Equal(t, s.PickedUpWithinSLA, within)
 		require.Len(t, r.Daily, 6)
 		require.Len(t, r.Trace, 6*24)
-		require.InDelta(t, r.Costs.Total, r.Costs.Couriers+r.Costs.Fixed+r.Costs.Orders+r.Costs.Reroutes+r.Costs.Returns+r.Costs.Refunds+r.Costs.LineHaul+r.Costs.Pickers, 1e-6)
+		require.InDelta(t, r.Costs.Total, r.Costs.Couriers+r.Costs.Fixed+r.Costs.Orders+r.Costs.Reroutes+r.Costs.Returns+r.Costs.LateRefunds+r.Costs.LineHaul+r.Costs.Pickers, 1e-6)
+		require.InDelta(t, s.RefundAmount, r.Costs.LateRefunds+r.LostRevenue, 1e-6, "every refund is a late refund or lost revenue")
 	}
 }
 

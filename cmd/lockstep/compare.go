@@ -137,7 +137,7 @@ guarantee at --max-replications per scenario and says so.`,
 	fl.IntVar(&workers, "workers", 0, "replications run in parallel (default GOMAXPROCS)")
 	fl.StringVar(&out, "out", "out", "directory for compare.json, compare.csv and per-scenario results")
 	fl.BoolVar(&report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html (implies --trace)")
-	fl.BoolVar(&trace, "trace", false, "keep the hourly time series (orders, ready, picked up, occupancy, courier utilization, drift) in each results.json")
+	fl.BoolVar(&trace, "trace", false, "keep the hourly time series (orders, ready, collected, occupancy, courier utilization, drift) in each results.json")
 	fl.BoolVar(&quiet, "quiet", false, "no progress bar or notes on stderr")
 	sel.register(fl)
 	return cmd

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lockstep-sim/lockstep/results"
 )
 
 // mdLinkRE matches a Markdown link's target: [text](target).
@@ -161,7 +163,7 @@ func TestREADMECommands(t *testing.T) {
 				Replications  []json.RawMessage `json:"replications"`
 			}
 			require.NoError(t, json.Unmarshal(b, &res))
-			assert.Equal(t, 1, res.SchemaVersion)
+			assert.Equal(t, results.SchemaVersion, res.SchemaVersion)
 			assert.NotEmpty(t, res.Replications)
 		case strings.HasPrefix(line, "go test -race "):
 			tests++

@@ -45,7 +45,7 @@ func TestRunTraceEndToEnd(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(b, &raw))
 	require.Len(t, raw.Replications, 3)
-	want := []string{"courier_utilization", "drift", "hour", "occupancy", "orders", "picked_up", "ready"}
+	want := []string{"collected", "courier_utilization", "drift", "hour", "occupancy", "orders", "ready"}
 	for i, rep := range raw.Replications {
 		require.GreaterOrEqual(t, len(rep.Trace), hours, "replication %d", i)
 		for _, p := range rep.Trace {
@@ -64,14 +64,14 @@ func TestRunTraceEndToEnd(t *testing.T) {
 		var measured, all, ready, picked float64
 		for h, p := range rep.Trace {
 			require.Equal(t, float64(h), p.Hour, "replication %d: hours in order from 0", rep.Index)
-			for _, v := range []float64{p.Orders, p.Ready, p.PickedUp, p.Occupancy, p.CourierUtilization, p.Drift} {
+			for _, v := range []float64{p.Orders, p.Ready, p.Collected, p.Occupancy, p.CourierUtilization, p.Drift} {
 				require.GreaterOrEqual(t, v, 0.0)
 			}
 			require.LessOrEqual(t, p.Occupancy, 1.0)
 			require.LessOrEqual(t, p.CourierUtilization, 1.0)
 			all += p.Orders
 			ready += p.Ready
-			picked += p.PickedUp
+			picked += p.Collected
 			if h >= warmHours {
 				measured += p.Orders
 			}

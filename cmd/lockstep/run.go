@@ -97,7 +97,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 	fl.IntVar(&f.workers, "workers", 0, "replications run in parallel (default GOMAXPROCS)")
 	fl.StringVar(&f.out, "out", "out", "directory for results.json")
 	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
-	fl.BoolVar(&f.trace, "trace", false, "keep the hourly time series (orders, ready, picked up, occupancy, courier utilization, drift) in results.json")
+	fl.BoolVar(&f.trace, "trace", false, "keep the hourly time series (orders, ready, collected, occupancy, courier utilization, drift) in results.json")
 	fl.BoolVar(&f.report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html to --out (implies --trace)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar or notes on stderr")
 	fl.Float64Var(&f.precision, "precision", 0, "target relative CI half-width for the precision check (default: the scenario's, 5%)")

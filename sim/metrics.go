@@ -1,0 +1,325 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/lockstep-sim/lockstep/model"
+)
+
+// Metrics that mean what they say (issue 15): refunds split into a
+// fulfilment cost (late refunds of orders the customer collected) and lost
+// revenue (every refund of an order that never reached its customer), the
+// revenue of local inventory (collected orders and counter sales) over the
+// cached floor area in use, and the results by microstore (fulfilling node)
+// and by neighborhood.
+//
+// Vocabulary: an order is *ready* when it is first made ready for pickup at
+// a node (locker slot or partner counter), *collected* when its customer
+// picks it up (the label state picked_up).
+
+// MicrostoreResult is what the pickup nodes a microstore serves did: the
+// microstore itself and every node whose nearest microstore it is (the
+// nodes whose orders it fulfils, sim/world.go fulfilFrom). Cost sums those
+// nodes' NodeResult.Cost; Collected their collected orders.
+type MicrostoreResult struct {
+	ID        string
+	Node      model.NodeIndex
+	Nodes     []string // the pickup nodes it serves, itself included
+	Orders    uint64   // orders whose customer chose one of those nodes
+	Collected uint64
+	Cost      float64
+	// FCPO is Cost / Collected (0 when nothing was collected).
+	FCPO float64
+	// Revenue is the collected orders' prices and the counter sales at
+	// those nodes; M2Days the cached floor area in use there (m² × active
+	// days in the window); RSMI = Revenue / M2Days (0 without cached area).
+	Revenue, M2Days, RSMI float64
+	LostRevenue           float64
+}
+
+// HoodResult is one neighborhood's cohort: the orders its customers placed
+// in the measured window.
+type HoodResult struct {
+	Name                         string
+	Orders, Collected, WithinSLA uint64
+	// Friction is the minutes from the first ready notification to the
+	// verified pickup of its collected orders.
+	Friction model.Histogram
+	// Cost is its share of the nodes' costs: each pickup node's cost is
+	// shared among the neighborhoods in proportion to the orders their
+	// customers sent to it; a node no customer chose (a microstore that is
+	// only a fulfilling node) shares its cost among the orders of the
+	// nodes its microstore serves. FCPO = Cost / Collected.
+	Cost, FCPO  float64
+	LostRevenue float64
+}
+
+// metricsState is the world's bookkeeping for the results above.
+type metricsState struct {
+	hoods    []HoodResult
+	hoodNode [][]uint64 // [hood][node]: measured orders sent to the node
+	// late: refunds of collected orders (a cost); lost: refunds of orders
+	// cancelled or returned (lost revenue)
+	late, lost float64
+	// counterOK is cleared by a stockout while a counter sale is stepped
+	counterOK bool
+	// placing is the neighborhood of the order being placed (-1: none): a
+	// label that finishes within its placement has no world label yet.
+	placing int16
+	// friction per neighborhood, in the core's one-minute bins but grown
+	// only as far as the longest wait seen (a full model.Histogram per
+	// neighborhood would cost 160 kB each)
+	friction []minuteHist
+	// lateRef holds the late-SLA refunds of measured labels not finished
+	// yet (only late labels have one: nothing per on-time label).
+	lateRef map[model.LabelID]float64
+}
+
+func (w *world) metricsInit() {
+	m := &w.mx
+	m.placing = -1
+	m.lateRef = map[model.LabelID]float64{}
+	m.hoods = make([]HoodResult, len(w.cfg.Neighborhoods))
+	m.friction = make([]minuteHist, len(w.cfg.Neighborhoods))
+	m.hoodNode = make([][]uint64, len(w.cfg.Neighborhoods))
+	for i := range m.hoods {
+		m.hoods[i].Name = w.cfg.Neighborhoods[i].Name
+		m.hoodNode[i] = make([]uint64, len(w.net.Nodes))
+	}
+}
+
+// metricsOrder records a measured order of neighborhood hi sent to dest.
+func (w *world) metricsOrder(hi int, dest model.NodeIndex) {
+	w.mx.hoods[hi].Orders++
+	w.mx.hoodNode[hi][dest]++
+}
+
+// metricsFinished folds a measured label in a terminal state: where its
+// refunds belong, and its neighborhood's outcome. node is where it was
+// collected (PickedUp only).
+func (w *world) metricsFinished(l *model.Label, node model.NodeIndex) {
+	hood := w.mx.placing // cancelled as it was placed: no world label yet
+	if hood < 0 {
+		hood = w.labs[l.Slab()].hood
+	}
+	h := &w.mx.hoods[hood]
+	var late float64 // the late-SLA refund paid for it, if any
+	if l.Late {
+		late = w.mx.lateRef[l.ID]
+		delete(w.mx.lateRef, l.ID)
+	}
+	switch l.State {
+	case model.PickedUp:
+		h.Collected++
+		wait := l.Chain[len(l.Chain)-1].At.Sub(l.ReadyAt)
+		w.mx.friction[hood].add(wait.Minutes())
+		if !l.Late && l.ReadyAt <= l.Due && wait <= w.net.Policy.PickupWindow {
+			h.WithinSLA++
+		}
+		if late > 0 {
+			w.mx.late += late
+			w.accs[node].cost += late
+		}
+	default: // cancelled, returned: never reached the customer
+		if late > 0 {
+			w.mx.lost += late
+			w.accs[l.Dest].lost += late
+			h.LostRevenue += late
+		}
+	}
+}
+
+// refunded books a refund of a measured label: a refund of an order that
+// will never reach its customer (cancelled, or returned before it was ever
+// ready: any reason but none) is lost revenue at once; a late-SLA refund
+// (reason none) waits for the label's end (metricsFinished).
+func (w *world) refunded(e *model.Effect, wl *wlabel) {
+	if e.Reason == model.ReasonNone {
+		w.mx.lateRef[e.Label] += e.Amount
+		return
+	}
+	w.mx.lost += e.Amount
+	w.accs[e.Node].lost += e.Amount
+	w.mx.hoods[wl.hood].LostRevenue += e.Amount
+}
+
+// counterSold books a counter sale's revenue at node n when the sale found
+// stock (no stockout effect, not rejected: rej is the core's rejection count
+// before it) in the measured window.
+func (w *world) counterSold(n int, sku model.SKUIndex, rej uint64) {
+	if w.mx.counterOK && w.core.Stats.RejectedTotal() == rej && w.k.Now >= w.res.WarmupEnd {
+		w.accs[n].counterRev += w.net.SKUs[sku].Price
+	}
+}
+
+// metricsRefunds runs once the node results exist, before their FCPO is
+// computed: refunds of orders still unfinished when the run stopped
+// (censored) stay a cost (their outcome is unknown), at the node they were
+// headed for.
+func (w *world) metricsRefunds() {
+	r := w.res
+	w.core.EachLabel(func(l *model.Label) {
+		if !l.Measured || !l.Late || l.State.Terminal() {
+			return
+		}
+		if a := w.mx.lateRef[l.ID]; a > 0 {
+			w.mx.late += a
+			r.Nodes[l.Dest].Cost += a
+		}
+	})
+	r.Costs.LateRefunds = w.mx.late
+	r.LostRevenue = w.mx.lost
+}
+
+// metricsResults runs once the node costs are final: revenue, cached area
+// and RSMI of the nodes and the run, microstores and neighborhoods.
+func (w *world) metricsResults() {
+	r := w.res
+	for i := range r.Nodes {
+		nd := &w.net.Nodes[i]
+		nr := &r.Nodes[i]
+		nr.LostRevenue = w.accs[i].lost
+		nr.CounterRevenue = w.accs[i].counterRev
+		nr.Revenue = w.accs[i].revenue + nr.CounterRevenue
+		r.CounterRevenue += nr.CounterRevenue
+		if len(nd.Cache) > 0 {
+			nr.M2Days = nd.FloorArea * w.activeDays(nd, r.WarmupEnd, r.End)
+		}
+		if nr.M2Days > 0 {
+			nr.RSMI = nr.Revenue / nr.M2Days
+		}
+		r.M2Days += nr.M2Days
+	}
+	if r.M2Days > 0 {
+		r.RSMI = (r.Revenue + r.CounterRevenue) / r.M2Days
+	}
+	w.microstoreResults()
+	w.hoodResults()
+}
+
+func (w *world) microstoreResults() {
+	r := w.res
+	idx := make([]int, len(w.net.Nodes)) // node -> microstore result, -1 none
+	for i := range idx {
+		idx[i] = -1
+	}
+	for i := range w.net.Nodes {
+		if w.net.Nodes[i].Kind == model.Microstore && w.fulfil[i] == model.NodeIndex(i) {
+			idx[i] = len(r.Microstores)
+			r.Microstores = append(r.Microstores, MicrostoreResult{ID: w.net.Nodes[i].ID, Node: model.NodeIndex(i)})
+		}
+	}
+	for i := range r.Nodes {
+		f := w.fulfil[i]
+		if f == model.NoNode || idx[f] < 0 {
+			continue
+		}
+		m := &r.Microstores[idx[f]]
+		n := &r.Nodes[i]
+		m.Nodes = append(m.Nodes, n.ID)
+		m.Orders += n.Orders
+		m.Collected += n.PickedUp
+		m.Cost += n.Cost
+		m.Revenue += n.Revenue
+		m.M2Days += n.M2Days
+		m.LostRevenue += n.LostRevenue
+	}
+	for i := range r.Microstores {
+		m := &r.Microstores[i]
+		if m.Collected > 0 {
+			m.FCPO = m.Cost / float64(m.Collected)
+		}
+		if m.M2Days > 0 {
+			m.RSMI = m.Revenue / m.M2Days
+		}
+	}
+}
+
+func (w *world) hoodResults() {
+	r := w.res
+	m := &w.mx
+	n := len(r.Nodes)
+	// orders per node, and per fulfilling node's group of pickup nodes
+	orders := make([]float64, n)
+	group := map[model.NodeIndex]float64{}
+	var all float64
+	for h := range m.hoodNode {
+		for i, o := range m.hoodNode[h] {
+			orders[i] += float64(o)
+			group[w.fulfil[i]] += float64(o)
+			all += float64(o)
+		}
+	}
+	for h := range m.hoods {
+		hr := &m.hoods[h]
+		hr.Friction = m.friction[h].histogram()
+		ho := m.hoodNode[h]
+		hgroup := map[model.NodeIndex]float64{}
+		var hall float64
+		for i, o := range ho {
+			hgroup[w.fulfil[i]] += float64(o)
+			hall += float64(o)
+		}
+		for i := range r.Nodes {
+			c := r.Nodes[i].Cost
+			switch g := w.fulfil[i]; {
+			case orders[i] > 0:
+				hr.Cost += c * float64(ho[i]) / orders[i]
+			case group[g] > 0:
+				hr.Cost += c * hgroup[g] / group[g]
+			case all > 0:
+				hr.Cost += c * hall / all
+			}
+		}
+		if hr.Collected > 0 {
+			hr.FCPO = hr.Cost / float64(hr.Collected)
+		}
+	}
+	r.Hoods = m.hoods
+}
+
+// minuteHist is a model.Histogram (one-minute bins up to
+// model.HistogramBins, above in the last) whose bins grow as needed.
+type minuteHist struct {
+	counts []uint64
+	n      uint64
+	sum    float64
+}
+
+func (h *minuteHist) add(v float64) {
+	b := int(v)
+	if v < 0 || math.IsNaN(v) {
+		b = 0
+	}
+	b = min(b, model.HistogramBins)
+	if b >= len(h.counts) {
+		if b >= cap(h.counts) {
+			c := make([]uint64, b+1, min(max(b+1, 2*cap(h.counts), 256), model.HistogramBins+1))
+			copy(c, h.counts)
+			h.counts = c
+		}
+		h.counts = h.counts[:b+1]
+	}
+	h.counts[b]++
+	h.n++
+	h.sum += v
+}
+
+// histogram is h as a model.Histogram (the same quantiles as if every value
+// had been added to one).
+func (h *minuteHist) histogram() model.Histogram {
+	return model.Histogram{Counts: h.counts, N: h.n, Sum: h.sum}
+}
+
+// refundsBooked checks that the late-refund cost and the lost revenue add up
+// to the money the core refunded (up to rounding: they are summed in
+// another order).
+func (r *Result) refundsBooked() error {
+	got, want := r.Costs.LateRefunds+r.LostRevenue, r.Stats.RefundAmount
+	if math.Abs(got-want) > 1e-9*max(1, math.Abs(want)) {
+		return fmt.Errorf("replication %d: refunds %.6f booked as late-refund cost %.6f + lost revenue %.6f = %.6f",
+			r.Replication, want, r.Costs.LateRefunds, r.LostRevenue, got)
+	}
+	return nil
+}
