@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 
 	"github.com/lockstep-sim/lockstep/model"
@@ -105,68 +104,32 @@ type episode struct {
 	collected bool
 }
 
-// opState holds the cohort's stays per node. A stay is one uint64, its
-// duration in ms shifted left by one with the low bit set when it was not
-// collected (censored): sorted ascending, stays come by duration with
-// pickups before censorings of the same duration, the Kaplan–Meier order.
-// The stays' start instants are kept (parallel) only with a bonus rule.
+// opState holds the cohort's stays: per node, counted by duration in
+// stayHist bins (always; memory per node, not per parcel), and, only with a
+// bonus rule, each stay with its start (the rule's periods need them).
 type opState struct {
-	stays  []stayChunks // per node
-	starts [][]model.Instant
-}
-
-// stayChunks is a node's stays in fixed-size chunks, so recording a stay
-// never copies the earlier ones (a slice grown by append allocates about
-// four times its final size on the way).
-type stayChunks struct {
-	chunks [][]uint64
-	n      int
-}
-
-const stayChunk = 1024
-
-func (c *stayChunks) add(k uint64) {
-	if c.n%stayChunk == 0 {
-		c.chunks = append(c.chunks, make([]uint64, 0, stayChunk))
-	}
-	last := &c.chunks[len(c.chunks)-1]
-	*last = append(*last, k)
-	c.n++
-}
-
-// all returns the stays in one slice (in recording order).
-func (c *stayChunks) all() []uint64 {
-	if len(c.chunks) == 1 {
-		return c.chunks[0]
-	}
-	out := make([]uint64, 0, c.n)
-	for _, ch := range c.chunks {
-		out = append(out, ch...)
-	}
-	return out
-}
-
-func stayKey(d model.Duration, collected bool) uint64 {
-	k := uint64(max(d, 0)) << 1
-	if !collected {
-		k |= 1
-	}
-	return k
+	hist []*stayHist // per node, nil until its first stay
+	eps  [][]episode // per node, with a bonus rule only
 }
 
 // opEnd records a stay that ended at a node (cohortState: a measured
 // label left ready for pickup).
 func (w *world) opEnd(node model.NodeIndex, start, end model.Instant, collected bool) {
 	o := &w.ops
-	if o.stays == nil {
-		o.stays = make([]stayChunks, len(w.net.Nodes))
+	if o.hist == nil {
+		o.hist = make([]*stayHist, len(w.net.Nodes))
 		if w.cfg.Operators.Bonus != nil {
-			o.starts = make([][]model.Instant, len(w.net.Nodes))
+			o.eps = make([][]episode, len(w.net.Nodes))
 		}
 	}
-	o.stays[node].add(stayKey(end.Sub(start), collected))
-	if o.starts != nil {
-		o.starts[node] = append(o.starts[node], start)
+	h := o.hist[node]
+	if h == nil {
+		h = new(stayHist)
+		o.hist[node] = h
+	}
+	h.add(end.Sub(start), collected)
+	if o.eps != nil {
+		o.eps[node] = append(o.eps[node], episode{start: start, dur: end.Sub(start), collected: collected})
 	}
 }
 
@@ -185,26 +148,13 @@ func (w *world) operatorsFinish() {
 	n := len(w.net.Nodes)
 	o := &w.ops
 	rule := w.cfg.Operators.Bonus
-	stays := make([][]uint64, n) // per node, sorted below
-	if o.stays != nil {
-		for i := range stays {
-			stays[i] = o.stays[i].all()
-		}
-	}
-	var eps [][]episode // per node, with a bonus rule: before the stays are sorted
-	if rule != nil {
-		eps = make([][]episode, n)
-		for i, ks := range stays {
-			eps[i] = make([]episode, len(ks))
-			for j, k := range ks {
-				eps[i][j] = episode{start: o.starts[i][j], dur: model.Duration(k >> 1), collected: k&1 == 0}
-			}
-		}
+	hist := o.hist
+	if hist == nil {
+		hist = make([]*stayHist, n)
 	}
 	r.Pickup = make([]PickupResult, n)
 	for i := range r.Pickup {
-		slices.Sort(stays[i])
-		r.Pickup[i] = pickupOfSorted(stays[i])
+		r.Pickup[i] = hist[i].result()
 	}
 	names, of := operatorNames(w.net, w.cfg.Operators.Of)
 	r.Operators = make([]OperatorResult, len(names))
@@ -221,19 +171,22 @@ func (w *world) operatorsFinish() {
 		if len(op.Nodes) == 1 {
 			op.PickupResult = r.Pickup[op.Nodes[0]]
 		} else {
-			var pooled []uint64
+			var pooled stayHist
 			for _, i := range op.Nodes {
-				pooled = append(pooled, stays[i]...)
+				if hist[i] != nil {
+					pooled.merge(hist[i])
+				}
 			}
-			slices.Sort(pooled)
-			op.PickupResult = pickupOfSorted(pooled)
+			op.PickupResult = pooled.result()
 		}
 		if rule == nil {
 			continue
 		}
 		sets := make([][]episode, len(op.Nodes))
 		for j, i := range op.Nodes {
-			sets[j] = eps[i]
+			if o.eps != nil {
+				sets[j] = o.eps[i]
+			}
 		}
 		var pay []float64
 		pay, op.Periods, op.PaidPeriods = evalBonus(rule, sets)
@@ -327,49 +280,19 @@ func bonusPeriods(sets [][]episode, p BonusPeriod) []model.Instant {
 	return out
 }
 
-// pickupOf pools the stays of sets that keep accepts (nil: all).
+// pickupOf pools the stays of sets that keep accepts (nil: all), binned as
+// a node's stays are (stayHist), so a rule judges the same estimate the
+// results report.
 func pickupOf(sets [][]episode, keep func(*episode) bool) PickupResult {
-	var keys []uint64
+	var h stayHist
 	for _, s := range sets {
 		for e := range s {
 			if keep == nil || keep(&s[e]) {
-				keys = append(keys, stayKey(s[e].dur, s[e].collected))
+				h.add(s[e].dur, s[e].collected)
 			}
 		}
 	}
-	slices.Sort(keys)
-	return pickupOfSorted(keys)
-}
-
-// pickupOfSorted is the pickup result of sorted stay keys: the
-// Kaplan–Meier estimate (as KaplanMeier) in one pass, allocating nothing.
-func pickupOfSorted(keys []uint64) PickupResult {
-	p := PickupResult{Ready: uint64(len(keys)), FrictionP50: math.Inf(1), FrictionP90: math.Inf(1)}
-	s := 1.0
-	atRisk := len(keys)
-	for k := 0; k < len(keys); {
-		d := keys[k] >> 1
-		events, n := 0, 0
-		for ; k < len(keys) && keys[k]>>1 == d; k++ {
-			n++
-			if keys[k]&1 == 0 {
-				events++
-			}
-		}
-		if events > 0 {
-			p.Collected += uint64(events)
-			s *= 1 - float64(events)/float64(atRisk)
-			t := model.Duration(d).Minutes()
-			if math.IsInf(p.FrictionP50, 1) && s <= 0.5+kmEps {
-				p.FrictionP50 = t
-			}
-			if math.IsInf(p.FrictionP90, 1) && s <= 0.1+kmEps {
-				p.FrictionP90 = t
-			}
-		}
-		atRisk -= n
-	}
-	return p
+	return h.result()
 }
 
 // kmEps absorbs rounding in the product of survival factors when it lands
