@@ -89,6 +89,8 @@ type Core struct {
 
 	// supply tier and source counters (nil: no cache and no supply tier)
 	sup *supplyState
+	// reusable packaging (nil: none; packaging.go)
+	pk *packState
 }
 
 // New returns a core for the network. It does not copy net; do not change it
@@ -102,6 +104,7 @@ func New(net *Network) *Core {
 	c.order = make([][]NodeIndex, len(net.Nodes))
 	c.invInit()
 	c.supplyInit()
+	c.packagingInit()
 	return c
 }
 
@@ -157,6 +160,10 @@ func (c *Core) Step(ev Event) []Effect {
 		c.nodeEvent(ev)
 		return c.out
 	}
+	if ev.Type >= EvBoxReturn && ev.Type <= EvBoxLost {
+		c.boxEvent(ev)
+		return c.out
+	}
 	slab, ok := c.index[ev.Label]
 	if !ok {
 		c.reject(ev, RejectUnknownLabel)
@@ -191,6 +198,9 @@ func (c *Core) Step(ev Event) []Effect {
 		c.move(l, Picked, ev.At, l.From, ReasonScanPick)
 	case EvScanPacked:
 		c.move(l, Packed, ev.At, l.From, ReasonScanPack)
+		if c.pk != nil {
+			c.boxPack(l, ev.At)
+		}
 		c.emit(Effect{Type: EffDispatch, Label: l.ID, Slab: l.slab, Node: l.From, To: l.Dest, At: ev.At, Size: l.Size})
 	case EvHandoff:
 		c.move(l, InTransit, ev.At, ev.Node, ReasonHandoff)
@@ -654,6 +664,9 @@ func (c *Core) finish(l *Label) {
 	}
 	if l.ReadyAt == 0 && !l.Late {
 		c.emit(Effect{Type: EffCancelTimer, Timer: TimerSLA, Label: l.ID, Slab: l.slab})
+	}
+	if l.Box != 0 {
+		c.boxFinish(l)
 	}
 	if c.OnFinish != nil {
 		c.OnFinish(l)

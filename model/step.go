@@ -40,11 +40,21 @@ const (
 	// EvExtend: the customer asked for the one extension of Label's
 	// ready-for-pickup TTL (see Expiry); not a state change.
 	EvExtend
+	// Reusable packaging (packaging.go; Network.Packaging). EvBoxReturn: the
+	// customer returned Box at Node. EvBoxCollect: a courier took Box
+	// waiting at Node. EvBoxHome: Box came back to microstore Node.
+	// EvBoxLost: Box left the loop (Fate kept, lost or damaged; at Node,
+	// optional).
+	EvBoxReturn
+	EvBoxCollect
+	EvBoxHome
+	EvBoxLost
 	numEventTypes
 )
 
 var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel",
-	"node_offline", "node_online", "counter_sale", "restock", "replenish", "extend"}
+	"node_offline", "node_online", "counter_sale", "restock", "replenish", "extend",
+	"box_return", "box_collect", "box_home", "box_lost"}
 
 func (e EventType) String() string { return enumName(eventNames[:], int(e), "event") }
 
@@ -78,6 +88,8 @@ func (k TimerKind) String() string {
 // used by a type are ignored.
 type Event struct {
 	Type       EventType
+	Fate       BoxFate // box events: why the box left the loop (packaging.go)
+	Box        BoxID   // box events: the box (packaging.go)
 	At         Instant
 	Label      LabelID
 	Order      uint64
@@ -163,11 +175,25 @@ const (
 	// the lead time: the wave departs at At - Delay). The driver starts
 	// picking no earlier than At.
 	EffLineHaul
+	// Reusable packaging (packaging.go). EffBoxOut: Label was packed in Box
+	// from Node's pool. EffBoxStockout: Label's template is reusable but
+	// Node's pool was empty: packed single-use. EffBoxCustomer: the customer
+	// took Box home with Label (picked up at Node); the driver learns
+	// whether and when it comes back. EffBoxSlot: Box took (Amount=+1) or
+	// released (-1) a Size slot at Node (NoSize: counter space). EffBoxBack:
+	// Box is back in Node's pool. EffBoxRetired: Box left the loop (Fate).
+	EffBoxOut
+	EffBoxStockout
+	EffBoxCustomer
+	EffBoxSlot
+	EffBoxBack
+	EffBoxRetired
 	numEffectTypes
 )
 
 var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
-	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended", "line_haul"}
+	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended", "line_haul",
+	"box_out", "box_stockout", "box_customer", "box_slot", "box_back", "box_retired"}
 
 func (e EffectType) String() string { return enumName(effectNames[:], int(e), "effect") }
 
@@ -179,7 +205,9 @@ type Effect struct {
 	Prev   State
 	Reason Reason
 	Size   SizeClass
+	Fate   BoxFate // box effects (packaging.go)
 	Hops   int32
+	Box    BoxID // box effects (packaging.go)
 	Label  LabelID
 	Slab   int32
 	Node   NodeIndex

@@ -1,0 +1,488 @@
+package model
+
+// Reusable packaging (issue 14): a pool of reusable boxes per microstore and
+// packing template. A parcel of a SKU whose template is reusable is packed
+// in a box from its fulfilling microstore's pool when the pool has one, and
+// in single-use packaging otherwise (a box stockout). The box travels with
+// the parcel; once the customer has collected it, the customer returns the
+// box at a locker or partner (EvBoxReturn), where it waits in a slot or at
+// the counter until a courier passing the node takes it (EvBoxCollect) back
+// to a microstore (EvBoxHome), whose pool it joins. Boxes leave the loop for
+// good when the customer keeps them, when a node has no room for a return,
+// or when they are lost or found damaged (EvBoxLost).
+//
+// The core only keeps the books: which box is where, which space a waiting
+// box takes, and the counters. Whether and when a customer returns a box,
+// which courier collects it, and which boxes are lost or damaged are the
+// driver's (the simulator draws them; the twin reads them off the feed).
+
+// BoxID identifies a reusable box: 1 + its index in the core's box table (0:
+// no box, i.e. single-use packaging). Boxes are numbered by microstore (in
+// node order), then by template, then 1..pool.
+type BoxID uint32
+
+// String is the box's id on labels and in the feed ("box-12"; "" for 0).
+func (b BoxID) String() string {
+	if b == 0 {
+		return ""
+	}
+	return "box-" + itoa(int64(b))
+}
+
+// ParseBoxID is the inverse of BoxID.String for boxes (not for 0).
+func ParseBoxID(s string) (BoxID, bool) {
+	if len(s) < 5 || s[:4] != "box-" {
+		return 0, false
+	}
+	var n uint64
+	for _, ch := range s[4:] {
+		if ch < '0' || ch > '9' || n > 1<<31 {
+			return 0, false
+		}
+		n = n*10 + uint64(ch-'0')
+	}
+	if n == 0 || n > 1<<32-1 {
+		return 0, false
+	}
+	return BoxID(n), true
+}
+
+// BoxType is one reusable packing template.
+type BoxType struct {
+	ID string
+	// Size is the slot class a returned (empty) box takes at a locker.
+	Size SizeClass
+	// Pool is the number of boxes of this type each microstore starts with.
+	Pool int32
+	// MassKg is the mass of the single-use packaging one use of the box
+	// replaces (waste avoided).
+	MassKg float64
+}
+
+// Packaging is a network's reusable packaging (Network.Packaging; nil: none,
+// every parcel is packed single-use and the core keeps no box state).
+type Packaging struct {
+	Types []BoxType
+	// SKUType is, per SKU, its reusable template's index in Types (-1: the
+	// SKU's template is not reusable).
+	SKUType []int8
+}
+
+// BoxState is where a reusable box is.
+type BoxState uint8
+
+// Box states.
+const (
+	BoxNone         BoxState = iota
+	BoxInPool                // at a microstore, ready for packing
+	BoxPacked                // holds a parcel (from packing to pickup)
+	BoxWithCustomer          // the customer has it
+	BoxWaiting               // returned, waiting at a locker or partner
+	BoxRiding                // on a courier back to a microstore
+	BoxRetired               // kept, lost or damaged: out of the loop
+	numBoxStates
+)
+
+var boxStateNames = [numBoxStates]string{"none", "in_pool", "packed", "with_customer", "waiting", "riding", "retired"}
+
+func (s BoxState) String() string { return enumName(boxStateNames[:], int(s), "box_state") }
+
+// BoxFate says why a box left the loop (EvBoxLost, EffBoxRetired).
+type BoxFate uint8
+
+// Box fates.
+const (
+	FateNone    BoxFate = iota
+	FateKept            // the customer never returned it
+	FateRefused         // the node had no room for the return; the customer kept it
+	FateLost            // lost while waiting at a node or riding back
+	FateDamaged         // found damaged when it came back to the microstore
+	numBoxFates
+)
+
+var boxFateNames = [numBoxFates]string{"", "kept", "refused", "lost", "damaged"}
+
+func (f BoxFate) String() string { return enumName(boxFateNames[:], int(f), "fate") }
+
+// ParseBoxFate is the inverse of BoxFate.String (FateNone excluded).
+func ParseBoxFate(s string) (BoxFate, bool) {
+	i, ok := parseEnum(boxFateNames[:], s)
+	if !ok || i == 0 {
+		return FateNone, false
+	}
+	return BoxFate(i), true
+}
+
+// BoxTransition is one row of the box state machine.
+type BoxTransition struct {
+	From BoxState
+	On   EventType
+	To   BoxState
+	When string
+}
+
+// BoxTransitions is the reusable box's state machine; the README renders
+// it. EvNone marks the move that follows a label's end rather than a box
+// event. A box event with no row for the box's state is rejected
+// (RejectIllegalTransition; an unknown box: RejectBadEvent).
+var BoxTransitions = []BoxTransition{
+	{BoxInPool, EvScanPacked, BoxPacked, "a parcel of a reusable template is packed at the box's microstore (pool empty: single-use, a box stockout)"},
+	{BoxPacked, EvPickup, BoxWithCustomer, "the customer collected the parcel in the box"},
+	{BoxPacked, EvNone, BoxInPool, "the parcel was cancelled or returned to sender: the box goes back into the fulfilling microstore's pool"},
+	{BoxWithCustomer, EvBoxReturn, BoxWaiting, "returned at a locker or partner with a fitting free slot or counter space, which it takes"},
+	{BoxWithCustomer, EvBoxReturn, BoxRetired, "the node has no room for it: the customer keeps it (fate refused)"},
+	{BoxWithCustomer, EvBoxLost, BoxRetired, "never returned (fate kept)"},
+	{BoxWaiting, EvBoxCollect, BoxRiding, "a courier passing the node takes it; its space is freed"},
+	{BoxWaiting, EvBoxLost, BoxRetired, "lost at the node (fate lost); its space is freed"},
+	{BoxRiding, EvBoxHome, BoxInPool, "the courier brought it to a microstore, whose pool it joins"},
+	{BoxRiding, EvBoxLost, BoxRetired, "lost on the way or found damaged at the microstore (fate lost or damaged)"},
+}
+
+var boxAllowed [numEventTypes][numBoxStates]bool
+
+func init() {
+	for _, t := range BoxTransitions {
+		if t.On != EvNone && t.On != EvScanPacked && t.On != EvPickup {
+			boxAllowed[t.On][t.From] = true
+		}
+	}
+}
+
+// BoxStats are the core's reusable-packaging counters. Packing counters
+// cover measured labels; box counters cover events at or after
+// Core.MeasureFrom; cycle times cover boxes that left the pool then.
+type BoxStats struct {
+	// Packed: measured parcels packed; Reusable of them in a box; Stockouts:
+	// of a reusable template but packed single-use because the pool was empty.
+	Packed, Reusable, Stockouts uint64
+	// AvoidedKg is the single-use packaging mass the reusable uses replaced.
+	AvoidedKg float64
+	// Returned: boxes returned at a node (taking space); Collected by a
+	// courier; Home: back in a pool.
+	Returned, Collected, Home uint64
+	// Retired boxes by fate (BoxFate index).
+	Retired [numBoxFates]uint64
+	// Departures: boxes that left a pool (packed); Cycle: the minutes from
+	// leaving the pool to being back in one or retired, for those departures
+	// whose cycle has ended.
+	Departures uint64
+	Cycle      Histogram
+}
+
+// Lost is the number of boxes that left the loop for good (every fate).
+func (s *BoxStats) Lost() uint64 {
+	var n uint64
+	for _, v := range s.Retired {
+		n += v
+	}
+	return n
+}
+
+// RetiredBy is the number of boxes retired with fate f.
+func (s *BoxStats) RetiredBy(f BoxFate) uint64 { return s.Retired[f] }
+
+type box struct {
+	state BoxState
+	typ   int8
+	slot  SizeClass // space taken while waiting (NoSize: counter)
+	node  NodeIndex // pool or waiting node
+	label LabelID
+	out   Instant // when it last left the pool
+}
+
+type packState struct {
+	p     *Packaging
+	boxes []box
+	pools [][]BoxID // by node*len(types)+type, LIFO
+	stats BoxStats
+	// out is the number of boxes out of their pools and not retired;
+	// outTime its integral (box-ms) up to since.
+	out     int64
+	outTime int64
+	since   Instant
+	waiting []int32 // per node: boxes waiting there
+}
+
+func (c *Core) packagingInit() {
+	p := c.Net.Packaging
+	if p == nil {
+		return
+	}
+	ps := &packState{p: p, pools: make([][]BoxID, len(c.Net.Nodes)*len(p.Types)), waiting: make([]int32, len(c.Net.Nodes))}
+	for i := range c.Net.Nodes {
+		if c.Net.Nodes[i].Kind != Microstore {
+			continue
+		}
+		for t, bt := range p.Types {
+			for k := int32(0); k < bt.Pool; k++ {
+				ps.boxes = append(ps.boxes, box{state: BoxInPool, typ: int8(t), node: NodeIndex(i), slot: NoSize})
+				id := BoxID(len(ps.boxes))
+				q := &ps.pools[i*len(p.Types)+t]
+				*q = append(*q, id)
+			}
+		}
+	}
+	// pools pop from the end: put box 1 on top
+	for _, q := range ps.pools {
+		for a, b := 0, len(q)-1; a < b; a, b = a+1, b-1 {
+			q[a], q[b] = q[b], q[a]
+		}
+	}
+	c.pk = ps
+}
+
+// BoxStats returns the reusable-packaging counters (zero without packaging).
+func (c *Core) BoxStats() BoxStats {
+	if c.pk == nil {
+		return BoxStats{}
+	}
+	return c.pk.stats
+}
+
+// BoxesOut is the number of boxes out of their pools and not retired.
+func (c *Core) BoxesOut() int64 {
+	if c.pk == nil {
+		return 0
+	}
+	return c.pk.out
+}
+
+// BoxesOutTime is the integral of BoxesOut over time (box-milliseconds) up
+// to t.
+func (c *Core) BoxesOutTime(t Instant) int64 {
+	if c.pk == nil {
+		return 0
+	}
+	ps := c.pk
+	if t <= ps.since {
+		return ps.outTime
+	}
+	return ps.outTime + ps.out*int64(t-ps.since)
+}
+
+// PoolLevel is the number of boxes in node i's pools (all templates).
+func (c *Core) PoolLevel(i NodeIndex) int {
+	if c.pk == nil {
+		return 0
+	}
+	nt := len(c.pk.p.Types)
+	n := 0
+	for t := 0; t < nt; t++ {
+		n += len(c.pk.pools[int(i)*nt+t])
+	}
+	return n
+}
+
+// BoxesWaiting is the number of returned boxes waiting at node i.
+func (c *Core) BoxesWaiting(i NodeIndex) int {
+	if c.pk == nil {
+		return 0
+	}
+	return int(c.pk.waiting[i])
+}
+
+// Box returns the state and node (pool or waiting node; NoNode otherwise)
+// of box b, and false for an unknown box.
+func (c *Core) Box(b BoxID) (BoxState, NodeIndex, bool) {
+	if c.pk == nil || b == 0 || int(b) > len(c.pk.boxes) {
+		return BoxNone, NoNode, false
+	}
+	x := &c.pk.boxes[b-1]
+	return x.state, x.node, true
+}
+
+func (c *Core) boxesOut(at Instant, delta int64) {
+	ps := c.pk
+	if at > ps.since {
+		ps.outTime += ps.out * int64(at-ps.since)
+		ps.since = at
+	}
+	ps.out += delta
+}
+
+// boxPack packs label l (being packed at its fulfilling node) in a box from
+// the node's pool, or single-use.
+func (c *Core) boxPack(l *Label, at Instant) {
+	ps := c.pk
+	st := &ps.stats
+	if l.Measured {
+		st.Packed++
+	}
+	t := int8(-1)
+	if int(l.SKU) < len(ps.p.SKUType) {
+		t = ps.p.SKUType[l.SKU]
+	}
+	if t < 0 || l.From == NoNode || c.Net.Nodes[l.From].Kind != Microstore {
+		return
+	}
+	q := &ps.pools[int(l.From)*len(ps.p.Types)+int(t)]
+	n := len(*q)
+	if n == 0 {
+		if l.Measured {
+			st.Stockouts++
+		}
+		c.emit(Effect{Type: EffBoxStockout, Label: l.ID, Slab: l.slab, Node: l.From, At: at})
+		return
+	}
+	id := (*q)[n-1]
+	*q = (*q)[:n-1]
+	b := &ps.boxes[id-1]
+	b.state, b.label, b.out, b.node = BoxPacked, l.ID, at, NoNode
+	l.Box = id
+	c.boxesOut(at, 1)
+	if l.Measured {
+		st.Reusable++
+		st.AvoidedKg += ps.p.Types[t].MassKg
+	}
+	if at >= c.MeasureFrom {
+		st.Departures++
+	}
+	c.emit(Effect{Type: EffBoxOut, Label: l.ID, Slab: l.slab, Node: l.From, At: at, Box: id})
+}
+
+// boxFinish moves the box of label l, which reached a terminal state.
+func (c *Core) boxFinish(l *Label) {
+	ps := c.pk
+	b := &ps.boxes[l.Box-1]
+	if b.state != BoxPacked || b.label != l.ID {
+		return
+	}
+	at := c.now
+	if l.State == PickedUp {
+		b.state = BoxWithCustomer
+		c.emit(Effect{Type: EffBoxCustomer, Label: l.ID, Slab: l.slab, Node: l.Chain[len(l.Chain)-1].Node, At: at, Box: l.Box})
+		return
+	}
+	c.boxToPool(l.Box, l.From, at)
+}
+
+func (c *Core) boxToPool(id BoxID, node NodeIndex, at Instant) {
+	ps := c.pk
+	b := &ps.boxes[id-1]
+	b.state, b.node, b.label, b.slot = BoxInPool, node, 0, NoSize
+	q := &ps.pools[int(node)*len(ps.p.Types)+int(b.typ)]
+	*q = append(*q, id)
+	c.boxesOut(at, -1)
+	c.boxCycle(b, at)
+	c.emit(Effect{Type: EffBoxBack, Label: 0, Slab: -1, Node: node, At: at, Box: id})
+}
+
+func (c *Core) boxCycle(b *box, at Instant) {
+	if b.out >= c.MeasureFrom {
+		c.pk.stats.Cycle.Add(at.Sub(b.out).Minutes())
+	}
+}
+
+// boxEvent handles EvBoxReturn, EvBoxCollect, EvBoxHome and EvBoxLost.
+func (c *Core) boxEvent(ev Event) {
+	ps := c.pk
+	if ps == nil || ev.Box == 0 || int(ev.Box) > len(ps.boxes) {
+		c.reject(ev, RejectBadEvent)
+		return
+	}
+	if ev.Node != NoNode && !c.validNode(ev.Node) {
+		c.reject(ev, RejectUnknownNode)
+		return
+	}
+	b := &ps.boxes[ev.Box-1]
+	if !boxAllowed[ev.Type][b.state] {
+		c.reject(ev, RejectIllegalTransition)
+		return
+	}
+	st := &ps.stats
+	measured := ev.At >= c.MeasureFrom
+	switch ev.Type {
+	case EvBoxReturn:
+		if ev.Node == NoNode || !c.Net.Nodes[ev.Node].Holds() {
+			c.reject(ev, RejectWrongNode)
+			return
+		}
+		i := ev.Node
+		nd := &c.Net.Nodes[i]
+		ns := c.touch(i, ev.At)
+		slot := NoSize
+		for k := ps.p.Types[b.typ].Size; k < NumSizes; k++ {
+			if ns.Free[k] > 0 {
+				slot = k
+				break
+			}
+		}
+		switch {
+		case slot != NoSize:
+			ns.Free[slot]--
+		case ns.Held < nd.Counter:
+			ns.Held++
+		default:
+			c.boxRetire(ev.Box, b, ev.At, ev.Node, FateRefused)
+			return
+		}
+		b.state, b.node, b.slot = BoxWaiting, i, slot
+		ps.waiting[i]++
+		if measured {
+			st.Returned++
+		}
+		c.emit(Effect{Type: EffBoxSlot, Slab: -1, Node: i, Size: slot, Amount: 1, At: ev.At, Box: ev.Box})
+	case EvBoxCollect:
+		if ev.Node != b.node {
+			c.reject(ev, RejectWrongNode)
+			return
+		}
+		c.boxRelease(ev.Box, b, ev.At)
+		b.state, b.node = BoxRiding, NoNode
+		if measured {
+			st.Collected++
+		}
+	case EvBoxHome:
+		if ev.Node == NoNode || c.Net.Nodes[ev.Node].Kind != Microstore {
+			c.reject(ev, RejectWrongNode)
+			return
+		}
+		if measured {
+			st.Home++
+		}
+		c.boxToPool(ev.Box, ev.Node, ev.At)
+	case EvBoxLost:
+		f := ev.Fate
+		switch {
+		case b.state == BoxWithCustomer && f == FateNone:
+			f = FateKept
+		case b.state == BoxWaiting && f == FateNone:
+			f = FateLost
+		case b.state == BoxRiding && f == FateNone:
+			f = FateLost
+		}
+		ok := (b.state == BoxWithCustomer && f == FateKept) || (b.state == BoxWaiting && f == FateLost) ||
+			(b.state == BoxRiding && (f == FateLost || f == FateDamaged))
+		if !ok {
+			c.reject(ev, RejectBadEvent)
+			return
+		}
+		if b.state == BoxWaiting {
+			c.boxRelease(ev.Box, b, ev.At)
+		}
+		c.boxRetire(ev.Box, b, ev.At, ev.Node, f)
+	}
+}
+
+func (c *Core) boxRelease(id BoxID, b *box, at Instant) {
+	i := b.node
+	ns := c.touch(i, at)
+	if b.slot == NoSize {
+		ns.Held--
+	} else {
+		ns.Free[b.slot]++
+	}
+	c.pk.waiting[i]--
+	c.emit(Effect{Type: EffBoxSlot, Slab: -1, Node: i, Size: b.slot, Amount: -1, At: at, Box: id})
+	b.slot = NoSize
+}
+
+func (c *Core) boxRetire(id BoxID, b *box, at Instant, node NodeIndex, f BoxFate) {
+	b.state, b.node, b.label = BoxRetired, NoNode, 0
+	c.boxesOut(at, -1)
+	c.boxCycle(b, at)
+	if at >= c.MeasureFrom {
+		c.pk.stats.Retired[f]++
+	}
+	c.emit(Effect{Type: EffBoxRetired, Slab: -1, Node: node, At: at, Box: id, Fate: f})
+}
