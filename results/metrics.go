@@ -66,6 +66,7 @@ const (
 	UnitUnits    = "units"  // stock units
 	UnitUnitHour = "unit·h" // stock units integrated over hours
 	UnitPerM2Day = "currency/m²/day"
+	UnitKg       = "kg"
 )
 
 // MetricDef describes one scalar metric of a replication.
@@ -162,6 +163,17 @@ const (
 	MDwellP90Min  = "dwell_p90_min"
 )
 
+// Metric names of reusable packaging (issue 14, boxes part).
+const (
+	MBoxReuseRate        = "box_reuse_rate"
+	MBoxStockouts        = "box_stockouts"
+	MBoxesLost           = "boxes_lost"
+	MBoxCycleTimeMeanMin = "box_cycle_time_mean_min"
+	MBoxesOutMean        = "boxes_out_mean"
+	MPackagingCost       = "packaging_cost"
+	MSingleUseAvoidedKg  = "single_use_waste_avoided_kg"
+)
+
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
 // CSV and the report list metrics in this order; metrics a run did not measure
 // are left out.
@@ -236,6 +248,14 @@ var Catalog = []MetricDef{
 	{MCourierWaitP90Min, UnitMinutes, "90th percentile minutes from packed to the handoff to a courier", LowerIsBetter},
 	{MCourierTimeRerouteShare, UnitShare, "share of courier busy time spent on reroute trips", Neutral},
 	{MCourierTimeReturnShare, UnitShare, "share of courier busy time spent on return trips", Neutral},
+	// reusable packaging (issue 14, boxes part)
+	{MBoxReuseRate, UnitShare, "packaging: share of the cohort's packed parcels packed in a reusable box", HigherIsBetter},
+	{MBoxStockouts, UnitCount, "packaging: parcels of a reusable template packed single-use because their microstore's pool was empty", LowerIsBetter},
+	{MBoxesLost, UnitCount, "packaging: reusable boxes that left the loop after the warm-up (kept by customers, refused by a full node, lost, damaged)", LowerIsBetter},
+	{MBoxCycleTimeMeanMin, UnitMinutes, "packaging: mean minutes from a box leaving its pool to being back in a pool or leaving the loop", LowerIsBetter},
+	{MBoxesOutMean, UnitCount, "packaging: time-mean number of reusable boxes out of their pools (with parcels, customers, at nodes, on couriers)", Neutral},
+	{MPackagingCost, UnitCurrency, "packaging: single-use packaging, reusable uses, washes and boxes written off", LowerIsBetter},
+	{MSingleUseAvoidedKg, UnitKg, "packaging: mass of single-use packaging the reusable uses replaced", HigherIsBetter},
 }
 
 // Lookup returns the catalog entry for name.

@@ -16,7 +16,7 @@ func TestExampleFilesValidate(t *testing.T) {
 	files = append(files, bench...)
 	examples, err := filepath.Glob("examples/*.yaml")
 	require.NoError(t, err)
-	require.Len(t, examples, 2)
+	require.Len(t, examples, 5)
 	files = append(files, examples...)
 	require.NotEmpty(t, files)
 	for _, f := range files {

@@ -34,6 +34,7 @@ type Scenario struct {
 	Checks           Checks            `yaml:"checks"`
 	DemandCalendar   DemandCalendar    `yaml:"demand_calendar"` // choice.go
 	Supply           *Supply           `yaml:"supply"`
+	Packaging        *Packaging        `yaml:"packaging"` // packaging.go
 
 	warnings      Errors        // what Parse or Validate found suspicious but valid (Warnings)
 	Replenishment Replenishment `yaml:"replenishment"`

@@ -211,6 +211,7 @@ func (c *checker) defaults() {
 	c.choiceDefaults()
 	c.replenishDefaults()
 	c.supplyDefaults()
+	c.packagingDefaults()
 }
 
 // labelsOf names the elements of a list for error paths, by id where they
@@ -352,6 +353,7 @@ func (c *checker) validate() {
 	c.validateChoiceCalendar()
 	c.validateReplenishment(skus, res)
 	c.validateSupply(skus)
+	c.validatePackaging()
 	if len(c.errs) == 0 {
 		c.warnings()
 	}

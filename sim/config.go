@@ -43,6 +43,8 @@ type Config struct {
 	// Supply is the line-haul pricing of the central supply tier
 	// (Network.Supply).
 	Supply SupplyCosts
+	// Packaging is the reusable packaging's world (packaging.go; nil: none).
+	Packaging *Packaging
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter

@@ -62,6 +62,9 @@ type Result struct {
 	InventoryError string
 	// Supply is the run's supply side: orders by source, line haul, pickers.
 	Supply SupplyResult
+	// Packaging is the run's reusable packaging (nil: no packaging section;
+	// packaging.go).
+	Packaging *PackagingResult
 
 	Nodes        []NodeResult
 	Daily        []DayResult
@@ -80,6 +83,9 @@ type CostBreakdown struct {
 	// LineHaul: the central supply tier's waves and parcels; Pickers: the
 	// pickers' hours on shift (fulfilment.staff).
 	LineHaul, Pickers float64
+	// Packaging: single-use packaging, reusable uses, washes and boxes
+	// written off (packaging.go; 0 without a packaging section).
+	Packaging float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -284,8 +290,9 @@ func (w *world) finish() {
 	if err := w.core.CheckDepot(); err != nil && r.InventoryError == "" {
 		r.InventoryError = err.Error()
 	}
+	w.packagingResult()
 	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.Refunds +
-		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers
+		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers + r.Costs.Packaging
 	w.cohortResult()
 	// daily rows for every day of the horizon, trace to the horizon
 	nd := int((end - r.Start + model.Instant(model.Day) - 1) / model.Instant(model.Day))
