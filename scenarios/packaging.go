@@ -86,7 +86,8 @@ func (c *checker) validatePackaging() {
 		used[k.Packing] = true
 	}
 	seen := map[string]bool{}
-	labels := labelsOf(p.Reusable, func(r ReusableTemplate) string { return r.Template })
+	// elements are labelled by index, as the decoder does (no id or name key)
+	labels := labelsOf(p.Reusable, func(ReusableTemplate) string { return "" })
 	for i, r := range p.Reusable {
 		q := elemPath("packaging.reusable", labels[i])
 		switch {
