@@ -160,7 +160,7 @@ func (c *Core) Step(ev Event) []Effect {
 		c.nodeEvent(ev)
 		return c.out
 	}
-	if ev.Type >= EvBoxReturn && ev.Type <= EvBoxLost {
+	if ev.Type >= EvBoxReturn && ev.Type <= EvBoxSync {
 		c.boxEvent(ev)
 		return c.out
 	}

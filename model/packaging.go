@@ -136,13 +136,25 @@ var BoxTransitions = []BoxTransition{
 	{BoxWaiting, EvBoxLost, BoxRetired, "lost at the node (fate lost); its space is freed"},
 	{BoxRiding, EvBoxHome, BoxInPool, "the courier brought it to a microstore, whose pool it joins"},
 	{BoxRiding, EvBoxLost, BoxRetired, "lost on the way or found damaged at the microstore (fate lost or damaged)"},
+	{BoxInPool, EvBoxPacked, BoxPacked, "twin: production packed a label in this box, not in the core's choice (a box_mismatch); the core adopts it"},
+	{BoxPacked, EvBoxPacked, BoxInPool, "twin: production packed this box's label in another box; this one goes back into its microstore's pool"},
+	{BoxPacked, EvBoxPacked, BoxPacked, "twin: production packed another label in this box; the label the core had packed in it loses it"},
+	{BoxWithCustomer, EvBoxPacked, BoxPacked, "twin: production packed a label in a box the twin missed coming back (a lost message); the books follow production"},
+	{BoxWaiting, EvBoxPacked, BoxPacked, "twin: the same, for a box the twin holds waiting at a node (its space is freed)"},
+	{BoxRiding, EvBoxPacked, BoxPacked, "twin: the same, for a box the twin holds on a courier"},
+	{BoxRetired, EvBoxPacked, BoxPacked, "twin: the same, for a box the twin holds retired"},
+	{BoxNone, EvBoxSync, BoxWaiting, "twin resync, from any state: production saw the box handed back at a node the core did not expect (a lost message); it waits there, in space if there is room"},
+	{BoxNone, EvBoxSync, BoxRiding, "twin resync: production saw a courier collect it"},
+	{BoxNone, EvBoxSync, BoxInPool, "twin resync: production saw it back at a microstore"},
+	{BoxNone, EvBoxSync, BoxRetired, "twin resync: production saw it leave the loop"},
+	{BoxNone, EvBoxSync, BoxWithCustomer, "twin resync: production packed it for a label the twin does not know; out of the twin's sight"},
 }
 
 var boxAllowed [numEventTypes][numBoxStates]bool
 
 func init() {
 	for _, t := range BoxTransitions {
-		if t.On != EvNone && t.On != EvScanPacked && t.On != EvPickup {
+		if t.On != EvNone && t.On != EvScanPacked && t.On != EvPickup && t.On != EvBoxPacked && t.On != EvBoxSync {
 			boxAllowed[t.On][t.From] = true
 		}
 	}
@@ -193,7 +205,7 @@ type box struct {
 type packState struct {
 	p     *Packaging
 	boxes []box
-	pools [][]BoxID // by node*len(types)+type, LIFO
+	pools [][]BoxID // by node*len(types)+type: binary min-heaps of box ids
 	stats BoxStats
 	// out is the number of boxes out of their pools and not retired;
 	// outTime its integral (box-ms) up to since.
@@ -220,12 +232,6 @@ func (c *Core) packagingInit() {
 				q := &ps.pools[i*len(p.Types)+t]
 				*q = append(*q, id)
 			}
-		}
-	}
-	// pools pop from the end: put box 1 on top
-	for _, q := range ps.pools {
-		for a, b := 0, len(q)-1; a < b; a, b = a+1, b-1 {
-			q[a], q[b] = q[b], q[a]
 		}
 	}
 	c.pk = ps
@@ -308,6 +314,9 @@ func (c *Core) boxPack(l *Label, at Instant) {
 	if l.Measured {
 		st.Packed++
 	}
+	if l.Box != 0 {
+		return // production's box, adopted before the pack scan (boxAdopt)
+	}
 	t := int8(-1)
 	if int(l.SKU) < len(ps.p.SKUType) {
 		t = ps.p.SKUType[l.SKU]
@@ -324,8 +333,7 @@ func (c *Core) boxPack(l *Label, at Instant) {
 		c.emit(Effect{Type: EffBoxStockout, Label: l.ID, Slab: l.slab, Node: l.From, At: at})
 		return
 	}
-	id := (*q)[n-1]
-	*q = (*q)[:n-1]
+	id := poolPop(q)
 	b := &ps.boxes[id-1]
 	b.state, b.label, b.out, b.node = BoxPacked, l.ID, at, NoNode
 	l.Box = id
@@ -360,11 +368,32 @@ func (c *Core) boxToPool(id BoxID, node NodeIndex, at Instant) {
 	ps := c.pk
 	b := &ps.boxes[id-1]
 	b.state, b.node, b.label, b.slot = BoxInPool, node, 0, NoSize
-	q := &ps.pools[int(node)*len(ps.p.Types)+int(b.typ)]
-	*q = append(*q, id)
+	poolPush(&ps.pools[int(node)*len(ps.p.Types)+int(b.typ)], id)
 	c.boxesOut(at, -1)
 	c.boxCycle(b, at)
 	c.emit(Effect{Type: EffBoxBack, Label: 0, Slab: -1, Node: node, At: at, Box: id})
+}
+
+// Packing takes the pool's lowest box id, not the last one back: the choice
+// depends only on which boxes are in the pool, not on the order they came
+// back in, so a twin that missed one box event disagrees with production
+// only about packings that box would have changed, and agrees again once
+// the box is back.
+
+func poolPush(q *[]BoxID, id BoxID) {
+	*q = append(*q, id)
+	siftUp(*q, len(*q)-1)
+}
+
+func poolPop(q *[]BoxID) BoxID {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	siftDown(h, 0)
+	*q = h
+	return top
 }
 
 func (c *Core) boxCycle(b *box, at Instant) {
@@ -382,6 +411,14 @@ func (c *Core) boxEvent(ev Event) {
 	}
 	if ev.Node != NoNode && !c.validNode(ev.Node) {
 		c.reject(ev, RejectUnknownNode)
+		return
+	}
+	if ev.Type == EvBoxPacked {
+		c.boxAdopt(ev)
+		return
+	}
+	if ev.Type == EvBoxSync {
+		c.boxSync(ev)
 		return
 	}
 	b := &ps.boxes[ev.Box-1]
@@ -485,4 +522,206 @@ func (c *Core) boxRetire(id BoxID, b *box, at Instant, node NodeIndex, f BoxFate
 		c.pk.stats.Retired[f]++
 	}
 	c.emit(Effect{Type: EffBoxRetired, Slab: -1, Node: node, At: at, Box: id, Fate: f})
+}
+
+// boxAdopt applies production's claim that it packed ev.Label in ev.Box
+// (EvBoxPacked; the twin's input), also before the core saw the label
+// packed (then the pack scan keeps the adopted box). When the core chose the same box nothing
+// happens. Otherwise the core follows production: its own box for the
+// label (if any) goes back into the fulfilling microstore's pool, and the
+// claimed box, wherever the core had it, now holds the label (a label the
+// core had packed in it loses it; space it took at a node is freed). The
+// packing counters keep the core's own choices.
+func (c *Core) boxAdopt(ev Event) {
+	ps := c.pk
+	slab, ok := c.index[ev.Label]
+	if !ok {
+		c.reject(ev, RejectUnknownLabel)
+		return
+	}
+	l := &c.labels[slab]
+	// a label the core has not seen packed yet (its pack scan was lost or
+	// comes later) takes the box too: the box is out of the pool either way
+	if l.State.Terminal() || l.From == NoNode || c.Net.Nodes[l.From].Kind != Microstore {
+		c.reject(ev, RejectIllegalTransition)
+		return
+	}
+	if l.Box == ev.Box {
+		return
+	}
+	b := &ps.boxes[ev.Box-1]
+	if int(b.typ) >= len(ps.p.Types) || int(l.SKU) >= len(ps.p.SKUType) || ps.p.SKUType[l.SKU] != b.typ {
+		c.reject(ev, RejectBadEvent) // not a box of the label's template
+		return
+	}
+	if old := l.Box; old != 0 {
+		l.Box = 0
+		c.boxToPool(old, l.From, ev.At)
+	}
+	switch b.state {
+	case BoxInPool:
+		q := &ps.pools[int(b.node)*len(ps.p.Types)+int(b.typ)]
+		for i, id := range *q {
+			if id == ev.Box {
+				poolRemove(q, i)
+				break
+			}
+		}
+		c.boxesOut(ev.At, 1)
+		b.out = ev.At
+	case BoxPacked:
+		if s, ok := c.index[b.label]; ok {
+			c.labels[s].Box = 0
+		}
+	case BoxWaiting:
+		c.boxRelease(ev.Box, b, ev.At)
+	case BoxRetired:
+		c.boxesOut(ev.At, 1)
+		b.out = ev.At
+	}
+	b.state, b.label, b.node, b.slot = BoxPacked, l.ID, NoNode, NoSize
+	l.Box = ev.Box
+	c.emit(Effect{Type: EffBoxOut, Label: l.ID, Slab: l.slab, Node: l.From, At: ev.At, Box: ev.Box})
+}
+
+// poolRemove removes the i-th entry of a pool heap.
+func poolRemove(q *[]BoxID, i int) {
+	h := *q
+	n := len(h) - 1
+	h[i] = h[n]
+	h = h[:n]
+	*q = h
+	if i == n {
+		return
+	}
+	siftDown(h, i)
+	siftUp(h, i)
+}
+
+func siftUp(h []BoxID, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p] <= h[i] {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func siftDown(h []BoxID, i int) {
+	n := len(h)
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h[l] < h[m] {
+			m = l
+		}
+		if r < n && h[r] < h[m] {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// noSpace marks a waiting box that took no slot or counter space (a resync
+// at a full node).
+const noSpace SizeClass = NoSize - 1
+
+// boxSync puts a box where production reported it (EvBoxSync), whatever
+// the core had: it leaves its state in the core's books (its pool, its
+// label, its space at a node) and enters ev.BoxTo.
+func (c *Core) boxSync(ev Event) {
+	ps := c.pk
+	b := &ps.boxes[ev.Box-1]
+	to := ev.BoxTo
+	switch to {
+	case BoxWaiting:
+		if ev.Node == NoNode || !c.Net.Nodes[ev.Node].Holds() {
+			c.reject(ev, RejectWrongNode)
+			return
+		}
+	case BoxInPool:
+		if ev.Node == NoNode || c.Net.Nodes[ev.Node].Kind != Microstore {
+			c.reject(ev, RejectWrongNode)
+			return
+		}
+	case BoxRiding, BoxRetired, BoxWithCustomer:
+	default:
+		c.reject(ev, RejectBadEvent)
+		return
+	}
+	// leave
+	out := b.state != BoxInPool && b.state != BoxRetired
+	switch b.state {
+	case BoxInPool:
+		q := &ps.pools[int(b.node)*len(ps.p.Types)+int(b.typ)]
+		for i, id := range *q {
+			if id == ev.Box {
+				poolRemove(q, i)
+				break
+			}
+		}
+	case BoxPacked:
+		if s, ok := c.index[b.label]; ok {
+			c.labels[s].Box = 0
+		}
+	case BoxWaiting:
+		if b.slot == noSpace {
+			ps.waiting[b.node]--
+			b.slot = NoSize
+		} else {
+			c.boxRelease(ev.Box, b, ev.At)
+		}
+	}
+	b.label, b.node, b.slot = 0, NoNode, NoSize
+	// enter
+	switch to {
+	case BoxInPool:
+		if !out {
+			c.boxesOut(ev.At, 1) // boxToPool takes it off again
+		}
+		c.boxToPool(ev.Box, ev.Node, ev.At)
+		return
+	case BoxRetired:
+		if out {
+			c.boxesOut(ev.At, -1)
+		}
+		b.state = BoxRetired
+		if ev.At >= c.MeasureFrom {
+			ps.stats.Retired[ev.Fate]++
+		}
+		c.emit(Effect{Type: EffBoxRetired, Slab: -1, Node: ev.Node, At: ev.At, Box: ev.Box, Fate: ev.Fate})
+		return
+	}
+	if !out {
+		c.boxesOut(ev.At, 1)
+		b.out = ev.At
+	}
+	b.state = to
+	if to != BoxWaiting {
+		return
+	}
+	i := ev.Node
+	nd := &c.Net.Nodes[i]
+	ns := c.touch(i, ev.At)
+	b.node, b.slot = i, noSpace
+	ps.waiting[i]++
+	for k := ps.p.Types[b.typ].Size; k < NumSizes; k++ {
+		if ns.Free[k] > 0 {
+			ns.Free[k]--
+			b.slot = k
+			break
+		}
+	}
+	if b.slot == noSpace && ns.Held < nd.Counter {
+		ns.Held++
+		b.slot = NoSize
+	}
+	if b.slot != noSpace {
+		c.emit(Effect{Type: EffBoxSlot, Slab: -1, Node: i, Size: b.slot, Amount: 1, At: ev.At, Box: ev.Box})
+	}
 }

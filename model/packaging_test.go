@@ -199,6 +199,89 @@ func TestEveryBoxRowIsExercised(t *testing.T) {
 	drive(t, c, 3, 1, l1, ReadyForPickup)
 	drive(t, c, 4, 0, l1, ReadyForPickup)
 	step(c, Event{Type: EvBoxReturn, At: at(13, 0), Node: l1, Box: 1}, 1)
+	// production's packing claims (the twin's input): every state of the
+	// claimed box, and the core's own box displaced
+	stepAll := func(c *Core, ev Event) {
+		n := len(c.pk.boxes)
+		before := make([]BoxState, n)
+		for i := range before {
+			before[i], _ = boxOf(t, c, BoxID(i+1))
+		}
+		effs := c.Step(ev)
+		require.Empty(t, effectsOf(effs, EffReject), "%v", ev.Type)
+		for i := range before {
+			after, _ := boxOf(t, c, BoxID(i+1))
+			if after != before[i] || BoxID(i+1) == ev.Box {
+				seen[BoxTransition{From: before[i], On: ev.Type, To: after}] = true
+			}
+		}
+	}
+	claim := func(c *Core, id LabelID, b BoxID) {
+		stepAll(c, Event{Type: EvBoxPacked, At: at(17, 0), Label: id, Box: b})
+		require.Equal(t, b, c.Label(id).Box)
+	}
+	for _, prior := range []BoxState{BoxInPool, BoxPacked, BoxWithCustomer, BoxWaiting, BoxRiding, BoxRetired} {
+		c := New(boxNet(t, 3))
+		drive(t, c, 1, 0, l2, ReadyForPickup) // box 1
+		step(c, Event{Type: EvPickup, At: at(12, 0), Label: 1, Node: l2}, 1)
+		switch prior {
+		case BoxWaiting, BoxRiding:
+			step(c, Event{Type: EvBoxReturn, At: at(13, 0), Node: l2, Box: 1}, 1)
+			if prior == BoxRiding {
+				step(c, Event{Type: EvBoxCollect, At: at(14, 0), Node: l2, Box: 1}, 1)
+			}
+		case BoxRetired:
+			step(c, Event{Type: EvBoxLost, At: at(13, 0), Box: 1, Fate: FateKept}, 1)
+		}
+		drive(t, c, 2, 0, l2, Packed) // box 2
+		require.Equal(t, BoxID(2), c.Label(2).Box)
+		switch prior {
+		case BoxInPool:
+			claim(c, 2, 3)
+			require.Equal(t, 1, c.PoolLevel(m1), "box 2 back, box 3 out")
+		case BoxPacked:
+			drive(t, c, 3, 0, l2, Packed) // box 3
+			claim(c, 3, 2)
+			require.Equal(t, BoxID(0), c.Label(2).Box, "label 2 lost its box to label 3")
+		default:
+			claim(c, 2, 1)
+			assert.Zero(t, c.BoxesWaiting(l2), "a claimed box no longer waits")
+			assert.Equal(t, 2, c.PoolLevel(m1), "label 2's box 2 went back")
+		}
+	}
+	// the twin's resync, from each state to each target
+	targets := []struct {
+		to   BoxState
+		node NodeIndex
+	}{{BoxWaiting, l1}, {BoxRiding, NoNode}, {BoxInPool, m1}, {BoxRetired, NoNode}, {BoxWithCustomer, NoNode}}
+	for _, tg := range targets {
+		c := New(boxNet(t, 3))
+		drive(t, c, 1, 0, l2, PickedUp) // box 1 with the customer
+		before := c.BoxesOut()
+		effs := c.Step(Event{Type: EvBoxSync, At: at(13, 0), Box: 2, Node: tg.node, BoxTo: tg.to, Fate: FateLost}) // box 2 from the pool
+		require.Empty(t, effectsOf(effs, EffReject))
+		got, _ := boxOf(t, c, 2)
+		require.Equal(t, tg.to, got)
+		seen[BoxTransition{From: BoxNone, On: EvBoxSync, To: got}] = true
+		switch tg.to {
+		case BoxInPool:
+			assert.Equal(t, before, c.BoxesOut())
+			assert.Equal(t, 2, c.PoolLevel(m1))
+		case BoxRetired:
+			assert.Equal(t, before, c.BoxesOut())
+			assert.Equal(t, 1, c.PoolLevel(m1))
+		default:
+			assert.Equal(t, before+1, c.BoxesOut())
+			assert.Equal(t, 1, c.PoolLevel(m1))
+		}
+		// and back from there, the way production goes on
+		effs = c.Step(Event{Type: EvBoxSync, At: at(14, 0), Box: 2, Node: m1, BoxTo: BoxInPool})
+		require.Empty(t, effectsOf(effs, EffReject))
+		assert.Equal(t, 2, c.PoolLevel(m1))
+		assert.Equal(t, before, c.BoxesOut())
+		assert.Zero(t, c.BoxesWaiting(l1))
+		assert.Equal(t, testNet(t).Nodes[l1].Slots, c.Node(l1).Free, "no space kept")
+	}
 	// picked up (drive) and the first packing (drive) are not recorded above
 	seen[BoxTransition{From: BoxPacked, On: EvPickup, To: BoxWithCustomer}] = true
 	for _, row := range BoxTransitions {

@@ -44,17 +44,25 @@ const (
 	// customer returned Box at Node. EvBoxCollect: a courier took Box
 	// waiting at Node. EvBoxHome: Box came back to microstore Node.
 	// EvBoxLost: Box left the loop (Fate kept, lost or damaged; at Node,
-	// optional).
+	// optional). EvBoxPacked: production packed Label in Box (the twin's
+	// input: the core adopts production's box; the simulator's core
+	// chooses the box itself at EvScanPacked). EvBoxSync: the twin puts Box
+	// where production reported it (BoxTo: waiting at Node, riding, in the
+	// pool at microstore Node, retired with Fate, or with_customer: out of
+	// sight), whatever the core had, after a box event the core could not
+	// apply (a lost message); the driver reports the divergence.
 	EvBoxReturn
 	EvBoxCollect
 	EvBoxHome
 	EvBoxLost
+	EvBoxPacked
+	EvBoxSync
 	numEventTypes
 )
 
 var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel",
 	"node_offline", "node_online", "counter_sale", "restock", "replenish", "extend",
-	"box_return", "box_collect", "box_home", "box_lost"}
+	"box_return", "box_collect", "box_home", "box_lost", "box_packed", "box_sync"}
 
 func (e EventType) String() string { return enumName(eventNames[:], int(e), "event") }
 
@@ -88,8 +96,9 @@ func (k TimerKind) String() string {
 // used by a type are ignored.
 type Event struct {
 	Type       EventType
-	Fate       BoxFate // box events: why the box left the loop (packaging.go)
-	Box        BoxID   // box events: the box (packaging.go)
+	Fate       BoxFate  // box events: why the box left the loop (packaging.go)
+	BoxTo      BoxState // EvBoxSync: the box's state in production (packaging.go)
+	Box        BoxID    // box events: the box (packaging.go)
 	At         Instant
 	Label      LabelID
 	Order      uint64

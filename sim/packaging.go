@@ -154,7 +154,11 @@ func (w *world) boxVisit(ev Event) {
 	if ev.B == boxKeep {
 		ty = model.EvBoxLost
 	}
-	w.step(model.Event{Type: ty, At: w.k.Now, Node: model.NodeIndex(ev.C), Box: model.BoxID(ev.A)})
+	e := model.Event{Type: ty, At: w.k.Now, Node: model.NodeIndex(ev.C), Box: model.BoxID(ev.A)}
+	if ty == model.EvBoxLost {
+		e.Fate = model.FateKept
+	}
+	w.step(e)
 }
 
 // boxCollect lets courier ci, at node here with parcels still on board,

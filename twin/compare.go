@@ -37,7 +37,7 @@ const (
 
 // Kinds lists every divergence kind.
 var Kinds = []string{KindStateMismatch, KindNodeMismatch, KindRerouteTarget, KindRerouteUnexpected, KindRerouteMissing,
-	KindRefundMissing, KindRefundUnexpected, KindRefundAmount, KindSlotMismatch, KindUnknownLabel}
+	KindRefundMissing, KindRefundUnexpected, KindRefundAmount, KindSlotMismatch, KindUnknownLabel, KindBoxMismatch}
 
 // Divergence is one place where production and the core disagree.
 type Divergence struct {

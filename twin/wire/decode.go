@@ -278,6 +278,8 @@ func decodeBody(t Type, f *fields) Body {
 			l.Refund = &Refund{Amount: amount, Currency: cur}
 		}
 		return l
+	case TypeBox:
+		return decodeBox(f)
 	}
 	return nil
 }
