@@ -28,12 +28,13 @@ import (
 //	           then 0, or 1 and the depot (per SKU: held and its counters,
 //	           the next inbound instant) and the arrival of every live
 //	           central label (count, then slab and instant)
+//	packaging: 0, or 1 and the reusable boxes (packaging_snapshot.go; v4)
 //	CRC-32C of everything before it (4 bytes, little endian)
 //
 // The index map is not stored: it is rebuilt from the live slots.
 const (
 	snapMagic   = "LSCS"
-	snapVersion = 3
+	snapVersion = 4
 )
 
 // Snapshot errors, wrapped by UnmarshalBinary's error.
@@ -125,6 +126,7 @@ func (c *Core) MarshalBinary() ([]byte, error) {
 	}
 	w.ttl(c, freed)
 	c.encodeSupply(&w, freed)
+	w.packaging(c, freed)
 	w.buf = binary.LittleEndian.AppendUint32(w.buf, crc32.Checksum(w.buf, snapCRC))
 	return w.buf, nil
 }
@@ -159,6 +161,9 @@ func (c *Core) UnmarshalBinary(data []byte) error {
 	}
 	if err == nil {
 		err = c.decodeSupply(&r, d)
+	}
+	if err == nil {
+		err = c.decodePackaging(&r, d)
 	}
 	if err != nil {
 		return fmt.Errorf("model: snapshot: %s: %w", r.section, err)
@@ -372,6 +377,9 @@ func (n *Network) Fingerprint() uint64 {
 	w.ttlPolicy(p)
 	if n.Supply != nil {
 		n.Supply.hash(&w)
+	}
+	if n.Packaging != nil {
+		n.Packaging.hash(&w)
 	}
 	h := fnv.New64a()
 	h.Write(w.buf)

@@ -59,6 +59,8 @@ func record(t testing.TB, path string) *recording {
 const (
 	quickstart   = "../scenarios/quickstart.yaml"
 	offlineServe = "../scenarios/examples/offline-serve.yaml"
+	// reusablePackaging has boxes in every state (packaging_snapshot.go)
+	reusablePackaging = "../scenarios/examples/reusable-packaging.yaml"
 )
 
 func marshal(t testing.TB, c *model.Core) []byte {
@@ -84,6 +86,7 @@ func TestSnapshotRoundTripMidRun(t *testing.T) {
 		{quickstart, true},
 		{offlineServe, false},
 		{offlineServe, true},
+		{reusablePackaging, false},
 	} {
 		t.Run(fmt.Sprintf("%s/keep=%v", tc.path[len("../scenarios/"):], tc.keep), func(t *testing.T) {
 			rec := record(t, tc.path)

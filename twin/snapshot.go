@@ -29,7 +29,9 @@ import (
 // replenish: the planner's state, heatmap by customer cell, assortment
 // rotation, forecast and WAPE sums; supply: source counters, the central depot's
 // stock and the arrival of central orders).
-const snapshotVersion = 3
+// 4: the core snapshot is format 4 (packaging: the reusable boxes, their
+// pools and counters, and each live label's box).
+const snapshotVersion = 4
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")
 
