@@ -160,12 +160,12 @@ func (c *Core) Step(ev Event) []Effect {
 		c.nodeEvent(ev)
 		return c.out
 	}
-	if ev.Type >= EvBoxReturn && ev.Type <= EvBoxSync {
-		c.boxEvent(ev)
-		return c.out
-	}
 	slab, ok := c.index[ev.Label]
 	if !ok {
+		if isBoxEvent(ev.Type) { // packaging.go; off the label events' path
+			c.boxEvent(ev)
+			return c.out
+		}
 		c.reject(ev, RejectUnknownLabel)
 		return c.out
 	}
@@ -179,6 +179,10 @@ func (c *Core) Step(ev Event) []Effect {
 		return c.out
 	}
 	if ev.Type >= numEventTypes || !allowed[ev.Type][l.State] {
+		if isBoxEvent(ev.Type) { // a box event naming a live label (EvBoxPacked)
+			c.boxEvent(ev)
+			return c.out
+		}
 		c.reject(ev, RejectIllegalTransition)
 		return c.out
 	}

@@ -76,6 +76,14 @@
 //     Supply.Fallback (promised for the next day, or kept and missed).
 //     Without a supply tier an uncached SKU is served at the fulfilling
 //     node from an unlimited back store.
+//   - Reusable packaging (Network.Packaging, packaging.go): packing takes
+//     the lowest-numbered box of the label's reusable template from the
+//     fulfilling microstore's pool (Label.Box; none left: single-use, a box
+//     stockout); after the pickup the driver reports the box's way back
+//     (EvBoxReturn into a slot or counter space, EvBoxCollect, EvBoxHome,
+//     EvBoxLost) along BoxTransitions; the twin also feeds production's
+//     packing claims (EvBoxPacked) and resyncs (EvBoxSync). Core.BoxStats,
+//     BoxesOut and BoxesOutTime give the counters.
 //
 // # Snapshots
 //

@@ -402,7 +402,12 @@ func (c *Core) boxCycle(b *box, at Instant) {
 	}
 }
 
-// boxEvent handles EvBoxReturn, EvBoxCollect, EvBoxHome and EvBoxLost.
+// isBoxEvent reports whether t is a box event. Step asks only once a label
+// lookup or the transition table has failed, so label events pay nothing.
+func isBoxEvent(t EventType) bool { return t >= EvBoxReturn && t <= EvBoxSync }
+
+// boxEvent handles the box events (EvBoxReturn, EvBoxCollect, EvBoxHome,
+// EvBoxLost, EvBoxPacked, EvBoxSync).
 func (c *Core) boxEvent(ev Event) {
 	ps := c.pk
 	if ps == nil || ev.Box == 0 || int(ev.Box) > len(ps.boxes) {
