@@ -321,3 +321,39 @@ func TestBoxIDString(t *testing.T) {
 		assert.False(t, ok, s)
 	}
 }
+
+// packaging.reusable[].box_size: a returned box takes the smallest free
+// slot of at least its size, else counter space, else it is refused.
+func TestBoxSizeTakesItsSlot(t *testing.T) {
+	tests := []struct {
+		size     SizeClass
+		node     NodeIndex
+		wantSlot SizeClass
+		refused  bool
+	}{
+		{Small, l1, Small, false}, // L1: one small, one medium
+		{Medium, l1, Medium, false},
+		{Large, l1, NoSize, true},  // L1 has no large slot and no counter
+		{Large, l2, Large, false},  // L2: two medium, one large
+		{Large, p1, NoSize, false}, // P1: counter space only
+	}
+	for _, tc := range tests {
+		t.Run(tc.size.String()+"@"+testNet(t).Nodes[tc.node].ID, func(t *testing.T) {
+			n := boxNet(t, 2)
+			n.Packaging.Types[0].Size = tc.size
+			c := New(n)
+			drive(t, c, 1, 0, tc.node, PickedUp)
+			effs := c.Step(Event{Type: EvBoxReturn, At: at(13, 0), Node: tc.node, Box: 1})
+			require.Empty(t, effectsOf(effs, EffReject))
+			if tc.refused {
+				r := effectsOf(effs, EffBoxRetired)
+				require.Len(t, r, 1)
+				assert.Equal(t, FateRefused, r[0].Fate)
+				return
+			}
+			sl := effectsOf(effs, EffBoxSlot)
+			require.Len(t, sl, 1)
+			assert.Equal(t, tc.wantSlot, sl[0].Size)
+		})
+	}
+}
