@@ -203,6 +203,7 @@ func Replication(cfg *sim.Config, r *sim.Result, trace bool) results.Replication
 	choiceMetrics(m, cfg, r)
 	supplyMetrics(cfg, r, m, nil)
 	touchMetrics(m, r)
+	packagingMetrics(m, r.Packaging)
 	rep := results.Replication{Index: r.Replication, Metrics: m, PerNode: map[string]map[string]float64{},
 		DemandByCell: map[string]float64{}, PickupDelay: results.NewHistogram(10, 6*24*3)}
 	for i, n := range r.Nodes {

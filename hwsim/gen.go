@@ -613,6 +613,8 @@ func (g *Generator) event(ev model.Event, effs []model.Effect) {
 		if n := g.nodeIdx(ev.Node); n >= 0 && !g.nodes[n].online && g.core.Node(ev.Node).Online {
 			g.reconnect(n)
 		}
+	case model.EvBoxReturn, model.EvBoxCollect, model.EvBoxHome, model.EvBoxLost:
+		g.boxEvent(ev)
 	}
 	g.effects(ev, effs)
 }
@@ -692,6 +694,8 @@ func (g *Generator) effects(ev model.Event, effs []model.Effect) {
 		switch e.Type {
 		case model.EffSlot:
 			g.slot(e)
+		case model.EffBoxOut:
+			g.boxPacked(e)
 		case model.EffState:
 			g.state(effs, k, used)
 		case model.EffRefund:

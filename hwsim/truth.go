@@ -50,6 +50,9 @@ type Counts struct {
 	Disconnects uint64 `json:"disconnects"` // broker connection drops
 	Offline     uint64 `json:"offline"`     // node connectivity drops (wills published)
 	Buffered    uint64 `json:"buffered"`    // messages buffered by offline nodes and flushed on reconnect
+	// Boxes counts the reusable-box messages generated (reusable packaging;
+	// left out when 0).
+	Boxes uint64 `json:"boxes,omitempty"`
 }
 
 // LabelTruth is the final true state of one label.

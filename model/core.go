@@ -93,6 +93,8 @@ type Core struct {
 	sup *supplyState
 	// pickup windows by label slab (touch.go; nil: no touch policy)
 	windows []Window
+	// reusable packaging (nil: none; packaging.go)
+	pk *packState
 }
 
 // New returns a core for the network. It does not copy net; do not change it
@@ -106,6 +108,7 @@ func New(net *Network) *Core {
 	c.order = make([][]NodeIndex, len(net.Nodes))
 	c.invInit()
 	c.supplyInit()
+	c.packagingInit()
 	return c
 }
 
@@ -170,6 +173,10 @@ func (c *Core) Step(ev Event) []Effect {
 	}
 	slab, ok := c.index.get(ev.Label)
 	if !ok {
+		if isBoxEvent(ev.Type) { // packaging.go; off the label events' path
+			c.boxEvent(ev)
+			return c.out
+		}
 		c.reject(ev, RejectUnknownLabel)
 		return c.out
 	}
@@ -183,6 +190,10 @@ func (c *Core) Step(ev Event) []Effect {
 		return c.out
 	}
 	if ev.Type >= numEventTypes || !allowed[ev.Type][l.State] {
+		if isBoxEvent(ev.Type) { // a box event naming a live label (EvBoxPacked)
+			c.boxEvent(ev)
+			return c.out
+		}
 		c.reject(ev, RejectIllegalTransition)
 		return c.out
 	}
@@ -202,6 +213,9 @@ func (c *Core) Step(ev Event) []Effect {
 		c.move(l, Picked, ev.At, l.From, ReasonScanPick)
 	case EvScanPacked:
 		c.move(l, Packed, ev.At, l.From, ReasonScanPack)
+		if c.pk != nil {
+			c.boxPack(l, ev.At)
+		}
 		c.emit(Effect{Type: EffDispatch, Label: l.ID, Slab: l.slab, Node: l.From, To: l.Dest, At: ev.At, Size: l.Size})
 	case EvHandoff:
 		c.move(l, InTransit, ev.At, ev.Node, ReasonHandoff)
@@ -680,6 +694,9 @@ func (c *Core) finish(l *Label) {
 	}
 	if c.windows != nil {
 		c.windows[l.slab] = Window{}
+	}
+	if l.Box != 0 {
+		c.boxFinish(l)
 	}
 	if c.OnFinish != nil {
 		c.OnFinish(l)

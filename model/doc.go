@@ -83,6 +83,14 @@
 //     rewards (EffReward): for collecting within Touch.RewardWithin of the
 //     first ready notification, and for collecting inside an off-peak
 //     window; Stats.Touch counts windows kept and missed and the rewards.
+//   - Reusable packaging (Network.Packaging, packaging.go): packing takes
+//     the lowest-numbered box of the label's reusable template from the
+//     fulfilling microstore's pool (Label.Box; none left: single-use, a box
+//     stockout); after the pickup the driver reports the box's way back
+//     (EvBoxReturn into a slot or counter space, EvBoxCollect, EvBoxHome,
+//     EvBoxLost) along BoxTransitions; the twin also feeds production's
+//     packing claims (EvBoxPacked) and resyncs (EvBoxSync). Core.BoxStats,
+//     BoxesOut and BoxesOutTime give the counters.
 //
 // # Snapshots
 //

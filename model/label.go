@@ -117,6 +117,7 @@ type Label struct {
 	From    NodeIndex // fulfilling node (NoNode: a hub outside the network)
 	Dest    NodeIndex // current destination (pickup node)
 	Home    NodeIndex // destination chosen by the customer
+	Box     BoxID     // reusable box it is packed in (0: single-use or not packed yet; packaging.go)
 	Placed  Instant
 	SameDay bool    // placed before the cutoff
 	Due     Instant // SLA deadline: must be ready for pickup by then

@@ -269,6 +269,8 @@ type Network struct {
 	CodeKey [2]uint64
 	// Supply is the central supply tier (nil: none; see Supply).
 	Supply *Supply
+	// Packaging is the reusable packaging (nil: none; see Packaging).
+	Packaging *Packaging
 }
 
 // NodeIndexOf returns the index of the node with the given id.

@@ -30,6 +30,7 @@ import (
 //	           central label (count, then slab and instant)
 //	touch:     (version 4) the touch layer's stats and the pickup windows of
 //	           live labels (touch_snapshot.go)
+//	packaging: 0, or 1 and the reusable boxes (packaging_snapshot.go; v4)
 //	CRC-32C of everything before it (4 bytes, little endian)
 //
 // The index map is not stored: it is rebuilt from the live slots.
@@ -128,6 +129,7 @@ func (c *Core) MarshalBinary() ([]byte, error) {
 	w.ttl(c, freed)
 	c.encodeSupply(&w, freed)
 	w.touch(c, freed)
+	w.packaging(c, freed)
 	w.buf = binary.LittleEndian.AppendUint32(w.buf, crc32.Checksum(w.buf, snapCRC))
 	return w.buf, nil
 }
@@ -165,6 +167,9 @@ func (c *Core) UnmarshalBinary(data []byte) error {
 	}
 	if err == nil {
 		err = r.touch(d)
+	}
+	if err == nil {
+		err = c.decodePackaging(&r, d)
 	}
 	if err != nil {
 		return fmt.Errorf("model: snapshot: %s: %w", r.section, err)
@@ -381,6 +386,9 @@ func (n *Network) Fingerprint() uint64 {
 		n.Supply.hash(&w)
 	}
 	w.touchPolicy(p.Touch)
+	if n.Packaging != nil {
+		n.Packaging.hash(&w)
+	}
 	h := fnv.New64a()
 	h.Write(w.buf)
 	return h.Sum64()

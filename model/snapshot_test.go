@@ -61,6 +61,8 @@ const (
 	offlineServe = "../scenarios/examples/offline-serve.yaml"
 	// pickupWindows has live labels with pickup windows (the touch section)
 	pickupWindows = "../scenarios/examples/pickup-windows.yaml"
+	// reusablePackaging has boxes in every state (packaging_snapshot.go)
+	reusablePackaging = "../scenarios/examples/reusable-packaging.yaml"
 )
 
 func marshal(t testing.TB, c *model.Core) []byte {
@@ -88,6 +90,7 @@ func TestSnapshotRoundTripMidRun(t *testing.T) {
 		{offlineServe, true},
 		{pickupWindows, false},
 		{pickupWindows, true},
+		{reusablePackaging, false},
 	} {
 		t.Run(fmt.Sprintf("%s/keep=%v", tc.path[len("../scenarios/"):], tc.keep), func(t *testing.T) {
 			rec := record(t, tc.path)

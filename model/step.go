@@ -40,11 +40,29 @@ const (
 	// EvExtend: the customer asked for the one extension of Label's
 	// ready-for-pickup TTL (see Expiry); not a state change.
 	EvExtend
+	// Reusable packaging (packaging.go; Network.Packaging). EvBoxReturn: the
+	// customer returned Box at Node. EvBoxCollect: a courier took Box
+	// waiting at Node. EvBoxHome: Box came back to microstore Node.
+	// EvBoxLost: Box left the loop (Fate kept, lost or damaged; at Node,
+	// optional). EvBoxPacked: production packed Label in Box (the twin's
+	// input: the core adopts production's box; the simulator's core
+	// chooses the box itself at EvScanPacked). EvBoxSync: the twin puts Box
+	// where production reported it (BoxTo: waiting at Node, riding, in the
+	// pool at microstore Node, retired with Fate, or with_customer: out of
+	// sight), whatever the core had, after a box event the core could not
+	// apply (a lost message); the driver reports the divergence.
+	EvBoxReturn
+	EvBoxCollect
+	EvBoxHome
+	EvBoxLost
+	EvBoxPacked
+	EvBoxSync
 	numEventTypes
 )
 
 var eventNames = [numEventTypes]string{"none", "order_placed", "scan_picked", "scan_packed", "handoff", "arrived", "pickup", "timer", "cancel",
-	"node_offline", "node_online", "counter_sale", "restock", "replenish", "extend"}
+	"node_offline", "node_online", "counter_sale", "restock", "replenish", "extend",
+	"box_return", "box_collect", "box_home", "box_lost", "box_packed", "box_sync"}
 
 func (e EventType) String() string { return enumName(eventNames[:], int(e), "event") }
 
@@ -78,6 +96,9 @@ func (k TimerKind) String() string {
 // used by a type are ignored.
 type Event struct {
 	Type       EventType
+	Fate       BoxFate  // box events: why the box left the loop (packaging.go)
+	BoxTo      BoxState // EvBoxSync: the box's state in production (packaging.go)
+	Box        BoxID    // box events: the box (packaging.go)
 	At         Instant
 	Label      LabelID
 	Order      uint64
@@ -169,11 +190,25 @@ const (
 	// EffReward: the customer of Label, who collected at Node, is credited
 	// Amount (quick pickup and/or an off-peak window kept; touch.go).
 	EffReward
+	// Reusable packaging (packaging.go). EffBoxOut: Label was packed in Box
+	// from Node's pool. EffBoxStockout: Label's template is reusable but
+	// Node's pool was empty: packed single-use. EffBoxCustomer: the customer
+	// took Box home with Label (picked up at Node); the driver learns
+	// whether and when it comes back. EffBoxSlot: Box took (Amount=+1) or
+	// released (-1) a Size slot at Node (NoSize: counter space). EffBoxBack:
+	// Box is back in Node's pool. EffBoxRetired: Box left the loop (Fate).
+	EffBoxOut
+	EffBoxStockout
+	EffBoxCustomer
+	EffBoxSlot
+	EffBoxBack
+	EffBoxRetired
 	numEffectTypes
 )
 
 var effectNames = [numEffectTypes]string{"none", "state", "set_timer", "cancel_timer", "dispatch", "reroute", "notify", "refund", "return", "slot", "reject", "alert",
-	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended", "line_haul", "reward"}
+	"stockout", "restock", "conflict", "pickup_failed", "reconciled", "redispatch", "redirect", "remind", "extended", "line_haul", "reward",
+	"box_out", "box_stockout", "box_customer", "box_slot", "box_back", "box_retired"}
 
 func (e EffectType) String() string { return enumName(effectNames[:], int(e), "effect") }
 
@@ -185,7 +220,9 @@ type Effect struct {
 	Prev   State
 	Reason Reason
 	Size   SizeClass
+	Fate   BoxFate // box effects (packaging.go)
 	Hops   int32
+	Box    BoxID // box effects (packaging.go)
 	Label  LabelID
 	Slab   int32
 	Node   NodeIndex

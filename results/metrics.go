@@ -66,6 +66,7 @@ const (
 	UnitUnits    = "units"  // stock units
 	UnitUnitHour = "unit·h" // stock units integrated over hours
 	UnitPerM2Day = "currency/m²/day"
+	UnitKg       = "kg"
 )
 
 // MetricDef describes one scalar metric of a replication.
@@ -193,6 +194,17 @@ const (
 	MMicrostoreLostRev   = "microstore_lost_revenue"
 )
 
+// Metric names of reusable packaging (issue 14, boxes part).
+const (
+	MBoxReuseRate        = "box_reuse_rate"
+	MBoxStockouts        = "box_stockouts"
+	MBoxesLost           = "boxes_lost"
+	MBoxCycleTimeMeanMin = "box_cycle_time_mean_min"
+	MBoxesOutMean        = "boxes_out_mean"
+	MPackagingCost       = "packaging_cost"
+	MSingleUseAvoidedKg  = "single_use_waste_avoided_kg"
+)
+
 // Catalog is the ordered list of scalar metrics a replication reports. Tables,
 // CSV and the report list metrics in this order; metrics a run did not measure
 // are left out.
@@ -287,18 +299,26 @@ var Catalog = []MetricDef{
 	{MLateRefundCost, UnitCurrency, "late-SLA refunds of orders collected anyway (or still unfinished when the run stopped): a fulfilment cost", LowerIsBetter},
 	{MLostRevenue, UnitCurrency, "refunds of orders that never reached their customer (cancelled, returned; their late refunds too): lost revenue, not in total_cost", LowerIsBetter},
 	{MCounterRevenue, UnitCurrency, "walk-in counter sales at cache nodes in the window (part of rsmi's revenue)", HigherIsBetter},
+	// reusable packaging (issue 14, boxes part)
+	{MBoxReuseRate, UnitShare, "packaging: share of the cohort's packed parcels packed in a reusable box", HigherIsBetter},
+	{MBoxStockouts, UnitCount, "packaging: parcels of a reusable template packed single-use because their microstore's pool was empty", LowerIsBetter},
+	{MBoxesLost, UnitCount, "packaging: reusable boxes that left the loop after the warm-up (kept by customers, refused by a full node, lost, damaged)", LowerIsBetter},
+	{MBoxCycleTimeMeanMin, UnitMinutes, "packaging: mean minutes from a box leaving its pool to being back in a pool or leaving the loop", LowerIsBetter},
+	{MBoxesOutMean, UnitCount, "packaging: time-mean number of reusable boxes out of their pools (with parcels, customers, at nodes, on couriers)", Neutral},
+	{MPackagingCost, UnitCurrency, "packaging: single-use packaging, reusable uses, washes and boxes written off", LowerIsBetter},
+	{MSingleUseAvoidedKg, UnitKg, "packaging: mass of single-use packaging the reusable uses replaced", HigherIsBetter},
 }
 
 // CostComponents are the catalog metrics that sum to total_cost, in the
 // order of the cost breakdown (tables, report). A component a run does not
 // have (no cache, no supply tier, no staff) is 0.
 //
-// Packaging, rewards and operator bonuses plug in here: one catalog metric
-// each (e.g. packaging_cost, reward_cost, operator_bonus_cost), appended to
-// this list and filled from sim.CostBreakdown in experiment.Replication.
+// A new cost joins here: one catalog metric appended to this list, filled
+// from its sim.CostBreakdown field in experiment.Replication (as
+// bonus_cost, reward_cost and packaging_cost are).
 var CostComponents = []string{
 	MCourierCost, MFixedCost, MOrderHandlingCost, MRerouteCost, MReturnCost, MLateRefundCost,
-	MRestockCost, MHoldingCost, MSpaceCost, MLineHaulCost, MPickerCost, MBonusCost, MRewardCost,
+	MRestockCost, MHoldingCost, MSpaceCost, MLineHaulCost, MPickerCost, MBonusCost, MRewardCost, MPackagingCost,
 }
 
 // Lookup returns the catalog entry for name.

@@ -245,7 +245,7 @@ func TestCatalog(t *testing.T) {
 		assert.NotEmpty(t, d.Unit, d.Name)
 		assert.NotEmpty(t, d.Description, d.Name)
 	}
-	assert.Len(t, Catalog, 82) // 28 + ttl 8 + choice 1 + replenish 8 + supply 13 + cohort 7 + operators 1 + touch 8 + cost breakdown 8
+	assert.Len(t, Catalog, 89) // 28 + ttl 8 + choice 1 + replenish 8 + supply 13 + cohort 7 + operators 1 + touch 8 + cost breakdown 8 + packaging 7
 	for name, want := range map[string]Better{
 		MOrders: Neutral, MPickupSuccessRate: HigherIsBetter, MFCPO: LowerIsBetter, MRSMI: HigherIsBetter,
 		MCourierUtilization: Neutral, MDriftIntegral: LowerIsBetter, MRejectedEvents: LowerIsBetter,

@@ -91,6 +91,7 @@ func (s *Scenario) Network() (*model.Network, error) {
 	s.ttlPolicy(p)
 	s.replenishPolicy(net)
 	net.Supply = s.supplyNetwork(net)
+	net.Packaging = s.packagingNetwork()
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}
@@ -242,6 +243,7 @@ func (s *Scenario) Config() (*sim.Config, error) {
 	if err := s.simSupply(cfg); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
+	cfg.Packaging = s.simPackaging()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ func TestExampleFilesValidate(t *testing.T) {
 	files = append(files, bench...)
 	examples, err := filepath.Glob("examples/*.yaml")
 	require.NoError(t, err)
-	require.Len(t, examples, 6) // offline-serve, offline-refuse, operator-bonus, operator-no-bonus, pickup-windows, pickup-windows-no-reward
+	require.Len(t, examples, 9) // offline-serve, offline-refuse, operator-bonus, operator-no-bonus, pickup-windows, pickup-windows-no-reward, reusable-packaging, reusable-packaging-small-pool, single-use-packaging
 	files = append(files, examples...)
 	require.NotEmpty(t, files)
 	for _, f := range files {

@@ -34,7 +34,8 @@ type Scenario struct {
 	Checks           Checks            `yaml:"checks"`
 	DemandCalendar   DemandCalendar    `yaml:"demand_calendar"` // choice.go
 	Supply           *Supply           `yaml:"supply"`
-	Touch            *Touch            `yaml:"touch"` // touch.go
+	Touch            *Touch            `yaml:"touch"`     // touch.go
+	Packaging        *Packaging        `yaml:"packaging"` // packaging.go
 
 	warnings      Errors        // what Parse or Validate found suspicious but valid (Warnings)
 	Replenishment Replenishment `yaml:"replenishment"`

@@ -213,6 +213,7 @@ func (c *checker) defaults() {
 	c.supplyDefaults()
 	c.operatorDefaults()
 	c.touchDefaults()
+	c.packagingDefaults()
 }
 
 // labelsOf names the elements of a list for error paths, by id where they
@@ -356,6 +357,7 @@ func (c *checker) validate() {
 	c.validateSupply(skus)
 	c.validateOperators()
 	c.validateTouch()
+	c.validatePackaging()
 	if len(c.errs) == 0 {
 		c.warnings()
 	}

@@ -156,6 +156,9 @@ func (w *world) atHorizon() {
 	w.setBusy(0)
 	co.busy = w.busyInt
 	co.occ = w.lockerOcc(now)
+	if w.pk != nil {
+		w.pk.outEnd = w.core.BoxesOutTime(now)
+	}
 	co.nodes = make([]model.NodeState, len(w.net.Nodes))
 	for i := range co.nodes {
 		co.nodes[i] = w.core.Node(model.NodeIndex(i))

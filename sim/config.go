@@ -49,6 +49,8 @@ type Config struct {
 	// Touch is the customer touch layer: pickup windows and the response
 	// to rewards (touch.go; nil: off).
 	Touch *Touch
+	// Packaging is the reusable packaging's world (packaging.go; nil: none).
+	Packaging *Packaging
 }
 
 // NodeWorld is the simulated world around one node: its walk-in counter

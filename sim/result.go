@@ -76,6 +76,9 @@ type Result struct {
 	InventoryError string
 	// Supply is the run's supply side: orders by source, line haul, pickers.
 	Supply SupplyResult
+	// Packaging is the run's reusable packaging (nil: no packaging section;
+	// packaging.go).
+	Packaging *PackagingResult
 
 	// Touch is the touch layer's checkout counts (nil: off).
 	Touch *TouchResult
@@ -114,6 +117,9 @@ type CostBreakdown struct {
 	Bonuses float64
 	// Rewards: the touch layer's credits to customers (touch.go).
 	Rewards float64
+	// Packaging: single-use packaging, reusable uses, washes and boxes
+	// written off (packaging.go; 0 without a packaging section).
+	Packaging float64
 }
 
 // NodeResult is one node's share of a replication.
@@ -333,9 +339,10 @@ func (w *world) finish() {
 	if err := w.core.CheckDepot(); err != nil && r.InventoryError == "" {
 		r.InventoryError = err.Error()
 	}
+	w.packagingResult()
 	r.Costs.Total = r.Costs.Couriers + r.Costs.Fixed + r.Costs.Orders + r.Costs.Reroutes + r.Costs.Returns + r.Costs.LateRefunds +
 		r.Costs.Restock + r.Costs.Holding + r.Costs.Space + r.Costs.LineHaul + r.Costs.Pickers +
-		r.Costs.Bonuses + r.Costs.Rewards
+		r.Costs.Bonuses + r.Costs.Rewards + r.Costs.Packaging
 	w.metricsResults()
 	w.cohortResult()
 	w.touchResult()

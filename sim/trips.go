@@ -269,6 +269,9 @@ func (w *world) tripLeg(ev Event) {
 			n++
 		}
 		ld = ld[:n]
+		if w.pk != nil {
+			w.boxCollect(ci, from, len(ld))
+		}
 		// drops nearest first from the pickup node
 		at := w.pos[from]
 		for i := range ld {
@@ -295,6 +298,9 @@ func (w *world) tripLeg(ev Event) {
 		if l := w.core.Label(model.LabelID(tr.label)); l != nil && l.State == model.InTransit && l.Dest == tr.to {
 			w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: tr.to})
 		}
+	}
+	if w.pk != nil {
+		w.boxCollect(ci, tr.to, len(ld)-i-1)
 	}
 	here := w.tripPos(tr.to)
 	if i+1 < len(ld) {

@@ -139,6 +139,9 @@ type world struct {
 	tc touchState // touch.go: pickup windows and reward responses (cfg nil: off)
 
 	mx metricsState // metrics.go: refunds, revenue, neighborhoods
+
+	// packaging.go: reusable boxes (nil: none)
+	pk *packWorld
 }
 
 func (w *world) lab(slab int32) *wlabel {
@@ -283,6 +286,7 @@ func newWorld(cfg *Config, rep int) *world {
 	w.replenishInit()
 	w.supplyInit()
 	w.tripsInit(st)
+	w.packagingInit(st)
 	w.cohortInit()
 	w.touchInit(st)
 	w.metricsInit()
@@ -436,6 +440,8 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		w.handleSupply(k, ev)
 	case kTouchRelease:
 		w.touchReleased(ev.A)
+	case kBox:
+		w.boxVisit(ev)
 	}
 }
 
@@ -579,6 +585,8 @@ func (w *world) apply(effs []model.Effect) {
 			w.lineHaul(e)
 		case model.EffReward:
 			w.touchReward(e)
+		case model.EffBoxOut, model.EffBoxCustomer, model.EffBoxSlot, model.EffBoxBack, model.EffBoxRetired:
+			w.boxEffect(e)
 		}
 	}
 }
@@ -734,6 +742,9 @@ func (w *world) stop(ci, i int) {
 	here := c.dest[i]
 	w.tr.carrier, w.tr.stop = int32(ci)+1, i
 	w.step(model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(c.load[i]), Node: here})
+	if w.pk != nil {
+		w.boxCollect(int32(ci), here, len(c.load)-i-1)
+	}
 	wait := w.carryOn(here)
 	if i+1 < len(c.load) {
 		leg := w.travel(w.pos[here], w.pos[c.dest[i+1]])
@@ -744,6 +755,9 @@ func (w *world) stop(ci, i int) {
 }
 
 func (w *world) back(ci int) {
+	if w.pk != nil {
+		w.boxesHome(int32(ci))
+	}
 	c := &w.cour[ci]
 	c.load, c.dest = c.load[:0], c.dest[:0]
 	w.setBusy(-1)
@@ -781,6 +795,9 @@ func (w *world) EndWarmup(k *Kernel) {
 		w.warm[i].OccupiedTime = w.core.OccupiedTime(model.NodeIndex(i), k.Now)
 	}
 	w.occWarm = w.lockerOcc(k.Now)
+	if w.pk != nil {
+		w.pk.outWarm = w.core.BoxesOutTime(k.Now)
+	}
 }
 
 func (w *world) lockerOcc(t model.Instant) int64 {

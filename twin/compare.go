@@ -48,7 +48,7 @@ const (
 // Kinds lists every divergence kind.
 var Kinds = []string{KindStateMismatch, KindNodeMismatch, KindRerouteTarget, KindRerouteUnexpected, KindRerouteMissing,
 	KindRefundMissing, KindRefundUnexpected, KindRefundAmount, KindSlotMismatch, KindUnknownLabel, KindDeadlineMismatch,
-	KindRewardMissing, KindRewardUnexpected, KindRewardAmount}
+	KindRewardMissing, KindRewardUnexpected, KindRewardAmount, KindBoxMismatch}
 
 // Divergence is one place where production and the core disagree.
 type Divergence struct {

@@ -478,6 +478,8 @@ func (d *Driver) Apply(m *Message) {
 			return
 		}
 		d.obs.Reported(env.MsgID, b, at)
+	case wire.Box:
+		d.applyBox(env, b, at) // packaging.go
 	default:
 		d.ignore(string(env.Type))
 	}

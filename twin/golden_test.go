@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden snapshot of the curr
 // the golden file's name (testdata/snapshot-v2-ingest.bin), so that two
 // branches that each bump the version do not write the same file; merged,
 // they become one version with one golden file.
-const goldenContent = "-touch"
+const goldenContent = ""
 
 // goldenFeed is a small feed that leaves every part of the twin's state
 // non-empty at goldenCut: sequence gaps, duplicates and conflicts, the

@@ -151,8 +151,15 @@ func rankOf(env wire.Envelope) uint8 {
 		return 6
 	case wire.Pickup:
 		return 7
+	case wire.Box:
+		// a box comes home (or is found damaged there) after its
+		// collection at another node at the same instant: two nodes in one
+		// H3 cell are no ride apart (packaging.go)
+		if b.Event == wire.BoxHome || b.Event == wire.BoxDamaged {
+			return 9
+		}
 	case wire.LabelState:
-		return 9
+		return 10
 	}
 	return 8
 }

@@ -74,6 +74,8 @@ func (n *netIDs) check(env wire.Envelope) (reason, detail string) {
 		refs[0], refs[1], sku = ref{"body.node", b.Node, true}, ref{"body.destination", b.Destination, false}, b.SKU
 	case wire.LabelState:
 		refs[0], refs[1] = ref{"body.node", b.Node, true}, ref{"body.reroute_to", b.RerouteTo, false}
+	case wire.Box:
+		refs[0] = ref{"body.node", b.Node, false} // a scanner's, like a scan (packaging.go)
 	}
 	for _, r := range refs {
 		if r.id == "" || r.hub && r.id == hubNode {

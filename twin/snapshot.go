@@ -30,7 +30,8 @@ import (
 // rotation, forecast and WAPE sums; supply: source counters, the central depot's
 // stock and the arrival of central orders).
 // 4: the core snapshot is format 4 (touch: the pickup windows of live
-// labels, the touch stats, the touch policy in the fingerprint).
+// labels, the touch stats, the touch policy in the fingerprint; packaging:
+// the reusable boxes, their pools and counters, and each live label's box).
 const snapshotVersion = 4
 
 var snapshotMagic = []byte("lockstep-twin-snapshot\n")

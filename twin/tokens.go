@@ -35,11 +35,6 @@ import (
 // driver waits for the writer (never dropped).
 const TokensQueue = 4096
 
-// labelBox returns the reusable box id of a label ("" for single-use
-// packaging). The reusable-packaging part exposes it on model.Label; until
-// then no label has a box. (Merge: return l.Box().)
-var labelBox = func(*model.Label) string { return "" }
-
 // TokensConfig configures provenance tokens.
 type TokensConfig struct {
 	// Key signs the tokens (nil: no tokens).
@@ -240,7 +235,7 @@ func TokenFileName(label string) string {
 // instants and node ids.
 func (d *Driver) custody(l *model.Label, name string) provenance.Custody {
 	c := provenance.FromLabel(l, name, d.NodeName, d.real)
-	c.Box = labelBox(l)
+	c.Box = l.Box.String() // the reusable box ("" for single-use)
 	return c
 }
 

@@ -304,6 +304,8 @@ func decodeBody(t Type, f *fields) Body {
 			l.Reward = &Reward{Amount: amount, Currency: cur}
 		}
 		return l
+	case TypeBox:
+		return decodeBox(f)
 	}
 	return nil
 }

@@ -27,16 +27,17 @@ const (
 	TypeHeartbeat  Type = "heartbeat"   // nodes/{id}/status, not retained
 	TypeOrder      Type = "order"       // orders/{node}
 	TypeLabelState Type = "label_state" // labels/{id}/state
+	TypeBox        Type = "box"         // scanners/{id}/scan (reusable packaging; box.go)
 )
 
 // AllTypes lists every message type in a fixed order.
 var AllTypes = []Type{TypeScan, TypeDoor, TypeSlot, TypePickup, TypeOccupancy,
-	TypeStatus, TypeHeartbeat, TypeOrder, TypeLabelState}
+	TypeStatus, TypeHeartbeat, TypeOrder, TypeLabelState, TypeBox}
 
 // Kind reports the topic kind messages of type t are published on ("" if t is unknown).
 func (t Type) Kind() Kind {
 	switch t {
-	case TypeScan:
+	case TypeScan, TypeBox:
 		return KindScan
 	case TypeDoor, TypeSlot, TypePickup, TypeOccupancy:
 		return KindLockerEvent

@@ -39,6 +39,8 @@ func samples() []Envelope {
 			Destination: "lkr-12", PlacedAt: at0, SameDay: true, SLADeadline: at0 + model.Instant(4*model.Hour)}),
 		env("prod-core", 1, LabelState{LabelID: "L-1001", State: LabelRerouting, Node: "lkr-12", Reason: "ttl_expired", RerouteTo: "partner-kiosk-3"}),
 		env("prod-core", 2, LabelState{LabelID: "L-1001", State: LabelPickedUp, Node: "partner-kiosk-3", Reason: "late_delivery", Refund: &Refund{Amount: 499, Currency: "EUR"}}),
+		env("scn-7", 3, Box{BoxID: "box-12", Node: "mfc-north", Event: BoxPacked, LabelID: "L-1001"}),
+		env("scn-lkr-12", 1, Box{BoxID: "box-12", Node: "lkr-12", Event: BoxReturned}),
 	}
 }
 
