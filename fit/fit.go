@@ -137,10 +137,21 @@ func Fit(n *Network, o *Observations, opt Options) (*Result, error) {
 			dateOf(r.From), dateOf(r.To), o.Source, o.first.Time().Format("2006-01-02 15:04"), o.last.Time().Format("2006-01-02 15:04"))
 	}
 	r.Days = int(r.To.Sub(r.From) / model.Day)
+	withCell, outside := 0, 0
 	for _, od := range o.orders {
 		if od.at >= r.From && od.at < r.To {
 			r.Orders++
+			if od.cellGiven {
+				withCell++
+				if od.cell == 0 {
+					outside++
+				}
+			}
 		}
+	}
+	if outside*2 > withCell {
+		return nil, fmt.Errorf("fit: %s looks like a feed of another network: %d of its %d orders with a customer_cell come from cells outside every neighborhood of %s",
+			o.Source, outside, withCell, n.Path)
 	}
 	if r.Orders == 0 {
 		return nil, fmt.Errorf("fit: no order placed in the window %s .. %s (%d days) of %s", dateOf(r.From), dateOf(r.To), r.Days, o.Source)

@@ -71,6 +71,7 @@ type order struct {
 	label, sku, dest string
 	at, due          model.Instant
 	cell             h3.Cell // 0 when the customer cell is unknown or outside every neighborhood
+	cellGiven        bool    // the order named a customer cell
 }
 
 // label is what the feed said about one label (local instants; 0 = never).
@@ -245,7 +246,7 @@ func (rd *reader) apply(m *twin.Message) {
 			return // a second order message for the label (a different msg_id): keep the first
 		}
 		l.order = len(o.orders)
-		o.orders = append(o.orders, order{label: b.LabelID, sku: b.SKU, dest: b.Destination, at: z.Local(b.PlacedAt), due: z.Local(b.SLADeadline), cell: cell})
+		o.orders = append(o.orders, order{label: b.LabelID, sku: b.SKU, dest: b.Destination, at: z.Local(b.PlacedAt), due: z.Local(b.SLADeadline), cell: cell, cellGiven: b.CustomerCell != ""})
 	case wire.LabelState:
 		l := o.lab(b.LabelID)
 		switch b.State {
