@@ -238,3 +238,15 @@ func g4(x float64) string {
 }
 
 var _ = model.Minute
+
+// Floor is the fewest checks inside their intervals that a right scenario
+// gives with 99 % probability: the 1 % quantile of Binomial(checks, level).
+func (v *Validation) Floor() int {
+	m := len(v.Checks)
+	for k := 0; k <= m; k++ {
+		if (distuv.Binomial{N: float64(m), P: v.Level}).CDF(float64(k)) >= 0.01 {
+			return k
+		}
+	}
+	return m
+}

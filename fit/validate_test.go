@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // TestClosedLoopValidation: the scenario fitted from hwsim's feed,
@@ -17,6 +16,9 @@ import (
 // interval of one replication; with m checks at 95 % the number inside is
 // Binomial(m, 0.95) when the fit is right, and the test fails only below
 // its 1 % quantile.
+// Binom8Floor is Floor for eight checks at 95 %.
+func Binom8Floor() int { return (&Validation{Checks: make([]Check, 8), Level: 0.95}).Floor() }
+
 func TestClosedLoopValidation(t *testing.T) {
 	r := fitLoop(t, Options{})
 	out, err := r.YAML()
@@ -32,13 +34,8 @@ func TestClosedLoopValidation(t *testing.T) {
 		require.Contains(t, byName, k)
 	}
 	m := len(v.Checks)
-	floor := 0 // the 1 % quantile of Binomial(m, 0.95)
-	for k := 0; k <= m; k++ {
-		if (distuv.Binomial{N: float64(m), P: 0.95}).CDF(float64(k)) >= 0.01 {
-			floor = k
-			break
-		}
-	}
+	floor := v.Floor() // the 1 % quantile of Binomial(m, 0.95)
+	assert.Equal(t, 6, Binom8Floor(), "Binomial(8, 0.95): P(X <= 5) = 0.006, P(X <= 6) = 0.057")
 	assert.GreaterOrEqual(t, v.Inside, floor, "observed values inside the one-period prediction intervals (of %d)", m)
 	for _, k := range []string{"orders/", "pickup_success_rate/", "pickup_friction_p50_min/"} {
 		assert.True(t, byName[k].Inside, "%s: observed %.4g outside [%.4g, %.4g]", k, byName[k].Observed, byName[k].PI[0], byName[k].PI[1])

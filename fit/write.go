@@ -68,16 +68,14 @@ func (r *Result) YAML() ([]byte, error) {
 			note(item, "subscriber_share", "kept from the network: the feed does not say who is a subscriber")
 		}
 	}
-	cal := ensureMap(root, "demand_calendar")
-	if r.Weekday != nil {
+	switch cal := get(root, "demand_calendar"); {
+	case r.Weekday != nil:
+		cal = ensureMap(root, "demand_calendar")
 		set(cal, "weekday", floats(r.Weekday, 3), r.WeekdayNote)
-	} else if get(cal, "weekday") != nil {
+	case cal != nil && get(cal, "weekday") != nil:
 		note(cal, "weekday", r.WeekdayNote)
-	} else {
-		cal.HeadComment = joinComment(cal.HeadComment, "weekday "+r.WeekdayNote)
-	}
-	if len(cal.Content) == 0 {
-		cal.Style = yaml.FlowStyle
+	default:
+		root.HeadComment += "\n# demand_calendar.weekday " + r.WeekdayNote
 	}
 
 	cust := ensureMap(root, "customers")
