@@ -19,10 +19,10 @@ func init() {
 }
 
 type fitFlags struct {
-	network, data, replay, from, to, out, jsonOut string
-	minSamples, minFailures, replications, workers  int
-	seed                                            uint64
-	validate                                        bool
+	network, data, replay, from, to, out, jsonOut  string
+	minSamples, minFailures, replications, workers int
+	seed                                           uint64
+	validate                                       bool
 }
 
 const fitLong = `fit turns what the twin recorded into a calibrated scenario. It reads the
@@ -93,9 +93,9 @@ func newFitCmd() *cobra.Command {
 func newValidateFitCmd() *cobra.Command {
 	var f fitFlags
 	cmd := &cobra.Command{
-		Use:   "validate-fit --network FILE (--data DIR | --replay CAPTURE) [--out FITTED.yaml]",
-		Short: "Fit a scenario from the twin's feed and check it reproduces the window (fit --validate)",
-		Long:  "validate-fit is fit --validate; --out is optional.\n\n" + fitLong,
+		Use:     "validate-fit --network FILE (--data DIR | --replay CAPTURE) [--out FITTED.yaml]",
+		Short:   "Fit a scenario from the twin's feed and check it reproduces the window (fit --validate)",
+		Long:    "validate-fit is fit --validate; --out is optional.\n\n" + fitLong,
 		Example: `  lockstep validate-fit --network scenarios/quickstart.yaml --replay feed.ndjson --replications 10`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
