@@ -39,6 +39,7 @@ func (r *Result) YAML() ([]byte, error) {
 		doc.HeadComment = ""
 	}
 
+	set(root, "name", scalar(r.Net.Scenario.Name+"-fitted"), "the network's name, fitted (compare tells the two apart)")
 	set(root, "start", scalar(dateOf(r.From)), "fitted window: first day")
 	set(root, "horizon", scalar(fmt.Sprintf("%dd", r.Days)), "fitted window: its length")
 	set(root, "warmup", scalar("0"), "the feed starts where the window does")
