@@ -315,21 +315,31 @@ func ksP(d float64, n int) float64 {
 
 // empiricalQuantiles is the Kaplan–Meier estimate of the distribution of
 // those who come (divided by 1 - q), at n+1 equally spaced probabilities
-// 0, 1/n, ..., 1; where the estimate never reaches a probability within the
-// follow-up, the largest event time stands in.
-func empiricalQuantiles(s *Sample, q float64, n int) []float64 {
+// 0, 1/n, ..., 1. Beyond the follow-up (the estimate never reaches a
+// probability: every parcel left or the window ended before) the tail
+// family's quantiles stand in (at 0.999 for the last), so the written
+// distribution does not end where the observation did; with no tail family
+// the largest event time does.
+func empiricalQuantiles(s *Sample, q float64, n int, tail continuous) []float64 {
 	k := kaplanMeier(s)
 	out := make([]float64, n+1)
 	if len(k.t) == 0 {
 		return out
 	}
 	for i := range out {
-		p := float64(i) / float64(n) * (1 - q)
-		j := sort.Search(len(k.f), func(j int) bool { return k.f[j] >= p-1e-12 })
-		if j == len(k.f) {
-			j = len(k.f) - 1
+		p := float64(i) / float64(n)
+		j := sort.Search(len(k.f), func(j int) bool { return k.f[j] >= p*(1-q)-1e-12 })
+		switch {
+		case j < len(k.f) && i < n:
+			out[i] = k.t[j]
+		case tail != nil:
+			out[i] = tail.Quantile(math.Min(p, 0.999))
+		default:
+			out[i] = k.t[len(k.t)-1]
 		}
-		out[i] = k.t[j]
+		if i > 0 && out[i] < out[i-1] {
+			out[i] = out[i-1]
+		}
 	}
 	return out
 }

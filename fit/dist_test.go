@@ -85,7 +85,7 @@ func TestKSRejectsWrongFamily(t *testing.T) {
 	for _, f := range fits {
 		assert.Less(t, f.KSP, KSLevel, f.Family)
 	}
-	q := empiricalQuantiles(s, 0, 20)
+	q := empiricalQuantiles(s, 0, 20, nil)
 	assert.InDelta(t, 0.5, q[0], 0.01)
 	assert.InDelta(t, 21, q[20], 0.01)
 	assert.Less(t, q[9], 1.0)

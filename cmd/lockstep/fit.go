@@ -27,8 +27,8 @@ type fitFlags struct {
 
 const fitLong = `fit turns what the twin recorded into a calibrated scenario. It reads the
 twin's journal (--data, the directory 'lockstep twin --data' wrote; stop the
-twin or copy the directory first) or a capture (--replay, the NDJSON capture
-'lockstep twin' or 'lockstep hwsim --capture' wrote) through the twin's own
+twin or copy the directory first) or a capture (--replay: NDJSON, one received
+MQTT message a line, as 'lockstep hwsim --capture' writes it; docs/feed.md) through the twin's own
 ingest (decoding, quarantine, de-duplication, ordering), and writes --out: the
 network file with its inputs replaced by the values the feed shows, each
 commented with its sample size and goodness of fit.
