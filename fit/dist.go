@@ -19,6 +19,18 @@ type Sample struct {
 	Events    []float64
 	Intervals [][2]float64
 	Censored  []float64
+	// Known, if set, is a component of known distribution in the sample
+	// (subscribers, whose behaviour the network states and the feed cannot
+	// tell apart): the fit is then of the other component.
+	Known *Known
+}
+
+// Known is a mixture component whose distribution and never-come share are
+// given: a share Share of the sample follows it.
+type Known struct {
+	Share float64
+	Dist  continuous
+	Q     float64
 }
 
 // N is the number of observations of every kind.
@@ -92,6 +104,9 @@ func negLL(s *Sample, family string, cure bool, th []float64) float64 {
 		}
 	}
 	d := dist(family, th[:np])
+	if k := s.Known; k != nil {
+		return -knownLL(s, d, q, k)
+	}
 	ll := 0.0
 	l1q := math.Log1p(-q)
 	for _, t := range s.Events {
@@ -107,6 +122,26 @@ func negLL(s *Sample, family string, cure bool, th []float64) float64 {
 		return math.Inf(1)
 	}
 	return -ll
+}
+
+// knownLL is the log-likelihood of a sample whose share k.Share follows
+// the known component and the rest d with never-come share q.
+func knownLL(s *Sample, d continuous, q float64, k *Known) float64 {
+	a, b := (1-k.Share)*(1-q), k.Share*(1-k.Q)
+	ll := 0.0
+	for _, t := range s.Events {
+		ll += safeLog(a*math.Exp(d.LogProb(t)) + b*math.Exp(k.Dist.LogProb(t)))
+	}
+	for _, iv := range s.Intervals {
+		ll += safeLog(a*(d.CDF(iv[1])-d.CDF(iv[0])) + b*(k.Dist.CDF(iv[1])-k.Dist.CDF(iv[0])))
+	}
+	for _, c := range s.Censored {
+		ll += safeLog((1-k.Share)*(q+(1-q)*d.Survival(c)) + k.Share*(k.Q+(1-k.Q)*k.Dist.Survival(c)))
+	}
+	if math.IsNaN(ll) {
+		return math.Inf(-1)
+	}
+	return ll
 }
 
 // start gives initial parameters from the observed (uncensored) values.
@@ -285,6 +320,9 @@ func ksCheck(s *Sample, df *DistFit) (d, p float64, n int) {
 	prev := 0.0
 	for i, t := range k.t {
 		g := (1 - df.Q) * df.Dist.CDF(t)
+		if kn := s.Known; kn != nil {
+			g = (1-kn.Share)*g + kn.Share*(1-kn.Q)*kn.Dist.CDF(t)
+		}
 		d = math.Max(d, math.Max(math.Abs(k.f[i]-g), math.Abs(prev-g)))
 		prev = k.f[i]
 	}

@@ -91,3 +91,24 @@ func TestKSRejectsWrongFamily(t *testing.T) {
 	assert.Less(t, q[9], 1.0)
 	assert.Greater(t, q[11], 19.0)
 }
+
+// TestFitFamilyKnownComponent: a sample in which a known share follows a
+// known distribution (subscribers): the fit recovers the other customers'
+// mean and never-come share, which the pooled fit would not.
+func TestFitFamilyKnownComponent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cust := distuv.Exponential{Rate: 1.0 / 8, Src: rand.NewPCG(9, 10)}
+	sub := distuv.Exponential{Rate: 1.0 / 3, Src: rand.NewPCG(11, 12)}
+	a := censoredSample(cust, 0.03, 5100, 40, rng)
+	b := censoredSample(sub, 0.01, 900, 40, rng)
+	pooled := &Sample{Events: append(a.Events, b.Events...), Censored: append(a.Censored, b.Censored...)}
+	withKnown := *pooled
+	withKnown.Known = &Known{Share: 0.15, Dist: distuv.Exponential{Rate: 1.0 / 3}, Q: 0.01}
+	f, ok := FitFamily(&withKnown, "exponential", true)
+	require.True(t, ok)
+	assert.InDelta(t, 8, f.Mean, 3*f.MeanSE, "the other customers' mean")
+	assert.InDelta(t, 0.03, f.Q, 3*f.QSE, "their never-come share")
+	p, ok := FitFamily(pooled, "exponential", true)
+	require.True(t, ok)
+	assert.Greater(t, math.Abs(p.Mean-8), 3*p.MeanSE, "pooling subscribers in would bias the mean")
+}

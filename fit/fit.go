@@ -470,6 +470,8 @@ func (r *Result) pickup(opt Options) {
 				b.Family, fmtHours(b.Mean), fmtHours(b.MeanSE), b.Q, b.QSE, s.N(), len(s.Events), len(s.Intervals), len(s.Censored), b.KSP)
 		}
 	}
+	known, knownNote := r.subscriberComponent()
+	all.Known, open24.Known = known, known
 	pf.Sample = *all
 	r.Pickup = pf
 	nev := len(all.Events) + len(all.Intervals)
@@ -511,9 +513,41 @@ func (r *Result) pickup(opt Options) {
 	}
 	pf.NoShowNote = fmt.Sprintf("fitted: the mixture's never-come share, %.4f ± %.4f (SE from the observed information; %d parcels, %d censored)",
 		b.Q, b.QSE, all.N(), len(all.Censored))
-	if hasSubscribers(r.Net.Scenario) {
-		pf.Note += "; the feed does not say who is a subscriber, so subscribers' pickups are in this fit and customers.subscribers is kept"
+	if knownNote != "" {
+		pf.Note += "; " + knownNote
 	}
+}
+
+// subscriberComponent is the subscribers' share of the parcels and their
+// pickup behaviour as the network states it: the feed does not say who is a
+// subscriber, so the pickup fit is a mixture with this known component.
+func (r *Result) subscriberComponent() (*Known, string) {
+	sc := r.Net.Scenario
+	if !hasSubscribers(sc) {
+		return nil, ""
+	}
+	var sub, tot float64
+	for i, h := range sc.Neighborhoods {
+		rate := h.OrdersPerDay
+		if i < len(r.Hoods) && r.Hoods[i].OrdersPerDay > 0 {
+			rate = r.Hoods[i].OrdersPerDay
+		}
+		sub += rate * float64(h.SubscriberShare)
+		tot += rate
+	}
+	share := sub / tot
+	d := sc.Customers.Subscribers.PickupDelay
+	var kd continuous
+	switch d.Dist {
+	case scenarios.DistExponential:
+		kd = distuv.Exponential{Rate: 1 / d.Mean.Model().Hours()}
+	case scenarios.DistLognormal:
+		kd = distuv.LogNormal{Mu: math.Log(d.Median.Model().Hours()), Sigma: d.Sigma}
+	default:
+		return nil, fmt.Sprintf("the feed does not say who is a subscriber and the network's subscriber pickup delay (%s) cannot enter the likelihood: subscribers' pickups are pooled into this fit", d.Dist)
+	}
+	return &Known{Share: share, Dist: kd, Q: float64(sc.Customers.Subscribers.NoShow)},
+		fmt.Sprintf("the feed does not say who is a subscriber: the fit is a mixture with the network's subscribers (%.1f %% of parcels by subscriber_share and the fitted rates, their pickup_delay and no_show kept), and these values are the other customers'", share*100)
 }
 
 func hasSubscribers(sc *scenarios.Scenario) bool {
