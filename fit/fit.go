@@ -409,6 +409,7 @@ func (r *Result) pickup(opt Options) {
 		hoursOf[nd.ID] = nd.Hours
 	}
 	pf := &PickupFit{ByKind: map[string]*DistFit{}, KindNote: map[string]string{}}
+	known, knownNote := r.subscriberComponent()
 	byKind := map[string]*Sample{}
 	byNodeHours := &Sample{} // parcels at always-open nodes: no pickup waits for an opening
 	for _, id := range o.labelIDs {
@@ -463,14 +464,17 @@ func (r *Result) pickup(opt Options) {
 			pf.KindNote[k] = fmt.Sprintf("%d pickups: too few to fit (%d needed)", len(s.Events)+len(s.Intervals), opt.MinSamples)
 			continue
 		}
+		s.Known = known
 		if fits := ChooseFamily(s, true); len(fits) > 0 {
 			b := fits[0]
 			pf.ByKind[k] = b
 			pf.KindNote[k] = fmt.Sprintf("%s, mean %s ± %s, no-show %.3f ± %.3f (n = %d: %d pickups, %d after a closed spell, %d censored; KS p = %.3f)",
 				b.Family, fmtHours(b.Mean), fmtHours(b.MeanSE), b.Q, b.QSE, s.N(), len(s.Events), len(s.Intervals), len(s.Censored), b.KSP)
+			if len(s.Intervals) > 0 {
+				pf.KindNote[k] += " (this KS takes a pickup at an opening as censored at the closing: low where many are)"
+			}
 		}
 	}
-	known, knownNote := r.subscriberComponent()
 	all.Known, open24.Known = known, known
 	pf.Sample = *all
 	r.Pickup = pf
