@@ -242,7 +242,8 @@ func FitFamily(s *Sample, family string, cure bool) (*DistFit, bool) {
 }
 
 // ChooseFamily fits every candidate family and returns them sorted by AIC
-// (best first; ties in Families order).
+// (best first; ties in Families order), except that a family with fewer
+// parameters within 2 AIC units of the best goes first.
 func ChooseFamily(s *Sample, cure bool) []*DistFit {
 	var fits []*DistFit
 	for _, f := range Families {
@@ -251,6 +252,15 @@ func ChooseFamily(s *Sample, cure bool) []*DistFit {
 		}
 	}
 	sort.SliceStable(fits, func(i, j int) bool { return fits[i].AIC < fits[j].AIC })
+	// parsimony: a family with fewer parameters within 2 AIC units of the
+	// best is as well supported (Burnham & Anderson); the exponential is
+	// the Weibull and the gamma with shape 1
+	for i, f := range fits {
+		if i > 0 && len(f.theta) < len(fits[0].theta) && f.AIC-fits[0].AIC < 2 {
+			fits = append([]*DistFit{f}, append(fits[:i:i], fits[i+1:]...)...)
+			break
+		}
+	}
 	return fits
 }
 

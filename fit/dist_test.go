@@ -112,3 +112,17 @@ func TestFitFamilyKnownComponent(t *testing.T) {
 	require.True(t, ok)
 	assert.Greater(t, math.Abs(p.Mean-8), 3*p.MeanSE, "pooling subscribers in would bias the mean")
 }
+
+// TestChooseFamilyParsimony: on exponential data the Weibull and the gamma
+// (which contain it) fit about as well; within 2 AIC units the exponential
+// is chosen.
+func TestChooseFamilyParsimony(t *testing.T) {
+	s := censoredSample(distuv.Exponential{Rate: 0.25, Src: rand.NewPCG(13, 14)}, 0, 3000, 20, rand.New(rand.NewPCG(15, 16)))
+	fits := ChooseFamily(s, false)
+	require.NotEmpty(t, fits)
+	best := fits[0]
+	assert.Equal(t, "exponential", best.Family)
+	for _, f := range fits[1:] {
+		assert.True(t, f.AIC > best.AIC || best.AIC-f.AIC < 2, "%s AIC %.2f vs exponential %.2f", f.Family, f.AIC, best.AIC)
+	}
+}
