@@ -260,11 +260,19 @@ func (r *Result) demand(opt Options) {
 		r.WeekdayNote = fmt.Sprintf("fitted: orders per weekday (Mon..Sun) %s over %d days, each factor = orders / exposed days (peaks included), normalised to mean 1; Poisson SE %s",
 			strings.Join(ns, " "), r.Days, strings.Join(se, " "))
 	}
-	exposure := 0.0
-	for d := range r.Days {
-		exposure += w[wdOf[d]] * peak[d]
-	}
+	up, upNote := r.upliftByDay()
 	for i, hd := range sc.Neighborhoods {
+		// exposure: the days' weekday and peak factors, times the mean
+		// uplift of the neighborhood's cells (pop-up demo days) on each day
+		exposure := 0.0
+		dayExp := make([]float64, r.Days)
+		for d := range r.Days {
+			dayExp[d] = w[wdOf[d]] * peak[d]
+			if up != nil && up[i] != nil {
+				dayExp[d] *= up[i][d]
+			}
+			exposure += dayExp[d]
+		}
 		f := HoodFit{Name: hd.Name}
 		nf := 0.0
 		for _, v := range perDay[i] {
@@ -279,7 +287,7 @@ func (r *Result) demand(opt Options) {
 			// index of dispersion of the daily counts against the fitted means
 			chi := 0.0
 			for d, v := range perDay[i] {
-				e := f.OrdersPerDay * w[wdOf[d]] * peak[d]
+				e := f.OrdersPerDay * dayExp[d]
 				if e > 0 {
 					chi += (v - e) * (v - e) / e
 				}
@@ -291,6 +299,9 @@ func (r *Result) demand(opt Options) {
 			}
 			f.RateNote = fmt.Sprintf("fitted: %d orders / %.2f exposed days = %.2f ± %.2f (Poisson SE); daily counts vs Poisson: dispersion χ²(%.0f) = %.1f, p = %.3f",
 				f.N, exposure, f.OrdersPerDay, f.SE, dof, chi, p)
+			if upNote != nil && upNote[i] != "" {
+				f.RateNote += "; " + upNote[i]
+			}
 		}
 		if f.N < 24*opt.MinSamples/3 {
 			f.HourlyNote = fmt.Sprintf("kept from the network: %d orders, an hourly profile needs %d", f.N, 24*opt.MinSamples/3)
@@ -916,4 +927,70 @@ func (r *Result) responsibilities() map[cellSKU][]share {
 type cellSKU struct {
 	cell h3.Cell
 	sku  string
+}
+
+// upliftByDay is, per neighborhood and day of the window, the mean uplift
+// of its cells (the network's pop-up demand_uplift while the pop-up is
+// active), weighted over the day by the neighborhood's hourly profile: how
+// the simulator scales the neighborhood's rate (sim.Calendar). Nil when the
+// network has no uplift.
+func (r *Result) upliftByDay() ([][]float64, []string) {
+	sc := r.Net.Scenario
+	cfg, err := sc.Config()
+	if err != nil || len(cfg.Calendar.Uplifts) == 0 {
+		return nil, nil
+	}
+	net := r.Net.Net
+	out := make([][]float64, len(sc.Neighborhoods))
+	notes := make([]string, len(sc.Neighborhoods))
+	for i, hd := range sc.Neighborhoods {
+		cells, err := sc.NeighborhoodCells(i)
+		if err != nil || len(cells) == 0 {
+			continue
+		}
+		share := make([]float64, 24)
+		sum := 0.0
+		for h := range share {
+			share[h] = 1
+			if len(hd.Hourly) == 24 {
+				share[h] = hd.Hourly[h]
+			}
+			sum += share[h]
+		}
+		out[i] = make([]float64, r.Days)
+		touched := false
+		for d := range r.Days {
+			for h := range 24 {
+				t := r.From.Add(model.Duration(d)*model.Day + model.Duration(h)*model.Hour + 30*model.Minute)
+				u := 0.0
+				for _, c := range cells {
+					m := 1.0
+					for _, ul := range cfg.Calendar.Uplifts {
+						nd := &net.Nodes[ul.Node]
+						if (nd.ActiveFrom != 0 || nd.ActiveUntil != 0) && (t < nd.ActiveFrom || t >= nd.ActiveUntil) {
+							continue
+						}
+						for _, uc := range ul.Cells {
+							if uc == c {
+								m *= ul.Factor
+								break
+							}
+						}
+					}
+					u += m
+				}
+				u /= float64(len(cells))
+				touched = touched || u != 1
+				out[i][d] += u * share[h] / sum
+			}
+		}
+		if touched {
+			mean := 0.0
+			for _, v := range out[i] {
+				mean += v
+			}
+			notes[i] = fmt.Sprintf("the network's pop-up demand_uplift raises this neighborhood's demand by %.1f %% on average over the window: counted in the exposure", (mean/float64(r.Days)-1)*100)
+		}
+	}
+	return out, notes
 }

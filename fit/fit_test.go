@@ -2,6 +2,7 @@ package fit
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lockstep-sim/lockstep/hwsim"
 	"github.com/lockstep-sim/lockstep/model"
 	"github.com/lockstep-sim/lockstep/scenarios"
 	"github.com/lockstep-sim/lockstep/twin"
@@ -159,4 +161,46 @@ func TestFitBadInput(t *testing.T) {
 		assert.Equal(t, n.Scenario.Nodes[1].Connectivity.MTBF, sc.Nodes[1].Connectivity.MTBF)
 		assert.Equal(t, n.Scenario.DemandCalendar.Weekday, sc.DemandCalendar.Weekday)
 	})
+}
+
+// TestUpliftExposure: a pop-up's demand_uplift raises demand while it is
+// active; the fit counts it in the exposure and recovers the base rate
+// within three Poisson SEs, where orders / days would be far off.
+func TestUpliftExposure(t *testing.T) {
+	n, err := LoadNetwork("testdata/popup.yaml")
+	require.NoError(t, err)
+	cfg, err := n.Scenario.Config()
+	require.NoError(t, err)
+	loc, err := n.Scenario.Location()
+	require.NoError(t, err)
+	items, _, _, err := hwsim.Generate(hwsim.Config{Sim: cfg, Location: loc})
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), "popup.ndjson")
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	w := wire.NewCaptureWriter(f)
+	for _, it := range items {
+		if it.Kind == hwsim.ItemMessage {
+			require.NoError(t, w.Write(wire.CaptureRecord{Topic: it.Topic, RecvAt: it.At, Retain: it.Retain, Payload: it.Payload}))
+		}
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+	obs, err := ReadCapture(n, p)
+	require.NoError(t, err)
+	r, err := Fit(n, obs, Options{})
+	require.NoError(t, err)
+	up, _ := r.upliftByDay()
+	require.NotNil(t, up)
+	lifted := false
+	for i, h := range r.Hoods {
+		truth := n.Scenario.Neighborhoods[i].OrdersPerDay
+		se := math.Sqrt(truth*float64(r.Days)) / float64(r.Days)
+		assert.InDelta(t, truth, h.OrdersPerDay, 3*se, "%s", h.Name)
+		if naive := float64(h.N) / float64(r.Days); naive-truth > 4*se {
+			lifted = true
+			assert.Contains(t, h.RateNote, "demand_uplift")
+		}
+	}
+	assert.True(t, lifted, "the uplift raises some neighborhood's orders beyond its sampling error")
 }
