@@ -111,5 +111,5 @@ func TestREADMEBlocksRun(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, ran, 4, "run, compare, hwsim, twin")
-	assert.Equal(t, 1, replays, "the twin quick start replays the capture")
+	assert.Equal(t, 2, replays, "the twin and the fit quick starts replay the capture the block wrote")
 }
