@@ -10,10 +10,11 @@ import (
 // window is the order's pickup window on the wire (the touch layer; nil
 // without one), in real instants like every other instant of the feed.
 func (g *Generator) window(ev model.Event) *wire.PickupWindow {
-	if !ev.Window.Has() {
+	w := ev.Window()
+	if !w.Has() {
 		return nil
 	}
-	return &wire.PickupWindow{Opens: g.real(ev.Window.Open), Closes: g.real(ev.Window.Close)}
+	return &wire.PickupWindow{Opens: g.real(w.Open), Closes: g.real(w.Close)}
 }
 
 // reward is a reward the core credited at a pickup, in minor units, as

@@ -306,7 +306,7 @@ func (c *Core) place(ev Event) {
 	}
 	c.supplyPlaced(l, ev, from, inStock)
 	if c.Net.Policy.Touch != nil {
-		c.touchPlaced(l, ev.Window)
+		c.touchPlaced(l, ev.Window())
 	}
 	if l.Measured {
 		c.Stats.Orders++

@@ -77,7 +77,7 @@
 //     Without a supply tier an uncached SKU is served at the fulfilling
 //     node from an unlimited back store.
 //   - Touch layer (Policy.Touch, touch.go; nil: off): an order may carry the
-//     pickup window its customer chose at checkout (Event.Window); its SLA
+//     pickup window its customer chose at checkout (Event.SetWindow); its SLA
 //     deadline is the window's opening and its ready-for-pickup TTL runs
 //     from the window's close. At a verified pickup the core credits
 //     rewards (EffReward): for collecting within Touch.RewardWithin of the

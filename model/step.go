@@ -1,5 +1,7 @@
 package model
 
+import "math"
+
 // EventType is the kind of input the core accepts.
 type EventType uint8
 
@@ -98,20 +100,25 @@ type Event struct {
 	Type       EventType
 	Fate       BoxFate  // box events: why the box left the loop (packaging.go)
 	BoxTo      BoxState // EvBoxSync: the box's state in production (packaging.go)
-	Box        BoxID    // box events: the box (packaging.go)
-	At         Instant
-	Label      LabelID
-	Order      uint64
-	Node       NodeIndex
-	Dest       NodeIndex
-	SKU        SKUIndex
 	Size       SizeClass
 	Timer      TimerKind
 	Reason     Reason
 	Measured   bool
 	Subscriber bool
+	Box        BoxID // box events: the box (packaging.go)
+	Node       NodeIndex
+	Dest       NodeIndex
+	SKU        SKUIndex
 	// Qty is the quantity of a counter sale or restock.
 	Qty int32
+	// winOpen and winLen hold the pickup window (see SetWindow): its
+	// opening in ms after At and its length in ms; winLen 0: none. Two
+	// int32s keep the event, copied on every step, at 80 bytes (a Window
+	// of two Instants made it 88).
+	winOpen, winLen int32
+	At              Instant
+	Label           LabelID
+	Order           uint64
 	// Code is the pickup code the customer presented (EvPickup); see
 	// PickupCode. Checked when Network.CodeKey is set.
 	Code uint64
@@ -119,9 +126,37 @@ type Event struct {
 	// heatmap counts the order in; 0 (unknown) counts it in the pickup
 	// node's cell.
 	Cell Cell
-	// Window is the pickup window the customer chose at checkout
-	// (EvOrderPlaced; zero: none). It acts when Policy.Touch is set (touch.go).
-	Window Window
+}
+
+// SetWindow sets the pickup window the customer chose at checkout
+// (EvOrderPlaced; it acts when Policy.Touch is set, touch.go); set At
+// first. A window that opens before At, closes before it opens, or lies
+// further from At than the event can hold (24 days) is kept as a bad
+// window, which the core rejects.
+func (e *Event) SetWindow(w Window) {
+	if !w.Has() {
+		e.winOpen, e.winLen = 0, 0
+		return
+	}
+	off, n := int64(w.Open-e.At), int64(w.Close-w.Open)
+	if off < 0 || n <= 0 || off > math.MaxInt32 || n > math.MaxInt32 {
+		e.winOpen, e.winLen = 0, -1
+		return
+	}
+	e.winOpen, e.winLen = int32(off), int32(n)
+}
+
+// Window is the pickup window SetWindow set (zero: none; a bad window
+// closes as it opens).
+func (e *Event) Window() Window {
+	switch {
+	case e.winLen == 0:
+		return Window{}
+	case e.winLen < 0:
+		return Window{Open: max(e.At, 1), Close: max(e.At, 1)}
+	}
+	open := e.At + Instant(e.winOpen)
+	return Window{Open: open, Close: open + Instant(e.winLen)}
 }
 
 // EffectType is the kind of output the core asks its driver to carry out.

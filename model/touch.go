@@ -10,7 +10,7 @@ import (
 // and every order is treated as before: the hot path pays a nil check).
 // The rules:
 //
-//   - An order may carry a pickup window (Event.Window on EvOrderPlaced): the
+//   - An order may carry a pickup window (Event.SetWindow on EvOrderPlaced): the
 //     customer chose to collect between Window.Open and Window.Close. The
 //     parcel must be ready before the window opens, so a windowed order's
 //     SLA deadline (Label.Due) is the window's opening, whatever the
@@ -73,7 +73,7 @@ type TouchStats struct {
 // touchPlace checks an order's window and makes its opening the SLA
 // deadline. It reports false (after rejecting the event) for a bad window.
 func (c *Core) touchPlace(ev *Event) bool {
-	w := ev.Window
+	w := ev.Window()
 	if !w.Has() {
 		return true
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -15,7 +16,9 @@ func touchNet(t *testing.T, tp *Touch) *Network {
 
 // windowOrder places label id for locker L1 at 10:00 with the given window.
 func windowOrder(id LabelID, w Window) Event {
-	return Event{Type: EvOrderPlaced, At: at(10, 0), Label: id, SKU: 0, Node: m1, Dest: l1, Size: NoSize, Measured: true, Window: w}
+	ev := Event{Type: EvOrderPlaced, At: at(10, 0), Label: id, SKU: 0, Node: m1, Dest: l1, Size: NoSize, Measured: true}
+	ev.SetWindow(w)
+	return ev
 }
 
 func TestTouchWindowSetsDeadlineAndTTL(t *testing.T) {
@@ -137,4 +140,37 @@ func TestTouchPolicyValidate(t *testing.T) {
 		net.Policy.Touch = tp
 		require.Error(t, net.Validate(), name)
 	}
+}
+
+// The event holds a window in two int32 offsets: every window the core
+// accepts comes back exactly; one it cannot hold, or a bad one, comes back
+// as a window the core rejects.
+func TestEventWindowRoundTrip(t *testing.T) {
+	at0 := at(10, 0)
+	for _, tc := range []struct {
+		name string
+		w    Window
+		ok   bool
+	}{
+		{"none", Window{}, true},
+		{"evening", Window{Open: at(18, 0), Close: at(20, 0)}, true},
+		{"opens at the order", Window{Open: at0, Close: at0 + Instant(Hour)}, true},
+		{"20 days ahead", Window{Open: at0 + Instant(20*Day), Close: at0 + Instant(20*Day+2*Hour)}, true},
+		{"30 days ahead: beyond what the event holds", Window{Open: at0 + Instant(30*Day), Close: at0 + Instant(30*Day+Hour)}, false},
+		{"opens before the order", Window{Open: at0 - Instant(Hour), Close: at0 + Instant(Hour)}, false},
+		{"closes as it opens", Window{Open: at(18, 0), Close: at(18, 0)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := Event{Type: EvOrderPlaced, At: at0}
+			ev.SetWindow(tc.w)
+			got := ev.Window()
+			if tc.ok {
+				require.Equal(t, tc.w, got)
+				return
+			}
+			require.True(t, got.Has(), "a bad window is not dropped silently")
+			require.LessOrEqual(t, got.Close, got.Open, "and the core rejects it")
+		})
+	}
+	require.LessOrEqual(t, unsafe.Sizeof(Event{}), uintptr(80), "the event is copied on every step: a Window field made it 88 bytes")
 }

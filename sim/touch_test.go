@@ -39,8 +39,8 @@ func (l *touchLog) Observe(_ *model.Core, ev model.Event, effs []model.Effect) {
 	if ev.Type == model.EvOrderPlaced && ev.Measured {
 		l.measured[ev.Label] = true
 		l.placed[ev.Label] = ev.At
-		if ev.Window.Has() {
-			l.window[ev.Label] = ev.Window
+		if w := ev.Window(); w.Has() {
+			l.window[ev.Label] = w
 		}
 	}
 	for _, e := range effs {

@@ -470,8 +470,10 @@ func (w *world) place(hi int) {
 	measured := !k.InWarmup()
 	day := int32(k.Now.Sub(w.cfg.Start) / model.Day)
 	w.mx.placing = int16(hi) // a label finishing in its own placement (metrics.go)
-	effs := w.coreStep(model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
-		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell, Window: win})
+	ev := model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
+		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell}
+	ev.SetWindow(win)
+	effs := w.coreStep(ev)
 	w.mx.placing = -1
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)

@@ -569,8 +569,10 @@ func (d *Driver) order(env wire.Envelope, b wire.Order, at model.Instant) {
 	if b.CustomerCell != "" {
 		cell, _ = model.ParseCell(b.CustomerCell) // checked by the wire decoder
 	}
-	d.step(model.Event{Type: model.EvOrderPlaced, At: placed, Label: id, Order: h.Sum64(), Node: from, Dest: dest, SKU: sku,
-		Size: b.Size.Class(), Measured: true, Cell: cell, Window: d.window(b)})
+	ev := model.Event{Type: model.EvOrderPlaced, At: placed, Label: id, Order: h.Sum64(), Node: from, Dest: dest, SKU: sku,
+		Size: b.Size.Class(), Measured: true, Cell: cell}
+	ev.SetWindow(d.window(b))
+	d.step(ev)
 	if b.Window != nil {
 		d.checkDeadline(id, b, env.MsgID)
 	}
