@@ -245,8 +245,9 @@ type MetricCheck struct {
 	// PlannedN is the replications the baseline's variance says this check
 	// needs for PowerTarget power at the allowed worsening (0: unknown or
 	// not applicable); RequiredN the same from the observed spread of the
-	// change (the plan while it cannot be estimated). Underpowered: RequiredN
-	// is more than the check could run. PowerNote says it in a sentence.
+	// change (the plan while it cannot be estimated). Underpowered: a PASS or
+	// INCONCLUSIVE check compared fewer than RequiredN replications (or no
+	// number would do). PowerNote says it in a sentence.
 	PlannedN     int    `json:"planned_n"`
 	RequiredN    int    `json:"required_n"`
 	Underpowered bool   `json:"underpowered"`
@@ -543,17 +544,17 @@ func checkMetric(full, bm, nm BaselineMetric, cfg CheckConfig, limit int) Metric
 	sigNote := ""
 	mc.Significant, sigNote = significant(mc, tol.Significance, len(pb))
 	sd := math.Sqrt(full.Variance)
-	mc.PlannedN, _, _ = powerOf(tol.Significance, sd*math.Sqrt2, sd, sd, mc.Allowed, limit, "the baseline's variance")
+	mc.PlannedN, _, _ = powerOf(tol.Significance, sd*math.Sqrt2, sd, sd, mc.Allowed, limit, limit, "the baseline's variance")
 	if diff.N >= 2 && finite(diff.StdDev) {
 		sn := math.NaN()
 		if s := Summarize(pn, 0); s.N >= 2 {
 			sn = s.StdDev
 		}
 		sb := math.Sqrt(bm.Variance)
-		mc.RequiredN, mc.Underpowered, mc.PowerNote = powerOf(tol.Significance, diff.StdDev, sb, sn, mc.Allowed, limit,
+		mc.RequiredN, mc.Underpowered, mc.PowerNote = powerOf(tol.Significance, diff.StdDev, sb, sn, mc.Allowed, mc.N, limit,
 			fmt.Sprintf("the spread observed over %d replications", diff.N))
 	} else {
-		mc.RequiredN, mc.Underpowered, mc.PowerNote = powerOf(tol.Significance, sd*math.Sqrt2, sd, sd, mc.Allowed, limit, "the baseline's variance")
+		mc.RequiredN, mc.Underpowered, mc.PowerNote = powerOf(tol.Significance, sd*math.Sqrt2, sd, sd, mc.Allowed, mc.N, limit, "the baseline's variance")
 	}
 	move := describeMove(mc)
 	switch {
@@ -572,6 +573,8 @@ func checkMetric(full, bm, nm BaselineMetric, cfg CheckConfig, limit int) Metric
 	default:
 		mc.Status = StatusFail
 		mc.Reason = fmt.Sprintf("%s, beyond the tolerance %s (allowed worsening %s); %s", move, mc.Tolerance, fmtShort(mc.Allowed), sigNote)
+		// detected: the power it would have needed no longer matters
+		mc.Underpowered, mc.PowerNote = false, strings.TrimPrefix(mc.PowerNote, "underpowered: ")
 	}
 	return mc
 }

@@ -60,21 +60,31 @@ func fmtTolerance(mc MetricCheck) string {
 	return mc.Tolerance
 }
 
-// fmtPower is the power column: "n/needed", e.g. "40/37", with
+// fmtPower is the power column: "n/needed", e.g. "40/37", the replications
+// compared and those the observed spread needs, then the plan from the
+// baseline's variance when it differs ("100/2 (plan 93)"), and
 // "underpowered" when the check could not run what it needs; "–" when not
-// checked, "?" when the need is unknown.
+// checked or under the rule none, "?" when the need is unknown, "∞" when no
+// number suffices.
 func fmtPower(mc MetricCheck) string {
-	switch {
-	case mc.Status == StatusInfo || mc.Significance == SignificanceNone:
+	if mc.Status == StatusInfo || mc.Significance == SignificanceNone {
 		return "–"
-	case mc.RequiredN == 0 && mc.Underpowered:
-		return fmt.Sprintf("%d/∞ underpowered", mc.N)
-	case mc.RequiredN == 0:
-		return fmt.Sprintf("%d/?", mc.N)
-	case mc.Underpowered:
-		return fmt.Sprintf("%d/%d underpowered", mc.N, mc.RequiredN)
 	}
-	return fmt.Sprintf("%d/%d", mc.N, mc.RequiredN)
+	need := fmt.Sprint(mc.RequiredN)
+	switch {
+	case mc.RequiredN == 0 && mc.Underpowered:
+		need = "∞"
+	case mc.RequiredN == 0:
+		need = "?"
+	}
+	s := fmt.Sprintf("%d/%s", mc.N, need)
+	if mc.PlannedN != mc.RequiredN && mc.PlannedN > 0 {
+		s += fmt.Sprintf(" (plan %d)", mc.PlannedN)
+	}
+	if mc.Underpowered {
+		s += " underpowered"
+	}
+	return s
 }
 
 // FormatCheckTable writes an aligned text table of reports: scenario, metric,

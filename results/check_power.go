@@ -137,7 +137,20 @@ func (c CheckConfig) capOf(base *Baseline) int {
 // the top of this file). floor is the fewest replications to start with
 // (lockstep check passes the scenario's replications).
 func PlanCheck(base *Baseline, cfg CheckConfig, floor int) CheckPlan {
-	p := CheckPlan{Cap: cfg.capOf(base)}
+	return plan(base, cfg, floor, cfg.capOf(base))
+}
+
+// PlanBaseline sizes a baseline from a first run of it, pilot: for each
+// metric the scenario checks, the replications a later check needs (as
+// PlanCheck), so the baseline holds at least that many, at least floor and
+// at most maxReplications. lockstep baseline extends the pilot run to
+// Replications (and plans again with the larger sample).
+func PlanBaseline(pilot *Baseline, cfg CheckConfig, floor, maxReplications int) CheckPlan {
+	return plan(pilot, cfg, floor, maxReplications)
+}
+
+func plan(base *Baseline, cfg CheckConfig, floor, limit int) CheckPlan {
+	p := CheckPlan{Cap: limit}
 	need := 0
 	for _, bm := range base.Metrics {
 		tol, checked := cfg.Tolerance(bm.Metric)
@@ -145,7 +158,7 @@ func PlanCheck(base *Baseline, cfg CheckConfig, floor int) CheckPlan {
 			continue
 		}
 		mp := MetricPlan{Metric: bm.Metric, Allowed: tol.Allowed(bm.Mean), SD: math.Sqrt(bm.Variance)}
-		mp.Required, mp.Underpowered, mp.Note = powerOf(tol.Significance, mp.SD*math.Sqrt2, mp.SD, mp.SD, mp.Allowed, p.Cap,
+		mp.Required, mp.Underpowered, mp.Note = powerOf(tol.Significance, mp.SD*math.Sqrt2, mp.SD, mp.SD, mp.Allowed, p.Cap, p.Cap,
 			"the baseline's variance")
 		switch {
 		case mp.Underpowered:
@@ -160,9 +173,10 @@ func PlanCheck(base *Baseline, cfg CheckConfig, floor int) CheckPlan {
 }
 
 // powerOf is the required replications under rule (sdDiff for paired, sb and
-// sn for overlap) and whether that is more than limit, with a sentence
-// saying so; from names where the spread came from.
-func powerOf(rule Significance, sdDiff, sb, sn, allowed float64, limit int, from string) (int, bool, string) {
+// sn for overlap), whether that is more than have (or no number suffices),
+// and a sentence saying so; from names where the spread came from, limit is
+// the most replications that can run.
+func powerOf(rule Significance, sdDiff, sb, sn, allowed float64, have, limit int, from string) (int, bool, string) {
 	var n int
 	var ok bool
 	switch rule {
@@ -177,20 +191,24 @@ func powerOf(rule Significance, sdDiff, sb, sn, allowed float64, limit int, from
 		fmtShort(allowed), 100*PowerTarget, 100*PowerAlpha)
 	switch {
 	case !ok && !finite(sdDiff+sb+sn):
-		return 0, false, "power unknown: fewer than 2 values to estimate the variance from"
+		return 0, false, "power unknown: fewer than 2 values to estimate the spread from"
 	case !ok:
 		return 0, true, fmt.Sprintf("underpowered: %s cannot be done (%s gives a spread but the tolerance allows nothing); widen the tolerance", what, from)
-	case n > limit:
+	case n > have && have == limit:
 		return n, true, fmt.Sprintf("underpowered: %s needs %d replications (from %s), at most %d can run", what, n, from, limit)
+	case n > have:
+		return n, true, fmt.Sprintf("underpowered: %s needs %d replications (from %s), %d compared (at most %d can run)", what, n, from, have, limit)
 	}
 	return n, false, fmt.Sprintf("%s needs %d replications (from %s)", what, n, from)
 }
 
 // NextReplications is the sequential step of a check: after a stage of n
-// replications, while some check is INCONCLUSIVE and n < limit, the next
-// stage grows to the most any inconclusive check needs by the observed
-// spread (MetricCheck.RequiredN), at least by half, at most to limit. It
-// returns 0 when the check should stop.
+// replications, while some PASS or INCONCLUSIVE check is short of power
+// (MetricCheck.RequiredN, from the observed spread, is more than n) and
+// n < limit, the next stage grows to the most such a check needs, at least
+// by half, at most to limit. An inconclusive check whose need is unknown
+// grows by half. It returns 0 when the check should stop: every check is
+// decided with the power it needs (or failed), or limit is reached.
 func (r *CheckReport) NextReplications(limit int) int {
 	n := r.Replications
 	if n >= limit {
@@ -198,10 +216,13 @@ func (r *CheckReport) NextReplications(limit int) int {
 	}
 	next := 0
 	for _, m := range r.Metrics {
-		if m.Status != StatusInconclusive {
-			continue
+		switch {
+		case m.Status != StatusPass && m.Status != StatusInconclusive:
+		case m.RequiredN > n:
+			next = max(next, m.RequiredN, n+(n+1)/2)
+		case m.RequiredN == 0 && m.Status == StatusInconclusive:
+			next = max(next, n+(n+1)/2)
 		}
-		next = max(next, m.RequiredN, n+(n+1)/2)
 	}
 	if next == 0 {
 		return 0

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -233,4 +234,64 @@ func TestLegacyBaselineLoads(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, cur.FromVersion)
 	require.Empty(t, cur.LegacyNote())
+}
+
+// The sequential check: a baseline with little spread plans few
+// replications; the change is noisy, so the first stage is inconclusive and
+// the check adds replications, as many as the observed spread needs, until
+// it can decide (here: a regression) or reaches the cap (then it stays
+// inconclusive, underpowered). Each stage's run is what grow was asked for,
+// and the final report is Check of the final run.
+func TestCheckSequential(t *testing.T) {
+	base := values(3, 200, 20, 1)
+	noise := values(4, 200, 0, 5)
+	now := make([]float64, len(base))
+	for i := range now {
+		now[i] = base[i] + 3 + noise[i] // 3 worse, the tolerance allows 2
+	}
+	b := NewBaseline(runOf(MReroutes, base))
+	for _, c := range []struct {
+		name   string
+		cap    int
+		status CheckStatus
+	}{
+		{"decides within the cap", 0, StatusFail},
+		{"cap reached first", 10, StatusInconclusive},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := CheckConfig{MaxReplications: c.cap}
+			var asked []int
+			rep, err := CheckSequential(b, cfg, 2, func(n int) (*RunResult, error) {
+				asked = append(asked, n)
+				return runOf(MReroutes, now[:n]), nil
+			})
+			require.NoError(t, err)
+			plan := PlanCheck(b, cfg, 2)
+			require.Equal(t, plan.Replications, asked[0], "the first stage is the plan")
+			require.Less(t, plan.Replications, 10, "the baseline's small spread plans few")
+			require.Greater(t, len(asked), 1, "an inconclusive first stage adds replications")
+			require.Equal(t, asked, rep.Stages)
+			for i := 1; i < len(asked); i++ {
+				grow := asked[i-1] + (asked[i-1]+1)/2
+				if c.cap > 0 {
+					grow = min(grow, c.cap)
+				}
+				require.GreaterOrEqual(t, asked[i], grow, "each stage grows by half at least (within the cap)")
+			}
+			mc := statusOf(t, rep, MReroutes)
+			require.Equal(t, c.status, mc.Status, mc.Reason)
+			final, err := Check(b, runOf(MReroutes, now[:asked[len(asked)-1]]), cfg)
+			require.NoError(t, err)
+			require.Equal(t, statusOf(t, final, MReroutes), mc)
+			if c.cap > 0 {
+				require.Equal(t, c.cap, asked[len(asked)-1])
+				require.True(t, mc.Underpowered)
+				require.Greater(t, mc.RequiredN, c.cap)
+			} else {
+				require.Less(t, asked[len(asked)-1], 200, "stops once decided")
+			}
+		})
+	}
+	_, err := CheckSequential(b, CheckConfig{}, 2, func(int) (*RunResult, error) { return nil, errors.New("boom") })
+	require.EqualError(t, err, "boom")
 }

@@ -43,7 +43,8 @@ Start here:
   lockstep validate scenarios/pilot-5-neighborhoods.yaml
   lockstep run scenarios/pilot-5-neighborhoods.yaml
 
-Exit codes: 0 ok, 1 a run or check failed, 2 bad input or usage.
+Exit codes: 0 ok, 1 a run or check failed, 2 bad input or usage,
+3 lockstep check found no regression but some checks were inconclusive.
 Errors go to stderr, results to stdout.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
