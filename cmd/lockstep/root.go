@@ -1,28 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
-
-func versionString() string {
-	v := version
-	if v == "" {
-		v = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-	}
-	return v
-}
-
-// commands holds the constructors of every subcommand except version. Each
+// commands holds the constructors of every subcommand. Each
 // command's file registers itself in an init function, so adding a command
 // touches only its own file.
 var commands []func() *cobra.Command
@@ -51,17 +35,6 @@ Errors go to stderr, results to stdout.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(
-		&cobra.Command{
-			Use:   "version",
-			Short: "Print the lockstep version",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				fmt.Fprintln(cmd.OutOrStdout(), "lockstep", versionString())
-				return nil
-			},
-		},
-	)
 	for _, c := range commands {
 		root.AddCommand(c())
 	}
