@@ -10,6 +10,9 @@
 //	run, err := experiment.Run(ctx, s, experiment.Options{Replications: 10})
 //	results.FormatSummaryTable(os.Stdout, run)
 //
+// [Extend] adds replications to a run (a sequential check grows its run in
+// stages, with the same results as one run of them all).
+//
 // It is wiring between scenarios, sim and results; the command line stays
 // thin by calling it.
 package experiment
