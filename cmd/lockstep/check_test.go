@@ -169,15 +169,15 @@ func TestBaselineByteIdenticalAndUnchangedPasses(t *testing.T) {
 func TestBaselineAndCheckProgress(t *testing.T) {
 	fakeTerminal(t, 0)
 	dir := t.TempDir()
-	code, stdout, stderr := lockstep(t, "baseline", quickstartYAML, "--out", dir)
+	code, stdout, stderr := lockstep(t, "baseline", quickstartYAML, "--out", dir, "--max-replications", "20")
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stdout, "quickstart.baseline.json")
-	// a pilot of 10 replications for the variance, then up to the power's need
+	// a pilot of 10 replications for the variance, then up to the power's need (capped)
 	assert.Contains(t, stderr, "simulating quickstart: 0/10 replications, simulated days")
-	assert.Contains(t, stderr, "simulating quickstart (replications 11-100): 0/90 replications, simulated days")
+	assert.Contains(t, stderr, "simulating quickstart (replications 11-20): 0/10 replications, simulated days")
 	code, _, stderr = lockstep(t, "check", quickstartYAML, "--baseline", dir)
 	require.Equal(t, exitOK, code, stderr)
-	assert.Contains(t, stderr, "simulating quickstart: 0/100 replications, simulated days")
+	assert.Contains(t, stderr, "simulating quickstart: 0/20 replications, simulated days")
 }
 
 // Degraded variants of the pilot fail on the metrics they should fail on and
@@ -269,7 +269,7 @@ func TestCheckDegradedAndImprovedVariants(t *testing.T) {
 func TestCheckBadInput(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "baselines")
-	code, _, stderr := lockstep(t, "baseline", quickstartYAML, "--out", base, "--quiet")
+	code, _, stderr := lockstep(t, "baseline", quickstartYAML, "--out", base, "--quiet", "--max-replications", "4")
 	require.Equal(t, exitOK, code, stderr)
 
 	garbage := filepath.Join(dir, "garbage")
