@@ -55,12 +55,13 @@ checked metric, from the baseline's variance, how many replications detect
 a worsening of exactly the allowed size with 80% power at the two-sided 5%
 level (paired t test; it assumes the run and the baseline vary
 independently, which common random numbers only improve on). It runs the most
-any metric needs (at least the scenario's replications). While a check is
-INCONCLUSIVE it adds replications, up to what the observed spread of the
-change needs (at least half again), at most --max-replications and the
-baseline's replications. A metric that would need more than that is
-UNDERPOWERED: the table's n/needed column and a line say so; an underpowered
-PASS still passes, an underpowered INCONCLUSIVE stays inconclusive.
+any metric needs (at least the scenario's replications). Then, sequentially,
+while a PASS or INCONCLUSIVE check compared fewer replications than the
+observed spread of the change needs, it adds replications (up to that need,
+at least half again), at most --max-replications and the baseline's
+replications. A check still short at the end is UNDERPOWERED: the table's
+n/needed column and a line say so; an underpowered PASS still passes, an
+underpowered INCONCLUSIVE stays inconclusive. A FAIL is never underpowered.
 
 Checked by default: pickup_success_rate and on_time_ready_rate (tolerance one
 percentage point), reroutes, returns, cancelled and refunds (10%, at least 1),
