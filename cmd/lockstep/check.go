@@ -87,8 +87,8 @@ Exit codes:
   3  no check failed but some were inconclusive: raise --max-replications
      (and regenerate the baseline with it), widen the tolerance, or pass
      --allow-inconclusive to accept them
-When several apply, the lowest non-zero code among 2, 1, 3 in that order
-wins: bad input first, then a regression, then inconclusive.`,
+When several apply, bad input (2) wins over a regression (1), which wins
+over inconclusive (3).`,
 		Example: `  lockstep check scenarios/quickstart.yaml scenarios/pilot-5-neighborhoods.yaml --baseline baselines
   lockstep check scenarios/*.yaml --baseline baselines --junit out/lockstep-junit.xml --markdown out/lockstep.md
   lockstep baseline scenarios/quickstart.yaml --out baselines   # accept an intended change, then commit`,

@@ -157,6 +157,22 @@ func TestCheckInconclusiveExitCode(t *testing.T) {
 	code, _, stderr = lockstep(t, "check", changed, "--baseline", bl, "--quiet", "--allow-inconclusive")
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stderr, "inconclusive, accepted (--allow-inconclusive)")
+
+	// a regression elsewhere wins over inconclusive: exit 1
+	src, err := os.ReadFile(changed)
+	require.NoError(t, err)
+	other := filepath.Join(dir, "other.yaml")
+	require.NoError(t, os.WriteFile(other, []byte(strings.Replace(string(src), "name: quickstart", "name: quickstart-b", 1)), 0o644))
+	code, _, stderr = lockstep(t, "baseline", quickstartYAML, "--out", filepath.Join(dir, "full"), "--quiet")
+	require.Equal(t, exitOK, code, stderr)
+	b, err := os.ReadFile(filepath.Join(dir, "full", "quickstart.baseline.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(bl, "quickstart-b.baseline.json"),
+		[]byte(strings.Replace(string(b), `"scenario": "quickstart"`, `"scenario": "quickstart-b"`, 1)), 0o644))
+	code, stdout, stderr = lockstep(t, "check", changed, other, "--baseline", bl, "--quiet")
+	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Contains(t, stdout, "INCONCLUSIVE quickstart reroutes: ")
+	require.Contains(t, stdout, "FAIL quickstart-b reroutes: ")
 }
 
 // --max-replications caps a check below the baseline's replications: it
