@@ -10,6 +10,9 @@
 //	run, err := experiment.Run(ctx, s, experiment.Options{Replications: 10})
 //	results.FormatSummaryTable(os.Stdout, run)
 //
+// [Extend] adds replications to a run (a sequential check grows its run in
+// stages, with the same results as one run of them all).
+//
 // Compare runs several scenarios with common random numbers; Select then
 // names the best of them on one metric with Kim and Nelson's procedure KN,
 // adding replications until one is left (a probability of correct selection

@@ -14,8 +14,10 @@ import (
 )
 
 // BaselineVersion is the version of the baseline file layout written by this
-// package. ReadBaseline rejects other versions.
-const BaselineVersion = 1
+// package. Version 2 added each metric's variance (and, through lockstep
+// baseline, as many replications as the checks' power needs). ReadBaseline
+// also reads version 1 (see Baseline.LegacyNote) and rejects other versions.
+const BaselineVersion = 2
 
 // BaselineSuffix ends the name of every baseline file: a scenario named
 // "quickstart" has its baseline in quickstart.baseline.json.
@@ -23,9 +25,10 @@ const BaselineSuffix = ".baseline.json"
 
 // Baseline is what `lockstep check` compares a new run with: one scenario's
 // identity (name, seed, replications, horizon, warm-up, nodes) and, per
-// catalog metric, the mean, the 95% CI and the per-replication values (for the
-// paired test). It is small enough to commit and review: no histograms,
-// traces or per-node tables.
+// catalog metric, n, the mean, the 95% CI, the variance (for the power
+// computation) and the per-replication values (for the paired test). It is
+// small enough to commit and review: no histograms, traces or per-node
+// tables.
 type Baseline struct {
 	Version      int              `json:"baseline_version"`
 	Scenario     string           `json:"scenario"`
@@ -35,6 +38,20 @@ type Baseline struct {
 	Warmup       string           `json:"warmup"`
 	Nodes        []string         `json:"nodes"` // "id:kind", sorted by id
 	Metrics      []BaselineMetric `json:"metrics"`
+	// FromVersion is the file version ReadBaseline read, when older than
+	// BaselineVersion (0 otherwise); see LegacyNote.
+	FromVersion int `json:"-"`
+}
+
+// LegacyNote says, for a baseline read from an older file version, what it
+// lacks and how to fix it; "" for a current one.
+func (b *Baseline) LegacyNote() string {
+	if b.FromVersion == 0 || b.FromVersion == BaselineVersion {
+		return ""
+	}
+	return fmt.Sprintf("baseline file version %d records no variance: it was computed from the file's %d values per metric; "+
+		"regenerate the baseline with lockstep baseline to record n and the variance (and as many replications as the checks' power needs)",
+		b.FromVersion, b.Replications)
 }
 
 // BaselineMetric is one metric of a baseline.
@@ -46,6 +63,9 @@ type BaselineMetric struct {
 	Mean     float64 `json:"mean"`
 	CI95Low  float64 `json:"ci95_low"`  // null with n < 2
 	CI95High float64 `json:"ci95_high"` // null with n < 2
+	// Variance is the unbiased sample variance of the n values (null with
+	// n < 2): what lockstep check sizes its replications from.
+	Variance float64 `json:"variance"`
 	// Values holds one value per replication, in replication order (null
 	// where the replication did not measure the metric).
 	Values floats `json:"values"`
@@ -119,7 +139,7 @@ func NewBaseline(run *RunResult) *Baseline {
 			m.Values[i] = v
 		}
 		s := Summarize(vals, 0)
-		m.N, m.Mean, m.CI95Low, m.CI95High = s.N, s.Mean, s.CI95Low, s.CI95High
+		m.N, m.Mean, m.CI95Low, m.CI95High, m.Variance = s.N, s.Mean, s.CI95Low, s.CI95High, s.StdDev*s.StdDev
 		b.Metrics = append(b.Metrics, m)
 	}
 	return b
@@ -201,7 +221,10 @@ func WriteBaseline(w io.Writer, b *Baseline) error {
 }
 
 // ReadBaseline reads a baseline written by WriteBaseline. Unknown fields and
-// other versions are errors.
+// unknown versions are errors. A version 1 file (no variance) still loads:
+// each metric's variance is computed from its values, and FromVersion and
+// LegacyNote say so. In a current file, n and the variance must agree with
+// the values (a hand-edited baseline that does not is an error).
 func ReadBaseline(r io.Reader) (*Baseline, error) {
 	var b Baseline
 	dec := json.NewDecoder(bufio.NewReader(r))
@@ -209,18 +232,50 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 	if err := dec.Decode(&b); err != nil {
 		return nil, fmt.Errorf("not a lockstep baseline file: %w", err)
 	}
-	if b.Version != BaselineVersion {
-		return nil, fmt.Errorf("baseline file version %d, this build reads version %d", b.Version, BaselineVersion)
+	switch b.Version {
+	case 1:
+		b.FromVersion = 1
+	case BaselineVersion:
+	default:
+		return nil, fmt.Errorf("baseline file version %d, this build reads versions 1 and %d", b.Version, BaselineVersion)
 	}
 	if b.Scenario == "" {
 		return nil, errors.New("baseline file names no scenario")
 	}
-	for _, m := range b.Metrics {
+	for i := range b.Metrics {
+		m := &b.Metrics[i]
 		if len(m.Values) != b.Replications {
 			return nil, fmt.Errorf("baseline metric %s has %d values for %d replications", m.Metric, len(m.Values), b.Replications)
 		}
+		var vals []float64
+		for _, v := range m.Values {
+			if finite(v) {
+				vals = append(vals, v)
+			}
+		}
+		s := Summarize(vals, 0)
+		variance := s.StdDev * s.StdDev
+		if b.FromVersion == 1 {
+			m.Variance = variance
+			continue
+		}
+		if m.N != s.N {
+			return nil, fmt.Errorf("baseline metric %s: n %d, but %d of its values are numbers", m.Metric, m.N, s.N)
+		}
+		if !sameVariance(m.Variance, variance) {
+			return nil, fmt.Errorf("baseline metric %s: variance %v does not match its values (%v)", m.Metric, m.Variance, variance)
+		}
 	}
 	return &b, nil
+}
+
+// sameVariance compares a recorded variance with a recomputed one, up to
+// floating-point rounding; both NaN (n < 2) agree.
+func sameVariance(recorded, computed float64) bool {
+	if math.IsNaN(recorded) || math.IsNaN(computed) {
+		return math.IsNaN(recorded) && math.IsNaN(computed)
+	}
+	return math.Abs(recorded-computed) <= 1e-9*math.Max(1, math.Abs(computed))
 }
 
 // ReadBaselineFile reads the baseline file at path.

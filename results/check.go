@@ -120,6 +120,9 @@ type CheckConfig struct {
 	// not checked by default, or (Skip) stops checking one. Metrics not
 	// listed: DefaultCheckedMetrics with UnitTolerance, the others reported only.
 	Metrics map[string]Tolerance
+	// MaxReplications caps the replications a check compares (0: as many as
+	// the baseline holds). A metric whose power needs more is underpowered.
+	MaxReplications int
 }
 
 // Validate checks metric names (they must be directional catalog metrics) and
@@ -202,7 +205,10 @@ type CheckStatus string
 const (
 	StatusPass CheckStatus = "PASS"
 	StatusFail CheckStatus = "FAIL"
-	StatusInfo CheckStatus = "INFO" // reported, not checked (neutral, not configured or skipped)
+	// StatusInconclusive: the change is beyond the tolerance but not
+	// significant; more replications (or a wider tolerance) would decide.
+	StatusInconclusive CheckStatus = "INCONCLUSIVE"
+	StatusInfo         CheckStatus = "INFO" // reported, not checked (neutral, not configured or skipped)
 )
 
 // MetricCheck is one metric of one scenario, baseline against now.
@@ -236,13 +242,29 @@ type MetricCheck struct {
 	Status      CheckStatus `json:"status"`
 	// Reason explains the status in one sentence, with the numbers.
 	Reason string `json:"reason"`
+	// PlannedN is the replications the baseline's variance says this check
+	// needs for PowerTarget power at the allowed worsening (0: unknown or
+	// not applicable); RequiredN the same from the observed spread of the
+	// change (the plan while it cannot be estimated). Underpowered: a PASS or
+	// INCONCLUSIVE check compared fewer than RequiredN replications (or no
+	// number would do). PowerNote says it in a sentence.
+	PlannedN     int    `json:"planned_n"`
+	RequiredN    int    `json:"required_n"`
+	Underpowered bool   `json:"underpowered"`
+	PowerNote    string `json:"power_note,omitempty"`
 }
 
 // CheckReport is one scenario's check.
 type CheckReport struct {
-	Scenario string        `json:"scenario"`
-	Notes    []string      `json:"notes,omitempty"`
-	Metrics  []MetricCheck `json:"metrics"`
+	Scenario string   `json:"scenario"`
+	Notes    []string `json:"notes,omitempty"`
+	// Replications is how many replications were compared (pairs), out of
+	// at most MaxReplications; Stages lists the replications after each
+	// stage of a sequential check (set by lockstep check).
+	Replications    int           `json:"replications"`
+	MaxReplications int           `json:"max_replications"`
+	Stages          []int         `json:"stages,omitempty"`
+	Metrics         []MetricCheck `json:"metrics"`
 	// Error, when set, is why the scenario could not be checked (bad input:
 	// missing or mismatched baseline); Metrics is then empty.
 	Error string `json:"error,omitempty"`
@@ -259,38 +281,66 @@ func (r *CheckReport) Failures() []MetricCheck {
 	return out
 }
 
-// Passed reports whether the scenario was checked and no metric failed.
-func (r *CheckReport) Passed() bool { return r.Error == "" && len(r.Failures()) == 0 }
+// Inconclusive lists the inconclusive checks.
+func (r *CheckReport) Inconclusive() []MetricCheck {
+	var out []MetricCheck
+	for _, m := range r.Metrics {
+		if m.Status == StatusInconclusive {
+			out = append(out, m)
+		}
+	}
+	return out
+}
 
-// Counts returns how many metrics passed, failed and were only reported.
-func (r *CheckReport) Counts() (pass, fail, info int) {
+// Underpowered lists the checked metrics whose power is short.
+func (r *CheckReport) Underpowered() []MetricCheck {
+	var out []MetricCheck
+	for _, m := range r.Metrics {
+		if m.Underpowered && m.Status != StatusInfo {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Passed reports whether the scenario was checked and every checked metric
+// passed: none failed and none is inconclusive.
+func (r *CheckReport) Passed() bool {
+	return r.Error == "" && len(r.Failures()) == 0 && len(r.Inconclusive()) == 0
+}
+
+// Counts returns how many metrics passed, failed, were inconclusive and were
+// only reported.
+func (r *CheckReport) Counts() (pass, fail, inconclusive, info int) {
 	for _, m := range r.Metrics {
 		switch m.Status {
 		case StatusPass:
 			pass++
 		case StatusFail:
 			fail++
+		case StatusInconclusive:
+			inconclusive++
 		default:
 			info++
 		}
 	}
-	return pass, fail, info
+	return pass, fail, inconclusive, info
 }
 
-// Summary is one line per failure ("scenario metric: reason"), or
-// "scenario: all N checks passed".
+// Summary is one line per failed or inconclusive check ("scenario metric:
+// STATUS: reason"), or "scenario: all N checks passed".
 func (r *CheckReport) Summary() string {
 	if r.Error != "" {
 		return r.Scenario + ": " + r.Error
 	}
-	f := r.Failures()
+	f := append(r.Failures(), r.Inconclusive()...)
 	if len(f) == 0 {
-		pass, _, _ := r.Counts()
+		pass, _, _, _ := r.Counts()
 		return fmt.Sprintf("%s: all %d checks passed", r.Scenario, pass)
 	}
 	lines := make([]string, len(f))
 	for i, m := range f {
-		lines[i] = r.Scenario + " " + m.Metric + ": " + m.Reason
+		lines[i] = r.Scenario + " " + m.Metric + ": " + string(m.Status) + ": " + m.Reason
 	}
 	return strings.Join(lines, "\n")
 }
@@ -308,22 +358,29 @@ func (e *MismatchError) Error() string {
 	return fmt.Sprintf("baseline of %s does not match this run: %s", e.Scenario, strings.Join(e.Problems, "; "))
 }
 
-// Check compares a finalized run with its baseline, metric by metric.
+// Check compares a finalized run with its baseline, metric by metric, over
+// the run's replications: replication i against the baseline's replication
+// i (the same seed gives common random numbers), so the run may have fewer
+// replications than the baseline holds, not more.
 //
 // A checked metric fails when its mean moved in the bad direction (by the
 // catalog's Better) by more than its tolerance allows AND the move is
-// significant under the metric's rule (see Significance). Unchanged code and
-// scenario give identical numbers (same seed), so they always pass. Metrics
-// not checked are reported with StatusInfo.
+// significant under the metric's rule (see Significance). A move beyond the
+// tolerance that is not significant is StatusInconclusive, never a pass.
+// Unchanged code and scenario give identical numbers (same seed), so they
+// always pass. Metrics not checked are reported with StatusInfo. Each checked
+// metric carries its power (PlannedN, RequiredN, Underpowered; see
+// check_power.go).
 //
-// A baseline of another scenario, seed, replication count, horizon, warm-up
-// or metric set is a *MismatchError; nodes that differ are only noted (a
-// removed locker is a design change whose effect the check judges).
+// A baseline of another scenario, seed, horizon, warm-up or metric set, or
+// with fewer replications than the run, is a *MismatchError; nodes that
+// differ are only noted (a removed locker is a design change whose effect
+// the check judges).
 func Check(base *Baseline, now *RunResult, cfg CheckConfig) (*CheckReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rep := &CheckReport{Scenario: now.Scenario}
+	rep := &CheckReport{Scenario: now.Scenario, Replications: len(now.Replications), MaxReplications: cfg.capOf(base)}
 	var problems []string
 	mismatch := func(what string, b, n any) {
 		problems = append(problems, fmt.Sprintf("%s %v in the baseline, %v now", what, b, n))
@@ -334,8 +391,9 @@ func Check(base *Baseline, now *RunResult, cfg CheckConfig) (*CheckReport, error
 	if base.Seed != now.Seed {
 		mismatch("seed", base.Seed, now.Seed)
 	}
-	if base.Replications != len(now.Replications) {
-		mismatch("replications", base.Replications, len(now.Replications))
+	if base.Replications < len(now.Replications) {
+		problems = append(problems, fmt.Sprintf("the baseline holds %d replications, %d now (a check pairs replication i with the baseline's, so it can compare at most as many as the baseline holds)",
+			base.Replications, len(now.Replications)))
 	}
 	if base.Horizon != now.Horizon {
 		mismatch("horizon", base.Horizon, now.Horizon)
@@ -365,6 +423,9 @@ func Check(base *Baseline, now *RunResult, cfg CheckConfig) (*CheckReport, error
 		sort.Strings(problems)
 		return nil, &MismatchError{Scenario: now.Scenario, Problems: problems}
 	}
+	if note := base.LegacyNote(); note != "" {
+		rep.Notes = append(rep.Notes, note)
+	}
 	if gone, added := diffNames(base.Nodes, nowBase.Nodes); len(gone)+len(added) > 0 {
 		var parts []string
 		if len(gone) > 0 {
@@ -376,14 +437,33 @@ func Check(base *Baseline, now *RunResult, cfg CheckConfig) (*CheckReport, error
 		rep.Notes = append(rep.Notes, "nodes differ from the baseline: "+strings.Join(parts, "; "))
 	}
 	for _, nm := range nowBase.Metrics {
-		bm, _ := base.Metric(nm.Metric)
+		full, _ := base.Metric(nm.Metric)
+		bm := full.prefix(len(now.Replications))
 		if bm.N != nm.N {
 			return nil, &MismatchError{Scenario: now.Scenario, Problems: []string{
-				fmt.Sprintf("%s measured in %d replications in the baseline, %d now", nm.Metric, bm.N, nm.N)}}
+				fmt.Sprintf("%s measured in %d of the first %d replications in the baseline, %d now", nm.Metric, bm.N, len(now.Replications), nm.N)}}
 		}
-		rep.Metrics = append(rep.Metrics, checkMetric(bm, nm, cfg))
+		rep.Metrics = append(rep.Metrics, checkMetric(full, bm, nm, cfg, rep.MaxReplications))
 	}
 	return rep, nil
+}
+
+// prefix is m over its first n replications (m itself when it has no more).
+func (m BaselineMetric) prefix(n int) BaselineMetric {
+	if n >= len(m.Values) {
+		return m
+	}
+	out := m
+	out.Values = append(floats(nil), m.Values[:n]...)
+	var vals []float64
+	for _, v := range out.Values {
+		if finite(v) {
+			vals = append(vals, v)
+		}
+	}
+	s := Summarize(vals, 0)
+	out.N, out.Mean, out.CI95Low, out.CI95High, out.Variance = s.N, s.Mean, s.CI95Low, s.CI95High, s.StdDev*s.StdDev
+	return out
 }
 
 func metricList(b *Baseline) []string {
@@ -419,7 +499,10 @@ func diffNames(a, b []string) (onlyA, onlyB []string) {
 	return onlyA, onlyB
 }
 
-func checkMetric(bm, nm BaselineMetric, cfg CheckConfig) MetricCheck {
+// checkMetric judges metric nm of a run against bm, the baseline over the
+// same replications; full is the whole baseline metric (its variance sizes
+// the plan) and limit the most replications the check may run.
+func checkMetric(full, bm, nm BaselineMetric, cfg CheckConfig, limit int) MetricCheck {
 	d := defOf(nm.Metric)
 	nan := math.NaN()
 	mc := MetricCheck{Metric: nm.Metric, Unit: d.Unit, Better: d.Better, N: nm.N,
@@ -460,6 +543,19 @@ func checkMetric(bm, nm BaselineMetric, cfg CheckConfig) MetricCheck {
 	mc.Allowed = tol.Allowed(bm.Mean)
 	sigNote := ""
 	mc.Significant, sigNote = significant(mc, tol.Significance, len(pb))
+	sd := math.Sqrt(full.Variance)
+	mc.PlannedN, _, _ = powerOf(tol.Significance, sd*math.Sqrt2, sd, sd, mc.Allowed, limit, limit, "the baseline's variance")
+	if diff.N >= 2 && finite(diff.StdDev) {
+		sn := math.NaN()
+		if s := Summarize(pn, 0); s.N >= 2 {
+			sn = s.StdDev
+		}
+		sb := math.Sqrt(bm.Variance)
+		mc.RequiredN, mc.Underpowered, mc.PowerNote = powerOf(tol.Significance, diff.StdDev, sb, sn, mc.Allowed, mc.N, limit,
+			fmt.Sprintf("the spread observed over %d replications", diff.N))
+	} else {
+		mc.RequiredN, mc.Underpowered, mc.PowerNote = powerOf(tol.Significance, sd*math.Sqrt2, sd, sd, mc.Allowed, mc.N, limit, "the baseline's variance")
+	}
 	move := describeMove(mc)
 	switch {
 	case !(mc.Worsening > mc.Allowed):
@@ -472,11 +568,13 @@ func checkMetric(bm, nm BaselineMetric, cfg CheckConfig) MetricCheck {
 			mc.Reason = move + ": better"
 		}
 	case !mc.Significant:
-		mc.Status = StatusPass
-		mc.Reason = fmt.Sprintf("%s, beyond the tolerance %s (allowed %s) but not significant: %s", move, mc.Tolerance, fmtShort(mc.Allowed), sigNote)
+		mc.Status = StatusInconclusive
+		mc.Reason = fmt.Sprintf("%s, beyond the tolerance %s (allowed %s) but not significant: %s; %s", move, mc.Tolerance, fmtShort(mc.Allowed), sigNote, mc.PowerNote)
 	default:
 		mc.Status = StatusFail
 		mc.Reason = fmt.Sprintf("%s, beyond the tolerance %s (allowed worsening %s); %s", move, mc.Tolerance, fmtShort(mc.Allowed), sigNote)
+		// detected: the power it would have needed no longer matters
+		mc.Underpowered, mc.PowerNote = false, strings.TrimPrefix(mc.PowerNote, "underpowered: ")
 	}
 	return mc
 }

@@ -48,11 +48,12 @@ func ExampleCheck() {
 	}
 	_ = results.FormatCheckTable(os.Stdout, []results.CheckReport{*report})
 	// Output:
-	// pilot pickup_success_rate: 0.8950 → 0.8650 (-0.03000, -3.4%, worse), beyond the tolerance ±0.01 (allowed worsening 0.01); paired 95% CI of the change [-0.03000, -0.03000] excludes 0
-	// scenario  metric                  baseline  now     delta             tolerance  status
-	// pilot     orders               ·  1002      1002    +0.00             –          INFO
-	// pilot     pickup_success_rate  ↑  0.8950    0.8650  -0.03000 (-3.4%)  ±0.01      FAIL
-	// pilot     fcpo                 ↓  9.825     10.05   +0.2250 (+2.3%)   5%         PASS
+	// pilot pickup_success_rate: FAIL: 0.8950 → 0.8650 (-0.03000, -3.4%, worse), beyond the tolerance ±0.01 (allowed worsening 0.01); paired 95% CI of the change [-0.03000, -0.03000] excludes 0
+	// scenario  metric                  baseline  now     delta             tolerance  n/needed       status
+	// pilot     orders               ·  1002      1002    +0.00             –          –              INFO
+	// pilot     pickup_success_rate  ↑  0.8950    0.8650  -0.03000 (-3.4%)  ±0.01      4/2 (plan 29)  FAIL
+	// pilot     fcpo                 ↓  9.825     10.05   +0.2250 (+2.3%)   5%         4/3            PASS
+	// pilot: compared 4 replications (at most 4)
 	// FAIL pilot pickup_success_rate: 0.8950 → 0.8650 (-0.03000, -3.4%, worse), beyond the tolerance ±0.01 (allowed worsening 0.01); paired 95% CI of the change [-0.03000, -0.03000] excludes 0
-	// 1 checks passed, 1 failed, 1 reported only, over 1 scenarios
+	// 1 checks passed, 1 failed, 0 inconclusive, 1 reported only, over 1 scenarios
 }

@@ -41,8 +41,11 @@ func TestBaselineRoundTripAndStableBytes(t *testing.T) {
 	require.NoError(t, WriteBaseline(&w3, back))
 	require.Equal(t, w1.String(), w3.String(), "read then write changes the bytes")
 
-	for _, bad := range []string{`{"baseline_version":2,"scenario":"x"}`, `{"baseline_version":1,"scenario":"x","extra":1}`, `not json`,
-		`{"baseline_version":1,"scenario":"x","replications":2,"metrics":[{"metric":"fcpo","values":[1]}]}`} {
+	for _, bad := range []string{`{"baseline_version":3,"scenario":"x"}`, `{"baseline_version":1,"scenario":"x","extra":1}`, `not json`,
+		`{"baseline_version":1,"scenario":"x","replications":2,"metrics":[{"metric":"fcpo","values":[1]}]}`,
+		// n and variance must agree with the values
+		`{"baseline_version":2,"scenario":"x","replications":2,"metrics":[{"metric":"fcpo","n":2,"mean":1.5,"variance":7,"values":[1,2]}]}`,
+		`{"baseline_version":2,"scenario":"x","replications":2,"metrics":[{"metric":"fcpo","n":1,"mean":1.5,"variance":0.5,"values":[1,2]}]}`} {
 		_, err := ReadBaseline(strings.NewReader(bad))
 		require.Error(t, err, bad)
 	}
@@ -110,7 +113,7 @@ func TestCheckRuns(t *testing.T) {
 // bm builds a baseline metric from values.
 func bm(name string, vals ...float64) BaselineMetric {
 	s := Summarize(vals, 0)
-	return BaselineMetric{Metric: name, N: s.N, Mean: s.Mean, CI95Low: s.CI95Low, CI95High: s.CI95High, Values: vals}
+	return BaselineMetric{Metric: name, N: s.N, Mean: s.Mean, CI95Low: s.CI95Low, CI95High: s.CI95High, Variance: s.StdDev * s.StdDev, Values: vals}
 }
 
 func TestSignificanceRules(t *testing.T) {
@@ -125,21 +128,23 @@ func TestSignificanceRules(t *testing.T) {
 		reason string
 	}{
 		{"paired, steady drop", steady, SignificancePaired, StatusFail, "paired 95% CI of the change"},
-		{"paired, noisy drop", noisy, SignificancePaired, StatusPass, "not significant"},
-		{"overlap, steady drop: CIs overlap", steady, SignificanceOverlap, StatusPass, "CIs overlap"},
+		{"paired, noisy drop: inconclusive", noisy, SignificancePaired, StatusInconclusive, "not significant"},
+		{"overlap, steady drop: CIs overlap, inconclusive", steady, SignificanceOverlap, StatusInconclusive, "CIs overlap"},
 		{"none, noisy drop", noisy, SignificanceNone, StatusFail, "significance rule none"},
 		{"one replication: tolerance alone", [2][]float64{{0.8}, {0.75}}, SignificancePaired, StatusFail, "tolerance alone decides"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := CheckConfig{Significance: c.rule}
-			mc := checkMetric(bm(MPickupSuccessRate, c.vals[0]...), bm(MPickupSuccessRate, c.vals[1]...), cfg)
+			b := bm(MPickupSuccessRate, c.vals[0]...)
+			mc := checkMetric(b, b, bm(MPickupSuccessRate, c.vals[1]...), cfg, len(c.vals[0]))
 			require.Equal(t, c.status, mc.Status, mc.Reason)
 			require.Contains(t, mc.Reason, c.reason)
 		})
 	}
 	// far apart: overlap fails too
-	mc := checkMetric(bm(MFCPO, 10, 10.2, 9.9, 10.1), bm(MFCPO, 13, 13.1, 12.9, 13.2), CheckConfig{Significance: SignificanceOverlap})
+	b := bm(MFCPO, 10, 10.2, 9.9, 10.1)
+	mc := checkMetric(b, b, bm(MFCPO, 13, 13.1, 12.9, 13.2), CheckConfig{Significance: SignificanceOverlap}, 4)
 	require.Equal(t, StatusFail, mc.Status, mc.Reason)
 	require.Contains(t, mc.Reason, "do not overlap")
 }
@@ -153,7 +158,11 @@ func TestCheckMismatch(t *testing.T) {
 		want   string
 	}{
 		{"seed", func(r *RunResult) { r.Seed = 43 }, "seed 42 in the baseline, 43 now"},
-		{"replications", func(r *RunResult) { r.Replications = r.Replications[:3]; r.Finalize() }, "replications 4 in the baseline, 3 now"},
+		{"more replications than the baseline holds", func(r *RunResult) {
+			more := synthRun("pilot", 42, 5, 8, scenarioEffect{})
+			r.Replications = more.Replications
+			r.Finalize()
+		}, "the baseline holds 4 replications, 5 now"},
 		{"horizon", func(r *RunResult) { r.Horizon = "9d" }, "horizon 8d in the baseline, 9d now"},
 		{"warm-up", func(r *RunResult) { r.Warmup = "2d" }, "warm-up 1d in the baseline, 2d now"},
 		{"metric gone", func(r *RunResult) {
@@ -234,11 +243,19 @@ func TestJUnitAndMarkdown(t *testing.T) {
 	require.NoError(t, WriteJUnit(&buf, reports))
 	var doc JUnitTestSuites
 	require.NoError(t, xml.Unmarshal(buf.Bytes(), &doc))
-	_, fail, info := rep.Counts()
+	_, fail, _, info := rep.Counts()
 	require.Equal(t, len(rep.Metrics)+1, doc.Tests)
 	require.Equal(t, fail, doc.Failures)
 	require.Equal(t, 4, fail)
-	require.Equal(t, 1, doc.Errors)
+	// an inconclusive check is an <error type="inconclusive">, the missing baseline one more
+	require.Equal(t, 1+len(rep.Inconclusive()), doc.Errors)
+	for _, tc := range doc.Suites[0].TestCases {
+		if tc.Error != nil {
+			require.Equal(t, "inconclusive", tc.Error.Type)
+			require.Contains(t, tc.Error.Message, "INCONCLUSIVE")
+			require.Equal(t, StatusInconclusive, statusOf(t, rep, tc.Name).Status)
+		}
+	}
 	require.Equal(t, info, doc.Skipped)
 	require.Len(t, doc.Suites, 2)
 	require.Equal(t, len(rep.Metrics), doc.Suites[0].Tests)
@@ -262,5 +279,5 @@ func TestJUnitAndMarkdown(t *testing.T) {
 	require.NoError(t, FormatCheckTable(&table, reports))
 	require.Contains(t, table.String(), "FAIL pilot pickup_success_rate: ")
 	require.Contains(t, table.String(), "ERROR quickstart: no baseline")
-	require.Regexp(t, `pilot\s+on_time_ready_rate\s+↑\s+\S+\s+\S+\s+-\S+ \(-\S+%\)\s+±0.01\s+FAIL`, table.String())
+	require.Regexp(t, `pilot\s+on_time_ready_rate\s+↑\s+\S+\s+\S+\s+-\S+ \(-\S+%\)\s+±0.01\s+6/\d+.*FAIL`, table.String())
 }

@@ -23,6 +23,17 @@
 // the same for report.html); tables and plots clip confidence intervals to
 // a metric's [Feasible] range, results.json keeps them raw.
 //
+// SLA regression checks (lockstep baseline / check, docs/ci.md): [NewBaseline]
+// and [WriteBaselineFile] record a run; [Check] judges a later run against it,
+// metric by metric (PASS, FAIL, INCONCLUSIVE, INFO, with the power of each
+// check); [PlanCheck] and [RequiredReplications] size a check from the
+// baseline's variance (80% power, two-sided 5%), and [CheckSequential] runs
+// the whole sequential check given a function that grows the run:
+//
+//	base, _ := results.ReadBaselineFile("baselines/quickstart.baseline.json")
+//	rep, err := results.CheckSequential(base, cfg, s.Replications, grow)
+//	results.FormatCheckTable(os.Stdout, []results.CheckReport{*rep})
+//
 // Everything here is deterministic: the same inputs give byte-identical JSON,
 // CSV, tables, images and HTML (no wall clock, no global randomness, sorted map
 // keys, non-finite numbers written as JSON null).

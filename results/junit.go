@@ -9,9 +9,13 @@ import (
 // JUnit XML, the format GitHub (via test-report actions), GitLab
 // (artifacts:reports:junit) and Jenkins (junit step) read: one <testsuite>
 // per scenario, one <testcase> per scenario × metric. A failed check is a
-// <failure> carrying the numbers; a metric only reported is <skipped>; a
-// scenario that could not be checked (missing or mismatched baseline) is one
-// testcase with an <error>.
+// <failure> carrying the numbers; an inconclusive check (worse beyond the
+// tolerance, not significant) is an <error type="inconclusive">: the check
+// could not decide, which is neither a pass nor a regression; a metric only
+// reported is <skipped>; a scenario that could not be checked (missing or
+// mismatched baseline) is one testcase with an <error type="bad_input">.
+// The power (replications compared and needed) is in every checked
+// testcase's text.
 
 // JUnitTestSuites is the document root.
 type JUnitTestSuites struct {
@@ -69,10 +73,16 @@ func JUnit(reports []CheckReport) JUnitTestSuites {
 			numbers := fmt.Sprintf("baseline %s [%s, %s], now %s [%s, %s], delta %s, paired 95%% CI of the change [%s, %s], tolerance %s, allowed worsening %s, n %d",
 				fmtNum(m.Baseline), fmtNum(m.BaselineLow), fmtNum(m.BaselineHigh), fmtNum(m.Now), fmtNum(m.NowLow), fmtNum(m.NowHigh),
 				fmtDelta(m), fmtNum(m.DiffLow), fmtNum(m.DiffHigh), fmtTolerance(m), fmtNum(m.Allowed), m.N)
+			if m.PowerNote != "" {
+				numbers += "; power: " + m.PowerNote
+			}
 			switch m.Status {
 			case StatusFail:
 				tc.Failure = &JUnitMessage{Message: m.Metric + ": " + m.Reason, Type: "sla_regression", Text: numbers}
 				s.Failures++
+			case StatusInconclusive:
+				tc.Error = &JUnitMessage{Message: m.Metric + ": INCONCLUSIVE: " + m.Reason, Type: "inconclusive", Text: numbers}
+				s.Errors++
 			case StatusInfo:
 				tc.Skipped = &JUnitMessage{Message: m.Reason}
 				s.Skipped++

@@ -14,6 +14,9 @@ const (
 	exitOK    = 0 // everything passed
 	exitFail  = 1 // a run or a check failed
 	exitUsage = 2 // bad input or usage
+	// exitInconclusive: lockstep check found no regression but could not
+	// decide some checks (worse beyond the tolerance, not significant).
+	exitInconclusive = 3
 )
 
 // exitError carries an exit code through cobra.
@@ -27,6 +30,8 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func badInput(err error) error { return &exitError{exitUsage, err} }
 func failed(err error) error   { return &exitError{exitFail, err} }
+
+func inconclusive(err error) error { return &exitError{exitInconclusive, err} }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 

@@ -1,28 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
-
-func versionString() string {
-	v := version
-	if v == "" {
-		v = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-	}
-	return v
-}
-
-// commands holds the constructors of every subcommand except version. Each
+// commands holds the constructors of every subcommand. Each
 // command's file registers itself in an init function, so adding a command
 // touches only its own file.
 var commands []func() *cobra.Command
@@ -43,24 +27,14 @@ Start here:
   lockstep validate scenarios/pilot-5-neighborhoods.yaml
   lockstep run scenarios/pilot-5-neighborhoods.yaml
 
-Exit codes: 0 ok, 1 a run or check failed, 2 bad input or usage.
+Exit codes: 0 ok, 1 a run or check failed, 2 bad input or usage,
+3 lockstep check found no regression but some checks were inconclusive.
 Errors go to stderr, results to stdout.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(
-		&cobra.Command{
-			Use:   "version",
-			Short: "Print the lockstep version",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				fmt.Fprintln(cmd.OutOrStdout(), "lockstep", versionString())
-				return nil
-			},
-		},
-	)
 	for _, c := range commands {
 		root.AddCommand(c())
 	}

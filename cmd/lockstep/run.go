@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,7 @@ type runFlags struct {
 	format       string
 	trace        bool
 	quiet        bool
-	precision    float64
+	precision    shareFlag
 	report       bool
 }
 
@@ -54,12 +55,15 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 			if f.format != "table" && f.format != "json" {
 				return badInput(fmt.Errorf("--format must be table or json, not %q", f.format))
 			}
+			if cmd.Flags().Changed("replications") && f.replications < 1 {
+				return badInput(fmt.Errorf("--replications must be at least 1 (got %d); leave it out for the scenario's", f.replications))
+			}
 			s, err := scenarios.Load(args[0])
 			if err != nil {
 				return badInput(err)
 			}
 			printWarnings(cmd.ErrOrStderr(), s)
-			opt := experiment.Options{Replications: f.replications, Workers: f.workers, Trace: f.trace || f.report, Precision: f.precision}
+			opt := experiment.Options{Replications: f.replications, Workers: f.workers, Trace: f.trace || f.report, Precision: float64(f.precision)}
 			if cmd.Flags().Changed("seed") {
 				opt.Seed = &f.seed
 			}
@@ -79,14 +83,18 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 				}
 			}
 			if f.format == "json" {
-				return results.WriteRunJSON(cmd.OutOrStdout(), run)
-			}
-			if err := results.FormatSummaryTable(cmd.OutOrStdout(), run); err != nil {
+				if err := results.WriteRunJSON(cmd.OutOrStdout(), run); err != nil {
+					return failed(err)
+				}
+			} else if err := results.FormatSummaryTable(cmd.OutOrStdout(), run); err != nil {
 				return failed(err)
 			}
 			if !f.quiet {
 				noteMissing(cmd.ErrOrStderr(), missing)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", filepath.Join(f.out, "results.json"))
+				if f.report {
+					noteReport(cmd.ErrOrStderr(), f.out)
+				}
 			}
 			return nil
 		},
@@ -100,7 +108,7 @@ The same file and seed give byte-identical results.json, whatever --workers.`,
 	fl.BoolVar(&f.trace, "trace", false, "keep the hourly time series (orders, ready, collected, occupancy, courier utilization, drift) in results.json")
 	fl.BoolVar(&f.report, "report", false, "also write plots (PNG, SVG) and a self-contained report.html to --out (implies --trace)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar or notes on stderr")
-	fl.Float64Var(&f.precision, "precision", 0, "target relative CI half-width for the precision check (default: the scenario's, 5%)")
+	fl.Var(&f.precision, "precision", "target relative CI half-width for the precision check, 0.05 or 5% (default: the scenario's, 5%)")
 	return cmd
 }
 
@@ -243,3 +251,40 @@ func (d *delayedWriter) Write(b []byte) (int, error) {
 	}
 	return d.w.Write(b)
 }
+
+// noteReport says where run --report put the report and the plots.
+func noteReport(w io.Writer, dir string) {
+	fmt.Fprintf(w, "wrote %s\n", filepath.Join(dir, results.ReportFile))
+	plots := filepath.Join(dir, "plots")
+	n := 0
+	for _, ext := range results.PlotFormats {
+		m, _ := filepath.Glob(filepath.Join(plots, "*."+ext))
+		n += len(m)
+	}
+	fmt.Fprintf(w, "wrote %d plots as %s (%d files) to %s\n", n/len(results.PlotFormats), strings.Join(results.PlotFormats, " and "), n, plots+string(filepath.Separator))
+}
+
+// shareFlag is a flag holding a share in (0, 1], written as in YAML: a
+// number (0.05) or a percentage (5%). Zero means "not given".
+type shareFlag float64
+
+func (s *shareFlag) String() string {
+	if *s == 0 {
+		return ""
+	}
+	return scenarios.Fraction(*s).String()
+}
+
+func (s *shareFlag) Set(v string) error {
+	f, err := scenarios.ParseFraction(v)
+	if err != nil {
+		return err
+	}
+	if f <= 0 {
+		return fmt.Errorf("must be > 0 (got %s)", strings.TrimSpace(v))
+	}
+	*s = shareFlag(f)
+	return nil
+}
+
+func (s *shareFlag) Type() string { return "share" }

@@ -51,7 +51,8 @@ Every received message is written to a bbolt journal in --data before it is
 applied (live: before the MQTT acknowledgement); a restart restores the latest
 state snapshot from the same file (taken every --snapshot-every records) and
 re-applies only the records after it, then carries on. --replay exits at the end of the capture and prints a
-summary; live mode runs until SIGINT/SIGTERM. Both write --report (divergences,
+summary (a file without a single capture line, empty or not a capture, is
+bad input: exit 2, naming its first line); live mode runs until SIGINT/SIGTERM. Both write --report (divergences,
 sorted NDJSON) and --states (final label states) at the end.
 
 Sessions (--broker URL): the twin connects with a stable client id,
@@ -221,6 +222,9 @@ func runTwin(cmd *cobra.Command, f twinFlags) error {
 	st, err := srv.Replay(ctx, in)
 	if err != nil {
 		return twinExit(err)
+	}
+	if err := emptyReplay(f.replay, st); err != nil {
+		return badInput(err) // nothing to replay: bad input, not a quiet day
 	}
 	if err := srv.Close(); err != nil {
 		return twinExit(err)
