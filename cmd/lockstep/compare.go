@@ -66,6 +66,9 @@ guarantee at --max-replications per scenario and says so.`,
   lockstep compare a.yaml b.yaml c.yaml --select fcpo --delta 0.25 --pcs 0.95`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("replications") && replications < 1 {
+				return badInput(fmt.Errorf("--replications must be at least 1 (got %d); leave it out for the first scenario's", replications))
+			}
 			sopt, err := sel.options(cmd)
 			if err != nil {
 				return badInput(err)

@@ -80,3 +80,19 @@ func TestRunReportSaysWhereItWrote(t *testing.T) {
 	require.NotContains(t, stderr, "report.html")
 	require.NotContains(t, stderr, "plots")
 }
+
+// compare and sweep take --replications as run does: 0 or below is a usage
+// error, not a silent "the scenario's".
+func TestCompareSweepRejectBadReplications(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"compare", quickstartYAML, quickstartYAML},
+		{"sweep", quickstartYAML, "--vary", "couriers.fleet=2,3"},
+	} {
+		for _, n := range []string{"0", "-1"} {
+			args := append(append([]string{}, cmd...), "--out", t.TempDir(), "--replications", n)
+			code, _, stderr := lockstep(t, args...)
+			require.Equal(t, exitUsage, code, "%v", args)
+			require.Contains(t, stderr, "--replications must be at least 1 (got "+n+")", "%v", args)
+		}
+	}
+}

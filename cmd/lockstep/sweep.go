@@ -182,8 +182,8 @@ func loadSweep(cmd *cobra.Command, f *sweepFlags, args []string) (*sweep.Sweep, 
 			def.Vary = append(def.Vary, vr)
 		}
 	}
-	if f.replications < 0 {
-		return nil, fmt.Errorf("--replications must be >= 1 (got %d)", f.replications)
+	if cmd.Flags().Changed("replications") && f.replications < 1 {
+		return nil, fmt.Errorf("--replications must be at least 1 (got %d); leave it out for the scenario's", f.replications)
 	}
 	if f.replications > 0 {
 		def.Replications = f.replications
