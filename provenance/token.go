@@ -314,20 +314,13 @@ func (r *reader) bytes(n int, what string) ([]byte, error) {
 	return v, nil
 }
 
-func (r *reader) uvarint(what string) (uint64, error) {
-	v, n := binary.Uvarint(r.b[r.off:])
-	if n == 0 {
-		return 0, r.short(what)
-	}
-	if n < 0 {
-		return 0, verr(ErrMalformed, "%s: varint overflows", what)
-	}
-	r.off += n
-	return v, nil
-}
+func (r *reader) uvarint(what string) (uint64, error) { return readVarint(r, what, binary.Uvarint) }
 
-func (r *reader) varint(what string) (int64, error) {
-	v, n := binary.Varint(r.b[r.off:])
+func (r *reader) varint(what string) (int64, error) { return readVarint(r, what, binary.Varint) }
+
+// readVarint reads one varint with dec (binary.Uvarint or binary.Varint).
+func readVarint[T uint64 | int64](r *reader, what string, dec func([]byte) (T, int)) (T, error) {
+	v, n := dec(r.b[r.off:])
 	if n == 0 {
 		return 0, r.short(what)
 	}
