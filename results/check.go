@@ -271,21 +271,15 @@ type CheckReport struct {
 }
 
 // Failures lists the failed checks.
-func (r *CheckReport) Failures() []MetricCheck {
-	var out []MetricCheck
-	for _, m := range r.Metrics {
-		if m.Status == StatusFail {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+func (r *CheckReport) Failures() []MetricCheck { return r.withStatus(StatusFail) }
 
 // Inconclusive lists the inconclusive checks.
-func (r *CheckReport) Inconclusive() []MetricCheck {
+func (r *CheckReport) Inconclusive() []MetricCheck { return r.withStatus(StatusInconclusive) }
+
+func (r *CheckReport) withStatus(st CheckStatus) []MetricCheck {
 	var out []MetricCheck
 	for _, m := range r.Metrics {
-		if m.Status == StatusInconclusive {
+		if m.Status == st {
 			out = append(out, m)
 		}
 	}
