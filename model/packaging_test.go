@@ -1,10 +1,6 @@
 package model
 
 import (
-	"fmt"
-	"os"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -294,19 +290,6 @@ func TestEveryBoxRowIsExercised(t *testing.T) {
 		}
 		require.True(t, found, "move %v --%v--> %v not in the table", tr.From, tr.On, tr.To)
 	}
-}
-
-// The README renders the box transition table; keep it in sync.
-func TestREADMEBoxTransitionTable(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
-	require.NoError(t, err)
-	readme := string(b)
-	for _, tr := range BoxTransitions {
-		row := fmt.Sprintf("| box | `%s` | `%s` | `%s` | %s |", tr.From, tr.On, tr.To, tr.When)
-		require.True(t, strings.Contains(readme, row), "README lacks box transition row:\n%s", row)
-	}
-	rows := regexp.MustCompile("(?m)^\\| box \\| `").FindAllString(readme, -1)
-	require.Len(t, rows, len(BoxTransitions), "README has box transition rows the code does not")
 }
 
 func TestBoxIDString(t *testing.T) {
