@@ -277,6 +277,13 @@ func (w *world) finish() {
 	end := r.End
 	r.KernelEvents = w.k.Events()
 	r.Parcels = uint64(w.next - 1)
+	for hi := range w.hoods {
+		for _, c := range w.hoods[hi].cells {
+			if c.orders > 0 {
+				r.DemandByCell[c.cell] += c.orders
+			}
+		}
+	}
 	co := &w.co
 	if w.warm == nil { // no warm-up: snapshot at start is all zeros
 		w.warm = make([]model.NodeState, len(w.net.Nodes))
