@@ -26,13 +26,19 @@ type Event struct {
 // Timer identifies a cancellable event scheduled with PushTimer. The zero
 // Timer is "no timer": cancelling it is a no-op that returns false. A Timer
 // only has meaning for the Queue (or Kernel) that issued it.
+//
+// A Timer is 8 bytes (a world keeps several per parcel in flight): its slot
+// and the slot's generation when it was issued. A slot's generation moves on
+// each time the slot is freed, so a Timer whose event popped, was cancelled
+// or was dropped by Reset never matches its slot again (until the
+// generation wraps after 2^32 - 1 reuses of that one slot).
 type Timer struct {
 	slot uint32 // index in Queue.cells
-	seq  uint64 // sequence number of the timer; 0 for the zero Timer
+	gen  uint32 // the slot's generation when issued; 0 only in the zero Timer
 }
 
 // IsZero reports whether t is the zero Timer.
-func (t Timer) IsZero() bool { return t.seq == 0 }
+func (t Timer) IsZero() bool { return t.gen == 0 }
 
 // item is a queued event: 32 bytes, time, order key and payload, so four
 // siblings of the heap span two cache lines and moving an event moves all of
@@ -60,9 +66,11 @@ func (it *item) payload() (Kind, int32, int32, uint32) {
 // there: that would take 2^32-1 timers queued at once).
 const noCell = 1<<32 - 1
 
-// cell is the state of a queued timer, indexed by slot.
+// cell is the state of a timer slot: its generation (never 0) and whether
+// the timer queued in it was cancelled. The generation moves on when the
+// slot is freed.
 type cell struct {
-	seq       uint64 // sequence number of the timer in this cell; 0 = free
+	gen       uint32
 	cancelled bool
 }
 
@@ -126,7 +134,6 @@ type Queue struct {
 	h     []item        // near tier: heap of items with at <= lim; h[:heapBase] unused
 	cells []cell        // per slot: state of a queued timer
 	free  []uint32      // free slots (LIFO, so reuse is deterministic)
-	seq   uint64        // last timer sequence number handed out (never reset)
 	ord   uint32        // next insertion order; renumbered when it would wrap
 	stale int           // cancelled entries still queued (either tier)
 	sink  model.Instant // target of prefetching loads in removeTop
@@ -270,18 +277,16 @@ func (q *Queue) Push(ev Event) {
 
 // PushTimer adds ev to the queue and returns a Timer that can cancel it.
 func (q *Queue) PushTimer(ev Event) Timer {
-	q.seq++
 	var s uint32
 	if n := len(q.free); n > 0 {
 		s = q.free[n-1]
 		q.free = q.free[:n-1]
 	} else {
 		s = uint32(len(q.cells))
-		q.cells = append(q.cells, cell{})
+		q.cells = append(q.cells, cell{gen: 1})
 	}
-	q.cells[s] = cell{seq: q.seq}
 	q.push(ev.At, ev.Kind, ev.A, ev.B, ev.C, s)
-	return Timer{slot: s, seq: q.seq}
+	return Timer{slot: s, gen: q.cells[s].gen}
 }
 
 // push takes the event as scalars: an Event, five fields, is spilled to the
@@ -339,11 +344,11 @@ func (q *Queue) init() {
 // Active reports whether t is still pending: issued by this queue, not yet
 // popped and not cancelled.
 func (q *Queue) Active(t Timer) bool {
-	if t.seq == 0 || int(t.slot) >= len(q.cells) {
+	if t.gen == 0 || int(t.slot) >= len(q.cells) {
 		return false
 	}
 	c := &q.cells[t.slot]
-	return c.seq == t.seq && !c.cancelled
+	return c.gen == t.gen && !c.cancelled
 }
 
 // Cancel removes the event of t from the queue. It returns false, and does
@@ -404,8 +409,8 @@ func (q *Queue) Len() int {
 // Cancelled returns how many events were cancelled over the queue's life.
 func (q *Queue) Cancelled() uint64 { return q.cancelled }
 
-// Reset empties the queue and keeps its memory for reuse. Sequence numbers
-// keep increasing across Reset, so Timers issued before it stay inactive.
+// Reset empties the queue and keeps its memory for reuse. Every slot's
+// generation moves on, so Timers issued before it stay inactive.
 func (q *Queue) Reset() {
 	if len(q.h) > heapBase {
 		q.h = q.h[:heapBase]
@@ -414,9 +419,11 @@ func (q *Queue) Reset() {
 	q.run, q.rh = q.run[:0], 0
 	q.clearFar()
 	q.lim = 0
-	clear(q.cells)
-	q.cells = q.cells[:0]
 	q.free = q.free[:0]
+	for i := len(q.cells) - 1; i >= 0; i-- { // slot 0 is handed out first
+		q.cells[i] = cell{gen: nextGen(q.cells[i].gen)}
+		q.free = append(q.free, uint32(i))
+	}
 	q.stale = 0
 	q.ord = 0
 }
@@ -489,8 +496,16 @@ func (q *Queue) fill() {
 }
 
 func (q *Queue) freeCell(s uint32) {
-	q.cells[s] = cell{}
+	q.cells[s] = cell{gen: nextGen(q.cells[s].gen)}
 	q.free = append(q.free, s)
+}
+
+// nextGen is the generation after g (0 is skipped: it marks the zero Timer).
+func nextGen(g uint32) uint32 {
+	if g++; g == 0 {
+		g = 1
+	}
+	return g
 }
 
 // lessBit reports a < b in (at, key) order as 0 or 1, without branches: it

@@ -372,6 +372,47 @@ func TestQueueReset(t *testing.T) {
 	require.Equal(t, 1, q.Len())
 }
 
+// TestTimerGenerations: a Timer names its slot and the slot's generation,
+// so a Timer whose event popped, was cancelled, or was queued before a Reset
+// never cancels the later timer that reuses its slot (8-byte Timers must not
+// bring back the ABA problem a 64-bit sequence number avoided).
+func TestTimerGenerations(t *testing.T) {
+	var q Queue
+	old := q.PushTimer(Event{At: 1, A: 1})
+	_, ok := q.Pop()
+	require.True(t, ok)
+	reused := q.PushTimer(Event{At: 2, A: 2})
+	require.Equal(t, old.slot, reused.slot, "the freed slot is reused")
+	require.False(t, q.Active(old), "popped")
+	require.False(t, q.Cancel(old), "a popped timer cannot cancel its slot's next timer")
+	require.True(t, q.Active(reused))
+
+	require.True(t, q.Cancel(reused))
+	for q.Len() > 0 {
+		q.Pop()
+	}
+	again := q.PushTimer(Event{At: 3, A: 3})
+	require.False(t, q.Cancel(reused), "cancelled and dropped")
+	require.True(t, q.Active(again))
+
+	before := q.PushTimer(Event{At: 4, A: 4})
+	q.Reset()
+	after := q.PushTimer(Event{At: 5, A: 5})
+	require.False(t, q.Active(again), "queued before Reset")
+	require.False(t, q.Active(before), "queued before Reset")
+	require.False(t, q.Cancel(again))
+	require.False(t, q.Cancel(before))
+	require.True(t, q.Active(after))
+	ev, ok := q.Pop()
+	require.True(t, ok)
+	require.Equal(t, int32(5), ev.A)
+
+	// generations skip 0, the zero Timer's
+	require.Equal(t, uint32(1), nextGen(1<<32-1))
+	require.True(t, Timer{}.IsZero())
+	require.False(t, q.Active(Timer{}))
+}
+
 func ExampleQueue() {
 	var q Queue
 	q.Push(Event{At: 20, A: 1})
