@@ -43,7 +43,7 @@ type cohort struct {
 type dwell struct {
 	n    uint64
 	sum  float64 // minutes
-	bins []uint32
+	bins pagedBins[uint32]
 }
 
 const (
@@ -52,14 +52,11 @@ const (
 )
 
 func (d *dwell) add(min float64) {
-	if d.bins == nil {
-		d.bins = make([]uint32, dwellBins+1)
-	}
 	b := int(min / dwellBin)
 	if b > dwellBins {
 		b = dwellBins
 	}
-	d.bins[b]++
+	*d.bins.at(b)++
 	d.n++
 	d.sum += min
 }
@@ -72,17 +69,24 @@ func (d *dwell) quantile(q float64) float64 {
 	}
 	target := q * float64(d.n)
 	var acc float64
-	for i, c := range d.bins {
-		if c == 0 {
-			continue
+	res := -1.0
+	d.bins.each(func(i int, cp *uint32) {
+		c := *cp
+		if c == 0 || res >= 0 || i > dwellBins {
+			return
 		}
 		if acc+float64(c) >= target {
 			if i == dwellBins {
-				return dwellBin * dwellBins
+				res = dwellBin * dwellBins
+			} else {
+				res = dwellBin * (float64(i) + (target-acc)/float64(c))
 			}
-			return dwellBin * (float64(i) + (target-acc)/float64(c))
+			return
 		}
 		acc += float64(c)
+	})
+	if res >= 0 {
+		return res
 	}
 	return dwellBin * dwellBins
 }

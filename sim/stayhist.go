@@ -15,7 +15,7 @@ import (
 // simulated, and the Kaplan–Meier estimate is one pass over the bins with
 // no sort.
 type stayHist struct {
-	n [stayBins][2]uint32 // [bin][0: collected, 1: censored]
+	n pagedBins[[2]uint32] // [bin][0: collected, 1: censored]
 }
 
 const (
@@ -57,15 +57,18 @@ func (h *stayHist) add(d model.Duration, collected bool) {
 	if collected {
 		c = 0
 	}
-	h.n[stayBin(uint64(max(d, 0)/model.Minute))][c]++
+	h.n.at(stayBin(uint64(max(d, 0) / model.Minute)))[c]++
 }
 
 // merge adds o's stays to h.
 func (h *stayHist) merge(o *stayHist) {
-	for b := range h.n {
-		h.n[b][0] += o.n[b][0]
-		h.n[b][1] += o.n[b][1]
-	}
+	o.n.each(func(b int, v *[2]uint32) {
+		if v[0]|v[1] != 0 {
+			x := h.n.at(b)
+			x[0] += v[0]
+			x[1] += v[1]
+		}
+	})
 }
 
 // result is the Kaplan–Meier estimate over the bins (as pickupOfSorted
@@ -78,14 +81,13 @@ func (h *stayHist) result() PickupResult {
 		return p
 	}
 	var total uint64
-	for b := range h.n {
-		total += uint64(h.n[b][0]) + uint64(h.n[b][1])
-	}
+	h.n.each(func(_ int, v *[2]uint32) { total += uint64(v[0]) + uint64(v[1]) })
 	p.Ready = total
 	s := 1.0
 	atRisk := total
 	for b := 0; b < stayBins && atRisk > 0; b++ {
-		ev, ce := uint64(h.n[b][0]), uint64(h.n[b][1])
+		v := h.n.get(b)
+		ev, ce := uint64(v[0]), uint64(v[1])
 		if ev > 0 {
 			p.Collected += ev
 			s *= 1 - float64(ev)/float64(atRisk)
