@@ -468,7 +468,7 @@ func (c *Core) release(l *Label, at Instant) {
 // It walks the cached prefix of from's nearest-first ordering (orderFrom),
 // and only when no node there qualifies looks beyond it (nearestBeyond):
 // the same node as a walk over the whole ordering, with memory per node
-// bounded by nearK.
+// bounded by about nearK nodes and nearK partners.
 func (c *Core) Nearest(from NodeIndex, s SizeClass, eta Instant, partners bool) NodeIndex {
 	ord := c.orderFrom(from)
 	for pass := 0; pass < 2; pass++ {
@@ -480,7 +480,7 @@ func (c *Core) Nearest(from NodeIndex, s SizeClass, eta Instant, partners bool) 
 				return j
 			}
 		}
-		if len(ord) >= nearK {
+		if len(ord) > 0 {
 			if j := c.nearestBeyond(from, ord[len(ord)-1], s, eta, pass == 0, partners); j != NoNode {
 				return j
 			}
@@ -489,7 +489,8 @@ func (c *Core) Nearest(from NodeIndex, s SizeClass, eta Instant, partners bool) 
 	return NoNode
 }
 
-// nearK is the length of the nearest-first prefix cached per node: a node's
+// nearK is how many nodes and how many partners the nearest-first prefix
+// cached per node holds at least: a node's
 // full ordering is N entries, N^2 for the network (125 MB at 5 600 nodes).
 const nearK = 32
 
@@ -497,16 +498,20 @@ const nearK = 32
 // ordering (grid distance, ties by id) that can take a parcel of size s at
 // eta (open then, with hours), among partners only if partners; NoNode if
 // none. It scans every node but computes the grid distance only of those
-// that qualify.
+// that qualify: none when the prefix is the whole ordering (a node in the
+// prefix that qualified would have been taken).
 func (c *Core) nearestBeyond(from, last NodeIndex, s SizeClass, eta Instant, hours, partners bool) NodeIndex {
 	nodes := c.Net.Nodes
 	src := nodes[from].Cell
-	ld, lid := GridDistance(src, nodes[last].Cell), nodes[last].ID
+	ld, lid := -1, nodes[last].ID // ld: computed at the first node that qualifies
 	best, bd := NoNode, 0
 	for j := range nodes {
 		nd := &nodes[j]
 		if NodeIndex(j) == from || !nd.Holds() || (partners && nd.Kind != Partner) || !c.CanTake(NodeIndex(j), s, eta, hours) {
 			continue
+		}
+		if ld < 0 {
+			ld = GridDistance(src, nodes[last].Cell)
 		}
 		d := GridDistance(src, nd.Cell)
 		if d < ld || (d == ld && nd.ID <= lid) {
@@ -519,10 +524,11 @@ func (c *Core) nearestBeyond(from, last NodeIndex, s SizeClass, eta Instant, hou
 	return best
 }
 
-// orderFrom lists the nearK nodes nearest to from that hold parcels (all of
-// them if fewer), nearest first by grid distance, ties by id: the prefix of
-// the full ordering. It is computed on first use and kept: the network does
-// not move.
+// orderFrom lists the nodes nearest to from that hold parcels, nearest
+// first by grid distance, ties by id: the shortest prefix of the full
+// ordering with nearK nodes and nearK partners (Nearest's searches among
+// partners only), or the whole ordering when shorter. It is computed on
+// first use and kept: the network does not move.
 func (c *Core) orderFrom(from NodeIndex) []NodeIndex {
 	if o := c.order[from]; o != nil {
 		return o
@@ -545,7 +551,14 @@ func (c *Core) orderFrom(from NodeIndex) []NodeIndex {
 		}
 		return c.Net.Nodes[cs[a].i].ID < c.Net.Nodes[cs[b].i].ID
 	})
-	o := make([]NodeIndex, min(len(cs), nearK))
+	n, partners := 0, 0
+	for n < len(cs) && (n < nearK || partners < nearK) {
+		if c.Net.Nodes[cs[n].i].Kind == Partner {
+			partners++
+		}
+		n++
+	}
+	o := make([]NodeIndex, n)
 	for k := range o {
 		o[k] = cs[k].i
 	}
