@@ -506,6 +506,11 @@ func (c *Core) release(l *Label, at Instant) {
 // Nearest returns the nearest node to from (by H3 grid distance, ties by id)
 // that can take a parcel of size s at instant eta, preferring nodes open at
 // eta; partners restricts the search to partner storefronts. NoNode if none.
+//
+// It walks the cached prefix of from's nearest-first ordering (orderFrom),
+// and only when no node there qualifies looks beyond it (nearestBeyond):
+// the same node as a walk over the whole ordering, with memory per node
+// bounded by about nearK nodes and nearK partners.
 func (c *Core) Nearest(from NodeIndex, s SizeClass, eta Instant, partners bool) NodeIndex {
 	ord := c.orderFrom(from)
 	for pass := 0; pass < 2; pass++ {
@@ -517,12 +522,55 @@ func (c *Core) Nearest(from NodeIndex, s SizeClass, eta Instant, partners bool) 
 				return j
 			}
 		}
+		if len(ord) > 0 {
+			if j := c.nearestBeyond(from, ord[len(ord)-1], s, eta, pass == 0, partners); j != NoNode {
+				return j
+			}
+		}
 	}
 	return NoNode
 }
 
-// orderFrom lists the other nodes that hold parcels, nearest first. It is
-// computed on first use and kept: the network does not move.
+// nearK is how many nodes and how many partners the nearest-first prefix
+// cached per node holds at least: a node's
+// full ordering is N entries, N^2 for the network (125 MB at 5 600 nodes).
+const nearK = 32
+
+// nearestBeyond is the first node after last in from's nearest-first
+// ordering (grid distance, ties by id) that can take a parcel of size s at
+// eta (open then, with hours), among partners only if partners; NoNode if
+// none. It scans every node but computes the grid distance only of those
+// that qualify: none when the prefix is the whole ordering (a node in the
+// prefix that qualified would have been taken).
+func (c *Core) nearestBeyond(from, last NodeIndex, s SizeClass, eta Instant, hours, partners bool) NodeIndex {
+	nodes := c.Net.Nodes
+	src := nodes[from].Cell
+	ld, lid := -1, nodes[last].ID // ld: computed at the first node that qualifies
+	best, bd := NoNode, 0
+	for j := range nodes {
+		nd := &nodes[j]
+		if NodeIndex(j) == from || !nd.Holds() || (partners && nd.Kind != Partner) || !c.CanTake(NodeIndex(j), s, eta, hours) {
+			continue
+		}
+		if ld < 0 {
+			ld = GridDistance(src, nodes[last].Cell)
+		}
+		d := GridDistance(src, nd.Cell)
+		if d < ld || (d == ld && nd.ID <= lid) {
+			continue // in the prefix
+		}
+		if best == NoNode || d < bd || (d == bd && nd.ID < nodes[best].ID) {
+			best, bd = NodeIndex(j), d
+		}
+	}
+	return best
+}
+
+// orderFrom lists the nodes nearest to from that hold parcels, nearest
+// first by grid distance, ties by id: the shortest prefix of the full
+// ordering with nearK nodes and nearK partners (Nearest's searches among
+// partners only), or the whole ordering when shorter. It is computed on
+// first use and kept: the network does not move.
 func (c *Core) orderFrom(from NodeIndex) []NodeIndex {
 	if o := c.order[from]; o != nil {
 		return o
@@ -545,9 +593,16 @@ func (c *Core) orderFrom(from NodeIndex) []NodeIndex {
 		}
 		return c.Net.Nodes[cs[a].i].ID < c.Net.Nodes[cs[b].i].ID
 	})
-	o := make([]NodeIndex, len(cs))
-	for k, x := range cs {
-		o[k] = x.i
+	n, partners := 0, 0
+	for n < len(cs) && (n < nearK || partners < nearK) {
+		if c.Net.Nodes[cs[n].i].Kind == Partner {
+			partners++
+		}
+		n++
+	}
+	o := make([]NodeIndex, n)
+	for k := range o {
+		o[k] = cs[k].i
 	}
 	c.order[from] = o
 	return o

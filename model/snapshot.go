@@ -16,6 +16,7 @@ import (
 //	core:      now, MeasureFrom, KeepFinished, Stats
 //	nodes:     one NodeState per network node
 //	order:     per node, 0 (not computed yet) or 1+n followed by n node indexes
+//	           (the first n of its nearest-first ordering: Core.orderFrom)
 //	labels:    slab length, free list, total chain entries, then every live
 //	           slab slot in slab order (free slots carry nothing)
 //	inventory: 0, or 1 and per node its caches, central replica, unmerged

@@ -97,6 +97,11 @@ type choiceState struct {
 	commitAt  []commit  // per label slab: where its parcel is counted
 	limited   []bool    // nodes with slots or a counter
 	cum       []float64 // checkout scratch: cumulative weights, per candidate
+	// the pickup nodes in a grid (geogrid.go), by their cell's centre
+	// (preferences) and by their own position (the logit); built on first
+	// use, nil when the grid does not suit the network
+	grid, ownGrid *geoGrid
+	gridOK, ownOK bool
 }
 
 // commit is where a label's parcel counts as committed: node+1 (0: none)
@@ -154,28 +159,84 @@ func (w *world) nodeLatLng(j int) (float64, float64) {
 	return nd.Lat, nd.Lng
 }
 
+// pickupNode reports whether node i is a pickup node: it holds parcels and
+// is not a microstore.
+func (w *world) pickupNode(i int) bool {
+	nd := &w.net.Nodes[i]
+	return nd.Kind != model.Microstore && nd.Holds()
+}
+
+// pickupGrid is the grid of the pickup nodes at their cell's centre, or at
+// their own position (own).
+func (w *world) pickupGrid(own bool) *geoGrid {
+	ch := &w.ch
+	if own && ch.ownOK {
+		return ch.ownGrid
+	}
+	if !own && ch.gridOK {
+		return ch.grid
+	}
+	var ids []int32
+	var lat, lng []float64
+	for i := range w.net.Nodes {
+		if !w.pickupNode(i) {
+			continue
+		}
+		a, b := w.nodeLat[i], w.nodeLng[i]
+		if own {
+			a, b = w.nodeLatLng(i)
+		}
+		ids, lat, lng = append(ids, int32(i)), append(lat, a), append(lng, b)
+	}
+	g := newGeoGrid(ids, lat, lng)
+	if own {
+		ch.ownGrid, ch.ownOK = g, true
+	} else {
+		ch.grid, ch.gridOK = g, true
+	}
+	return g
+}
+
 // logitCell lists the pickup nodes within the radius of cell c with their
-// weights exp(V - max V).
+// weights exp(V - max V). The nodes are searched in a grid (geogrid.go):
+// only those near enough to matter are measured.
 func (w *world) logitCell(c model.Cell) choiceCell {
 	cfg := &w.cfg.Customers.Choice
 	ll := c.LatLng()
 	var out choiceCell
 	var dist []float64
 	nearest, best := model.NoNode, math.Inf(1)
-	for i := range w.net.Nodes {
-		nd := &w.net.Nodes[i]
-		if nd.Kind == model.Microstore || !nd.Holds() {
-			continue
-		}
-		lat, lng := w.nodeLatLng(i)
+	type cand struct {
+		i model.NodeIndex
+		d float64
+	}
+	var in []cand
+	measure := func(i int32) {
+		lat, lng := w.nodeLatLng(int(i))
 		d := model.HaversineKm(ll.Lat, ll.Lng, lat, lng)
-		if d < best {
+		if d < best || (d == best && model.NodeIndex(i) < nearest) {
 			nearest, best = model.NodeIndex(i), d
 		}
 		if d <= cfg.RadiusKm {
-			out.cand = append(out.cand, model.NodeIndex(i))
-			dist = append(dist, d)
+			in = append(in, cand{model.NodeIndex(i), d})
 		}
+	}
+	if g := w.pickupGrid(true); g.covers(ll.Lat, ll.Lng) {
+		g.within(ll.Lat, ll.Lng, cfg.RadiusKm, measure)
+		if len(in) == 0 {
+			g.nearest(ll.Lat, ll.Lng, func() float64 { return best }, measure)
+		}
+	} else {
+		for i := range w.net.Nodes {
+			if w.pickupNode(i) {
+				measure(int32(i))
+			}
+		}
+	}
+	sort.Slice(in, func(a, b int) bool { return in[a].i < in[b].i })
+	for _, x := range in {
+		out.cand = append(out.cand, x.i)
+		dist = append(dist, x.d)
 	}
 	if len(out.cand) == 0 && nearest != model.NoNode {
 		out.cand, dist = []model.NodeIndex{nearest}, []float64{best}

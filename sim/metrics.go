@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lockstep-sim/lockstep/model"
 )
@@ -57,8 +58,11 @@ type HoodResult struct {
 
 // metricsState is the world's bookkeeping for the results above.
 type metricsState struct {
-	hoods    []HoodResult
-	hoodNode [][]uint64 // [hood][node]: measured orders sent to the node
+	hoods []HoodResult
+	// hoodNode: per neighborhood, the measured orders sent to each node,
+	// sparse (a neighborhood's customers use a handful of nodes; a dense
+	// [hood][node] table is 224 MB at 5 000 neighborhoods x 5 600 nodes)
+	hoodNode []nodeCounts
 	// late: refunds of collected orders (a cost); lost: refunds of orders
 	// cancelled or returned (lost revenue)
 	late, lost float64
@@ -67,9 +71,8 @@ type metricsState struct {
 	// placing is the neighborhood of the order being placed (-1: none): a
 	// label that finishes within its placement has no world label yet.
 	placing int16
-	// friction per neighborhood, in the core's one-minute bins but grown
-	// only as far as the longest wait seen (a full model.Histogram per
-	// neighborhood would cost 160 kB each)
+	// friction per neighborhood, in the core's one-minute bins, paged
+	// (a full model.Histogram per neighborhood would cost 160 kB each)
 	friction []minuteHist
 	// lateRef holds the late-SLA refunds of measured labels not finished
 	// yet (only late labels have one: nothing per on-time label).
@@ -82,17 +85,68 @@ func (w *world) metricsInit() {
 	m.lateRef = map[model.LabelID]float64{}
 	m.hoods = make([]HoodResult, len(w.cfg.Neighborhoods))
 	m.friction = make([]minuteHist, len(w.cfg.Neighborhoods))
-	m.hoodNode = make([][]uint64, len(w.cfg.Neighborhoods))
+	m.hoodNode = make([]nodeCounts, len(w.cfg.Neighborhoods))
 	for i := range m.hoods {
 		m.hoods[i].Name = w.cfg.Neighborhoods[i].Name
-		m.hoodNode[i] = make([]uint64, len(w.net.Nodes))
 	}
 }
 
 // metricsOrder records a measured order of neighborhood hi sent to dest.
 func (w *world) metricsOrder(hi int, dest model.NodeIndex) {
 	w.mx.hoods[hi].Orders++
-	w.mx.hoodNode[hi][dest]++
+	w.mx.hoodNode[hi].add(dest)
+}
+
+// nodeCounts counts per node, sparse: the nodes seen, in first-seen order
+// until sorted, with a map index once there are many.
+type nodeCounts struct {
+	node []model.NodeIndex
+	n    []uint64
+	idx  map[model.NodeIndex]int32 // nil while len(node) <= nodeCountsScan
+}
+
+// nodeCountsScan is the number of nodes nodeCounts searches linearly.
+const nodeCountsScan = 16
+
+func (c *nodeCounts) add(j model.NodeIndex) {
+	if c.idx != nil {
+		if k, ok := c.idx[j]; ok {
+			c.n[k]++
+			return
+		}
+	} else {
+		for k, x := range c.node {
+			if x == j {
+				c.n[k]++
+				return
+			}
+		}
+	}
+	c.node = append(c.node, j)
+	c.n = append(c.n, 1)
+	if c.idx != nil {
+		c.idx[j] = int32(len(c.node) - 1)
+	} else if len(c.node) > nodeCountsScan {
+		c.idx = make(map[model.NodeIndex]int32, 2*len(c.node))
+		for k, x := range c.node {
+			c.idx[x] = int32(k)
+		}
+	}
+}
+
+// sorted orders the counts by node index (add must not be called after).
+func (c *nodeCounts) sorted() {
+	c.idx = nil
+	k := make([]int, len(c.node))
+	for i := range k {
+		k[i] = i
+	}
+	slices.SortFunc(k, func(a, b int) int { return int(c.node[a]) - int(c.node[b]) })
+	node, n := make([]model.NodeIndex, len(k)), make([]uint64, len(k))
+	for i, x := range k {
+		node[i], n[i] = c.node[x], c.n[x]
+	}
+	c.node, c.n = node, n
 }
 
 // metricsFinished folds a measured label in a terminal state: where its
@@ -236,40 +290,94 @@ func (w *world) microstoreResults() {
 	}
 }
 
+// hoodResults shares the node costs among the neighborhoods. Each
+// neighborhood's cost is the sum, in node order, of one term per node: its
+// share of the node's orders, else (a node no customer chose) its share of
+// the orders of the node's group (the nodes its fulfilling node serves), else
+// its share of all orders. A term is c * k / K with k a count of the
+// neighborhood's orders; it is summed only where k > 0 (or the cost c is not
+// finite): any other term is a zero, and adding a zero changes no sum that
+// is not -0 (a sum of terms starting at +0 is never -0). So the sums are the
+// dense loop's to the bit, at a cost of the nodes each neighborhood touches
+// instead of neighborhoods x nodes. The counts are summed as integers: their
+// float64 sums were exact (below 2^53).
 func (w *world) hoodResults() {
 	r := w.res
 	m := &w.mx
 	n := len(r.Nodes)
 	// orders per node, and per fulfilling node's group of pickup nodes
-	orders := make([]float64, n)
-	group := map[model.NodeIndex]float64{}
-	var all float64
+	orders := make([]uint64, n)
+	group := map[model.NodeIndex]uint64{}
+	var all uint64
 	for h := range m.hoodNode {
-		for i, o := range m.hoodNode[h] {
-			orders[i] += float64(o)
-			group[w.fulfil[i]] += float64(o)
-			all += float64(o)
+		hn := &m.hoodNode[h]
+		hn.sorted()
+		for k, i := range hn.node {
+			o := hn.n[k]
+			orders[i] += o
+			group[w.fulfil[i]] += o
+			all += o
 		}
 	}
+	// the nodes whose term is not a count of orders sent to them: per
+	// group, the nodes no customer chose in a group some did (share of the
+	// group); the nodes in groups none did (share of all); and the nodes
+	// whose cost is not finite (their zero terms are NaN)
+	byGroup := map[model.NodeIndex][]model.NodeIndex{}
+	var rest, odd []model.NodeIndex
+	for i := range r.Nodes {
+		c := r.Nodes[i].Cost
+		if math.IsNaN(c) || math.IsInf(c, 0) {
+			odd = append(odd, model.NodeIndex(i))
+		}
+		if orders[i] > 0 {
+			continue
+		}
+		if g := w.fulfil[i]; group[g] > 0 {
+			byGroup[g] = append(byGroup[g], model.NodeIndex(i))
+		} else if all > 0 {
+			rest = append(rest, model.NodeIndex(i))
+		}
+	}
+	var terms []model.NodeIndex // scratch: the nodes of one neighborhood's nonzero terms
 	for h := range m.hoods {
 		hr := &m.hoods[h]
 		hr.Friction = m.friction[h].histogram()
-		ho := m.hoodNode[h]
-		hgroup := map[model.NodeIndex]float64{}
-		var hall float64
-		for i, o := range ho {
-			hgroup[w.fulfil[i]] += float64(o)
-			hall += float64(o)
+		m.friction[h] = minuteHist{}
+		hn := &m.hoodNode[h]
+		hgroup := map[model.NodeIndex]uint64{}
+		var hall uint64
+		for k, i := range hn.node {
+			hgroup[w.fulfil[i]] += hn.n[k]
+			hall += hn.n[k]
 		}
-		for i := range r.Nodes {
+		terms = append(terms[:0], hn.node...)
+		for g := range hgroup {
+			terms = append(terms, byGroup[g]...)
+		}
+		if hall > 0 {
+			terms = append(terms, rest...)
+		}
+		terms = append(terms, odd...)
+		slices.Sort(terms)
+		terms = slices.Compact(terms)
+		k := 0 // hn.node[k] is the next node with orders from h
+		for _, i := range terms {
+			var ho uint64
+			for k < len(hn.node) && hn.node[k] < i {
+				k++
+			}
+			if k < len(hn.node) && hn.node[k] == i {
+				ho = hn.n[k]
+			}
 			c := r.Nodes[i].Cost
 			switch g := w.fulfil[i]; {
 			case orders[i] > 0:
-				hr.Cost += c * float64(ho[i]) / orders[i]
+				hr.Cost += c * float64(ho) / float64(orders[i])
 			case group[g] > 0:
-				hr.Cost += c * hgroup[g] / group[g]
+				hr.Cost += c * float64(hgroup[g]) / float64(group[g])
 			case all > 0:
-				hr.Cost += c * hall / all
+				hr.Cost += c * float64(hall) / float64(all)
 			}
 		}
 		if hr.Collected > 0 {
@@ -280,12 +388,20 @@ func (w *world) hoodResults() {
 }
 
 // minuteHist is a model.Histogram (one-minute bins up to
-// model.HistogramBins, above in the last) whose bins grow as needed.
+// model.HistogramBins, above in the last) in pages of histPage bins
+// allocated when first used, with 32-bit counts (a count reaching 2^32
+// carries into wide). A neighborhood's waits fill a few pages: a full
+// model.Histogram is 160 kB.
 type minuteHist struct {
-	counts []uint64
-	n      uint64
-	sum    float64
+	pages [][]uint32
+	top   int // highest bin used + 1
+	n     uint64
+	sum   float64
+	wide  map[int]uint64 // per bin, the carries of 2^32 (nil: none)
 }
+
+// histPage is the number of bins of a minuteHist page.
+const histPage = 256
 
 func (h *minuteHist) add(v float64) {
 	b := int(v)
@@ -293,23 +409,44 @@ func (h *minuteHist) add(v float64) {
 		b = 0
 	}
 	b = min(b, model.HistogramBins)
-	if b >= len(h.counts) {
-		if b >= cap(h.counts) {
-			c := make([]uint64, b+1, min(max(b+1, 2*cap(h.counts), 256), model.HistogramBins+1))
-			copy(c, h.counts)
-			h.counts = c
-		}
-		h.counts = h.counts[:b+1]
+	p := b / histPage
+	if p >= len(h.pages) {
+		h.pages = append(h.pages, make([][]uint32, p+1-len(h.pages))...)
 	}
-	h.counts[b]++
+	pg := h.pages[p]
+	if pg == nil {
+		pg = make([]uint32, histPage)
+		h.pages[p] = pg
+	}
+	if pg[b%histPage]++; pg[b%histPage] == 0 {
+		if h.wide == nil {
+			h.wide = map[int]uint64{}
+		}
+		h.wide[b] += 1 << 32
+	}
+	h.top = max(h.top, b+1)
 	h.n++
 	h.sum += v
 }
 
 // histogram is h as a model.Histogram (the same quantiles as if every value
-// had been added to one).
+// had been added to one; bins up to the highest used).
 func (h *minuteHist) histogram() model.Histogram {
-	return model.Histogram{Counts: h.counts, N: h.n, Sum: h.sum}
+	var counts []uint64
+	if h.top > 0 {
+		counts = make([]uint64, h.top)
+		for p, pg := range h.pages {
+			for i, c := range pg {
+				if b := p*histPage + i; b < h.top {
+					counts[b] = uint64(c)
+				}
+			}
+		}
+		for b, c := range h.wide {
+			counts[b] += c
+		}
+	}
+	return model.Histogram{Counts: counts, N: h.n, Sum: h.sum}
 }
 
 // refundsBooked checks that the late-refund cost and the lost revenue add up

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -253,7 +255,7 @@ func TestMinuteHistMatchesModelHistogram(t *testing.T) {
 	for i, v := range []float64{3.2, 0, -1, 59.9, 60, 1440.5, 30, 2.5, 25000, 700} {
 		g.add(v)
 		full.Add(v)
-		require.LessOrEqual(t, len(g.counts), model.HistogramBins+1, "value %d", i)
+		require.LessOrEqual(t, g.top, model.HistogramBins+1, "value %d", i)
 	}
 	h := g.histogram()
 	for _, q := range []float64{0.1, 0.5, 0.9, 1} {
@@ -289,4 +291,110 @@ func TestConservedChecksRefunds(t *testing.T) {
 	err = r.Conserved()
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "booked as late-refund cost")
+}
+
+// denseHoodCosts is hoodResults' cost sharing as it was written first, over
+// a dense [hood][node] table: the reference for the sparse one.
+func denseHoodCosts(fulfil []model.NodeIndex, cost []float64, hoodNode [][]uint64) []float64 {
+	n := len(cost)
+	orders := make([]float64, n)
+	group := map[model.NodeIndex]float64{}
+	var all float64
+	for h := range hoodNode {
+		for i, o := range hoodNode[h] {
+			orders[i] += float64(o)
+			group[fulfil[i]] += float64(o)
+			all += float64(o)
+		}
+	}
+	out := make([]float64, len(hoodNode))
+	for h, ho := range hoodNode {
+		hgroup := map[model.NodeIndex]float64{}
+		var hall float64
+		for i, o := range ho {
+			hgroup[fulfil[i]] += float64(o)
+			hall += float64(o)
+		}
+		for i, c := range cost {
+			switch g := fulfil[i]; {
+			case orders[i] > 0:
+				out[h] += c * float64(ho[i]) / orders[i]
+			case group[g] > 0:
+				out[h] += c * hgroup[g] / group[g]
+			case all > 0:
+				out[h] += c * hall / all
+			}
+		}
+	}
+	return out
+}
+
+// The sparse cost sharing sums the dense one's nonzero terms in the same
+// order: the same costs to the bit, over random networks (groups with and
+// without orders, nodes nobody chose, zero, negative and non-finite costs).
+func TestHoodCostsMatchDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 1))
+	for trial := 0; trial < 300; trial++ {
+		n, nh, ng := 1+r.IntN(40), 1+r.IntN(12), 1+r.IntN(5)
+		fulfil := make([]model.NodeIndex, n)
+		cost := make([]float64, n)
+		for i := range fulfil {
+			fulfil[i] = model.NodeIndex(r.IntN(ng) - 1) // -1: the hub (NoNode)
+			switch r.IntN(10) {
+			case 0:
+				cost[i] = 0
+			case 1:
+				cost[i] = -r.Float64() * 100
+			case 2:
+				if trial%7 == 0 {
+					cost[i] = math.Inf(1)
+				}
+			default:
+				cost[i] = r.Float64() * 1e4
+			}
+		}
+		dense := make([][]uint64, nh)
+		w := &world{fulfil: fulfil, res: &Result{Nodes: make([]NodeResult, n)}}
+		for i := range cost {
+			w.res.Nodes[i].Cost = cost[i]
+		}
+		w.mx.hoods = make([]HoodResult, nh)
+		w.mx.friction = make([]minuteHist, nh)
+		w.mx.hoodNode = make([]nodeCounts, nh)
+		for h := range dense {
+			dense[h] = make([]uint64, n)
+			if trial%5 == 0 {
+				continue // nobody ordered anything
+			}
+			for k := r.IntN(3 * nodeCountsScan); k > 0; k-- {
+				j := model.NodeIndex(r.IntN(n))
+				if trial%3 == 0 {
+					j = model.NodeIndex(r.IntN(1 + n/4)) // a few popular nodes
+				}
+				dense[h][j]++
+				w.mx.hoodNode[h].add(j)
+			}
+		}
+		want := denseHoodCosts(fulfil, cost, dense)
+		w.hoodResults()
+		for h := range want {
+			got := w.res.Hoods[h].Cost
+			if math.IsNaN(want[h]) {
+				require.True(t, math.IsNaN(got), "trial %d hood %d", trial, h)
+				continue
+			}
+			require.Equal(t, math.Float64bits(want[h]), math.Float64bits(got), "trial %d hood %d: %v vs %v", trial, h, want[h], got)
+		}
+	}
+}
+
+// Counts past 2^32 in one bin carry into the wide counts.
+func TestMinuteHistCarries(t *testing.T) {
+	var g minuteHist
+	g.add(5)
+	g.pages[0][5] = math.MaxUint32
+	g.add(5.5)
+	h := g.histogram()
+	require.Equal(t, uint64(1)<<32, h.Counts[5])
+	require.Len(t, h.Counts, 6)
 }

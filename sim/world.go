@@ -298,7 +298,9 @@ func newWorld(cfg *Config, rep int) *world {
 }
 
 // preferences lists the pickup nodes a customer in cell c would use, nearest
-// first (great-circle distance, ties by id).
+// first (great-circle distance, ties by id). The nodes are searched in a
+// grid (geogrid.go) ring by ring until no unseen node can be as near as the
+// eighth.
 func (w *world) preferences(c model.Cell) []model.NodeIndex {
 	ll := c.LatLng()
 	type cand struct {
@@ -306,21 +308,35 @@ func (w *world) preferences(c model.Cell) []model.NodeIndex {
 		d float64
 	}
 	var cs []cand
-	for i := range w.net.Nodes {
-		nd := &w.net.Nodes[i]
-		if nd.Kind == model.Microstore || !nd.Holds() {
-			continue
-		}
-		cs = append(cs, cand{model.NodeIndex(i), model.HaversineKm(ll.Lat, ll.Lng, w.nodeLat[i], w.nodeLng[i])})
-	}
-	sort.Slice(cs, func(a, b int) bool {
+	less := func(a, b int) bool {
 		if cs[a].d != cs[b].d {
 			return cs[a].d < cs[b].d
 		}
 		return w.net.Nodes[cs[a].i].ID < w.net.Nodes[cs[b].i].ID
-	})
-	if len(cs) > 8 {
-		cs = cs[:8]
+	}
+	add := func(i int32) {
+		cs = append(cs, cand{model.NodeIndex(i), model.HaversineKm(ll.Lat, ll.Lng, w.nodeLat[i], w.nodeLng[i])})
+	}
+	const keep = 8
+	if g := w.pickupGrid(false); g.covers(ll.Lat, ll.Lng) {
+		g.nearest(ll.Lat, ll.Lng, func() float64 {
+			if len(cs) < keep {
+				return math.Inf(1)
+			}
+			sort.Slice(cs, less)
+			cs = cs[:keep:keep]
+			return cs[keep-1].d
+		}, add)
+	} else {
+		for i := range w.net.Nodes {
+			if w.pickupNode(i) {
+				add(int32(i))
+			}
+		}
+	}
+	sort.Slice(cs, less)
+	if len(cs) > keep {
+		cs = cs[:keep]
 	}
 	out := make([]model.NodeIndex, len(cs))
 	for i, x := range cs {
