@@ -388,20 +388,16 @@ func (w *world) hoodResults() {
 }
 
 // minuteHist is a model.Histogram (one-minute bins up to
-// model.HistogramBins, above in the last) in pages of histPage bins
-// allocated when first used, with 32-bit counts (a count reaching 2^32
-// carries into wide). A neighborhood's waits fill a few pages: a full
-// model.Histogram is 160 kB.
+// model.HistogramBins, above in the last) in pagedBins with 32-bit counts (a
+// count reaching 2^32 carries into wide). A neighborhood's waits fill a few
+// pages: a full model.Histogram is 160 kB.
 type minuteHist struct {
-	pages [][]uint32
-	top   int // highest bin used + 1
-	n     uint64
-	sum   float64
-	wide  map[int]uint64 // per bin, the carries of 2^32 (nil: none)
+	bins pagedBins[uint32]
+	top  int // highest bin used + 1
+	n    uint64
+	sum  float64
+	wide map[int]uint64 // per bin, the carries of 2^32 (nil: none)
 }
-
-// histPage is the number of bins of a minuteHist page.
-const histPage = 256
 
 func (h *minuteHist) add(v float64) {
 	b := int(v)
@@ -409,16 +405,8 @@ func (h *minuteHist) add(v float64) {
 		b = 0
 	}
 	b = min(b, model.HistogramBins)
-	p := b / histPage
-	if p >= len(h.pages) {
-		h.pages = append(h.pages, make([][]uint32, p+1-len(h.pages))...)
-	}
-	pg := h.pages[p]
-	if pg == nil {
-		pg = make([]uint32, histPage)
-		h.pages[p] = pg
-	}
-	if pg[b%histPage]++; pg[b%histPage] == 0 {
+	c := h.bins.at(b)
+	if *c++; *c == 0 {
 		if h.wide == nil {
 			h.wide = map[int]uint64{}
 		}
@@ -435,13 +423,11 @@ func (h *minuteHist) histogram() model.Histogram {
 	var counts []uint64
 	if h.top > 0 {
 		counts = make([]uint64, h.top)
-		for p, pg := range h.pages {
-			for i, c := range pg {
-				if b := p*histPage + i; b < h.top {
-					counts[b] = uint64(c)
-				}
+		h.bins.each(func(b int, c *uint32) {
+			if b < h.top {
+				counts[b] = uint64(*c)
 			}
-		}
+		})
 		for b, c := range h.wide {
 			counts[b] += c
 		}

@@ -392,7 +392,7 @@ func TestHoodCostsMatchDense(t *testing.T) {
 func TestMinuteHistCarries(t *testing.T) {
 	var g minuteHist
 	g.add(5)
-	g.pages[0][5] = math.MaxUint32
+	*g.bins.at(5) = math.MaxUint32
 	g.add(5.5)
 	h := g.histogram()
 	require.Equal(t, uint64(1)<<32, h.Counts[5])
