@@ -55,6 +55,9 @@ scaling() {
     }' >>"$tmp/scaling.tsv"
     tail -n 1 "$tmp/scaling.tsv"
   done
+  # the executable's own resident pages, part of every peak RSS above
+  /usr/bin/time -f '%M' -o "$tmp/time" "$tmp/lockstep" version >/dev/null
+  echo "baseline: lockstep version alone peaks at $(($(cat "$tmp/time") / 1024)) MB RSS (the executable's pages)"
   mkdir -p "$(dirname "$out")"
   cp "$tmp/scaling.tsv" "$out.tsv"
   echo "wrote $out.tsv"
