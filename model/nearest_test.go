@@ -118,3 +118,52 @@ func TestNearestMatchesFullOrdering(t *testing.T) {
 		}
 	}
 }
+
+// orderByRings, which walks the H3 grid outwards from a node, gives the
+// prefix the grid distance to every node gives (orderByScan), node by node:
+// on random networks (a few cells with many ties to hundreds of cells) and
+// on the bench cities' layout (a grid of lockers 0.01 degree apart with a
+// partner every ten lockers, locker-city's 20 x 25), where it must not fall
+// back to the scan.
+func TestOrderByRingsMatchesScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 3))
+	ringsUsed, queries := 0, 0
+	for trial := 0; trial < 40; trial++ {
+		n := 2 + r.IntN(6*nearK)
+		net := randomNearNet(t, r, n)
+		c := New(net)
+		for from := range net.Nodes {
+			queries++
+			want := c.orderByScan(NodeIndex(from))
+			if got := c.orderByRings(NodeIndex(from)); got != nil {
+				ringsUsed++
+				require.Equal(t, want, got, "trial %d from %d", trial, from)
+			}
+			require.Equal(t, want, c.orderFrom(NodeIndex(from)), "trial %d from %d", trial, from)
+		}
+	}
+
+	// most random queries take the rings (the others: the disk limit)
+	require.Greater(t, ringsUsed, queries/2, "rings used for %d of %d", ringsUsed, queries)
+
+	net := &Network{Resolution: 8}
+	for row := 0; row < 25; row++ {
+		for col := 0; col < 20; col++ {
+			i := row*20 + col
+			cell, err := CellAt(52.44+0.01*float64(row), 13.28+0.01*float64(col), 8)
+			require.NoError(t, err)
+			net.Nodes = append(net.Nodes, Node{ID: fmt.Sprintf("L%05d", i+1), Kind: Locker, Cell: cell, Slots: [NumSizes]int32{0, 60, 0}})
+			if i%10 == 0 {
+				pc, err := CellAt(52.445+0.01*float64(row), 13.285+0.01*float64(col), 8)
+				require.NoError(t, err)
+				net.Nodes = append(net.Nodes, Node{ID: fmt.Sprintf("P%04d", i/10+1), Kind: Partner, Cell: pc, Counter: 200})
+			}
+		}
+	}
+	c := New(net)
+	for from := range net.Nodes {
+		got := c.orderByRings(NodeIndex(from))
+		require.NotNil(t, got, "from %d: the rings must find the prefix on a city grid", from)
+		require.Equal(t, c.orderByScan(NodeIndex(from)), got, "from %d", from)
+	}
+}
