@@ -128,7 +128,7 @@ func (w *world) cohortState(e *model.Effect) {
 		}
 	}
 	if e.Prev == model.ReadyForPickup && e.State != model.ReadyForPickup && wl.measured {
-		w.co.dwell[e.Node].add(e.At.Sub(wl.mark).Minutes())
+		w.logHist(histOp{kind: histDwell, idx: int32(e.Node), v: e.At.Sub(wl.mark).Minutes()}) // histlog.go
 		w.opEnd(e.Node, wl.mark, e.At, e.State == model.PickedUp)
 	}
 }
@@ -203,6 +203,7 @@ func (w *world) drain() uint64 {
 
 // cohortResult fills the cohort's own results (after the drain).
 func (w *world) cohortResult() {
+	w.flushHists()
 	r := w.res
 	co := &w.co
 	r.InFlight = co.inFlight

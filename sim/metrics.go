@@ -171,7 +171,7 @@ func (w *world) metricsFinished(l *model.Label, node model.NodeIndex) {
 	case model.PickedUp:
 		h.Collected++
 		wait := l.Chain[len(l.Chain)-1].At.Sub(l.ReadyAt)
-		w.mx.friction[hood].add(wait.Minutes())
+		w.logHist(histOp{kind: histFriction, idx: int32(hood), v: wait.Minutes()}) // histlog.go
 		if !l.Late && l.ReadyAt <= l.Due && wait <= w.net.Policy.PickupWindow {
 			h.WithinSLA++
 		}
@@ -306,6 +306,7 @@ func (w *world) microstoreResults() {
 // instead of neighborhoods x nodes. The counts are summed as integers: their
 // float64 sums were exact (below 2^53).
 func (w *world) hoodResults() {
+	w.flushHists()
 	r := w.res
 	m := &w.mx
 	n := len(r.Nodes)

@@ -122,15 +122,21 @@ func (w *world) opEnd(node model.NodeIndex, start, end model.Instant, collected 
 			o.eps = make([][]episode, len(w.net.Nodes))
 		}
 	}
+	w.logHist(histOp{kind: histStay, idx: int32(node), d: end.Sub(start), collected: collected}) // histlog.go
+	if o.eps != nil {
+		o.eps[node] = append(o.eps[node], episode{start: start, dur: end.Sub(start), collected: collected})
+	}
+}
+
+// stayAdd counts a stay in node's histogram (flushHists).
+func (w *world) stayAdd(node model.NodeIndex, d model.Duration, collected bool) {
+	o := &w.ops
 	h := o.hist[node]
 	if h == nil {
 		h = new(stayHist)
 		o.hist[node] = h
 	}
-	h.add(end.Sub(start), collected)
-	if o.eps != nil {
-		o.eps[node] = append(o.eps[node], episode{start: start, dur: end.Sub(start), collected: collected})
-	}
+	h.add(d, collected)
 }
 
 // operatorsFinish censors the stays still open when the run stopped, fills
@@ -145,6 +151,7 @@ func (w *world) operatorsFinish() {
 			w.opEnd(l.At, w.labs[l.Slab()].mark, now, false)
 		}
 	})
+	w.flushHists() // histlog.go
 	n := len(w.net.Nodes)
 	o := &w.ops
 	rule := w.cfg.Operators.Bonus

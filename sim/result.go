@@ -273,6 +273,7 @@ func RunDaily(cfg *Config, replication int, obs Observer, onDay func(day int)) (
 }
 
 func (w *world) finish() {
+	w.flushHists() // histlog.go
 	r := w.res
 	end := r.End
 	r.KernelEvents = w.k.Events()
