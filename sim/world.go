@@ -93,7 +93,7 @@ type nodeAcc struct {
 }
 
 type world struct {
-	hl []histOp // histogram counts not applied yet (histlog.go)
+	hl    []histOp // histogram counts not applied yet (histlog.go)
 	cfg   *Config
 	k     *Kernel
 	core  *model.Core
