@@ -22,6 +22,8 @@
 // its simulated world react to the rest; the twin fires timers from a wall
 // clock and compares the effects with what production reported. The same
 // input sequence gives the same state and the same effects, byte for byte.
+// StepEvent(&ev) is Step for a driver's hot path: the event by reference,
+// not copied (the simulator uses it).
 //
 // # Labels
 //

@@ -272,7 +272,7 @@ func (c *Core) counterHeatAdd(i NodeIndex, s SKUIndex, n int32) {
 // the node the unit is reserved at (NoNode when the SKU is not stocked at the
 // fulfilling node), and false when no node has stock: an EffStockout tells
 // the driver, and the order is issued and cancelled at once (refunded).
-func (c *Core) placeStock(ev Event) (NodeIndex, bool) {
+func (c *Core) placeStock(ev *Event) (NodeIndex, bool) {
 	c.heatAdd(ev)
 	if c.Net.Supply != nil {
 		return c.supplySource(ev)
@@ -307,7 +307,7 @@ func (c *Core) unitBack(l *Label, at Instant) {
 	l.Stock = StockNone
 }
 
-func (c *Core) nodeOffline(ev Event) {
+func (c *Core) nodeOffline(ev *Event) {
 	if !c.validNode(ev.Node) {
 		c.reject(ev, RejectUnknownNode)
 		return
@@ -323,7 +323,7 @@ func (c *Core) nodeOffline(ev Event) {
 // central catalog accepted while it was offline are allotted to its free
 // units by Allot; each loser is moved to another microstore with stock or
 // cancelled and refunded.
-func (c *Core) nodeOnline(ev Event) {
+func (c *Core) nodeOnline(ev *Event) {
 	if !c.validNode(ev.Node) {
 		c.reject(ev, RejectUnknownNode)
 		return
@@ -412,13 +412,13 @@ func (c *Core) nodeOnline(ev Event) {
 		if c.measured(ev.At) {
 			iv.stats.CancelledConflict++
 		}
-		c.cancel(l, Event{Type: EvNodeOnline, At: ev.At, Node: i, Reason: ReasonConflictLost})
+		c.cancel(l, &Event{Type: EvNodeOnline, At: ev.At, Node: i, Reason: ReasonConflictLost})
 	}
 	iv.outbox = iv.outbox[:0]
 	c.emit(Effect{Type: EffReconciled, Slab: -1, Node: i, At: ev.At, Amount: float64(merged), Delay: lag})
 }
 
-func (c *Core) cacheOf(ev Event) *skuInv {
+func (c *Core) cacheOf(ev *Event) *skuInv {
 	if c.inv == nil || !c.validNode(ev.Node) {
 		c.reject(ev, RejectUnknownNode)
 		return nil
@@ -440,7 +440,7 @@ func (c *Core) cacheOf(ev Event) *skuInv {
 }
 
 // counterSale sells at the node's counter against its local stock.
-func (c *Core) counterSale(ev Event) {
+func (c *Core) counterSale(ev *Event) {
 	k := c.cacheOf(ev)
 	if k == nil {
 		return
@@ -471,7 +471,7 @@ func (c *Core) counterSale(ev Event) {
 }
 
 // restock puts a delivery on the shelf, up to capacity; the excess goes back.
-func (c *Core) restock(ev Event) {
+func (c *Core) restock(ev *Event) {
 	k := c.cacheOf(ev)
 	if k == nil {
 		return

@@ -103,10 +103,14 @@ type Entry struct {
 // detects edits, drops and reordering, it does not resist a forger who
 // recomputes the whole chain). Two multiply-xorshift rounds, computed on
 // append.
-func (e Entry) Hash() uint64 {
-	h := (e.Prev ^ uint64(e.State) ^ uint64(e.Reason)<<8 ^ uint64(uint32(e.Node))<<16 ^ 0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+func (e Entry) Hash() uint64 { return entryHash(e.Prev, e.State, e.Reason, e.Node, e.At) }
+
+// entryHash is Entry.Hash of the entry's fields as scalars (append computes
+// it without reading back the entry it just stored).
+func entryHash(prev uint64, s State, why Reason, node NodeIndex, at Instant) uint64 {
+	h := (prev ^ uint64(s) ^ uint64(why)<<8 ^ uint64(uint32(node))<<16 ^ 0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
 	h ^= h >> 31
-	h = (h ^ uint64(e.At)) * 0x94d049bb133111eb
+	h = (h ^ uint64(at)) * 0x94d049bb133111eb
 	return h ^ h>>29
 }
 
@@ -167,9 +171,18 @@ func (l *Label) append(s State, at Instant, node NodeIndex, why Reason) {
 	if len(l.Chain) > 0 {
 		prev = l.Head // the last entry's hash, kept so it is not recomputed
 	}
-	e := Entry{State: s, At: at, Node: node, Reason: why, Prev: prev}
-	l.Chain = append(l.Chain, e)
-	l.Head = e.Hash()
+	// The entry is stored field by field into its place: an Entry literal
+	// (five fields, not kept in registers) would be built on the stack by
+	// narrow stores and copied by wide loads that stall on them.
+	n := len(l.Chain)
+	if n == cap(l.Chain) {
+		l.Chain = append(l.Chain, Entry{})
+	} else {
+		l.Chain = l.Chain[:n+1]
+	}
+	e := &l.Chain[n]
+	e.State, e.Reason, e.Node, e.At, e.Prev = s, why, node, at, prev
+	l.Head = entryHash(prev, s, why, node, at)
 	l.State = s
 }
 

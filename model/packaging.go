@@ -408,7 +408,7 @@ func isBoxEvent(t EventType) bool { return t >= EvBoxReturn && t <= EvBoxSync }
 
 // boxEvent handles the box events (EvBoxReturn, EvBoxCollect, EvBoxHome,
 // EvBoxLost, EvBoxPacked, EvBoxSync).
-func (c *Core) boxEvent(ev Event) {
+func (c *Core) boxEvent(ev *Event) {
 	ps := c.pk
 	if ps == nil || ev.Box == 0 || int(ev.Box) > len(ps.boxes) {
 		c.reject(ev, RejectBadEvent)
@@ -537,7 +537,7 @@ func (c *Core) boxRetire(id BoxID, b *box, at Instant, node NodeIndex, f BoxFate
 // claimed box, wherever the core had it, now holds the label (a label the
 // core had packed in it loses it; space it took at a node is freed). The
 // packing counters keep the core's own choices.
-func (c *Core) boxAdopt(ev Event) {
+func (c *Core) boxAdopt(ev *Event) {
 	ps := c.pk
 	slab, ok := c.index.get(ev.Label)
 	if !ok {
@@ -639,7 +639,7 @@ const noSpace SizeClass = NoSize - 1
 // boxSync puts a box where production reported it (EvBoxSync), whatever
 // the core had: it leaves its state in the core's books (its pool, its
 // label, its space at a node) and enters ev.BoxTo.
-func (c *Core) boxSync(ev Event) {
+func (c *Core) boxSync(ev *Event) {
 	ps := c.pk
 	b := &ps.boxes[ev.Box-1]
 	to := ev.BoxTo

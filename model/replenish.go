@@ -136,7 +136,7 @@ func (c *Core) replInit() {
 // pickup node's when the event has none, or one coarser than the heatmap)
 // at the heatmap resolution; the
 // index is created on first sight, its owner the nearest cache node.
-func (c *Core) heatCell(ev Event) int {
+func (c *Core) heatCell(ev *Event) int {
 	cell := ev.Cell
 	if cell == 0 || !cell.IsValid() || cell.Resolution() < c.rp.res {
 		cell = c.Net.Nodes[ev.Dest].Cell
@@ -178,7 +178,7 @@ func (c *Core) ownerOf(cell Cell) NodeIndex {
 
 // heatAdd records an online order in the heatmap, by its customer's cell
 // and SKU.
-func (c *Core) heatAdd(ev Event) {
+func (c *Core) heatAdd(ev *Event) {
 	ns := len(c.Net.SKUs)
 	c.heat[(c.heatCell(ev)*ns+int(ev.SKU))*c.window+c.heatDay]++
 }
@@ -319,7 +319,7 @@ func planNode(policy ReplenishPolicy, cover float64, first bool, slots int, shel
 // left the assortment off the shelf (they go back with the restock
 // vehicle: RotatedOut) and emits an EffRestock per SKU to send. Then the
 // heatmap starts a new day.
-func (c *Core) replenish(ev Event) {
+func (c *Core) replenish(ev *Event) {
 	if c.inv == nil {
 		return
 	}

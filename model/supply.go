@@ -230,7 +230,7 @@ func (c *Core) take(s SKUIndex, n int64, at Instant) int64 {
 // unit: the fulfilling node's cache when it caches the SKU and the central
 // view shows a free unit there, else the depot (recorded in sup.central).
 // It returns false when neither has one.
-func (c *Core) supplySource(ev Event) (NodeIndex, bool) {
+func (c *Core) supplySource(ev *Event) (NodeIndex, bool) {
 	if ev.Node != NoNode && c.inv != nil && c.inv[ev.Node].sku[ev.SKU].tracked && c.CentralFree(ev.Node, ev.SKU) > 0 {
 		return ev.Node, true
 	}
@@ -246,7 +246,7 @@ func (c *Core) supplySource(ev Event) (NodeIndex, bool) {
 }
 
 // countSource files a placed order under its source (SupplyStats).
-func (c *Core) countSource(ev Event, from NodeIndex, inStock bool) {
+func (c *Core) countSource(ev *Event, from NodeIndex, inStock bool) {
 	if c.sup == nil || !ev.Measured {
 		return
 	}
@@ -268,7 +268,7 @@ func (c *Core) countSource(ev Event, from NodeIndex, inStock bool) {
 // supplyPlaced files a new order under its source and, when its unit comes
 // from the depot, schedules it (centralPlace). It runs before the order is
 // counted, so Stats.SameDay counts the promise after the fallback.
-func (c *Core) supplyPlaced(l *Label, ev Event, from NodeIndex, inStock bool) {
+func (c *Core) supplyPlaced(l *Label, ev *Event, from NodeIndex, inStock bool) {
 	if c.sup == nil {
 		return
 	}

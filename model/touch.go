@@ -78,7 +78,7 @@ func (c *Core) touchPlace(ev *Event) bool {
 		return true
 	}
 	if w.Close <= w.Open || w.Open < ev.At {
-		c.reject(*ev, RejectBadEvent)
+		c.reject(ev, RejectBadEvent)
 		return false
 	}
 	return true

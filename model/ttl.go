@@ -230,7 +230,7 @@ func (c *Core) escalate(l *Label, at Instant) {
 
 // remind handles the reminder timer: the customer is reminded of the
 // parcel waiting at l.At, due to move on at l.TTLAt.
-func (c *Core) remind(l *Label, ev Event) {
+func (c *Core) remind(l *Label, ev *Event) {
 	if l.RemindAt == 0 || ev.At < l.RemindAt || l.State != ReadyForPickup {
 		c.reject(ev, RejectStaleTimer)
 		return
@@ -246,7 +246,7 @@ func (c *Core) remind(l *Label, ev Event) {
 // waiting for pickup: granted when the policy has an extension, the parcel
 // is ready with a TTL running and has not been extended; otherwise rejected
 // (RejectIllegalTransition).
-func (c *Core) extend(l *Label, ev Event) {
+func (c *Core) extend(l *Label, ev *Event) {
 	ext := c.Net.Policy.Expiry.Extension
 	if ext <= 0 || l.State != ReadyForPickup || l.TTLAt == 0 || l.Extended {
 		c.reject(ev, RejectIllegalTransition)

@@ -198,15 +198,15 @@ func (w *world) handleEdge(k *Kernel, ev Event) {
 			for x := r.Float64() * cum[len(cum)-1]; j < len(cum)-1 && cum[j] <= x; j++ {
 			}
 			w.mx.counterOK, rej = true, w.core.Stats.RejectedTotal()
-			w.step(model.Event{Type: model.EvCounterSale, At: k.Now, Node: model.NodeIndex(n), SKU: e.skus[n][j], Qty: 1})
+			w.step(&model.Event{Type: model.EvCounterSale, At: k.Now, Node: model.NodeIndex(n), SKU: e.skus[n][j], Qty: 1})
 			w.counterSold(n, e.skus[n][j], rej)
 		}
 		k.Schedule(k.Now.Add(model.Duration(r.ExpFloat64()/e.rate[n])+1), kCounter, ev.A, 0, 0)
 	case kReplenish:
-		w.step(model.Event{Type: model.EvReplenish, At: k.Now})
+		w.step(&model.Event{Type: model.EvReplenish, At: k.Now})
 		k.Schedule(k.Now.Add(model.Day), kReplenish, 0, 0, 0)
 	case kRestock:
-		w.step(model.Event{Type: model.EvRestock, At: k.Now, Node: model.NodeIndex(ev.A), SKU: model.SKUIndex(ev.B), Qty: int32(ev.C)})
+		w.step(&model.Event{Type: model.EvRestock, At: k.Now, Node: model.NodeIndex(ev.A), SKU: model.SKUIndex(ev.B), Qty: int32(ev.C)})
 	}
 }
 
@@ -214,7 +214,7 @@ func (w *world) goDown(n int) {
 	e := &w.edge
 	e.down[n]++
 	if e.down[n] == 1 {
-		w.step(model.Event{Type: model.EvNodeOffline, At: w.k.Now, Node: model.NodeIndex(n)})
+		w.step(&model.Event{Type: model.EvNodeOffline, At: w.k.Now, Node: model.NodeIndex(n)})
 	}
 }
 
@@ -228,7 +228,7 @@ func (w *world) goUp(n int) {
 		return
 	}
 	k := w.k
-	w.step(model.Event{Type: model.EvNodeOnline, At: k.Now, Node: model.NodeIndex(n)})
+	w.step(&model.Event{Type: model.EvNodeOnline, At: k.Now, Node: model.NodeIndex(n)})
 	// orders the node just received can be picked now
 	for _, id := range e.deferPick[n] {
 		w.toPick(id, true)

@@ -158,7 +158,7 @@ func (w *world) boxVisit(ev Event) {
 	if ty == model.EvBoxLost {
 		e.Fate = model.FateKept
 	}
-	w.step(e)
+	w.step(&e)
 }
 
 // boxCollect lets courier ci, at node here with parcels still on board,
@@ -175,10 +175,10 @@ func (w *world) boxCollect(ci int32, here model.NodeIndex, parcels int) {
 		b := q[n]
 		n++
 		if p.losses.Float64() < p.cfg.Lost {
-			w.step(model.Event{Type: model.EvBoxLost, At: w.k.Now, Node: here, Box: b, Fate: model.FateLost})
+			w.step(&model.Event{Type: model.EvBoxLost, At: w.k.Now, Node: here, Box: b, Fate: model.FateLost})
 			continue
 		}
-		w.step(model.Event{Type: model.EvBoxCollect, At: w.k.Now, Node: here, Box: b})
+		w.step(&model.Event{Type: model.EvBoxCollect, At: w.k.Now, Node: here, Box: b})
 		p.aboard[ci] = append(p.aboard[ci], b)
 		room--
 	}
@@ -196,10 +196,10 @@ func (w *world) boxesHome(ci int32) {
 	node := w.bases[w.cour[ci].base].node
 	for _, b := range ld {
 		if p.losses.Float64() < p.cfg.Damaged {
-			w.step(model.Event{Type: model.EvBoxLost, At: w.k.Now, Node: node, Box: b, Fate: model.FateDamaged})
+			w.step(&model.Event{Type: model.EvBoxLost, At: w.k.Now, Node: node, Box: b, Fate: model.FateDamaged})
 			continue
 		}
-		w.step(model.Event{Type: model.EvBoxHome, At: w.k.Now, Node: node, Box: b})
+		w.step(&model.Event{Type: model.EvBoxHome, At: w.k.Now, Node: node, Box: b})
 	}
 	p.aboard[ci] = ld[:0]
 }

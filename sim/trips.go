@@ -246,7 +246,7 @@ func (w *world) tripLeg(ev Event) {
 	k := w.k
 	if ev.B == tripTakeBack {
 		if l := w.core.Label(model.LabelID(ev.A)); l != nil && l.State == model.Rerouting {
-			w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: l.ID, Node: model.NodeIndex(ev.C)})
+			w.step(&model.Event{Type: model.EvHandoff, At: k.Now, Label: l.ID, Node: model.NodeIndex(ev.C)})
 		}
 		return
 	}
@@ -263,7 +263,7 @@ func (w *world) tripLeg(ev Event) {
 					continue // cancelled or moved on while the courier rode out
 				}
 				tr.to = l.Dest
-				w.step(model.Event{Type: model.EvHandoff, At: k.Now, Label: l.ID, Node: from})
+				w.step(&model.Event{Type: model.EvHandoff, At: k.Now, Label: l.ID, Node: from})
 			}
 			ld[n] = tr
 			n++
@@ -296,7 +296,7 @@ func (w *world) tripLeg(ev Event) {
 	tr := &ld[i]
 	if tr.label != 0 {
 		if l := w.core.Label(model.LabelID(tr.label)); l != nil && l.State == model.InTransit && l.Dest == tr.to {
-			w.step(model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: tr.to})
+			w.step(&model.Event{Type: model.EvArrived, At: k.Now, Label: l.ID, Node: tr.to})
 		}
 	}
 	if w.pk != nil {

@@ -169,7 +169,7 @@ func (w *world) ttlExtend(ev Event) {
 	if l == nil || l.State != model.ReadyForPickup || int32(l.Hops) != ev.B || l.Extended {
 		return
 	}
-	w.step(model.Event{Type: model.EvExtend, At: w.k.Now, Label: l.ID, Node: l.At})
+	w.step(&model.Event{Type: model.EvExtend, At: w.k.Now, Label: l.ID, Node: l.At})
 }
 
 // extended: the extension was granted; the customer comes during it unless

@@ -390,7 +390,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 			w.pickerFree(ev.A)
 			return
 		}
-		if slab := w.step(model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)}); slab >= 0 {
+		if slab := w.step(&model.Event{Type: model.EvScanPicked, At: k.Now, Label: model.LabelID(ev.A)}); slab >= 0 {
 			d := w.cfg.Fulfilment.PackTime.Sample(w.pack)
 			if x := w.cfg.Fulfilment.PackExtra; x != nil {
 				d += x[w.labs[slab].sku]
@@ -409,7 +409,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 				return // cancelled, or packed at once by a picked-TTL redispatch
 			}
 		}
-		w.step(model.Event{Type: model.EvScanPacked, At: k.Now, Label: model.LabelID(ev.A)})
+		w.step(&model.Event{Type: model.EvScanPacked, At: k.Now, Label: model.LabelID(ev.A)})
 	case kStop:
 		w.stop(int(ev.A), int(ev.B))
 	case kBack:
@@ -431,14 +431,14 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		if w.net.CodeKey != ([2]uint64{}) {
 			pe.Code = model.PickupCode(w.net.CodeKey, l.ID) // the code from the notification
 		}
-		w.step(pe)
+		w.step(&pe)
 	case kTimer:
 		l := w.core.Label(model.LabelID(ev.A))
 		if l == nil {
 			return
 		}
 		w.lab(l.Slab()).timers[ev.B] = Timer{}
-		w.step(model.Event{Type: model.EvTimer, At: k.Now, Label: l.ID, Timer: model.TimerKind(ev.B)})
+		w.step(&model.Event{Type: model.EvTimer, At: k.Now, Label: l.ID, Timer: model.TimerKind(ev.B)})
 	case kReposition:
 		w.repositioned(int(ev.A))
 	case kShift:
@@ -494,7 +494,7 @@ func (w *world) place(hi int) {
 	ev := model.Event{Type: model.EvOrderPlaced, At: k.Now, Label: model.LabelID(id), Order: uint64(id),
 		SKU: model.SKUIndex(sku), Node: from, Dest: dest, Size: model.NoSize, Measured: measured, Subscriber: sub, Cell: ci.cell}
 	ev.SetWindow(win)
-	effs := w.coreStep(ev)
+	effs := w.coreStep(&ev)
 	w.mx.placing = -1
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
@@ -519,17 +519,17 @@ func (w *world) place(hi int) {
 }
 
 // coreStep is the one place the world calls the core.
-func (w *world) coreStep(ev model.Event) []model.Effect {
-	effs := w.core.Step(ev)
+func (w *world) coreStep(ev *model.Event) []model.Effect {
+	effs := w.core.StepEvent(ev)
 	if w.obs != nil {
-		w.obs.Observe(w.core, ev, effs)
+		w.obs.Observe(w.core, *ev, effs)
 	}
 	return effs
 }
 
 // step feeds one event to the core and carries out its effects. It returns
 // the label's slab when the event moved the label, -1 otherwise.
-func (w *world) step(ev model.Event) int32 {
+func (w *world) step(ev *model.Event) int32 {
 	effs := w.coreStep(ev)
 	moved := int32(-1)
 	if len(effs) > 0 && effs[0].Type == model.EffState {
@@ -754,7 +754,7 @@ func (w *world) depart(ci int32) {
 	// nearest-neighbour visiting order from the base (redispatched first)
 	w.routeOrder(c, b.pos)
 	for _, id := range c.load {
-		w.step(model.Event{Type: model.EvHandoff, At: w.k.Now, Label: model.LabelID(id), Node: b.node})
+		w.step(&model.Event{Type: model.EvHandoff, At: w.k.Now, Label: model.LabelID(id), Node: b.node})
 	}
 	leg := w.travel(b.pos, w.pos[c.dest[0]])
 	w.k.Schedule(w.k.Now.Add(leg+w.handoffTime()), kStop, ci, 0, 0)
@@ -764,7 +764,7 @@ func (w *world) stop(ci, i int) {
 	c := &w.cour[ci]
 	here := c.dest[i]
 	w.tr.carrier, w.tr.stop = int32(ci)+1, i
-	w.step(model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(c.load[i]), Node: here})
+	w.step(&model.Event{Type: model.EvArrived, At: w.k.Now, Label: model.LabelID(c.load[i]), Node: here})
 	if w.pk != nil {
 		w.boxCollect(int32(ci), here, len(c.load)-i-1)
 	}
