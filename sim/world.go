@@ -498,7 +498,8 @@ func (w *world) place(hi int) {
 	w.mx.placing = -1
 	if len(effs) > 0 && effs[0].Slab >= 0 {
 		wl := w.lab(effs[0].Slab)
-		*wl = wlabel{measured: measured, day: day, sku: model.SKUIndex(sku), hood: int16(hi)}
+		*wl = wlabel{} // zeroed, then stored field by field (a literal is copied by stalling wide loads)
+		wl.measured, wl.day, wl.sku, wl.hood = measured, day, model.SKUIndex(sku), int16(hi)
 	}
 	w.apply(effs)
 	w.res.Trace.addOrder(k.Now, w.cfg.Start)
