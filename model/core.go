@@ -1,10 +1,6 @@
 package model
 
-import (
-	"sort"
-
-	"github.com/uber/h3-go/v4"
-)
+import "sort"
 
 // NodeState is the core's live view of one node.
 type NodeState struct {
@@ -79,9 +75,10 @@ type Core struct {
 	index  labelIndex
 	out    []Effect
 	order  [][]NodeIndex
-	// cellNodes lists the nodes that hold parcels by H3 cell (orderByRings;
-	// derived from the network in New)
+	// cellNodes lists the nodes that hold parcels by H3 cell, holders counts
+	// them (orderByRings; derived from the network in New)
 	cellNodes map[Cell][]NodeIndex
+	holders   int
 	now       Instant
 
 	// cache-first nodes (nil inv: no node keeps a log)
@@ -117,6 +114,7 @@ func New(net *Network) *Core {
 	for j := range net.Nodes {
 		if net.Nodes[j].Holds() {
 			c.cellNodes[net.Nodes[j].Cell] = append(c.cellNodes[net.Nodes[j].Cell], NodeIndex(j))
+			c.holders++
 		}
 	}
 	c.invInit()
@@ -602,33 +600,35 @@ func (c *Core) orderFrom(from NodeIndex) []NodeIndex {
 	return o
 }
 
-// orderByScan is orderFrom's prefix from the grid distance to every node.
-func (c *Core) orderByScan(from NodeIndex) []NodeIndex {
-	type cand struct {
-		i NodeIndex
-		d int
-	}
-	src := c.Net.Nodes[from].Cell
-	cs := make([]cand, 0, len(c.Net.Nodes))
-	for j := range c.Net.Nodes {
-		if NodeIndex(j) == from || !c.Net.Nodes[j].Holds() {
-			continue
-		}
-		cs = append(cs, cand{NodeIndex(j), GridDistance(src, c.Net.Nodes[j].Cell)})
-	}
+// nearCand is a node and its grid distance from the node being ordered.
+type nearCand struct {
+	i NodeIndex
+	d int
+}
+
+// nearPrefix sorts cs nearest first (ties by id) and returns the length of
+// orderFrom's prefix: the shortest with nearK nodes and nearK partners, or
+// all of cs.
+func (c *Core) nearPrefix(cs []nearCand) int {
+	nodes := c.Net.Nodes
 	sort.Slice(cs, func(a, b int) bool {
 		if cs[a].d != cs[b].d {
 			return cs[a].d < cs[b].d
 		}
-		return c.Net.Nodes[cs[a].i].ID < c.Net.Nodes[cs[b].i].ID
+		return nodes[cs[a].i].ID < nodes[cs[b].i].ID
 	})
 	n, partners := 0, 0
 	for n < len(cs) && (n < nearK || partners < nearK) {
-		if c.Net.Nodes[cs[n].i].Kind == Partner {
+		if nodes[cs[n].i].Kind == Partner {
 			partners++
 		}
 		n++
 	}
+	return n
+}
+
+// nodesOf lists the nodes of cs[:n].
+func nodesOf(cs []nearCand, n int) []NodeIndex {
 	o := make([]NodeIndex, n)
 	for k := range o {
 		o[k] = cs[k].i
@@ -636,64 +636,60 @@ func (c *Core) orderByScan(from NodeIndex) []NodeIndex {
 	return o
 }
 
+// orderByScan is orderFrom's prefix from the grid distance to every node.
+func (c *Core) orderByScan(from NodeIndex) []NodeIndex {
+	src := c.Net.Nodes[from].Cell
+	cs := make([]nearCand, 0, len(c.Net.Nodes))
+	for j := range c.Net.Nodes {
+		if NodeIndex(j) == from || !c.Net.Nodes[j].Holds() {
+			continue
+		}
+		cs = append(cs, nearCand{NodeIndex(j), GridDistance(src, c.Net.Nodes[j].Cell)})
+	}
+	return nodesOf(cs, c.nearPrefix(cs))
+}
+
 // nearRings is the widest grid disk orderByRings enumerates before it
 // leaves the ordering to the full scan.
 const nearRings = 64
 
 // orderByRings is orderFrom's prefix found by walking the H3 grid outwards
-// from the node's cell (GridDiskDistances, one call per radius tried)
-// instead of computing the grid distance to every node: at 5 600 nodes
-// the full scan's N^2 cgo calls took 20 s of a run. Each node found at ring
-// d is checked to have GridDistance d (the ordering's key), and the disk is
-// widened until the prefix's farthest distance D is within it, so every
-// node at distance <= D is among those found and sorted exactly as the full
-// scan sorts them. It returns nil, for the full scan, when the disk
-// reaches nearRings without completing the prefix, when it meets a
-// pentagon (a cell left zero), or when a check fails.
+// from the node's cell (GridDisk, one call per radius tried) instead of
+// computing the grid distance to every node: at 5 600 nodes the full scan's
+// N^2 cgo calls took 20 s of a run. Each node found at ring d is checked to
+// have GridDistance d (the ordering's key), and the disk is widened until
+// the prefix's farthest distance D is within it, so every node at distance
+// <= D is among those found and sorted exactly as the full scan sorts them.
+// It returns nil, for the full scan, when the disk reaches nearRings
+// without completing the prefix, when it meets a pentagon, or when a check
+// fails.
 func (c *Core) orderByRings(from NodeIndex) []NodeIndex {
 	nodes := c.Net.Nodes
-	holders := 0
-	for _, js := range c.cellNodes {
-		holders += len(js)
-	}
+	others := c.holders // the nodes the full ordering lists
 	if nodes[from].Holds() {
-		holders-- // from is not in its own ordering
-	}
-	type cand struct {
-		i NodeIndex
-		d int
+		others--
 	}
 	src := nodes[from].Cell
-	var cs []cand
+	var cs []nearCand
 	for k := 8; k <= nearRings; k *= 2 {
+		rings, ok := GridDisk(src, k)
+		if !ok {
+			return nil // a pentagon nearby: leave it to the full scan
+		}
 		cs = cs[:0]
-		for d, ring := range h3.GridDiskDistances(src, k) {
+		for d, ring := range rings {
 			for _, cell := range ring {
-				if cell == 0 {
-					return nil // a pentagon nearby: leave it to the full scan
-				}
 				for _, j := range c.cellNodes[cell] {
 					if j != from {
-						cs = append(cs, cand{j, d})
+						cs = append(cs, nearCand{j, d})
 					}
 				}
 			}
 		}
-		sort.Slice(cs, func(a, b int) bool {
-			if cs[a].d != cs[b].d {
-				return cs[a].d < cs[b].d
-			}
-			return nodes[cs[a].i].ID < nodes[cs[b].i].ID
-		})
-		n, partners := 0, 0
-		for n < len(cs) && (n < nearK || partners < nearK) {
-			if nodes[cs[n].i].Kind == Partner {
-				partners++
-			}
-			n++
-		}
-		complete := n < len(cs) || len(cs) == holders // the prefix stopped inside the disk, or the disk holds every node
-		if !complete && (n < nearK || partners < nearK) {
+		n := c.nearPrefix(cs)
+		// complete: the prefix stopped inside the disk, took all of it with
+		// nearK of each, or the disk holds every node
+		if n == len(cs) && len(cs) < others && !c.prefixFull(cs) {
 			continue // widen the disk
 		}
 		for _, x := range cs[:n] {
@@ -701,13 +697,20 @@ func (c *Core) orderByRings(from NodeIndex) []NodeIndex {
 				return nil
 			}
 		}
-		o := make([]NodeIndex, n)
-		for m := range o {
-			o[m] = cs[m].i
-		}
-		return o
+		return nodesOf(cs, n)
 	}
 	return nil
+}
+
+// prefixFull reports whether cs holds nearK nodes and nearK partners.
+func (c *Core) prefixFull(cs []nearCand) bool {
+	partners := 0
+	for _, x := range cs {
+		if c.Net.Nodes[x.i].Kind == Partner {
+			partners++
+		}
+	}
+	return len(cs) >= nearK && partners >= nearK
 }
 
 // reroute sends the label from node `from` to the nearest node that can take

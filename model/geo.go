@@ -59,6 +59,21 @@ func GridDistance(a, b Cell) int {
 	return est
 }
 
+// GridDisk lists the cells within grid distance k of origin by distance
+// (rings[d]: the cells at distance d). ok is false when the disk meets a
+// pentagon (h3 leaves cells zero there), where rings are not exact.
+func GridDisk(origin Cell, k int) (rings [][]Cell, ok bool) {
+	rings = h3.GridDiskDistances(origin, k)
+	for _, ring := range rings {
+		for _, cell := range ring {
+			if cell == 0 {
+				return nil, false
+			}
+		}
+	}
+	return rings, true
+}
+
 // HaversineKm is the great-circle distance in km between two points given
 // in degrees.
 func HaversineKm(lat1, lng1, lat2, lng2 float64) float64 {

@@ -98,10 +98,9 @@ type choiceState struct {
 	limited   []bool    // nodes with slots or a counter
 	cum       []float64 // checkout scratch: cumulative weights, per candidate
 	// the pickup nodes in a grid (geogrid.go), by their cell's centre
-	// (preferences) and by their own position (the logit); built on first
-	// use, nil when the grid does not suit the network
+	// (preferences) and by their own position (the logit); built with the
+	// world (pickupGrids), nil when the grid does not suit the network
 	grid, ownGrid *geoGrid
-	gridOK, ownOK bool
 }
 
 // commit is where a label's parcel counts as committed: node+1 (0: none)
@@ -166,35 +165,28 @@ func (w *world) pickupNode(i int) bool {
 	return nd.Kind != model.Microstore && nd.Holds()
 }
 
-// pickupGrid is the grid of the pickup nodes at their cell's centre, or at
-// their own position (own).
-func (w *world) pickupGrid(own bool) *geoGrid {
-	ch := &w.ch
-	if own && ch.ownOK {
-		return ch.ownGrid
-	}
-	if !own && ch.gridOK {
-		return ch.grid
-	}
-	var ids []int32
-	var lat, lng []float64
-	for i := range w.net.Nodes {
-		if !w.pickupNode(i) {
-			continue
+// pickupGrids builds the grids of the pickup nodes at their cell's centre
+// and at their own position.
+func (w *world) pickupGrids() {
+	for _, own := range []bool{false, true} {
+		var ids []int32
+		var lat, lng []float64
+		for i := range w.net.Nodes {
+			if !w.pickupNode(i) {
+				continue
+			}
+			a, b := w.nodeLat[i], w.nodeLng[i]
+			if own {
+				a, b = w.nodeLatLng(i)
+			}
+			ids, lat, lng = append(ids, int32(i)), append(lat, a), append(lng, b)
 		}
-		a, b := w.nodeLat[i], w.nodeLng[i]
 		if own {
-			a, b = w.nodeLatLng(i)
+			w.ch.ownGrid = newGeoGrid(ids, lat, lng)
+		} else {
+			w.ch.grid = newGeoGrid(ids, lat, lng)
 		}
-		ids, lat, lng = append(ids, int32(i)), append(lat, a), append(lng, b)
 	}
-	g := newGeoGrid(ids, lat, lng)
-	if own {
-		ch.ownGrid, ch.ownOK = g, true
-	} else {
-		ch.grid, ch.gridOK = g, true
-	}
-	return g
 }
 
 // logitCell lists the pickup nodes within the radius of cell c with their
@@ -221,7 +213,7 @@ func (w *world) logitCell(c model.Cell) choiceCell {
 			in = append(in, cand{model.NodeIndex(i), d})
 		}
 	}
-	if g := w.pickupGrid(true); g.covers(ll.Lat, ll.Lng) {
+	if g := w.ch.ownGrid; g.covers(ll.Lat, ll.Lng) {
 		g.within(ll.Lat, ll.Lng, cfg.RadiusKm, measure)
 		if len(in) == 0 {
 			g.nearest(ll.Lat, ll.Lng, func() float64 { return best }, measure)

@@ -69,24 +69,18 @@ func (d *dwell) quantile(q float64) float64 {
 	}
 	target := q * float64(d.n)
 	var acc float64
-	res := -1.0
-	d.bins.each(func(i int, cp *uint32) {
-		c := *cp
-		if c == 0 || res >= 0 || i > dwellBins {
-			return
+	for i := 0; i <= dwellBins; i++ {
+		c := d.bins.get(i)
+		if c == 0 {
+			continue
 		}
 		if acc+float64(c) >= target {
 			if i == dwellBins {
-				res = dwellBin * dwellBins
-			} else {
-				res = dwellBin * (float64(i) + (target-acc)/float64(c))
+				return dwellBin * dwellBins
 			}
-			return
+			return dwellBin * (float64(i) + (target-acc)/float64(c))
 		}
 		acc += float64(c)
-	})
-	if res >= 0 {
-		return res
 	}
 	return dwellBin * dwellBins
 }
@@ -203,7 +197,6 @@ func (w *world) drain() uint64 {
 
 // cohortResult fills the cohort's own results (after the drain).
 func (w *world) cohortResult() {
-	w.flushHists()
 	r := w.res
 	co := &w.co
 	r.InFlight = co.inFlight

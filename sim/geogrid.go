@@ -27,8 +27,7 @@ type geoGrid struct {
 	start      []int32 // per cell (row-major), into idx; len nx*ny+1
 	idx        []int32 // point ids grouped by cell, ascending within each
 	lat, lng   []float64
-	minLng     float64
-	maxLng     float64
+	maxLng     float64 // the points' easternmost longitude (lng0: westernmost)
 }
 
 // geoMargin is the relative and absolute slack (km) of every pruning test.
@@ -56,7 +55,7 @@ func newGeoGrid(ids []int32, lat, lng []float64) *geoGrid {
 	kx := math.Cos((minLat + maxLat) / 2 * math.Pi / 180)
 	w, h := math.Max((maxLng-minLng)*kx, 1e-6), math.Max(maxLat-minLat, 1e-6)
 	side := math.Sqrt(w * h / float64(cells))
-	g := &geoGrid{lat0: minLat, lng0: minLng, minLng: minLng, maxLng: maxLng}
+	g := &geoGrid{lat0: minLat, lng0: minLng, maxLng: maxLng}
 	g.nx = min(max(1, int(w/side)), 4096)
 	g.ny = min(max(1, int(h/side)), 4096)
 	g.dLat = h / float64(g.ny) * (1 + 1e-12)
@@ -96,7 +95,7 @@ func (g *geoGrid) cell(lat, lng float64) (int, int) {
 
 // covers reports whether the bound holds for a query at (lat, lng).
 func (g *geoGrid) covers(lat, lng float64) bool {
-	return g != nil && math.Abs(lat) <= 85 && lng >= g.minLng-45 && lng <= g.maxLng+45
+	return g != nil && math.Abs(lat) <= 85 && lng >= g.lng0-45 && lng <= g.maxLng+45
 }
 
 // lowerKm is a lower bound of the great-circle distance in km from a point

@@ -50,6 +50,7 @@ func gridWorld(t *testing.T, r *rand.Rand, n int, lat, lng, spread float64) *wor
 		}
 		seen[net.Nodes[i].ID] = true
 	}
+	w.pickupGrids()
 	return w
 }
 
@@ -65,7 +66,7 @@ func TestGridSearchMatchesFullScan(t *testing.T) {
 		spread := []float64{0.001, 0.05, 0.5, 3}[r.IntN(4)]
 		w := gridWorld(t, r, 1+r.IntN(300), p[0], p[1], spread)
 		full := &world{net: w.net, cfg: w.cfg, nodeLat: w.nodeLat, nodeLng: w.nodeLng}
-		full.ch.gridOK, full.ch.ownOK = true, true // no grid: every node measured
+		// full has no grids: every node measured
 		for q := 0; q < 50; q++ {
 			far := []float64{0, 1, 1, 1, 5, 60}[r.IntN(6)] * spread
 			qlat := math.Max(-85, math.Min(85, p[0]+(spread+far)*(r.Float64()-0.5)))

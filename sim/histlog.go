@@ -11,7 +11,8 @@ import "github.com/lockstep-sim/lockstep/model"
 // independent, so the CPU overlaps their misses. They are applied in the
 // order they were logged, so every sum is added in the same order as
 // before and results are identical. Nothing reads the histograms before
-// the run ends; the readers flush first.
+// the run ends: finish flushes first (and operatorsFinish again, after it
+// logs the stays still open).
 
 // histOp is one logged count.
 type histOp struct {
@@ -32,9 +33,6 @@ const (
 const histLogLen = 4096
 
 func (w *world) logHist(op histOp) {
-	if w.hl == nil {
-		w.hl = make([]histOp, 0, histLogLen)
-	}
 	w.hl = append(w.hl, op)
 	if len(w.hl) == histLogLen {
 		w.flushHists()

@@ -82,6 +82,7 @@ type metricsState struct {
 func (w *world) metricsInit() {
 	m := &w.mx
 	m.placing = -1
+	w.hl = make([]histOp, 0, histLogLen) // histlog.go
 	m.lateRef = map[model.LabelID]float64{}
 	m.hoods = make([]HoodResult, len(w.cfg.Neighborhoods))
 	m.friction = make([]minuteHist, len(w.cfg.Neighborhoods))
@@ -306,7 +307,6 @@ func (w *world) microstoreResults() {
 // instead of neighborhoods x nodes. The counts are summed as integers: their
 // float64 sums were exact (below 2^53).
 func (w *world) hoodResults() {
-	w.flushHists()
 	r := w.res
 	m := &w.mx
 	n := len(r.Nodes)

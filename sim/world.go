@@ -254,6 +254,7 @@ func newWorld(cfg *Config, rep int) *world {
 		w.cour[i] = courier{base: b, load: make([]int32, 0, batch), dest: make([]model.NodeIndex, 0, batch)}
 		w.bases[b].idle = append(w.bases[b].idle, int32(i))
 	}
+	w.pickupGrids() // choice.go
 	// neighborhoods
 	w.hoods = make([]hood, len(cfg.Neighborhoods))
 	for i := range cfg.Neighborhoods {
@@ -319,7 +320,7 @@ func (w *world) preferences(c model.Cell) []model.NodeIndex {
 		cs = append(cs, cand{model.NodeIndex(i), model.HaversineKm(ll.Lat, ll.Lng, w.nodeLat[i], w.nodeLng[i])})
 	}
 	const keep = 8
-	if g := w.pickupGrid(false); g.covers(ll.Lat, ll.Lng) {
+	if g := w.ch.grid; g.covers(ll.Lat, ll.Lng) {
 		g.nearest(ll.Lat, ll.Lng, func() float64 {
 			if len(cs) < keep {
 				return math.Inf(1)
