@@ -89,25 +89,17 @@ type choiceCell struct {
 
 // choiceState is the world's pickup-choice bookkeeping.
 type choiceState struct {
-	rng []*rand.Rand // per neighborhood: "choice/<name>"
+	rng []stream // per neighborhood: "choice/<name>"
 	// committed counts, per node and size class, the parcels sent to a
 	// node with slots or a counter that have not arrived there yet
 	// (capacity-aware only)
 	committed [][model.NumSizes]int32
-	commitAt  []commit  // per label slab: where its parcel is counted
 	limited   []bool    // nodes with slots or a counter
 	cum       []float64 // checkout scratch: cumulative weights, per candidate
 	// the pickup nodes in a grid (geogrid.go), by their cell's centre
 	// (preferences) and by their own position (the logit); built with the
 	// world (pickupGrids), nil when the grid does not suit the network
 	grid, ownGrid *geoGrid
-}
-
-// commit is where a label's parcel counts as committed: node+1 (0: none)
-// and its size class.
-type commit struct {
-	node int32
-	size model.SizeClass
 }
 
 // choiceInit precomputes every demand cell's logit weights and draws the
@@ -121,9 +113,9 @@ func (w *world) choiceInit(st Streams) {
 	for i := range w.net.Nodes {
 		ch.limited[i] = w.net.Nodes[i].Holds()
 	}
-	ch.rng = make([]*rand.Rand, len(w.hoods))
+	ch.rng = make([]stream, len(w.hoods))
 	for i := range w.hoods {
-		ch.rng[i] = st.Rand("choice/" + w.hoods[i].cfg.Name)
+		st.seat("choice/"+w.hoods[i].cfg.Name, &ch.rng[i])
 	}
 	if cfg.Model != ChoiceLogit {
 		return
@@ -351,7 +343,7 @@ func (w *world) choose(hi int, ci *cellInfo, sub bool, sku int) model.NodeIndex 
 	if sub {
 		wt = c.wSub
 	}
-	u := w.ch.rng[hi].Float64()
+	u := w.ch.rng[hi].r.Float64()
 	cum := w.ch.cum[:len(c.cand)]
 	if c.static {
 		// every candidate offered: the precomputed sums, the same numbers
@@ -483,19 +475,20 @@ func (w *world) commitState(e *model.Effect) {
 		if l == nil || !ch.limited[l.Dest] {
 			return
 		}
-		for int(e.Slab) >= len(ch.commitAt) {
-			ch.commitAt = append(ch.commitAt, commit{})
-		}
-		ch.commitAt[e.Slab] = commit{int32(l.Dest) + 1, l.Size}
+		wl := w.lab(e.Slab)
+		wl.commitNode, wl.commitSize = int32(l.Dest)+1, l.Size
 		ch.committed[l.Dest][l.Size]++
 		return
 	}
-	if e.State <= model.InTransit || int(e.Slab) >= len(ch.commitAt) || ch.commitAt[e.Slab].node == 0 {
+	if e.State <= model.InTransit {
 		return
 	}
-	c := ch.commitAt[e.Slab]
-	ch.committed[c.node-1][c.size]--
-	ch.commitAt[e.Slab] = commit{}
+	wl := w.lab(e.Slab)
+	if wl.commitNode == 0 {
+		return
+	}
+	ch.committed[wl.commitNode-1][wl.commitSize]--
+	wl.commitNode = 0
 }
 
 // pickCell draws the cell of an order in neighborhood hi: uniformly, or

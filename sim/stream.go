@@ -60,6 +60,24 @@ func (s Streams) Rand(name string) *rand.Rand {
 	return rand.New(s.Source(name))
 }
 
+// stream is a named stream held by value, so a struct can keep the
+// generator next to the data it feeds: a *rand.Rand and its *rand.PCG are
+// two small allocations of their own, two more cache lines to miss on every
+// draw once a city's per-parcel state has pushed them out of cache. r reads
+// pcg; a stream must not be copied after seat.
+type stream struct {
+	pcg rand.PCG
+	r   rand.Rand
+}
+
+// seat positions x at the start of the named stream (the same numbers as
+// Rand(name)) and returns its generator.
+func (s Streams) seat(name string, x *stream) *rand.Rand {
+	x.pcg.Seed(s.seeds(name))
+	x.r = *rand.New(&x.pcg)
+	return &x.r
+}
+
 // seeds returns the two PCG seed words of the named stream.
 func (s Streams) seeds(name string) (hi, lo uint64) {
 	hi = mix64(s.base ^ fnv1a(name))

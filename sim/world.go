@@ -30,13 +30,18 @@ const (
 )
 
 type hood struct {
-	cfg     *Neighborhood
-	rate    [24]float64 // orders per ms by hour of day
-	maxRate float64
-	skuCum  []float64
-	cells   []cellInfo
-	arrive  *rand.Rand
-	mix     *rand.Rand
+	// The fields an order reads come first, so that they share cache
+	// lines: a city's hoods fall out of cache between two of its orders.
+	maxRate  float64
+	arrive   *rand.Rand // reads arriveS
+	mix      *rand.Rand // reads mixS
+	subShare float64    // cfg.SubscriberShare
+	skuCum   []float64
+	cells    []cellInfo
+	arriveS  stream
+	mixS     stream
+	rate     [24]float64 // orders per ms by hour of day
+	cfg      *Neighborhood
 }
 
 type cellInfo struct {
@@ -80,7 +85,12 @@ type wlabel struct {
 	day      int32
 	visit    model.Instant // the customer's planned visit (0: none)
 	prio     bool          // a packed-TTL redispatch: first on its courier's route
-	mark     model.Instant // when it was packed, or made ready at its node (cohort.go)
+	// the capacity-aware checkout's commitment (choice.go), in what was
+	// padding: node+1 where the parcel counts as committed (0: none) and
+	// its size class
+	commitSize model.SizeClass
+	commitNode int32
+	mark       model.Instant // when it was packed, or made ready at its node (cohort.go)
 }
 
 type nodeAcc struct {
@@ -260,9 +270,9 @@ func newWorld(cfg *Config, rep int) *world {
 	for i := range cfg.Neighborhoods {
 		nb := &cfg.Neighborhoods[i]
 		h := &w.hoods[i]
-		h.cfg = nb
-		h.arrive = st.Rand("demand/" + nb.Name)
-		h.mix = st.Rand("mix/" + nb.Name)
+		h.cfg, h.subShare = nb, nb.SubscriberShare
+		h.arrive = st.seat("demand/"+nb.Name, &h.arriveS)
+		h.mix = st.seat("mix/"+nb.Name, &h.mixS)
 		var sum float64
 		for _, v := range nb.Hourly {
 			sum += v
@@ -476,7 +486,7 @@ func (w *world) place(hi int) {
 		sku = len(h.skuCum) - 1
 	}
 	ci := w.pickCell(hi, r)
-	sub := r.Float64() < h.cfg.SubscriberShare
+	sub := r.Float64() < h.subShare
 	dest := w.choose(hi, ci, sub, sku)
 	if dest == model.NoNode {
 		w.res.Unserved++
