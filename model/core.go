@@ -132,6 +132,29 @@ func (c *Core) Label(id LabelID) *Label {
 	return nil
 }
 
+// LabelAt is Label with a hint: slab is where an Effect about the label
+// said it was (Effect.Slab). A hint that no longer holds (the label
+// finished, or the slab went to another label) falls back to Label.
+func (c *Core) LabelAt(id LabelID, slab int32) *Label {
+	if s, ok := c.hinted(id, slab); ok {
+		return &c.labels[s]
+	}
+	return c.Label(id)
+}
+
+// hinted reports whether slab holds the live label id, which can then be
+// used without the index. A live label is never in state None outside a
+// step and is found by the index until it reaches a terminal state; a
+// terminal one is left to the index (it may have been released), so the
+// answer is the index's whenever it is true.
+func (c *Core) hinted(id LabelID, slab int32) (int32, bool) {
+	if uint(slab) >= uint(len(c.labels)) {
+		return 0, false
+	}
+	l := &c.labels[slab]
+	return slab, l.ID == id && l.State != None && !l.State.Terminal()
+}
+
 // Live is the number of labels the core holds.
 func (c *Core) Live() int { return c.index.len() }
 
@@ -188,7 +211,10 @@ func (c *Core) StepEvent(ev *Event) []Effect {
 		c.nodeEvent(ev)
 		return c.out
 	}
-	slab, ok := c.index.get(ev.Label)
+	slab, ok := c.hinted(ev.Label, ev.slab-1)
+	if !ok {
+		slab, ok = c.index.get(ev.Label)
+	}
 	if !ok {
 		if isBoxEvent(ev.Type) { // packaging.go; off the label events' path
 			c.boxEvent(ev)

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -518,4 +520,79 @@ func TestRefundOnReturn(t *testing.T) {
 		require.Empty(t, effectsOf(effs, EffRefund))
 		require.Zero(t, c.Stats.Refunds)
 	})
+}
+
+// A slab hint (Event.SetSlab, Core.LabelAt) never changes what the core
+// does: right, wrong, stale (the label finished and its slab went to
+// another) or out of range, every step gives the same effects as the step
+// without it, with and without KeepFinished.
+func TestSlabHintNeverChangesAStep(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		plain, hinted := New(testNet(t)), New(testNet(t))
+		plain.KeepFinished, hinted.KeepFinished = keep, keep
+		rng := rand.New(rand.NewPCG(7, uint64(len(fmt.Sprint(keep)))))
+		type life struct {
+			id   LabelID
+			step int
+		}
+		var lives []life
+		next := LabelID(1)
+		used := map[string]int{}
+		for i := 0; i < 4000; i++ {
+			if len(lives) < 6 {
+				lives = append(lives, life{id: next})
+				next++
+			}
+			k := rng.IntN(len(lives))
+			lf := &lives[k]
+			dest := []NodeIndex{l1, l2}[int(lf.id)%2]
+			path := []Event{
+				{Type: EvOrderPlaced, Label: lf.id, SKU: SKUIndex(lf.id % 2), Node: m1, Dest: dest, Size: NoSize, Measured: true},
+				{Type: EvScanPicked, Label: lf.id, Node: m1},
+				{Type: EvScanPacked, Label: lf.id, Node: m1},
+				{Type: EvHandoff, Label: lf.id, Node: m1},
+				{Type: EvArrived, Label: lf.id, Node: dest},
+				{Type: EvPickup, Label: lf.id, Node: dest},
+				{Type: EvPickup, Label: lf.id, Node: dest}, // after the end: rejected
+			}
+			ev := path[lf.step]
+			ev.At = at(10, 0) + Instant(Duration(i)*Second)
+			if lf.step++; lf.step == len(path) {
+				lives = append(lives[:k], lives[k+1:]...)
+			}
+			hev := ev
+			kind := "none"
+			if l := hinted.Label(ev.Label); l != nil && ev.Type != EvOrderPlaced {
+				switch rng.IntN(4) {
+				case 0:
+					hev.SetSlab(l.Slab())
+					kind = "right"
+				case 1:
+					hev.SetSlab(int32(rng.IntN(len(hinted.labels) + 4)) - 2)
+					kind = "any"
+				case 2:
+					hev.SetSlab(-1)
+					kind = "none-set"
+				}
+			} else if ev.Type != EvOrderPlaced {
+				hev.SetSlab(int32(rng.IntN(len(hinted.labels) + 1)))
+				kind = "stale"
+			}
+			used[kind]++
+			want := append([]Effect(nil), plain.Step(ev)...)
+			got := append([]Effect(nil), hinted.StepEvent(&hev)...)
+			require.Equal(t, want, got, "event %d (%v of label %d, hint %s)", i, ev.Type, ev.Label, kind)
+			if l := plain.Label(ev.Label); l != nil {
+				require.Same(t, hinted.Label(ev.Label), hinted.LabelAt(ev.Label, hev.slab-1))
+			}
+		}
+		require.Equal(t, plain.Stats, hinted.Stats)
+		kinds := []string{"right", "any", "none-set"}
+		if !keep {
+			kinds = append(kinds, "stale") // kept labels stay in the index
+		}
+		for _, kind := range kinds {
+			require.Greater(t, used[kind], 50, "hint kind %s exercised (keep %v)", kind, keep)
+		}
+	}
 }

@@ -116,9 +116,13 @@ type Event struct {
 	// int32s keep the event, copied on every step, at 80 bytes (a Window
 	// of two Instants made it 88).
 	winOpen, winLen int32
-	At              Instant
-	Label           LabelID
-	Order           uint64
+	// slab is the label's slab plus one as the driver learned it from an
+	// Effect (SetSlab), 0 when unknown: a hint that spares the id lookup.
+	// It sits in what was padding (the event stays 80 bytes).
+	slab  int32
+	At    Instant
+	Label LabelID
+	Order uint64
 	// Code is the pickup code the customer presented (EvPickup); see
 	// PickupCode. Checked when Network.CodeKey is set.
 	Code uint64
@@ -127,6 +131,14 @@ type Event struct {
 	// node's cell.
 	Cell Cell
 }
+
+// SetSlab tells the core which slab holds the event's label, as an Effect
+// about that label reported it (Effect.Slab). It is only a hint: the core
+// checks it against the label's id, and a stale or wrong hint (the label
+// finished, or its slab went to another label) costs the usual lookup. A
+// driver that keeps events for long, such as the simulator's pending
+// pickups and timers, saves a cache miss on the label index per event.
+func (e *Event) SetSlab(slab int32) { e.slab = slab + 1 }
 
 // SetWindow sets the pickup window the customer chose at checkout
 // (EvOrderPlaced; it acts when Policy.Touch is set, touch.go); set At

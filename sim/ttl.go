@@ -27,7 +27,7 @@ const kExtend Kind = 200
 type ttlState struct {
 	rng *rand.Rand
 	// superseded holds, per label, the instant of its customer's planned
-	// visit (a kPickup event with C == 0) that a reminder replaced; that
+	// visit (a kPickup event with C&1 == 0) that a reminder replaced; that
 	// visit is dropped when it comes, rather than counted as a missed pickup.
 	superseded map[model.LabelID]model.Instant
 }
@@ -193,14 +193,25 @@ func (w *world) revisit(e *model.Effect, wl *wlabel, at model.Instant) {
 		w.ttl.superseded[e.Label] = wl.visit
 	}
 	wl.noShow, wl.visit = 1, at
-	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, 1)
+	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, pickupC(true, e.Slab))
+}
+
+// pickupC is the C of a kPickup event: bit 0 set for the visit a reminder
+// brings forward, and above it the label's slab+1 (a hint for the core,
+// model.Event.SetSlab; 0: unknown, as for a customer turned away).
+func pickupC(reminder bool, slab int32) uint32 {
+	c := (uint32(slab) + 1) << 1
+	if reminder {
+		c |= 1
+	}
+	return c
 }
 
 // ttlSkip reports whether a pickup event is a planned visit that a
 // reminder replaced.
 func (w *world) ttlSkip(ev Event) bool {
 	id := model.LabelID(ev.A)
-	if at, ok := w.ttl.superseded[id]; !ok || ev.C != 0 || at != w.k.Now {
+	if at, ok := w.ttl.superseded[id]; !ok || ev.C&1 != 0 || at != w.k.Now {
 		return false
 	}
 	delete(w.ttl.superseded, id)

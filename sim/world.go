@@ -17,8 +17,8 @@ const (
 	kBack                           // A: courier
 	kRerouteHandoff                 // A: label, B: node it leaves (ready for a courier to collect)
 	kRerouteArrive                  // B: tripCollect or tripDrop (A: courier on a trip), tripTakeBack (A: label, C: node)
-	kPickup                         // A: label, B: hops when notified
-	kTimer                          // A: label, B: timer kind
+	kPickup                         // A: label, B: hops when notified, C: pickupC(reminder, slab)
+	kTimer                          // A: label, B: timer kind, C: slab+1 (a hint, model.Event.SetSlab)
 	kHour                           // trace tick
 	kShift                          // courier shift opens
 	kReposition                     // A: courier arriving at its new base
@@ -433,23 +433,26 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		if w.ttlSkip(ev) {
 			return
 		}
-		l := w.core.Label(model.LabelID(ev.A))
+		l := w.core.LabelAt(model.LabelID(ev.A), int32(ev.C>>1)-1)
 		if l == nil || l.State != model.ReadyForPickup || int32(l.Hops) != ev.B {
 			w.res.MissedPickups++
 			return
 		}
 		pe := model.Event{Type: model.EvPickup, At: k.Now, Label: l.ID, Node: l.At}
+		pe.SetSlab(l.Slab())
 		if w.net.CodeKey != ([2]uint64{}) {
 			pe.Code = model.PickupCode(w.net.CodeKey, l.ID) // the code from the notification
 		}
 		w.step(&pe)
 	case kTimer:
-		l := w.core.Label(model.LabelID(ev.A))
+		l := w.core.LabelAt(model.LabelID(ev.A), int32(ev.C)-1)
 		if l == nil {
 			return
 		}
 		w.lab(l.Slab()).timers[ev.B] = Timer{}
-		w.step(&model.Event{Type: model.EvTimer, At: k.Now, Label: l.ID, Timer: model.TimerKind(ev.B)})
+		te := model.Event{Type: model.EvTimer, At: k.Now, Label: l.ID, Timer: model.TimerKind(ev.B)}
+		te.SetSlab(l.Slab())
+		w.step(&te)
 	case kReposition:
 		w.repositioned(int(ev.A))
 	case kShift:
@@ -565,7 +568,7 @@ func (w *world) apply(effs []model.Effect) {
 		e := &effs[i]
 		switch e.Type {
 		case model.EffSetTimer:
-			w.lab(e.Slab).timers[e.Timer] = k.ScheduleTimer(e.At, kTimer, int32(e.Label), int32(e.Timer), 0)
+			w.lab(e.Slab).timers[e.Timer] = k.ScheduleTimer(e.At, kTimer, int32(e.Label), int32(e.Timer), uint32(e.Slab)+1)
 		case model.EffCancelTimer:
 			t := &w.lab(e.Slab).timers[e.Timer]
 			k.Cancel(*t)
@@ -655,7 +658,7 @@ func (w *world) notify(e *model.Effect) {
 	}
 	at = w.net.Nodes[e.Node].Hours.NextOpen(at)
 	wl.visit = at
-	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, 0)
+	w.k.Schedule(at, kPickup, int32(e.Label), e.Hops, pickupC(false, e.Slab))
 }
 
 // finished folds a label in a terminal state into the metrics, and a pickup
