@@ -568,7 +568,7 @@ func TestSlabHintNeverChangesAStep(t *testing.T) {
 					hev.SetSlab(l.Slab())
 					kind = "right"
 				case 1:
-					hev.SetSlab(int32(rng.IntN(len(hinted.labels) + 4)) - 2)
+					hev.SetSlab(int32(rng.IntN(len(hinted.labels)+4)) - 2)
 					kind = "any"
 				case 2:
 					hev.SetSlab(-1)
