@@ -43,7 +43,7 @@ type cohort struct {
 type dwell struct {
 	n    uint64
 	sum  float64 // minutes
-	bins pagedBins[uint32]
+	bins binCounts
 }
 
 const (
@@ -56,7 +56,7 @@ func (d *dwell) add(min float64) {
 	if b > dwellBins {
 		b = dwellBins
 	}
-	*d.bins.at(b)++
+	d.bins.inc(b)
 	d.n++
 	d.sum += min
 }

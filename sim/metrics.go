@@ -393,15 +393,13 @@ func (w *world) hoodResults() {
 }
 
 // minuteHist is a model.Histogram (one-minute bins up to
-// model.HistogramBins, above in the last) in pagedBins with 32-bit counts (a
-// count reaching 2^32 carries into wide). A neighborhood's waits fill a few
-// pages: a full model.Histogram is 160 kB.
+// model.HistogramBins, above in the last) in binCounts. A neighborhood's
+// waits fill a few pages: a full model.Histogram is 160 kB.
 type minuteHist struct {
-	bins pagedBins[uint32]
+	bins binCounts
 	top  int // highest bin used + 1
 	n    uint64
 	sum  float64
-	wide map[int]uint64 // per bin, the carries of 2^32 (nil: none)
 }
 
 func (h *minuteHist) add(v float64) {
@@ -410,13 +408,7 @@ func (h *minuteHist) add(v float64) {
 		b = 0
 	}
 	b = min(b, model.HistogramBins)
-	c := h.bins.at(b)
-	if *c++; *c == 0 {
-		if h.wide == nil {
-			h.wide = map[int]uint64{}
-		}
-		h.wide[b] += 1 << 32
-	}
+	h.bins.inc(b)
 	h.top = max(h.top, b+1)
 	h.n++
 	h.sum += v
@@ -428,14 +420,11 @@ func (h *minuteHist) histogram() model.Histogram {
 	var counts []uint64
 	if h.top > 0 {
 		counts = make([]uint64, h.top)
-		h.bins.each(func(b int, c *uint32) {
+		h.bins.each(func(b int, c uint64) {
 			if b < h.top {
-				counts[b] = uint64(*c)
+				counts[b] = c
 			}
 		})
-		for b, c := range h.wide {
-			counts[b] += c
-		}
 	}
 	return model.Histogram{Counts: counts, N: h.n, Sum: h.sum}
 }

@@ -388,13 +388,16 @@ func TestHoodCostsMatchDense(t *testing.T) {
 	}
 }
 
-// Counts past 2^32 in one bin carry into the wide counts.
+// Counts past a byte in one bin carry (binCounts) and read back whole.
 func TestMinuteHistCarries(t *testing.T) {
 	var g minuteHist
-	g.add(5)
-	*g.bins.at(5) = math.MaxUint32
-	g.add(5.5)
+	for range 700 {
+		g.add(5.5)
+	}
+	g.add(2)
 	h := g.histogram()
-	require.Equal(t, uint64(1)<<32, h.Counts[5])
+	require.Equal(t, uint64(700), h.Counts[5])
+	require.Equal(t, uint64(1), h.Counts[2])
 	require.Len(t, h.Counts, 6)
+	require.Equal(t, uint64(701), h.N)
 }

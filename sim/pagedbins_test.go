@@ -62,3 +62,39 @@ func TestPagedBinsAgainstDense(t *testing.T) {
 	var empty pagedBins[[2]uint32]
 	require.Equal(t, [2]uint32{}, empty.get(5000))
 }
+
+// TestBinCountsAgainstDense: binCounts through inc, add, get and each
+// equals a dense array of uint64 counts, across the carries out of a bin's
+// byte (hot bins pass 256 many times, add carries several at once).
+func TestBinCountsAgainstDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var c binCounts
+	dense := make([]uint64, 2017)
+	for range 200000 {
+		i := min(int(r.ExpFloat64()*30), len(dense)-1) // bins 0-30 pass 256 many times
+		if r.IntN(50) == 0 {
+			n := uint64(r.IntN(1000))
+			c.add(i, n)
+			dense[i] += n
+			continue
+		}
+		c.inc(i)
+		dense[i]++
+	}
+	require.Greater(t, dense[0], uint64(5000))
+	require.NotEmpty(t, c.carry)
+	seen := make([]uint64, len(dense))
+	c.each(func(i int, n uint64) {
+		if i < len(dense) {
+			seen[i] = n
+		} else {
+			require.Zero(t, n, "bin %d beyond the range", i)
+		}
+	})
+	for i := range dense {
+		require.Equal(t, dense[i], c.get(i), "bin %d", i)
+	}
+	require.Equal(t, dense, seen)
+	var empty binCounts
+	require.Zero(t, empty.get(5000))
+}

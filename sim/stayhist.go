@@ -15,7 +15,7 @@ import (
 // simulated, and the Kaplan–Meier estimate is one pass over the bins with
 // no sort.
 type stayHist struct {
-	n pagedBins[[2]uint32] // [bin][0: collected, 1: censored]
+	n binCounts // bin b's collected stays at 2b, its censored ones at 2b+1
 }
 
 const (
@@ -57,16 +57,14 @@ func (h *stayHist) add(d model.Duration, collected bool) {
 	if collected {
 		c = 0
 	}
-	h.n.at(stayBin(uint64(max(d, 0) / model.Minute)))[c]++
+	h.n.inc(2*stayBin(uint64(max(d, 0)/model.Minute)) + c)
 }
 
 // merge adds o's stays to h.
 func (h *stayHist) merge(o *stayHist) {
-	o.n.each(func(b int, v *[2]uint32) {
-		if v[0]|v[1] != 0 {
-			x := h.n.at(b)
-			x[0] += v[0]
-			x[1] += v[1]
+	o.n.each(func(i int, n uint64) {
+		if n != 0 {
+			h.n.add(i, n)
 		}
 	})
 }
@@ -81,13 +79,12 @@ func (h *stayHist) result() PickupResult {
 		return p
 	}
 	var total uint64
-	h.n.each(func(_ int, v *[2]uint32) { total += uint64(v[0]) + uint64(v[1]) })
+	h.n.each(func(_ int, n uint64) { total += n })
 	p.Ready = total
 	s := 1.0
 	atRisk := total
 	for b := 0; b < stayBins && atRisk > 0; b++ {
-		v := h.n.get(b)
-		ev, ce := uint64(v[0]), uint64(v[1])
+		ev, ce := h.n.get(2*b), h.n.get(2*b+1)
 		if ev > 0 {
 			p.Collected += ev
 			s *= 1 - float64(ev)/float64(atRisk)
