@@ -70,12 +70,11 @@ type stream struct {
 	r   rand.Rand
 }
 
-// seat positions x at the start of the named stream (the same numbers as
-// Rand(name)) and returns its generator.
-func (s Streams) seat(name string, x *stream) *rand.Rand {
+// seat positions x at the start of the named stream: x.r then draws the
+// same numbers as Rand(name).
+func (s Streams) seat(name string, x *stream) {
 	x.pcg.Seed(s.seeds(name))
 	x.r = *rand.New(&x.pcg)
-	return &x.r
 }
 
 // seeds returns the two PCG seed words of the named stream.

@@ -33,13 +33,11 @@ type hood struct {
 	// The fields an order reads come first, so that they share cache
 	// lines: a city's hoods fall out of cache between two of its orders.
 	maxRate  float64
-	arrive   *rand.Rand // reads arriveS
-	mix      *rand.Rand // reads mixS
-	subShare float64    // cfg.SubscriberShare
+	arrive   stream  // "demand/<name>": order arrivals
+	subShare float64 // cfg.SubscriberShare
 	skuCum   []float64
 	cells    []cellInfo
-	arriveS  stream
-	mixS     stream
+	mix      stream      // "mix/<name>": SKU, cell and subscriber draws
 	rate     [24]float64 // orders per ms by hour of day
 	cfg      *Neighborhood
 }
@@ -271,8 +269,8 @@ func newWorld(cfg *Config, rep int) *world {
 		nb := &cfg.Neighborhoods[i]
 		h := &w.hoods[i]
 		h.cfg, h.subShare = nb, nb.SubscriberShare
-		h.arrive = st.seat("demand/"+nb.Name, &h.arriveS)
-		h.mix = st.seat("mix/"+nb.Name, &h.mixS)
+		st.seat("demand/"+nb.Name, &h.arrive)
+		st.seat("mix/"+nb.Name, &h.mix)
 		var sum float64
 		for _, v := range nb.Hourly {
 			sum += v
@@ -373,7 +371,7 @@ func (w *world) start() {
 	k := w.k
 	for i := range w.hoods {
 		if w.hoods[i].maxRate > 0 {
-			k.Schedule(k.Now.Add(model.Duration(w.hoods[i].arrive.ExpFloat64()/w.hoods[i].maxRate)), kOrder, int32(i), 0, 0)
+			k.Schedule(k.Now.Add(model.Duration(w.hoods[i].arrive.r.ExpFloat64()/w.hoods[i].maxRate)), kOrder, int32(i), 0, 0)
 		}
 	}
 	// shift openings and hourly ticks over the horizon
@@ -392,10 +390,10 @@ func (w *world) Handle(k *Kernel, ev Event) {
 			return // no new orders after the horizon (cohort.go)
 		}
 		h := &w.hoods[ev.A]
-		if h.arrive.Float64()*h.maxRate < h.rate[model.TimeOfDay(k.Now)/model.Hour]*w.demandFactor(int(ev.A)) {
+		if h.arrive.r.Float64()*h.maxRate < h.rate[model.TimeOfDay(k.Now)/model.Hour]*w.demandFactor(int(ev.A)) {
 			w.place(int(ev.A))
 		}
-		k.Schedule(k.Now.Add(model.Duration(h.arrive.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
+		k.Schedule(k.Now.Add(model.Duration(h.arrive.r.ExpFloat64()/h.maxRate)+1), kOrder, ev.A, 0, 0)
 	case kPicked:
 		if w.edge.on && w.pickDeferred(ev.A) {
 			w.pickerFree(ev.A)
@@ -483,7 +481,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 func (w *world) place(hi int) {
 	h := &w.hoods[hi]
 	k := w.k
-	r := h.mix
+	r := &h.mix.r
 	sku := sort.SearchFloat64s(h.skuCum, r.Float64()*h.skuCum[len(h.skuCum)-1])
 	if sku >= len(h.skuCum) {
 		sku = len(h.skuCum) - 1
