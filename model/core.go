@@ -1,6 +1,11 @@
 package model
 
-import "sort"
+import (
+	"sort"
+	"unsafe"
+
+	"github.com/lockstep-sim/lockstep/internal/prefetch"
+)
 
 // NodeState is the core's live view of one node.
 type NodeState struct {
@@ -153,6 +158,57 @@ func (c *Core) hinted(id LabelID, slab int32) (int32, bool) {
 	}
 	l := &c.labels[slab]
 	return slab, l.ID == id && l.State != None && !l.State.Terminal()
+}
+
+// Prefetch asks the CPU to start loading the label a step on id will read
+// and returns the slab it asked for: slab itself when it is in range (a
+// hint as in LabelAt, not checked: that would load the label, and a wrong
+// hint only wastes a prefetch), else the index's slab for id, or -1 if id
+// is unknown. It reads at most the index and changes nothing: a driver
+// calls it for an event queued a little ahead while it handles the
+// current one, so that the label's cache misses overlap that work.
+func (c *Core) Prefetch(id LabelID, slab int32) int32 {
+	if uint(slab) >= uint(len(c.labels)) {
+		s, ok := c.index.get(id)
+		if !ok {
+			return -1
+		}
+		slab = s
+	}
+	// a label is 144 bytes, on three or four lines as it falls
+	p := unsafe.Pointer(&c.labels[slab])
+	prefetch.Line(p)
+	prefetch.Line(unsafe.Add(p, 64))
+	prefetch.Line(unsafe.Add(p, 128))
+	prefetch.Line(unsafe.Add(p, unsafe.Sizeof(Label{})-1))
+	return slab
+}
+
+// PrefetchStep is Prefetch one event later, when the label's lines have
+// had an event's time to arrive: it reads the label (the slab Prefetch
+// returns, found the same way) and starts loading where the step will
+// append to its chain and the node the label is at (or bound for). It
+// returns that slab, or -1, and changes nothing.
+func (c *Core) PrefetchStep(id LabelID, slab int32) int32 {
+	if uint(slab) >= uint(len(c.labels)) {
+		s, ok := c.index.get(id)
+		if !ok {
+			return -1
+		}
+		slab = s
+	}
+	l := &c.labels[slab]
+	if n := len(l.Chain); n < cap(l.Chain) {
+		prefetch.Line(unsafe.Pointer(unsafe.SliceData(l.Chain[n : n+1])))
+	}
+	n := l.At
+	if n == NoNode {
+		n = l.Dest
+	}
+	if uint(n) < uint(len(c.nodes)) {
+		prefetch.Line(unsafe.Pointer(&c.nodes[n]))
+	}
+	return slab
 }
 
 // Live is the number of labels the core holds.

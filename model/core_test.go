@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -525,7 +526,8 @@ func TestRefundOnReturn(t *testing.T) {
 // A slab hint (Event.SetSlab, Core.LabelAt) never changes what the core
 // does: right, wrong, stale (the label finished and its slab went to
 // another) or out of range, every step gives the same effects as the step
-// without it, with and without KeepFinished.
+// without it, with and without KeepFinished. Neither does prefetching
+// with the same hints (Core.Prefetch, PrefetchStep) before each step.
 func TestSlabHintNeverChangesAStep(t *testing.T) {
 	for _, keep := range []bool{false, true} {
 		plain, hinted := New(testNet(t)), New(testNet(t))
@@ -579,6 +581,15 @@ func TestSlabHintNeverChangesAStep(t *testing.T) {
 				kind = "stale"
 			}
 			used[kind]++
+			// prefetching reads, never writes: it comes before every
+			// hinted step, and the effects must still match
+			ps, ss := hinted.Prefetch(ev.Label, hev.slab-1), hinted.PrefetchStep(ev.Label, hev.slab-1)
+			require.Equal(t, ps, ss)
+			if l := hinted.Label(ev.Label); l != nil && kind != "any" && kind != "stale" {
+				require.Equal(t, l.Slab(), ps, "prefetched the label's slab")
+			} else if l == nil && uint(hev.slab-1) >= uint(len(hinted.labels)) {
+				require.Equal(t, int32(-1), ps, "nothing to prefetch")
+			}
 			want := append([]Effect(nil), plain.Step(ev)...)
 			got := append([]Effect(nil), hinted.StepEvent(&hev)...)
 			require.Equal(t, want, got, "event %d (%v of label %d, hint %s)", i, ev.Type, ev.Label, kind)
@@ -595,4 +606,12 @@ func TestSlabHintNeverChangesAStep(t *testing.T) {
 			require.Greater(t, used[kind], 50, "hint kind %s exercised (keep %v)", kind, keep)
 		}
 	}
+}
+
+// Core.Prefetch covers a label with lines 64 bytes apart and its last
+// byte: right while a label is 129 to 192 bytes.
+func TestPrefetchCoversALabel(t *testing.T) {
+	size := unsafe.Sizeof(Label{})
+	require.Greater(t, size, uintptr(128))
+	require.LessOrEqual(t, size, uintptr(192))
 }

@@ -81,6 +81,9 @@ type Kernel struct {
 	events   uint64
 	halted   bool
 	warmDone bool
+	// pf, when set, is called before each event with the queue, whose next
+	// entries it may read to prefetch what they will touch (prefetch.go)
+	pf prefetcher
 }
 
 // NewKernel returns a kernel whose clock starts at start, whose warm-up ends
@@ -185,6 +188,9 @@ func (k *Kernel) Run(h Handler) RunStats {
 		}
 		at, kind, a, b, c := q.popLive()
 		k.Now = at
+		if k.pf != nil {
+			k.pf.prefetch(q)
+		}
 		h.Handle(k, Event{At: at, Kind: kind, A: a, B: b, C: c})
 		st.Events++
 		if n := q.Len(); n > st.MaxQueue {

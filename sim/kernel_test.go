@@ -291,3 +291,95 @@ func TestEndReasonString(t *testing.T) {
 		require.Equal(t, s, r.String())
 	}
 }
+
+// peekRecorder is a prefetcher that records what Queue.upcoming shows it:
+// the next event and the one after (zero Events for nil).
+type peekRecorder struct{ next, after []Event }
+
+func asEvent(it *item) Event {
+	if it == nil {
+		return Event{}
+	}
+	kind, a, b, c := it.payload()
+	return Event{At: it.at, Kind: kind, A: a, B: b, C: c}
+}
+
+func (p *peekRecorder) prefetch(q *Queue) {
+	n, a := q.upcoming()
+	p.next, p.after = append(p.next, asEvent(n)), append(p.after, asEvent(a))
+}
+
+// The kernel calls its prefetcher before each event, and it is shown as
+// next the event handed over next, unless the handler schedules one
+// earlier in between or cancels it; and as after next, the event after
+// that, unless something scheduled in between or a cancelled entry comes
+// first: the prefetches aim at the right events. The handler schedules
+// like the simulated city does, mostly far ahead (a label's next step),
+// sometimes within the instant's block (a timer that fires soon), and
+// cancels timers, so the queue's run, its heap and stale entries all take
+// part.
+func TestKernelPrefetchSeesTheNextEvents(t *testing.T) {
+	k := NewKernel(t0, 0, model.Day)
+	rec := &peekRecorder{}
+	k.pf = rec
+	rng := NewStreams(9, 1).Rand("gaps")
+	var (
+		got    []Event
+		timers []Timer
+		timerC []uint32
+		gone   = map[uint32]bool{} // C of the cancelled timers
+		seq    uint32              // C of the next event scheduled: unique
+		by     = []int{-1}         // by[C]: the index in got of the event that scheduled it
+	)
+	schedule := func(d model.Duration, kind Kind, a, b int32, timer bool) {
+		seq++
+		by = append(by, len(got)-1)
+		if timer {
+			timers, timerC = append(timers, k.AfterTimer(d, kind, a, b, seq)), append(timerC, seq)
+		} else {
+			k.After(d, kind, a, b, seq)
+		}
+	}
+	for i := range 2000 {
+		seq++
+		by = append(by, -1)
+		k.Schedule(t0.Add(model.Duration(rng.IntN(int(model.Hour)))), 1, int32(i), 0, seq)
+	}
+	cancels := 0
+	k.Run(HandlerFunc(func(k *Kernel, ev Event) {
+		got = append(got, ev)
+		if ev.Kind != 1 || ev.B > 8 {
+			return
+		}
+		schedule(model.Duration(1+rng.IntN(int(model.Hour))), 1, ev.A, ev.B+1, false)
+		if rng.IntN(8) == 0 {
+			schedule(model.Duration(rng.IntN(50)), 2, ev.A, 0, true)
+		}
+		if len(timers) > 0 && rng.IntN(16) == 0 {
+			if j := rng.IntN(len(timers)); k.Cancel(timers[j]) {
+				gone[timerC[j]] = true
+				cancels++
+			}
+		}
+	}))
+	require.Greater(t, len(got), 15000)
+	require.Positive(t, cancels)
+	require.Len(t, rec.next, len(got))
+	hits, afterHits, dry := 0, 0, 0
+	for i := 0; i+1 < len(got); i++ {
+		switch shown := rec.next[i]; {
+		case shown == got[i+1]:
+			hits++
+		case shown == Event{}:
+			dry++ // the near tier was empty: the next comes from the far tier
+		case by[got[i+1].C] != i && !gone[shown.C]:
+			t.Errorf("event %d: shown %+v as next, ran %+v, which was queued already", i+1, shown, got[i+1])
+		}
+		if i+2 < len(got) && rec.after[i] == got[i+2] {
+			afterHits++
+		}
+	}
+	t.Logf("%d events: next shown right %d times (near tier empty %d), after next %d", len(got), hits, dry, afterHits)
+	require.Greater(t, hits, len(got)*3/4, "shown as next: mostly the next event")
+	require.Greater(t, afterHits, len(got)/2, "shown as after next: often the event after next")
+}

@@ -464,6 +464,43 @@ func (q *Queue) top() *item {
 	}
 }
 
+// upcoming returns the entries of the next two events as far as the queue
+// knows them without work: the earlier of the run's head and the heap's
+// least entry (its root, or after a pop the least of the root's children),
+// then the run's entry after the one taken (the run's head, if the
+// root came first). Either may be nil, a cancelled timer's, or come after
+// an event pushed later. It changes nothing: prefetching (prefetch.go)
+// reads it.
+func (q *Queue) upcoming() (next, after *item) {
+	r := q.rh
+	if r < len(q.run) {
+		next = &q.run[r]
+		r++
+	}
+	var root *item
+	if !q.hole {
+		if len(q.h) > heapBase {
+			root = &q.h[heapBase]
+		}
+	} else {
+		// the root was popped and awaits refilling: the heap's earliest is
+		// the least of its children
+		for c := 4*heapBase - 8; c <= 4*heapBase-5 && c < len(q.h); c++ {
+			if root == nil || less(&q.h[c], root) {
+				root = &q.h[c]
+			}
+		}
+	}
+	if root != nil && (next == nil || less(root, next)) {
+		next = root
+		r--
+	}
+	if r < len(q.run) {
+		after = &q.run[r]
+	}
+	return next, after
+}
+
 // popLive removes the top entry, which the caller has checked with top to be
 // live (with no mutation since), and returns its event. If it is the heap's
 // root, the root is left vacant (q.hole) so that the next push can fill it

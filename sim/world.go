@@ -459,6 +459,7 @@ func (w *world) Handle(k *Kernel, ev Event) {
 		}
 	case kHour:
 		w.tick()
+		w.prefetchCheck()
 		k.Schedule(k.Now.Add(model.Hour), kHour, 0, 0, 0)
 	case kConn, kCounter, kReplenish, kRestock:
 		if ev.Kind == kCounter && w.co.draining {
