@@ -187,8 +187,10 @@ func (c *Core) Prefetch(id LabelID, slab int32) int32 {
 // PrefetchStep is Prefetch one event later, when the label's lines have
 // had an event's time to arrive: it reads the label (the slab Prefetch
 // returns, found the same way) and starts loading where the step will
-// append to its chain and the node the label is at (or bound for). It
-// returns that slab, or -1, and changes nothing.
+// append to its chain, the node the label is at (or bound for) and, when
+// the slab came from the hint, the label's index entry, which a step that
+// finishes the label clears. It returns that slab, or -1, and changes
+// nothing.
 func (c *Core) PrefetchStep(id LabelID, slab int32) int32 {
 	if uint(slab) >= uint(len(c.labels)) {
 		s, ok := c.index.get(id)
@@ -196,6 +198,10 @@ func (c *Core) PrefetchStep(id LabelID, slab int32) int32 {
 			return -1
 		}
 		slab = s
+	} else {
+		// the hint spares the step the index, but not a label that
+		// finishes: it leaves the index
+		c.index.prefetch(id)
 	}
 	l := &c.labels[slab]
 	if n := len(l.Chain); n < cap(l.Chain) {

@@ -1,5 +1,11 @@
 package model
 
+import (
+	"unsafe"
+
+	"github.com/lockstep-sim/lockstep/internal/prefetch"
+)
+
 // labelIndex maps a LabelID to the label's slab in Core.labels.
 //
 // Drivers number labels densely (the simulator counts orders, the twin
@@ -77,6 +83,17 @@ func (x *labelIndex) set(id LabelID, slab int32) {
 }
 
 // del removes id; it must be present.
+// prefetch starts loading id's entry and its page's count, which del
+// writes (internal/prefetch); ids in the map are left alone.
+func (x *labelIndex) prefetch(id LabelID) {
+	if p := id >> indexPageBits; p < LabelID(len(x.pages)) {
+		if pg := x.pages[p]; pg != nil {
+			prefetch.Line(unsafe.Pointer(&pg.slab[id&(indexPageSize-1)]))
+			prefetch.Line(unsafe.Pointer(&pg.live))
+		}
+	}
+}
+
 func (x *labelIndex) del(id LabelID) {
 	x.n--
 	if p := id >> indexPageBits; p < LabelID(len(x.pages)) {
