@@ -71,6 +71,17 @@ func (c *checker) warnings() {
 			reached[bi] = true
 		}
 	}
+	// a node with a demand cell within quiet km draws no distance warning;
+	// only the others need the nearest cell's distance
+	quiet := farFromDemandKm
+	if ch.Model == ChoiceLogit {
+		quiet = math.Min(quiet, ch.RadiusKm)
+	}
+	lat, lng := make([]float64, len(centre)), make([]float64, len(centre))
+	for i, ll := range centre {
+		lat[i], lng[i] = ll.Lat, ll.Lng
+	}
+	cells := newLatBand(lat, lng)
 	labels := c.nodeLabels()
 	for i := range s.Nodes {
 		n := &s.Nodes[i]
@@ -79,9 +90,12 @@ func (c *checker) warnings() {
 			c.warnf(p, "the node is at 0,0 (lat and lng left out?)")
 			continue
 		}
-		near := math.Inf(1)
-		for _, ll := range centre {
-			near = math.Min(near, model.HaversineKm(ll.Lat, ll.Lng, n.Lat, n.Lng))
+		near := 0.0 // within quiet: no warning depends on how near
+		if !cells.anyWithin(n.Lat, n.Lng, quiet) {
+			near = math.Inf(1)
+			for _, ll := range centre {
+				near = math.Min(near, model.HaversineKm(ll.Lat, ll.Lng, n.Lat, n.Lng))
+			}
 		}
 		switch {
 		case near > farFromDemandKm:
@@ -105,6 +119,13 @@ func (c *checker) warnUncovered() {
 	if s.Customers.Choice.Model != ChoiceLogit {
 		return
 	}
+	var lat, lng []float64
+	for j := range s.Nodes {
+		if n := &s.Nodes[j]; n.Kind != KindMicrostore {
+			lat, lng = append(lat, n.Lat), append(lng, n.Lng)
+		}
+	}
+	pickup := newLatBand(lat, lng)
 	labels := c.neighborhoodLabels()
 	for i := range s.Neighborhoods {
 		cells, err := s.NeighborhoodCells(i)
@@ -114,12 +135,7 @@ func (c *checker) warnUncovered() {
 		bare := 0
 		for _, cell := range cells {
 			ll := cell.LatLng()
-			covered := false
-			for j := range s.Nodes {
-				n := &s.Nodes[j]
-				covered = covered || n.Kind != KindMicrostore && model.HaversineKm(ll.Lat, ll.Lng, n.Lat, n.Lng) <= s.Customers.Choice.RadiusKm
-			}
-			if !covered {
+			if !pickup.anyWithin(ll.Lat, ll.Lng, s.Customers.Choice.RadiusKm) {
 				bare++
 			}
 		}
