@@ -168,12 +168,9 @@ func (c *Core) hinted(id LabelID, slab int32) (int32, bool) {
 // calls it for an event queued a little ahead while it handles the
 // current one, so that the label's cache misses overlap that work.
 func (c *Core) Prefetch(id LabelID, slab int32) int32 {
-	if uint(slab) >= uint(len(c.labels)) {
-		s, ok := c.index.get(id)
-		if !ok {
-			return -1
-		}
-		slab = s
+	slab, _, ok := c.prefetchSlab(id, slab)
+	if !ok {
+		return -1
 	}
 	// a label is 144 bytes, on three or four lines as it falls
 	p := unsafe.Pointer(&c.labels[slab])
@@ -184,6 +181,17 @@ func (c *Core) Prefetch(id LabelID, slab int32) int32 {
 	return slab
 }
 
+// prefetchSlab is the slab Prefetch and PrefetchStep work on: the hint
+// when it is in range (hinted), else the index's; ok is false when neither
+// has one.
+func (c *Core) prefetchSlab(id LabelID, hint int32) (slab int32, hinted, ok bool) {
+	if uint(hint) < uint(len(c.labels)) {
+		return hint, true, true
+	}
+	slab, ok = c.index.get(id)
+	return slab, false, ok
+}
+
 // PrefetchStep is Prefetch one event later, when the label's lines have
 // had an event's time to arrive: it reads the label (the slab Prefetch
 // returns, found the same way) and starts loading where the step will
@@ -192,13 +200,11 @@ func (c *Core) Prefetch(id LabelID, slab int32) int32 {
 // finishes the label clears. It returns that slab, or -1, and changes
 // nothing.
 func (c *Core) PrefetchStep(id LabelID, slab int32) int32 {
-	if uint(slab) >= uint(len(c.labels)) {
-		s, ok := c.index.get(id)
-		if !ok {
-			return -1
-		}
-		slab = s
-	} else {
+	slab, hinted, ok := c.prefetchSlab(id, slab)
+	if !ok {
+		return -1
+	}
+	if hinted {
 		// the hint spares the step the index, but not a label that
 		// finishes: it leaves the index
 		c.index.prefetch(id)
