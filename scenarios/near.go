@@ -17,6 +17,7 @@ import (
 // measured as before (model.HaversineKm), so the answers are unchanged.
 type latBand struct {
 	lat, lng []float64 // sorted by lat
+	id       []int     // the points' indexes in the arguments of newLatBand
 }
 
 func newLatBand(lat, lng []float64) *latBand {
@@ -25,11 +26,61 @@ func newLatBand(lat, lng []float64) *latBand {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return lat[idx[a]] < lat[idx[b]] })
-	b := &latBand{lat: make([]float64, len(idx)), lng: make([]float64, len(idx))}
+	b := &latBand{lat: make([]float64, len(idx)), lng: make([]float64, len(idx)), id: idx}
 	for k, i := range idx {
 		b.lat[k], b.lng[k] = lat[i], lng[i]
 	}
 	return b
+}
+
+// band returns the range of points whose latitude is within km of lat's
+// (with slack), the only ones that can be within km.
+func (b *latBand) band(lat, km float64) (from, to int) {
+	d := km/earthKm*180/math.Pi*(1+bandSlack) + bandSlack
+	from = sort.SearchFloat64s(b.lat, lat-d)
+	to = from
+	for to < len(b.lat) && b.lat[to] <= lat+d {
+		to++
+	}
+	return from, to
+}
+
+// nearest returns the index (as given to newLatBand) of the point nearest
+// to (lat, lng) by model.HaversineKm, ties going to the point before
+// (less(i, j): i before j); -1 without points. It measures the points of
+// a band of latitude, widening it fourfold until the nearest found lies
+// within it, so that every point as near is in the band: the answer of a
+// scan over every point.
+func (b *latBand) nearest(lat, lng float64, less func(i, j int) bool) int {
+	if len(b.lat) == 0 || math.IsNaN(lat) || math.IsNaN(lng) {
+		return b.nearestScan(lat, lng, less)
+	}
+	for km := 1.0; ; km *= 4 {
+		from, to := b.band(lat, km)
+		best, bi := math.Inf(1), -1
+		for k := from; k < to; k++ {
+			d := model.HaversineKm(lat, lng, b.lat[k], b.lng[k])
+			if d < best || d == best && bi >= 0 && less(b.id[k], bi) {
+				best, bi = d, b.id[k]
+			}
+		}
+		if best <= km || from == 0 && to == len(b.lat) {
+			return bi
+		}
+	}
+}
+
+// nearestScan is nearest by measuring every point, for the inputs the band
+// cannot bound (NaN).
+func (b *latBand) nearestScan(lat, lng float64, less func(i, j int) bool) int {
+	best, bi := math.Inf(1), -1
+	for k := range b.lat {
+		d := model.HaversineKm(lat, lng, b.lat[k], b.lng[k])
+		if d < best || d == best && bi >= 0 && less(b.id[k], bi) {
+			best, bi = d, b.id[k]
+		}
+	}
+	return bi
 }
 
 // earthKm is the radius model.HaversineKm uses; bandSlack widens the band
@@ -45,9 +96,8 @@ func (b *latBand) anyWithin(lat, lng, km float64) bool {
 	if math.IsNaN(lat) || math.IsNaN(km) {
 		return false
 	}
-	d := km/earthKm*180/math.Pi*(1+bandSlack) + bandSlack
-	k := sort.SearchFloat64s(b.lat, lat-d)
-	for ; k < len(b.lat) && b.lat[k] <= lat+d; k++ {
+	from, to := b.band(lat, km)
+	for k := from; k < to; k++ {
 		if model.HaversineKm(lat, lng, b.lat[k], b.lng[k]) <= km {
 			return true
 		}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -45,4 +46,44 @@ func TestLatBandAnyWithinAgainstEveryPoint(t *testing.T) {
 	d := model.HaversineKm(52.51, 13.41, 52.5, 13.4)
 	require.True(t, b.anyWithin(52.51, 13.41, d))
 	require.False(t, newLatBand(nil, nil).anyWithin(0, 0, 1e6))
+}
+
+// nearest answers as a scan over every point would, ties (points at the
+// same place) going to the lesser by the given order, for the same clouds.
+func TestLatBandNearestAgainstEveryPoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ lat, lng, spread float64 }{{52.5, 13.4, 0.3}, {0, 0, 90}, {89.5, 0, 0.8}, {-10, 179.9, 0.5}} {
+		var lat, lng []float64
+		for k := range 300 {
+			if k%10 == 9 { // a twin of an earlier point: a tie
+				j := rng.IntN(k)
+				lat, lng = append(lat, lat[j]), append(lng, lng[j])
+				continue
+			}
+			lat = append(lat, max(-90, min(90, c.lat+(rng.Float64()*2-1)*c.spread)))
+			lng = append(lng, c.lng+(rng.Float64()*2-1)*c.spread*2)
+		}
+		rank := rng.Perm(len(lat)) // the tie order: not the index order
+		less := func(i, j int) bool { return rank[i] < rank[j] }
+		b := newLatBand(lat, lng)
+		for range 2000 {
+			var la, lo float64
+			if rng.IntN(4) == 0 { // exactly on a point, often a tied one
+				j := rng.IntN(len(lat))
+				la, lo = lat[j], lng[j]
+			} else {
+				la = max(-90, min(90, c.lat+(rng.Float64()*2-1)*c.spread*3))
+				lo = c.lng + (rng.Float64()*2-1)*c.spread*6
+			}
+			best, want := math.Inf(1), -1
+			for k := range lat {
+				d := model.HaversineKm(la, lo, lat[k], lng[k])
+				if d < best || d == best && want >= 0 && less(k, want) {
+					best, want = d, k
+				}
+			}
+			require.Equal(t, want, b.nearest(la, lo, less), "cloud %v, query %v,%v", c, la, lo)
+		}
+	}
+	require.Equal(t, -1, newLatBand(nil, nil).nearest(1, 2, func(int, int) bool { return false }))
 }

@@ -55,18 +55,20 @@ func (c *checker) warnings() {
 	// (cell centre to the node's cell centre, ties by id, as the simulator)
 	reached := map[int]bool{}
 	if ch.Model == ChoiceNearest {
-		for _, ll := range centre {
-			best, bi := math.Inf(1), -1
-			for i := range s.Nodes {
-				n := &s.Nodes[i]
-				if !pickup(n) {
-					continue
-				}
+		var ids []int
+		var lat, lng []float64
+		for i := range s.Nodes {
+			if n := &s.Nodes[i]; pickup(n) {
 				nl := n.Cell(s.Geography.Resolution).LatLng()
-				d := model.HaversineKm(ll.Lat, ll.Lng, nl.Lat, nl.Lng)
-				if d < best || d == best && bi >= 0 && n.ID < s.Nodes[bi].ID {
-					best, bi = d, i
-				}
+				ids, lat, lng = append(ids, i), append(lat, nl.Lat), append(lng, nl.Lng)
+			}
+		}
+		nodes := newLatBand(lat, lng)
+		byID := func(a, b int) bool { return s.Nodes[ids[a]].ID < s.Nodes[ids[b]].ID }
+		for _, ll := range centre {
+			bi := nodes.nearest(ll.Lat, ll.Lng, byID)
+			if bi >= 0 {
+				bi = ids[bi]
 			}
 			reached[bi] = true
 		}
