@@ -1,7 +1,10 @@
 package model
 
 import (
+	"cmp"
+	"slices"
 	"sort"
+	"strings"
 	"unsafe"
 
 	"github.com/lockstep-sim/lockstep/internal/prefetch"
@@ -84,6 +87,7 @@ type Core struct {
 	// them (orderByRings; derived from the network in New)
 	cellNodes map[Cell][]NodeIndex
 	holders   int
+	idRank    []int32 // nearPrefix's tie-break: each node's rank by id
 	now       Instant
 
 	// cache-first nodes (nil inv: no node keeps a log)
@@ -122,6 +126,7 @@ func New(net *Network) *Core {
 			c.holders++
 		}
 	}
+	c.idRank = idRanks(net.Nodes)
 	c.invInit()
 	c.supplyInit()
 	c.packagingInit()
@@ -705,11 +710,18 @@ type nearCand struct {
 // all of cs.
 func (c *Core) nearPrefix(cs []nearCand) int {
 	nodes := c.Net.Nodes
-	sort.Slice(cs, func(a, b int) bool {
-		if cs[a].d != cs[b].d {
-			return cs[a].d < cs[b].d
+	rank := c.idRank
+	// by distance, then id: the id's rank among the nodes' ids, compared
+	// as an integer (the strings' comparisons were most of a metro's
+	// orderings), then the index, which only equal ids reach
+	slices.SortFunc(cs, func(a, b nearCand) int {
+		if a.d != b.d {
+			return cmp.Compare(a.d, b.d)
 		}
-		return nodes[cs[a].i].ID < nodes[cs[b].i].ID
+		if r := cmp.Compare(rank[a.i], rank[b.i]); r != 0 {
+			return r
+		}
+		return cmp.Compare(a.i, b.i)
 	})
 	n, partners := 0, 0
 	for n < len(cs) && (n < nearK || partners < nearK) {
@@ -719,6 +731,24 @@ func (c *Core) nearPrefix(cs []nearCand) int {
 		n++
 	}
 	return n
+}
+
+// idRanks returns each node's rank in the order of the nodes' ids (equal
+// ids share a rank).
+func idRanks(nodes []Node) []int32 {
+	idx := make([]int32, len(nodes))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return strings.Compare(nodes[a].ID, nodes[b].ID) })
+	rank := make([]int32, len(nodes))
+	for k, i := range idx {
+		rank[i] = int32(k)
+		if k > 0 && nodes[idx[k-1]].ID == nodes[i].ID {
+			rank[i] = rank[idx[k-1]]
+		}
+	}
+	return rank
 }
 
 // nodesOf lists the nodes of cs[:n].

@@ -192,7 +192,7 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 	nn, ns := len(net.Nodes), len(net.SKUs)
 	validNode := func(v int64) bool { return v >= 0 && v < int64(nn) }
 	nodeOrNone := func(v int64) bool { return v >= -1 && v < int64(nn) }
-	d := &Core{Net: net, out: make([]Effect, 0, 16), logging: c.logging, cellNodes: c.cellNodes, holders: c.holders} // derived from the same network, read-only
+	d := &Core{Net: net, out: make([]Effect, 0, 16), logging: c.logging, cellNodes: c.cellNodes, holders: c.holders, idRank: c.idRank} // derived from the same network, read-only
 
 	r.section = "core"
 	d.now = Instant(r.int())
