@@ -2,14 +2,16 @@
 # The benchmark command: every performance target of lockstep, measured with Go
 # benchmarks (never timed unit tests), and the scaling curve. Run on a quiet
 # machine; takes a while (the scaling section alone runs locker-metro, 24 M
-# parcels). Usage: scripts/bench.sh [quick|scaling]
+# parcels). Usage: scripts/bench.sh [quick|scaling], or
+# scripts/bench.sh pair REV_A REV_B [SCENARIO] [PAIRS].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
 case "$mode" in
-  "" | quick | scaling) ;;
+  "" | quick | scaling | pair) ;;
   *)
     echo "usage: scripts/bench.sh [quick|scaling]"
+    echo "       scripts/bench.sh pair REV_A REV_B [SCENARIO] [PAIRS]"
     echo "  runs every performance benchmark of lockstep (kernel, city, replications, twin, snapshots),"
     echo "  the locker-city memory measurement and the scaling section;"
     echo "  'quick' runs only the kernel, the city benchmarks (locker-day and locker-city in one run, their"
@@ -19,6 +21,11 @@ case "$mode" in
     echo "  written to docs/scaling.tsv and drawn as docs/scaling.svg and docs/scaling.png."
     echo "  Environment: BENCH_SCALING_SCENARIOS (directory of the four locker-*.yaml, default"
     echo "  scenarios/bench), BENCH_SCALING_OUT (output path without extension, default docs/scaling)."
+    echo "  'pair' compares two git revisions (or . for the working tree) on one scenario"
+    echo "  (default scenarios/bench/locker-city.yaml, 20 pairs): both replications run at once,"
+    echo "  one per CPU, swapping CPUs every pair, so a shared machine's changing speed hits both;"
+    echo "  it prints each pair's milliseconds and B/A, then in how many pairs B was faster and"
+    echo "  the median B/A. Needs 2 CPUs and taskset."
     echo "  Figures and targets are in docs/performance.md."
     [ "$mode" = "-h" ] || [ "$mode" = "--help" ] && exit 0
     exit 2 ;;
@@ -70,6 +77,59 @@ scaling() {
     printf "peak RSS: city %.1f MB (target < 50 MB), metro %.1f MB (target < 300 MB)\n", rss["locker-city"], rss["locker-metro"]
   }' "$out.tsv"
 }
+
+# pair builds the experiment benchmarks of two revisions (git archive; "."
+# is the working tree) with BenchmarkScenario added where a revision
+# predates it, then runs PAIRS pairs of one replication each of SCENARIO,
+# both binaries at once pinned to CPUs 0 and 1 (swapped every pair).
+pair() {
+  [ $# -ge 2 ] || { echo "usage: scripts/bench.sh pair REV_A REV_B [SCENARIO] [PAIRS]" >&2; exit 2; }
+  local a=$1 b=$2 scen=${3:-scenarios/bench/locker-city.yaml} n=${4:-20}
+  command -v taskset >/dev/null || { echo "bench.sh pair: needs taskset (util-linux)" >&2; exit 1; }
+  [ "$(nproc)" -ge 2 ] || { echo "bench.sh pair: needs 2 CPUs, one per side" >&2; exit 1; }
+  [ -f "$scen" ] || { echo "bench.sh pair: no scenario file $scen" >&2; exit 1; }
+  scen=$(realpath "$scen")
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  local side rev
+  for side in a b; do
+    if [ "$side" = a ]; then rev=$a; else rev=$b; fi
+    if [ "$rev" = . ]; then
+      go test -c -o "$tmp/$side.test" ./experiment
+      continue
+    fi
+    mkdir "$tmp/$side"
+    git archive "$rev" | tar -x -C "$tmp/$side"
+    [ -f "$tmp/$side/experiment/bench_scenario_test.go" ] || cp experiment/bench_scenario_test.go "$tmp/$side/experiment/"
+    (cd "$tmp/$side" && go test -c -o "$tmp/$side.test" ./experiment)
+  done
+  one() { # cpu binary out
+    (cd experiment && LOCKSTEP_BENCH_SCENARIO=$scen taskset -c "$1" "$2" -test.run '^$' -test.bench '^BenchmarkScenario$' -test.benchtime 1x) |
+      awk '$1 ~ /^BenchmarkScenario/ { printf "%.0f\n", $3 / 1e6 }' >"$3"
+  }
+  echo "pair: A=$a B=$b on $scen, $n pairs (ms per replication; B/A)"
+  local i ca cb
+  for i in $(seq "$n"); do
+    if [ $((i % 2)) = 1 ]; then ca=0 cb=1; else ca=1 cb=0; fi
+    one "$ca" "$tmp/a.test" "$tmp/a.ms" &
+    one "$cb" "$tmp/b.test" "$tmp/b.ms" &
+    wait
+    printf '%s\t%s\n' "$(cat "$tmp/a.ms")" "$(cat "$tmp/b.ms")" | tee -a "$tmp/pairs"
+  done
+  awk -F '\t' '{ printf "%.6f\n", $2 / $1 }' "$tmp/pairs" | sort -n | awk '
+    { r[NR] = $1; if ($1 < 1) faster++ }
+    END {
+      n = NR
+      med = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+      printf "B faster in %d of %d pairs; median B/A %.3f (range %.3f-%.3f)\n", faster, n, med, r[1], r[n]
+    }' 
+}
+
+if [ "$mode" = pair ]; then
+  shift
+  pair "$@"
+  exit 0
+fi
 
 if [ "$mode" = scaling ]; then
   echo "== scaling: lockstep run on locker-day, -city, -region, -metro (1x, 10x, 30x, 100x): parcels/s and peak RSS"
