@@ -15,8 +15,8 @@ import (
 // which the label names). The queue's run already holds the next events in
 // order, so while the kernel hands one event to the world, the world
 // starts loading the label of the event after next and, from the label
-// whose lines it asked for one event ago, the chain entry and node the
-// next event will write (Kernel.pf).
+// whose lines it asked for one event ago, the chain entry, node, timer
+// cells and label-index entry the next event will write (Kernel.pf).
 //
 // It never changes what the simulation computes: a prefetch is a hint
 // that cannot fault, and the reads on the way (the label index, a label,
@@ -29,8 +29,9 @@ type prefetcher interface{ prefetch(q *Queue) }
 // prefetchLabels is how many label slots the core must hold before the
 // world prefetches: at about 500 bytes a parcel (label, chain, the
 // world's record and queued events) 8 192 parcels are 4 MB, past the L2
-// cache of current CPUs. Below that the records stay in L2, and the calls
-// would only add instructions (+8 % at locker-day, 3 000 in flight).
+// cache of current CPUs. Below that the records mostly stay in L2, and
+// the calls would add instructions (+13 % forced on at locker-day, which
+// never holds that many) for no measured gain.
 var prefetchLabels = 8192
 
 // prefetchCheck turns prefetching on once the label slots pass
