@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/lockstep-sim/lockstep/internal/gctune"
 )
 
 // Exit codes, as CI systems read them.
@@ -33,7 +35,13 @@ func failed(err error) error   { return &exitError{exitFail, err} }
 
 func inconclusive(err error) error { return &exitError{exitInconclusive, err} }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Keep the collector's headroom at 64 MiB for a large live heap (a
+	// big city's parcels in flight) instead of doubling it; GOGC or
+	// GOMEMLIMIT in the environment turn this off (internal/gctune).
+	gctune.Default.Start()
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)

@@ -1,0 +1,114 @@
+package gctune
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestPercent(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 100},            // nothing measured yet: the default
+		{1, 100},            // tiny heap: Max
+		{32 * mib, 100},     // 64 MiB of headroom would be 200 %: capped
+		{64 * mib, 100},     // exactly Max
+		{100 * mib, 64},     // 64 MiB is 64 % of 100 MiB
+		{192 * mib, 34},     // 33.3 %, rounded up
+		{256 * mib, 25},     // 25 %: Min
+		{1024 * mib, 25},    // below Min: Min
+		{1<<63 + 1, 25},     // no overflow at the top
+		{64*mib + 1, 100},   // a hair above 64 MiB rounds up to 100
+		{128*mib - 1, 51},   // just under half
+		{128 * mib, 50},     // half
+		{3 * 64 * mib, 34},  // a third, rounded up
+		{640 * mib, 25},     // 10 %, raised to Min
+		{96 * mib, 67},      // two thirds, rounded up
+		{65 * mib, 99},      // 98.5 %, rounded up
+		{6400 * mib, 25},    // 1 %: Min
+		{64 * mib / 2, 100}, // 200 %: Max
+	} {
+		require.Equal(t, c.want, Default.Percent(c.live), "live %d", c.live)
+	}
+	// A tuner of its own bounds.
+	tight := Tuner{Floor: 8 * mib, Min: 10, Max: 80}
+	require.Equal(t, 80, tight.Percent(1*mib))
+	require.Equal(t, 20, tight.Percent(40*mib))
+	require.Equal(t, 10, tight.Percent(800*mib))
+}
+
+// gogc reads the GOGC in force from the runtime.
+func gogc(t *testing.T) int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	require.Equal(t, metrics.KindUint64, s[0].Value.Kind())
+	return int(s[0].Value.Uint64())
+}
+
+// After a collection with a large live heap, the tuner lowers GOGC to keep
+// the headroom at Floor; once the heap is small again it puts back Max; and
+// stop restores what was in force before.
+func TestStartFollowsTheLiveHeap(t *testing.T) {
+	before := gogc(t)
+	tuner := Tuner{Floor: 4 << 20, Min: 25, Max: 100}
+	set := make(chan int, 64)
+	stop := tuner.start(func(p int) { set <- p })
+
+	// waitFor collects until the tuner reports want: a finalizer runs
+	// after the cycle that found its sentinel dead, so a cycle or two
+	// may pass before the report.
+	waitFor := func(want int) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			runtime.GC()
+			select {
+			case p := <-set:
+				if p == want {
+					require.Equal(t, want, gogc(t))
+					return
+				}
+			case <-deadline:
+				t.Fatalf("GOGC never became %d (now %d)", want, gogc(t))
+			}
+		}
+	}
+
+	live := make([]byte, 64<<20) // 4 MiB is 6 % of it: Min
+	for i := range live {
+		live[i] = byte(i)
+	}
+	waitFor(25)
+	runtime.KeepAlive(live)
+	live = nil
+	waitFor(100)
+
+	stop()
+	require.Equal(t, before, gogc(t))
+	stop() // a second stop is harmless
+	require.Equal(t, before, gogc(t))
+}
+
+// The user's own setting wins: with GOGC or GOMEMLIMIT in the environment
+// Start leaves GOGC alone.
+func TestStartLeavesTheUsersSetting(t *testing.T) {
+	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, map[string]string{"GOGC": "100", "GOMEMLIMIT": "1GiB"}[env])
+			before := gogc(t)
+			stop := Tuner{Floor: 1, Min: 5, Max: 5}.Start()
+			defer stop()
+			live := make([]byte, 8<<20)
+			runtime.GC()
+			runtime.GC()
+			runtime.KeepAlive(live)
+			require.Equal(t, before, gogc(t))
+		})
+	}
+}
