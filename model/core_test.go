@@ -446,6 +446,64 @@ func TestSlabReuseAllocationFree(t *testing.T) {
 	require.Equal(t, 0, c.Live())
 }
 
+// A label that outgrows the small chain moves into a large one, and the
+// chains labels give up wait for the next: alternating labels with and
+// without a TTL reroute (9 entries, 6) allocate nothing once warm, and
+// each holds a chain of its class.
+func TestChainsOfTwoSizesReused(t *testing.T) {
+	c := New(testNet(t))
+	id, day := LabelID(0), Instant(0)
+	// what the cycles saw, checked after them (require allocates)
+	var rejects, rerouted, broken int
+	var caps, lens [2]int
+	step := func(e Event) {
+		e.Label, e.At = id, e.At+day
+		for _, ef := range c.Step(e) {
+			if ef.Type == EffReject {
+				rejects++
+			}
+		}
+	}
+	cycle := func(reroute bool) {
+		id++
+		day += 2 * Instant(Day)
+		step(Event{Type: EvOrderPlaced, At: at(10, 0), SKU: 0, Node: m1, Dest: l1, Size: NoSize, Measured: true})
+		step(Event{Type: EvScanPicked, At: at(10, 5)})
+		step(Event{Type: EvScanPacked, At: at(10, 10)})
+		step(Event{Type: EvHandoff, At: at(10, 15), Node: m1})
+		step(Event{Type: EvArrived, At: at(10, 40), Node: l1})
+		k, to, later := 0, l1, Instant(0)
+		if reroute {
+			step(Event{Type: EvTimer, Timer: TimerTTL, At: at(10, 40) + Instant(24*Hour)})
+			if c.Label(id).State == Rerouting {
+				rerouted++
+			}
+			k, to, later = 1, c.Label(id).Dest, Instant(24*Hour)
+			step(Event{Type: EvHandoff, At: at(11, 15) + later, Node: l1})
+			step(Event{Type: EvArrived, At: at(11, 40) + later, Node: to})
+		}
+		l := c.Label(id)
+		caps[k], lens[k] = cap(l.Chain), len(l.Chain)
+		if l.Verify() != -1 {
+			broken++
+		}
+		step(Event{Type: EvPickup, At: at(12, 0) + later, Node: to})
+	}
+	both := func() { cycle(false); cycle(true) }
+	for i := 0; i < 10; i++ {
+		both()
+	}
+	require.Zero(t, testing.AllocsPerRun(200, both))
+	require.Zero(t, rejects)
+	require.Zero(t, broken)
+	require.Equal(t, 10+1+200, rerouted, "AllocsPerRun runs it once more to warm up")
+	require.Equal(t, [2]int{5, 8}, lens, "entries before the pickup")
+	require.Equal(t, [2]int{chainSmall, chainCap}, caps)
+	require.Equal(t, 0, c.Live())
+	require.Len(t, c.smallFree, 1, "the small chain the rerouted label gave up")
+	require.Empty(t, c.bigFree, "the large chain is in the slot of the last (rerouted) label")
+}
+
 func TestNearestTiesById(t *testing.T) {
 	net := testNet(t)
 	// put L2 on the same cell as P1: equal distance from L1, P1 < L2? no: "L2" < "P1"

@@ -46,7 +46,7 @@ type HoodResult struct {
 	Orders, Collected, WithinSLA uint64
 	// Friction is the minutes from the first ready notification to the
 	// verified pickup of its collected orders.
-	Friction model.Histogram
+	Friction MinuteHist
 	// Cost is its share of the nodes' costs: each pickup node's cost is
 	// shared among the neighborhoods in proportion to the orders their
 	// customers sent to it; a node no customer chose (a microstore that is
@@ -73,7 +73,7 @@ type metricsState struct {
 	placing int16
 	// friction per neighborhood, in the core's one-minute bins, paged
 	// (a full model.Histogram per neighborhood would cost 160 kB each)
-	friction []minuteHist
+	friction []MinuteHist
 	// lateRef holds the late-SLA refunds of measured labels not finished
 	// yet (only late labels have one: nothing per on-time label).
 	lateRef map[model.LabelID]float64
@@ -85,7 +85,7 @@ func (w *world) metricsInit() {
 	w.hl = make([]histOp, 0, histLogLen) // histlog.go
 	m.lateRef = map[model.LabelID]float64{}
 	m.hoods = make([]HoodResult, len(w.cfg.Neighborhoods))
-	m.friction = make([]minuteHist, len(w.cfg.Neighborhoods))
+	m.friction = make([]MinuteHist, len(w.cfg.Neighborhoods))
 	m.hoodNode = make([]nodeCounts, len(w.cfg.Neighborhoods))
 	for i := range m.hoods {
 		m.hoods[i].Name = w.cfg.Neighborhoods[i].Name
@@ -347,8 +347,7 @@ func (w *world) hoodResults() {
 	var terms []model.NodeIndex // scratch: the nodes of one neighborhood's nonzero terms
 	for h := range m.hoods {
 		hr := &m.hoods[h]
-		hr.Friction = m.friction[h].histogram()
-		m.friction[h] = minuteHist{}
+		hr.Friction, m.friction[h] = m.friction[h], MinuteHist{} // moved, not copied into dense bins
 		hn := &m.hoodNode[h]
 		hgroup := map[model.NodeIndex]uint64{}
 		var hall uint64
@@ -392,17 +391,20 @@ func (w *world) hoodResults() {
 	r.Hoods = m.hoods
 }
 
-// minuteHist is a model.Histogram (one-minute bins up to
-// model.HistogramBins, above in the last) in binCounts. A neighborhood's
-// waits fill a few pages: a full model.Histogram is 160 kB.
-type minuteHist struct {
+// MinuteHist is a distribution of minutes in one-minute bins, as
+// model.Histogram keeps it (values above model.HistogramBins count in the
+// last bin), with the counts one byte a bin in pages of 64 (binCounts): a
+// neighborhood's waits fill a few pages, where a model.Histogram is 8 bytes
+// a bin up to its highest (40 kB for a week's tail) and 160 kB in full.
+// Its quantiles and mean are model.Histogram's, to the bit.
+type MinuteHist struct {
 	bins binCounts
-	top  int // highest bin used + 1
-	n    uint64
-	sum  float64
+	top  int     // highest bin used + 1
+	N    uint64  // values recorded
+	Sum  float64 // their sum
 }
 
-func (h *minuteHist) add(v float64) {
+func (h *MinuteHist) add(v float64) {
 	b := int(v)
 	if v < 0 || math.IsNaN(v) {
 		b = 0
@@ -410,13 +412,47 @@ func (h *minuteHist) add(v float64) {
 	b = min(b, model.HistogramBins)
 	h.bins.inc(b)
 	h.top = max(h.top, b+1)
-	h.n++
-	h.sum += v
+	h.N++
+	h.Sum += v
 }
 
-// histogram is h as a model.Histogram (the same quantiles as if every value
-// had been added to one; bins up to the highest used).
-func (h *minuteHist) histogram() model.Histogram {
+// Mean returns the mean of the recorded values (0 when empty).
+func (h *MinuteHist) Mean() float64 {
+	if h.N == 0 {
+		return 0
+	}
+	return h.Sum / float64(h.N)
+}
+
+// Quantile returns the q-quantile (0..1), interpolated within its bin, as
+// model.Histogram.Quantile does.
+func (h *MinuteHist) Quantile(q float64) float64 {
+	if h.N == 0 {
+		return 0
+	}
+	target := q * float64(h.N)
+	var acc float64
+	for pi, pg := range h.bins.bins.pages {
+		if pg == nil {
+			continue
+		}
+		for k := range pg {
+			i := pi<<binPageBits | k
+			c := h.bins.get(i)
+			if c == 0 || i >= h.top {
+				continue
+			}
+			if acc+float64(c) >= target {
+				return float64(i) + (target-acc)/float64(c)
+			}
+			acc += float64(c)
+		}
+	}
+	return float64(h.top)
+}
+
+// Histogram is h as a model.Histogram (bins up to the highest used).
+func (h *MinuteHist) Histogram() model.Histogram {
 	var counts []uint64
 	if h.top > 0 {
 		counts = make([]uint64, h.top)
@@ -426,7 +462,7 @@ func (h *minuteHist) histogram() model.Histogram {
 			}
 		})
 	}
-	return model.Histogram{Counts: counts, N: h.n, Sum: h.sum}
+	return model.Histogram{Counts: counts, N: h.N, Sum: h.Sum}
 }
 
 // refundsBooked checks that the late-refund cost and the lost revenue add up

@@ -247,22 +247,45 @@ func TestMetricsDeterministic(t *testing.T) {
 	require.NotEqual(t, a.Hoods[0].Orders, a.Hoods[1].Orders, "two streams, not one copied")
 }
 
-// The neighborhood friction histogram grows as needed and gives the
-// quantiles a full model.Histogram gives.
+// The neighborhood friction histogram grows as needed and gives, to the
+// bit, the quantiles and mean a full model.Histogram gives, whether read
+// directly or as the model.Histogram it converts to; bins of 256 and more
+// (carried out of their byte) included.
 func TestMinuteHistMatchesModelHistogram(t *testing.T) {
-	var g minuteHist
-	var full model.Histogram
-	for i, v := range []float64{3.2, 0, -1, 59.9, 60, 1440.5, 30, 2.5, 25000, 700} {
-		g.add(v)
-		full.Add(v)
-		require.LessOrEqual(t, g.top, model.HistogramBins+1, "value %d", i)
+	rng := rand.New(rand.NewPCG(7, 11))
+	for trial, vals := range [][]float64{
+		{3.2, 0, -1, 59.9, 60, 1440.5, 30, 2.5, 25000, 700},
+		nil,
+		{42},
+	} {
+		if trial == 1 { // many values, some bins past 256
+			for range 5000 {
+				vals = append(vals, math.Floor(rng.ExpFloat64()*90)+rng.Float64())
+			}
+			for range 300 {
+				vals = append(vals, 12.5)
+			}
+		}
+		var g MinuteHist
+		var full model.Histogram
+		for i, v := range vals {
+			g.add(v)
+			full.Add(v)
+			require.LessOrEqual(t, g.top, model.HistogramBins+1, "value %d", i)
+		}
+		h := g.Histogram()
+		for _, q := range []float64{0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1, 1.5} {
+			got := math.Float64bits(g.Quantile(q))
+			require.Equal(t, math.Float64bits(h.Quantile(q)), got, "trial %d q %v", trial, q)
+			if q <= 1 { // past 1, each answers its own last bin + 1
+				require.Equal(t, math.Float64bits(full.Quantile(q)), got, "trial %d q %v", trial, q)
+			}
+		}
+		require.Equal(t, full.N, g.N)
+		require.Equal(t, full.N, h.N)
+		require.Equal(t, full.Sum, h.Sum)
+		require.Equal(t, math.Float64bits(full.Mean()), math.Float64bits(g.Mean()))
 	}
-	h := g.histogram()
-	for _, q := range []float64{0.1, 0.5, 0.9, 1} {
-		require.Equal(t, full.Quantile(q), h.Quantile(q), "q %v", q)
-	}
-	require.Equal(t, full.N, h.N)
-	require.Equal(t, full.Sum, h.Sum)
 }
 
 // With one neighborhood its results are the run's: orders, collected,
@@ -359,7 +382,7 @@ func TestHoodCostsMatchDense(t *testing.T) {
 			w.res.Nodes[i].Cost = cost[i]
 		}
 		w.mx.hoods = make([]HoodResult, nh)
-		w.mx.friction = make([]minuteHist, nh)
+		w.mx.friction = make([]MinuteHist, nh)
 		w.mx.hoodNode = make([]nodeCounts, nh)
 		for h := range dense {
 			dense[h] = make([]uint64, n)
@@ -390,12 +413,12 @@ func TestHoodCostsMatchDense(t *testing.T) {
 
 // Counts past a byte in one bin carry (binCounts) and read back whole.
 func TestMinuteHistCarries(t *testing.T) {
-	var g minuteHist
+	var g MinuteHist
 	for range 700 {
 		g.add(5.5)
 	}
 	g.add(2)
-	h := g.histogram()
+	h := g.Histogram()
 	require.Equal(t, uint64(700), h.Counts[5])
 	require.Equal(t, uint64(1), h.Counts[2])
 	require.Len(t, h.Counts, 6)
