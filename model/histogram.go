@@ -1,6 +1,9 @@
 package model
 
-import "math"
+import (
+	"iter"
+	"math"
+)
 
 // Histogram counts non-negative values in fixed one-unit bins up to a limit
 // (values above land in the last bin), so quantiles cost bounded memory
@@ -41,12 +44,28 @@ func (h *Histogram) Mean() float64 {
 
 // Quantile returns the q-quantile (0..1), interpolated within its bin.
 func (h *Histogram) Quantile(q float64) float64 {
-	if h.N == 0 {
+	return BinsQuantile(h.N, q, len(h.Counts), func(yield func(int, uint64) bool) {
+		for i, c := range h.Counts {
+			if !yield(i, c) {
+				return
+			}
+		}
+	})
+}
+
+// BinsQuantile is the q-quantile (0..1) of n values counted in one-unit
+// bins, interpolated within its bin: bins yields each bin's index and
+// count in increasing order (bins of zero may be left out), and a q past
+// the last count gives end. Histogram.Quantile is BinsQuantile over its
+// Counts; a driver that keeps its counts otherwise gets the same answers,
+// to the bit, from the same bins.
+func BinsQuantile(n uint64, q float64, end int, bins iter.Seq2[int, uint64]) float64 {
+	if n == 0 {
 		return 0
 	}
-	target := q * float64(h.N)
+	target := q * float64(n)
 	var acc float64
-	for i, c := range h.Counts {
+	for i, c := range bins {
 		if c == 0 {
 			continue
 		}
@@ -55,5 +74,5 @@ func (h *Histogram) Quantile(q float64) float64 {
 		}
 		acc += float64(c)
 	}
-	return float64(len(h.Counts))
+	return float64(end)
 }

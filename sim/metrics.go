@@ -396,7 +396,7 @@ func (w *world) hoodResults() {
 // last bin), with the counts one byte a bin in pages of 64 (binCounts): a
 // neighborhood's waits fill a few pages, where a model.Histogram is 8 bytes
 // a bin up to its highest (40 kB for a week's tail) and 160 kB in full.
-// Its quantiles and mean are model.Histogram's, to the bit.
+// Its quantiles are model.Histogram's, to the bit (model.BinsQuantile).
 type MinuteHist struct {
 	bins binCounts
 	top  int     // highest bin used + 1
@@ -416,39 +416,18 @@ func (h *MinuteHist) add(v float64) {
 	h.Sum += v
 }
 
-// Mean returns the mean of the recorded values (0 when empty).
-func (h *MinuteHist) Mean() float64 {
-	if h.N == 0 {
-		return 0
-	}
-	return h.Sum / float64(h.N)
-}
-
 // Quantile returns the q-quantile (0..1), interpolated within its bin, as
 // model.Histogram.Quantile does.
 func (h *MinuteHist) Quantile(q float64) float64 {
-	if h.N == 0 {
-		return 0
-	}
-	target := q * float64(h.N)
-	var acc float64
-	for pi, pg := range h.bins.bins.pages {
-		if pg == nil {
-			continue
-		}
-		for k := range pg {
-			i := pi<<binPageBits | k
-			c := h.bins.get(i)
-			if c == 0 || i >= h.top {
-				continue
+	return model.BinsQuantile(h.N, q, h.top, func(yield func(int, uint64) bool) {
+		for pi, pg := range h.bins.bins.pages {
+			for k := 0; pg != nil && k < binPage; k++ {
+				if i := pi<<binPageBits | k; i < h.top && !yield(i, h.bins.get(i)) {
+					return
+				}
 			}
-			if acc+float64(c) >= target {
-				return float64(i) + (target-acc)/float64(c)
-			}
-			acc += float64(c)
 		}
-	}
-	return float64(h.top)
+	})
 }
 
 // Histogram is h as a model.Histogram (bins up to the highest used).
