@@ -73,9 +73,8 @@ func userSet() bool {
 
 // start is Start with a hook called with each GOGC it sets (for tests).
 func (t Tuner) start(set func(int)) (stop func()) {
-	r := &run{t: t, set: set, cur: -1}
+	r := &run{t: t, set: set, cur: t.Max}
 	r.before = debug.SetGCPercent(t.Max)
-	r.cur = t.Max
 	r.sample[0].Name = "/gc/heap/live:bytes"
 	r.arm()
 	var once sync.Once
