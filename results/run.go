@@ -294,16 +294,6 @@ func WriteRunJSON(w io.Writer, run *RunResult) error {
 	return writeJSON(w, run)
 }
 
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("results: encoding JSON: %w", err)
-	}
-	b = append(b, '\n')
-	_, err = w.Write(b)
-	return err
-}
-
 // ReadRunJSON reads a results.json written by WriteRunJSON. Unknown fields and
 // other schema versions are errors.
 func ReadRunJSON(r io.Reader) (RunResult, error) {
