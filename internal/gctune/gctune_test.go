@@ -17,20 +17,19 @@ func TestPercent(t *testing.T) {
 	}{
 		{0, 100},          // nothing measured yet: the default
 		{1, 100},          // tiny heap: Max
-		{32 * mib, 100},   // 64 MiB of headroom would be 200 %: capped
-		{64 * mib, 100},   // exactly Max
-		{100 * mib, 64},   // 64 MiB is 64 % of 100 MiB
-		{192 * mib, 34},   // 33.3 %, rounded up
-		{256 * mib, 25},   // 25 %: Min
-		{1024 * mib, 25},  // below Min: Min
-		{1<<63 + 1, 25},   // no overflow at the top
-		{64*mib + 1, 100}, // a hair above 64 MiB rounds up to 100
-		{128*mib - 1, 51}, // just under half
-		{128 * mib, 50},   // half
-		{640 * mib, 25},   // 10 %, raised to Min
-		{96 * mib, 67},    // two thirds, rounded up
-		{65 * mib, 99},    // 98.5 %, rounded up
-		{6400 * mib, 25},  // 1 %: Min
+		{16 * mib, 100},   // 32 MiB of headroom would be 200 %: capped
+		{32 * mib, 100},   // exactly Max
+		{32*mib + 1, 100}, // a hair above 32 MiB rounds up to 100
+		{33 * mib, 97},    // 97.0 %, rounded up
+		{48 * mib, 67},    // two thirds, rounded up
+		{64*mib - 1, 51},  // just under half
+		{64 * mib, 50},    // half
+		{100 * mib, 32},   // 32 MiB is 32 % of 100 MiB
+		{256 * mib, 13},   // 12.5 %, rounded up
+		{320 * mib, 10},   // 10 %: Min
+		{1024 * mib, 10},  // 3.1 %, raised to Min
+		{6400 * mib, 10},  // 0.5 %: Min
+		{1<<63 + 1, 10},   // no overflow at the top
 	} {
 		require.Equal(t, c.want, Default.Percent(c.live), "live %d", c.live)
 	}
