@@ -90,6 +90,10 @@ func marshalFinite(v any) ([]byte, error) {
 		case reflect.Bool:
 			b = strconv.AppendBool(b, fv.Bool())
 		default:
+			if fv.Kind() == reflect.Float64 && !finite(fv.Float()) {
+				b = append(b, "null"...) // a named float type
+				continue
+			}
 			enc, err := json.Marshal(fv.Interface())
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f.name, err)

@@ -21,10 +21,10 @@
 // at 10 %. In a run the allocation after the slabs have grown is small
 // (the event loop allocates nothing), so a tight headroom costs few extra
 // collections; on a machine with a core to spare (one replication on two
-// cores) their marking runs beside the simulation and costs no wall time. Setting the GOGC or
-// GOMEMLIMIT environment variable leaves the collector to the user: Start
-// then does nothing. The collector's pace never changes what a run
-// computes, only when memory is reclaimed.
+// cores) their marking runs beside the simulation and costs no wall time.
+// Setting the GOGC or GOMEMLIMIT environment variable leaves the collector
+// to the user: Start then does nothing. The collector's pace never changes
+// what a run computes, only when memory is reclaimed.
 package gctune
 
 import (
