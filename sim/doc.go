@@ -137,9 +137,9 @@ cancellation is lazy and O(1): Cancel checks the Timer against its slot
 (slot index plus the timer's 64-bit sequence number, so a stale or reused
 Timer is recognised and Cancel returns false) and marks the slot cancelled;
 the entry stays where it is and is discarded when it reaches the top of the
-heap. When cancelled entries outnumber live ones both tiers are compacted in
-O(n), which is O(1) amortised per Cancel and keeps them at most twice the live
-count plus one right after every Cancel. Compaction also gives memory back
+heap. When cancelled entries are more than a quarter of the live ones both
+tiers are compacted in O(n), which is O(1) amortised per Cancel and keeps them
+at most 1.25 times the live count plus one right after every Cancel. Compaction also gives memory back
 after a peak (the heap and the far tier's chunk slab are reallocated when much
 larger than needed), so nothing grows with the length of the run.
 

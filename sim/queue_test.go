@@ -305,13 +305,13 @@ func TestMemoryBounded(t *testing.T) {
 					require.LessOrEqual(t, cap(q.h), bound, "cycle %d", c)
 					require.LessOrEqual(t, cap(q.run), bound, "cycle %d", c)
 					require.LessOrEqual(t, cap(q.tmp), bound, "cycle %d", c)
-					require.LessOrEqual(t, len(q.cells), 2*live+1, "cycle %d", c)
+					require.LessOrEqual(t, len(q.cells), live+live/compactShare+1, "cycle %d", c)
 				}
 				now++
 			}
 			require.Equal(t, live, q.Len())
 			require.LessOrEqual(t, cap(q.h), bound)
-			require.LessOrEqual(t, len(q.h)-heapBase+len(q.run)-q.rh, 2*live+1)
+			require.LessOrEqual(t, len(q.h)-heapBase+len(q.run)-q.rh, live+live/compactShare+1)
 		})
 	}
 }
@@ -605,8 +605,8 @@ func TestFarTierMemoryBounded(t *testing.T) {
 		maxSlab = max(maxSlab, len(q.slab))
 	}
 	require.Equal(t, live, q.Len())
-	require.LessOrEqual(t, maxSlab, 4*(2*live+1+len(q.bk)/8*chunkLen))
-	require.LessOrEqual(t, len(q.cells), 2*live+1)
+	require.LessOrEqual(t, maxSlab, 4*(live+live/compactShare+1+len(q.bk)/8*chunkLen))
+	require.LessOrEqual(t, len(q.cells), live+live/compactShare+1)
 }
 
 // TestFarTierShrinksAfterPeak checks that a past peak in the far tier does
