@@ -78,7 +78,7 @@ type Core struct {
 	MeasureFrom Instant
 
 	nodes  []NodeState
-	labels []Label
+	labels labelSlab
 	free   []int32
 	index  labelIndex
 	out    []Effect
@@ -145,7 +145,7 @@ func New(net *Network) *Core {
 // valid until the next Step.
 func (c *Core) Label(id LabelID) *Label {
 	if s, ok := c.index.get(id); ok {
-		return &c.labels[s]
+		return c.labels.at(s)
 	}
 	return nil
 }
@@ -155,7 +155,7 @@ func (c *Core) Label(id LabelID) *Label {
 // finished, or the slab went to another label) falls back to Label.
 func (c *Core) LabelAt(id LabelID, slab int32) *Label {
 	if s, ok := c.hinted(id, slab); ok {
-		return &c.labels[s]
+		return c.labels.at(s)
 	}
 	return c.Label(id)
 }
@@ -166,10 +166,10 @@ func (c *Core) LabelAt(id LabelID, slab int32) *Label {
 // terminal one is left to the index (it may have been released), so the
 // answer is the index's whenever it is true.
 func (c *Core) hinted(id LabelID, slab int32) (int32, bool) {
-	if uint(slab) >= uint(len(c.labels)) {
+	if uint(slab) >= uint(c.labels.len()) {
 		return 0, false
 	}
-	l := &c.labels[slab]
+	l := c.labels.at(slab)
 	return slab, l.ID == id && l.State != None && !l.State.Terminal()
 }
 
@@ -186,7 +186,7 @@ func (c *Core) Prefetch(id LabelID, slab int32) int32 {
 		return -1
 	}
 	// a label is 144 bytes, on three or four lines as it falls
-	p := unsafe.Pointer(&c.labels[slab])
+	p := unsafe.Pointer(c.labels.at(slab))
 	prefetch.Line(p)
 	prefetch.Line(unsafe.Add(p, 64))
 	prefetch.Line(unsafe.Add(p, 128))
@@ -198,7 +198,7 @@ func (c *Core) Prefetch(id LabelID, slab int32) int32 {
 // when it is in range (hinted), else the index's; ok is false when neither
 // has one.
 func (c *Core) prefetchSlab(id LabelID, hint int32) (slab int32, hinted, ok bool) {
-	if uint(hint) < uint(len(c.labels)) {
+	if uint(hint) < uint(c.labels.len()) {
 		return hint, true, true
 	}
 	slab, ok = c.index.get(id)
@@ -222,7 +222,7 @@ func (c *Core) PrefetchStep(id LabelID, slab int32) int32 {
 		// finishes: it leaves the index
 		c.index.prefetch(id)
 	}
-	l := &c.labels[slab]
+	l := c.labels.at(slab)
 	if n := len(l.Chain); n < cap(l.Chain) {
 		prefetch.Line(unsafe.Pointer(unsafe.SliceData(l.Chain[n : n+1])))
 	}
@@ -242,9 +242,9 @@ func (c *Core) Live() int { return c.index.len() }
 // EachLabel calls fn for every label the core holds, in label id order.
 func (c *Core) EachLabel(fn func(*Label)) {
 	ids := make([]LabelID, 0, c.index.len())
-	for i := range c.labels {
-		if s, ok := c.index.get(c.labels[i].ID); ok && s == int32(i) {
-			ids = append(ids, c.labels[i].ID)
+	for i := range c.labels.len() {
+		if s, ok := c.index.get(c.labels.at(int32(i)).ID); ok && s == int32(i) {
+			ids = append(ids, c.labels.at(int32(i)).ID)
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
@@ -304,7 +304,7 @@ func (c *Core) StepEvent(ev *Event) []Effect {
 		c.reject(ev, RejectUnknownLabel)
 		return c.out
 	}
-	l := &c.labels[slab]
+	l := c.labels.at(slab)
 	if ev.Type == EvTimer {
 		c.timer(l, ev)
 		return c.out
@@ -480,11 +480,10 @@ func (c *Core) place(ev *Event) {
 		slab = c.free[n-1]
 		c.free = c.free[:n-1]
 	} else {
-		c.labels = append(c.labels, Label{})
-		slab = int32(len(c.labels) - 1)
+		slab = c.labels.add()
 	}
 	c.index.set(ev.Label, slab)
-	l := &c.labels[slab]
+	l := c.labels.at(slab)
 	chain := c.slotChain(l.Chain)
 	size := ev.Size
 	if size >= NumSizes {
@@ -1059,12 +1058,12 @@ func (c *Core) timer(l *Label, ev *Event) {
 // never released. Statistics are not affected.
 func (c *Core) Forget(id LabelID) bool {
 	s, ok := c.index.get(id)
-	if !ok || !c.labels[s].State.Terminal() {
+	if !ok || !c.labels.at(s).State.Terminal() {
 		return false
 	}
 	c.index.del(id)
-	c.putChain(c.labels[s].Chain)
-	c.labels[s] = Label{slab: s}
+	c.putChain(c.labels.at(s).Chain)
+	*c.labels.at(s) = Label{slab: s}
 	c.free = append(c.free, s)
 	return true
 }

@@ -628,14 +628,14 @@ func TestSlabHintNeverChangesAStep(t *testing.T) {
 					hev.SetSlab(l.Slab())
 					kind = "right"
 				case 1:
-					hev.SetSlab(int32(rng.IntN(len(hinted.labels)+4)) - 2)
+					hev.SetSlab(int32(rng.IntN(hinted.labels.len()+4)) - 2)
 					kind = "any"
 				case 2:
 					hev.SetSlab(-1)
 					kind = "none-set"
 				}
 			} else if ev.Type != EvOrderPlaced {
-				hev.SetSlab(int32(rng.IntN(len(hinted.labels) + 1)))
+				hev.SetSlab(int32(rng.IntN(hinted.labels.len() + 1)))
 				kind = "stale"
 			}
 			used[kind]++
@@ -645,7 +645,7 @@ func TestSlabHintNeverChangesAStep(t *testing.T) {
 			require.Equal(t, ps, ss)
 			if l := hinted.Label(ev.Label); l != nil && kind != "any" && kind != "stale" {
 				require.Equal(t, l.Slab(), ps, "prefetched the label's slab")
-			} else if l == nil && uint(hev.slab-1) >= uint(len(hinted.labels)) {
+			} else if l == nil && uint(hev.slab-1) >= uint(hinted.labels.len()) {
 				require.Equal(t, int32(-1), ps, "nothing to prefetch")
 			}
 			want := append([]Effect(nil), plain.Step(ev)...)

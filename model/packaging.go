@@ -544,7 +544,7 @@ func (c *Core) boxAdopt(ev *Event) {
 		c.reject(ev, RejectUnknownLabel)
 		return
 	}
-	l := &c.labels[slab]
+	l := c.labels.at(slab)
 	// a label the core has not seen packed yet (its pack scan was lost or
 	// comes later) takes the box too: the box is out of the pool either way
 	if l.State.Terminal() || l.From == NoNode || c.Net.Nodes[l.From].Kind != Microstore {
@@ -576,7 +576,7 @@ func (c *Core) boxAdopt(ev *Event) {
 		b.out = ev.At
 	case BoxPacked:
 		if s, ok := c.index.get(b.label); ok {
-			c.labels[s].Box = 0
+			c.labels.at(s).Box = 0
 		}
 	case BoxWaiting:
 		c.boxRelease(ev.Box, b, ev.At)
@@ -672,7 +672,7 @@ func (c *Core) boxSync(ev *Event) {
 		}
 	case BoxPacked:
 		if s, ok := c.index.get(b.label); ok {
-			c.labels[s].Box = 0
+			c.labels.at(s).Box = 0
 		}
 	case BoxWaiting:
 		if b.slot == noSpace {

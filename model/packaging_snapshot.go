@@ -46,16 +46,16 @@ func (w *snapWriter) packaging(c *Core, freed []bool) {
 	}
 	w.histogram(&st.Cycle)
 	n := 0
-	for i := range c.labels {
-		if !freed[i] && c.labels[i].Box != 0 {
+	for i := range c.labels.len() {
+		if !freed[i] && c.labels.at(int32(i)).Box != 0 {
 			n++
 		}
 	}
 	w.uint(uint64(n))
-	for i := range c.labels {
-		if !freed[i] && c.labels[i].Box != 0 {
+	for i := range c.labels.len() {
+		if !freed[i] && c.labels.at(int32(i)).Box != 0 {
 			w.uint(uint64(i))
-			w.uint(uint64(c.labels[i].Box))
+			w.uint(uint64(c.labels.at(int32(i)).Box))
 		}
 	}
 }
@@ -110,11 +110,11 @@ func (c *Core) decodePackaging(r *snapReader, d *Core) error {
 	r.histogram(&st.Cycle)
 	for n := r.count(2); n > 0 && r.err == nil; n-- {
 		s, b := r.uint(), r.uint()
-		if s >= uint64(len(d.labels)) || b == 0 || b > uint64(len(ps.boxes)) {
+		if s >= uint64(d.labels.len()) || b == 0 || b > uint64(len(ps.boxes)) {
 			r.fail("label box out of range")
 			break
 		}
-		d.labels[s].Box = BoxID(b)
+		d.labels.at(int32(s)).Box = BoxID(b)
 	}
 	d.pk = ps
 	return r.err

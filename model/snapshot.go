@@ -61,17 +61,17 @@ var snapCRC = crc32.MakeTable(crc32.Castagnoli)
 // included, only a fingerprint of it; OnFinish is not included either. The
 // same state always gives the same bytes.
 func (c *Core) MarshalBinary() ([]byte, error) {
-	freed := make([]bool, len(c.labels))
+	freed := make([]bool, c.labels.len())
 	for _, s := range c.free {
 		freed[s] = true
 	}
 	chains := 0
-	for i := range c.labels {
+	for i := range c.labels.len() {
 		if !freed[i] {
-			chains += len(c.labels[i].Chain)
+			chains += len(c.labels.at(int32(i)).Chain)
 		}
 	}
-	w := snapWriter{buf: make([]byte, 0, 256+len(c.nodes)*64+len(c.labels)*48+chains*8+len(c.heat)+len(c.counterHeat))}
+	w := snapWriter{buf: make([]byte, 0, 256+len(c.nodes)*64+c.labels.len()*48+chains*8+len(c.heat)+len(c.counterHeat))}
 	w.buf = append(w.buf, snapMagic...)
 	w.buf = append(w.buf, snapVersion)
 	w.buf = binary.LittleEndian.AppendUint64(w.buf, c.Net.Fingerprint())
@@ -98,15 +98,15 @@ func (c *Core) MarshalBinary() ([]byte, error) {
 		}
 	}
 
-	w.uint(uint64(len(c.labels)))
+	w.uint(uint64(c.labels.len()))
 	w.uint(uint64(len(c.free)))
 	for _, s := range c.free {
 		w.uint(uint64(s))
 	}
 	w.uint(uint64(chains))
-	for i := range c.labels {
+	for i := range c.labels.len() {
 		if !freed[i] {
-			w.label(&c.labels[i])
+			w.label(c.labels.at(int32(i)))
 		}
 	}
 
@@ -227,7 +227,7 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 
 	r.section = "labels"
 	nl := r.count(1)
-	d.labels = make([]Label, nl)
+	d.labels = makeLabelSlab(nl)
 	freed := make([]bool, nl)
 	d.free = make([]int32, r.count(1))
 	for k := range d.free {
@@ -241,11 +241,11 @@ func (c *Core) decode(r *snapReader) (*Core, error) {
 	}
 	chains := make([]Entry, r.count(4))
 	d.index = labelIndex{}
-	for i := range d.labels {
+	for i := range d.labels.len() {
 		if r.err != nil {
 			break
 		}
-		l := &d.labels[i]
+		l := d.labels.at(int32(i))
 		l.slab = int32(i)
 		if freed[i] {
 			continue

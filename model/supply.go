@@ -411,16 +411,16 @@ func (c *Core) encodeSupply(w *snapWriter, freed []bool) {
 	}
 	w.int(int64(sp.next))
 	n := 0
-	for i := range c.labels {
-		if !freed[i] && c.labels[i].Stock == StockCentral {
+	for i := range c.labels.len() {
+		if !freed[i] && c.labels.at(int32(i)).Stock == StockCentral {
 			n++
 		}
 	}
 	w.uint(uint64(n))
-	for i := range c.labels {
-		if !freed[i] && c.labels[i].Stock == StockCentral {
+	for i := range c.labels.len() {
+		if !freed[i] && c.labels.at(int32(i)).Stock == StockCentral {
 			w.uint(uint64(i))
-			w.int(int64(c.labels[i].Arrive))
+			w.int(int64(c.labels.at(int32(i)).Arrive))
 		}
 	}
 }
@@ -456,11 +456,11 @@ func (c *Core) decodeSupply(r *snapReader, d *Core) error {
 		for n := r.count(2); n > 0 && r.err == nil; n-- {
 			s := r.uint()
 			at := Instant(r.int())
-			if s >= uint64(len(d.labels)) || d.labels[s].Stock != StockCentral {
+			if s >= uint64(d.labels.len()) || d.labels.at(int32(s)).Stock != StockCentral {
 				r.fail("central arrival of a label that is not central")
 				break
 			}
-			d.labels[s].Arrive = at
+			d.labels.at(int32(s)).Arrive = at
 		}
 	}
 	d.sup = sp

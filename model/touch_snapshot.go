@@ -15,14 +15,14 @@ func (w *snapWriter) touch(c *Core, freed []bool) {
 	}
 	w.float(s.RewardCost)
 	n := 0
-	for i := range c.labels {
-		if !freed[i] && c.Window(&c.labels[i]).Has() {
+	for i := range c.labels.len() {
+		if !freed[i] && c.Window(c.labels.at(int32(i))).Has() {
 			n++
 		}
 	}
 	w.uint(uint64(n))
-	for i := range c.labels {
-		l := &c.labels[i]
+	for i := range c.labels.len() {
+		l := c.labels.at(int32(i))
 		win := c.Window(l)
 		if freed[i] || !win.Has() {
 			continue
@@ -41,19 +41,19 @@ func (r *snapReader) touch(d *Core) error {
 		*p = r.uint()
 	}
 	s.RewardCost = r.float()
-	if d.Net.Policy.Touch != nil && len(d.labels) > 0 {
-		d.windows = make([]Window, len(d.labels))
+	if d.Net.Policy.Touch != nil && d.labels.len() > 0 {
+		d.windows = make([]Window, d.labels.len())
 	}
 	n := r.count(3)
 	last := -1
 	for k := 0; k < n && r.err == nil; k++ {
 		i := r.uint()
-		if i >= uint64(len(d.labels)) || int(i) <= last {
+		if i >= uint64(d.labels.len()) || int(i) <= last {
 			r.fail("touch: bad label slot")
 			break
 		}
 		last = int(i)
-		l := &d.labels[i]
+		l := d.labels.at(int32(i))
 		if s, ok := d.index.get(l.ID); !ok || s != int32(i) {
 			r.fail("touch: label slot not live")
 			break

@@ -24,14 +24,14 @@ func (w *snapWriter) ttl(c *Core, freed []bool) {
 		w.uint(v)
 	}
 	n := 0
-	for i := range c.labels {
-		if !freed[i] && (c.labels[i].Extended || c.labels[i].RemindAt != 0) {
+	for i := range c.labels.len() {
+		if !freed[i] && (c.labels.at(int32(i)).Extended || c.labels.at(int32(i)).RemindAt != 0) {
 			n++
 		}
 	}
 	w.uint(uint64(n))
-	for i := range c.labels {
-		l := &c.labels[i]
+	for i := range c.labels.len() {
+		l := c.labels.at(int32(i))
 		if freed[i] || (!l.Extended && l.RemindAt == 0) {
 			continue
 		}
@@ -65,12 +65,12 @@ func (r *snapReader) ttl(d *Core) error {
 	last := -1
 	for k := 0; k < n && r.err == nil; k++ {
 		i := r.uint()
-		if i >= uint64(len(d.labels)) || int(i) <= last {
+		if i >= uint64(d.labels.len()) || int(i) <= last {
 			r.fail("ttl: bad label slot")
 			break
 		}
 		last = int(i)
-		l := &d.labels[i]
+		l := d.labels.at(int32(i))
 		if s, ok := d.index.get(l.ID); !ok || s != int32(i) {
 			r.fail("ttl: label slot not live")
 			break
