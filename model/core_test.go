@@ -673,3 +673,35 @@ func TestPrefetchCoversALabel(t *testing.T) {
 	require.Greater(t, size, uintptr(128))
 	require.LessOrEqual(t, size, uintptr(192))
 }
+
+// At the end of a run labels finish and give up chains that no new label
+// takes: each free list keeps at most a quarter as many chains as there
+// are live labels (and at least chainPoolMin), the rest go to the
+// collector.
+func TestChainFreeListsBounded(t *testing.T) {
+	c := New(testNet(t))
+	c.index.n = 8000 // live labels, as the bound counts them
+	for range 5000 {
+		c.putChain(make([]Entry, 0, chainSmall))
+	}
+	require.Len(t, c.smallFree, 2000)
+	c.index.n = 0
+	for range 5000 {
+		c.putChain(make([]Entry, 0, chainCap))
+	}
+	require.Len(t, c.bigFree, chainPoolMin)
+	c.putChain(make([]Entry, 0, 20)) // a chain that grew past chainCap
+	require.Len(t, c.bigFree, chainPoolMin)
+}
+
+// The list of free slabs has room for every slab from the start, so labels
+// finishing all at once (the end of a run) never grow it.
+func TestFreeSlabsHaveRoomForEverySlab(t *testing.T) {
+	c := New(testNet(t))
+	for i := range labelPage + 10 {
+		c.Step(Event{Type: EvOrderPlaced, Label: LabelID(i + 1), At: at(10, 0), SKU: 0, Node: NoNode, Dest: l1, Size: NoSize})
+	}
+	require.Equal(t, labelPage+10, c.Live())
+	require.Equal(t, labelPage+10, c.labels.len())
+	require.GreaterOrEqual(t, cap(c.free), c.labels.len())
+}
