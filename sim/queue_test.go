@@ -935,3 +935,23 @@ func TestQueueRangesAgainstReference(t *testing.T) {
 		}
 	}
 }
+
+// Popping every timer of a queue frees every cell at once (the end of a
+// run), and the free list has room for them from the start: no append
+// grows it, so nothing is allocated.
+func TestFreeCellsNeverGrowTheFreeList(t *testing.T) {
+	var q Queue
+	for i := range 20000 {
+		q.PushTimer(Event{At: model.Instant(i * 7 % 20011)})
+	}
+	require.GreaterOrEqual(t, cap(q.free), len(q.cells))
+	allocs := testing.AllocsPerRun(1, func() {
+		for {
+			if _, ok := q.Pop(); !ok {
+				break
+			}
+		}
+	})
+	require.Zero(t, allocs)
+	require.Len(t, q.free, 20000)
+}
