@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 
 	"github.com/lockstep-sim/lockstep/model"
@@ -132,6 +133,7 @@ func Replications(ctx context.Context, cfg *sim.Config, first, n int, opt Option
 					errs[i] = fmt.Errorf("replication %d: %w", first+i, err)
 					continue
 				}
+				collectLargeWorld()
 				out[i] = Replication(cfg, r, trace)
 				if progress != nil {
 					mu.Lock()
@@ -160,6 +162,27 @@ func Replications(ctx context.Context, cfg *sim.Config, first, n int, opt Option
 		}
 	}
 	return out, nil
+}
+
+// largeWorld is the live heap from which collectLargeWorld collects.
+var largeWorld uint64 = 64 << 20
+
+// collectLargeWorld runs a collection when the live heap is at least
+// largeWorld: the replication that just returned has left its world (the
+// parcels in flight, the queue, the histograms) unreachable, and its
+// results are built next. Without it the collector comes round only when
+// the heap reaches the goal set while the world was live, so the results'
+// allocations land on top of the dead world: a 6-day locker-metro's heap
+// went from 235 MB live to 266 MB before the world was collected, and that
+// was the run's peak RSS. A collection with the world dead marks only
+// what else is live (35 MB there). Small worlds (the pilot's replications
+// in parallel) never reach largeWorld and pay nothing.
+func collectLargeWorld() {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() >= largeWorld {
+		runtime.GC()
+	}
 }
 
 // Replication converts one simulated replication into the results vocabulary.
