@@ -255,11 +255,10 @@ func newWorld(cfg *Config, rep int) *world {
 	for i := range w.fulfil {
 		w.fulfil[i], _ = w.fulfilFrom(model.NodeIndex(i))
 	}
-	batch := cfg.Couriers.BatchSize
 	w.cour = make([]courier, cfg.Couriers.Fleet)
 	for i := range w.cour {
 		b := int32(i % len(w.bases))
-		w.cour[i] = courier{base: b, load: make([]int32, 0, batch), dest: make([]model.NodeIndex, 0, batch)}
+		w.cour[i] = courier{base: b} // its route's buffers come with its first trip (courierRoom)
 		w.bases[b].idle = append(w.bases[b].idle, int32(i))
 	}
 	w.pickupGrids() // choice.go
@@ -702,6 +701,7 @@ func (w *world) dispatch(bi int32) {
 	for b.head < len(b.queue) && len(b.idle) > 0 {
 		ci := b.idle[len(b.idle)-1]
 		b.idle = b.idle[:len(b.idle)-1]
+		w.courierRoom(ci)
 		c := &w.cour[ci]
 		c.load, c.dest = c.load[:0], c.dest[:0]
 		for b.head < len(b.queue) && len(c.load) < w.cfg.Couriers.BatchSize {
