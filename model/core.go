@@ -243,8 +243,9 @@ func (c *Core) Live() int { return c.index.len() }
 func (c *Core) EachLabel(fn func(*Label)) {
 	ids := make([]LabelID, 0, c.index.len())
 	for i := range c.labels.len() {
-		if s, ok := c.index.get(c.labels.at(int32(i)).ID); ok && s == int32(i) {
-			ids = append(ids, c.labels.at(int32(i)).ID)
+		id := c.labels.at(int32(i)).ID
+		if s, ok := c.index.get(id); ok && s == int32(i) {
+			ids = append(ids, id)
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
@@ -497,7 +498,7 @@ func (c *Core) place(ev *Event) {
 	} else {
 		slab = c.labels.add()
 		if cap(c.free) < c.labels.len() {
-			// room for every slot to be free at once (see labelSlab.add)
+			// room for every slot to be free at once (see labelSlab.cap)
 			c.free = slices.Grow(c.free, c.labels.cap()-len(c.free))
 		}
 	}

@@ -34,7 +34,7 @@ func (s *labelSlab) cap() int { return len(s.pages) * labelPage }
 
 // add hands out the next slab, a zero label.
 func (s *labelSlab) add() int32 {
-	if int(s.n) == len(s.pages)*labelPage {
+	if int(s.n) == s.cap() {
 		s.pages = append(s.pages, new([labelPage]Label))
 	}
 	s.n++

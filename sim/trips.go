@@ -66,7 +66,7 @@ func (w *world) tripsInit(st Streams) {
 	t.queue = make([][]trip, len(w.bases))
 	t.head = make([]int, len(w.bases))
 	t.waiting = make([]int, len(w.bases))
-	t.load = make([][]trip, len(w.cour)) // each made on the courier's first trip (courierLoad)
+	t.load = make([][]trip, len(w.cour)) // each made on the courier's first trip (courierRoom)
 	t.depart = make([]model.Instant, len(w.cour))
 	t.nearest = make([]int32, len(w.net.Nodes))
 	for i := range t.nearest {
