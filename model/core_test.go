@@ -694,6 +694,25 @@ func TestChainFreeListsBounded(t *testing.T) {
 	require.Len(t, c.bigFree, chainPoolMin)
 }
 
+// Once the core is draining, small chains given up go to the collector
+// (no new label would take them), large ones are still kept for reroutes.
+func TestDrainingKeepsNoSmallChains(t *testing.T) {
+	c := New(testNet(t))
+	c.index.n = 8000
+	c.putChain(make([]Entry, 0, chainSmall))
+	require.Len(t, c.smallFree, 1)
+	c.Draining()
+	for range 100 {
+		c.putChain(make([]Entry, 0, chainSmall))
+		c.putChain(make([]Entry, 0, chainCap))
+	}
+	require.Len(t, c.smallFree, 1, "no small chain kept once draining")
+	require.Len(t, c.bigFree, 100)
+	// a label issued anyway gets a chain and works
+	c.Step(Event{Type: EvOrderPlaced, Label: 1, At: at(10, 0), SKU: 0, Node: NoNode, Dest: l1, Size: NoSize})
+	require.Equal(t, -1, c.Label(1).Verify())
+}
+
 // The list of free slabs has room for every slab from the start, so labels
 // finishing all at once (the end of a run) never grow it.
 func TestFreeSlabsHaveRoomForEverySlab(t *testing.T) {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/lockstep-sim/lockstep/internal/prefetch"
@@ -110,3 +111,37 @@ func (x *labelIndex) del(id LabelID) {
 }
 
 func (x *labelIndex) len() int { return x.n }
+
+// each calls fn with every id's slab in increasing id order, without
+// allocating unless ids live in the map (then only their sorted list).
+// fn must not change the index.
+func (x *labelIndex) each(fn func(id LabelID, slab int32)) {
+	var far []LabelID
+	if len(x.far) > 0 {
+		far = make([]LabelID, 0, len(x.far))
+		for id := range x.far {
+			far = append(far, id)
+		}
+		slices.Sort(far)
+	}
+	for p, pg := range x.pages {
+		if pg == nil {
+			continue
+		}
+		base := LabelID(p) << indexPageBits
+		for k, s := range &pg.slab {
+			if s == 0 {
+				continue
+			}
+			id := base | LabelID(k)
+			for len(far) > 0 && far[0] < id {
+				fn(far[0], x.far[far[0]])
+				far = far[1:]
+			}
+			fn(id, s-1)
+		}
+	}
+	for _, id := range far {
+		fn(id, x.far[id])
+	}
+}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -58,6 +59,15 @@ func TestLabelIndexAgainstMap(t *testing.T) {
 					}
 					_, ok := x.get(next + 1)
 					require.Equal(t, containsID(ref, next+1), ok)
+					// each: every id once, in increasing order, with its slab
+					// (ids in the map merged among the pages' ids)
+					var ids []LabelID
+					x.each(func(id LabelID, s int32) {
+						require.Equal(t, ref[id], s, "id %d", id)
+						ids = append(ids, id)
+					})
+					require.Len(t, ids, len(ref))
+					require.True(t, slices.IsSorted(ids) && len(slices.Compact(slices.Clone(ids))) == len(ids), "ids in increasing order, each once")
 				}
 			}
 		})
@@ -86,4 +96,23 @@ func TestLabelIndexReleasesPages(t *testing.T) {
 	require.LessOrEqual(t, held, inFlight/indexPageSize+1)
 	require.Equal(t, inFlight, x.len())
 	require.Nil(t, x.far)
+}
+
+// TestLabelIndexEachMergesTheMap: an id set in the map before the pages
+// grew past it comes out of each between the pages' ids around it.
+func TestLabelIndexEachMergesTheMap(t *testing.T) {
+	var x labelIndex
+	at := func(page int) LabelID { return LabelID(page) * indexPageSize }
+	x.set(1, 10)
+	x.set(at(indexMaxGap+5), 11) // too far past the one page: the map
+	x.set(at(indexMaxGap), 12)   // within reach: the pages grow past the map's id
+	x.set(at(indexMaxGap+10)+3, 13)
+	require.Len(t, x.far, 1)
+	type pair struct {
+		id   LabelID
+		slab int32
+	}
+	var got []pair
+	x.each(func(id LabelID, s int32) { got = append(got, pair{id, s}) })
+	require.Equal(t, []pair{{1, 10}, {at(indexMaxGap), 12}, {at(indexMaxGap + 5), 11}, {at(indexMaxGap+10) + 3, 13}}, got)
 }

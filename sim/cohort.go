@@ -186,6 +186,10 @@ func (w *world) drain() uint64 {
 		return 0
 	}
 	w.co.draining = true
+	// only the labels in flight are left: the queue and the core need not
+	// make room for more (memory only, nothing they compute changes)
+	k.q.KeepArrays()
+	w.core.Draining()
 	end := k.Horizon.Add(w.cfg.Drain)
 	w.scheduleShifts(k.Horizon, end)
 	k.Horizon = end

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/lockstep-sim/lockstep/model"
 )
@@ -139,19 +140,22 @@ func (c *nodeCounts) add(j model.NodeIndex) {
 	}
 }
 
-// sorted orders the counts by node index (add must not be called after).
+// sorted orders the counts by node index (add must not be called after),
+// in place: it runs for every neighborhood at the end of a run, beside the
+// whole world.
 func (c *nodeCounts) sorted() {
 	c.idx = nil
-	k := make([]int, len(c.node))
-	for i := range k {
-		k[i] = i
-	}
-	slices.SortFunc(k, func(a, b int) int { return int(c.node[a]) - int(c.node[b]) })
-	node, n := make([]model.NodeIndex, len(k)), make([]uint64, len(k))
-	for i, x := range k {
-		node[i], n[i] = c.node[x], c.n[x]
-	}
-	c.node, c.n = node, n
+	sort.Sort(byNode{c})
+}
+
+// byNode sorts a nodeCounts' two slices together (the nodes are distinct).
+type byNode struct{ c *nodeCounts }
+
+func (b byNode) Len() int           { return len(b.c.node) }
+func (b byNode) Less(i, j int) bool { return b.c.node[i] < b.c.node[j] }
+func (b byNode) Swap(i, j int) {
+	b.c.node[i], b.c.node[j] = b.c.node[j], b.c.node[i]
+	b.c.n[i], b.c.n[j] = b.c.n[j], b.c.n[i]
 }
 
 // metricsFinished folds a measured label in a terminal state: where its

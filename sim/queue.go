@@ -164,6 +164,7 @@ type Queue struct {
 	hist *[radixLevels][1 << radixBits]int32
 
 	cancelled uint64 // successful Cancel calls, ever
+	keep      bool   // KeepArrays was called: compactions never shrink the arrays
 }
 
 const (
@@ -1020,11 +1021,21 @@ func cmpItem(a, b item) int {
 	return 0
 }
 
+// KeepArrays tells the queue that it is about to be dropped, as the world's
+// drain past the horizon empties it and the world is freed right after:
+// from then on a compaction drops stale entries where they are and never
+// moves the live ones into smaller arrays. Those arrays would be allocated
+// beside everything still live, when the heap is at its largest, only to
+// be freed with it (9 MB of a 6-day locker-metro's end). The order of the
+// events does not change, only where they are kept.
+func (q *Queue) KeepArrays() { q.keep = true }
+
 // compact drops every stale entry from both tiers and rebuilds the heap in
 // O(n). Arrays that have become much larger than needed are reallocated, so a
-// past peak does not pin memory for the rest of a long run. The cell table is
-// not shrunk (Timers refer to slots); it never exceeds the peak number of
-// queued timer entries, itself at most peak live + peak live/4 + 1.
+// past peak does not pin memory for the rest of a long run (not after
+// KeepArrays). The cell table is not shrunk (Timers refer to slots); it
+// never exceeds the peak number of queued timer entries, itself at most
+// peak live + peak live/4 + 1.
 func (q *Queue) compact() {
 	q.fill()
 	keep := func(b []item) []item {
@@ -1038,19 +1049,19 @@ func (q *Queue) compact() {
 			}
 		}
 		b = b[:k]
-		if c := cap(b); c > 1024 && c > 4*k {
+		if c := cap(b); !q.keep && c > 1024 && c > 4*k {
 			b = append(make([]item, 0, 2*k), b...)
 		}
 		return b
 	}
 	q.run = keep(q.run[:copy(q.run, q.run[q.rh:])])
 	q.rh = 0
-	if cap(q.tmp) > 1024 && cap(q.tmp) > 4*len(q.run) {
+	if !q.keep && cap(q.tmp) > 1024 && cap(q.tmp) > 4*len(q.run) {
 		q.tmp = nil
 	}
 	h := keep(q.h[heapBase:])
 	q.h = q.h[:heapBase+len(h)]
-	if c := cap(q.h); c > 1024 && c > 4*len(q.h) {
+	if c := cap(q.h); !q.keep && c > 1024 && c > 4*len(q.h) {
 		q.h = append(make([]item, 0, 2*len(q.h)), q.h...)
 	}
 	// Compact each far bucket within its chunks, or, if the slab is much
@@ -1058,7 +1069,7 @@ func (q *Queue) compact() {
 	// fresh one.
 	live := q.far - q.stale + (len(q.h) - heapBase) + len(q.run) // upper bound on live far items
 	slab, next := q.slab, q.next
-	shrink := len(q.next) > 64 && len(q.next) > 4*(live>>chunkBits+len(q.bk)/8)
+	shrink := !q.keep && len(q.next) > 64 && len(q.next) > 4*(live>>chunkBits+len(q.bk)/8)
 	var buf [len(q.bk)]int
 	buckets := q.farBuckets(buf[:0])
 	if shrink {

@@ -629,6 +629,41 @@ func TestFarTierShrinksAfterPeak(t *testing.T) {
 	}
 }
 
+// TestKeepArraysNeverShrinks: after KeepArrays the same past peak is
+// compacted where it lies (no array is made smaller, none is allocated),
+// and the events pop as they do from a queue that shrank.
+func TestKeepArraysNeverShrinks(t *testing.T) {
+	var shrunk, kept Queue
+	kept.KeepArrays()
+	var ts, tk []Timer
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 200000 {
+		ev := Event{At: model.Instant(1e9 + r.IntN(1e8)), A: int32(i)}
+		ts = append(ts, shrunk.PushTimer(ev))
+		tk = append(tk, kept.PushTimer(ev))
+		if i%7 == 0 { // some near the front too
+			shrunk.Push(Event{At: model.Instant(i), A: -int32(i)})
+			kept.Push(Event{At: model.Instant(i), A: -int32(i)})
+		}
+	}
+	slab, h := cap(kept.slab), cap(kept.h)
+	for i := 10; i < len(ts); i++ {
+		require.Equal(t, shrunk.Cancel(ts[i]), kept.Cancel(tk[i]))
+	}
+	require.Less(t, cap(shrunk.slab), slab/4, "without KeepArrays the past peak is released")
+	require.Equal(t, slab, cap(kept.slab), "the far tier's slab stays")
+	require.GreaterOrEqual(t, cap(kept.h), h)
+	require.Equal(t, shrunk.Len(), kept.Len())
+	for shrunk.Len() > 0 {
+		a, _ := shrunk.Pop()
+		b, ok := kept.Pop()
+		require.True(t, ok)
+		require.Equal(t, a, b)
+	}
+	_, ok := kept.Pop()
+	require.False(t, ok)
+}
+
 // TestQueueDigitBoundaries checks the far tier's splits at a bucket's lowest
 // possible time: times on and next to multiples of powers of 64 (bucket
 // bases at every level), around 0 and next to both ends of int64, pushed,
