@@ -14,9 +14,9 @@ func ExampleTuner_Percent() {
 	}
 	// Output:
 	//   16 MiB live: GOGC=100, collect at 32 MiB
-	//   32 MiB live: GOGC=100, collect at 64 MiB
-	//   64 MiB live: GOGC=50, collect at 96 MiB
-	//  128 MiB live: GOGC=25, collect at 160 MiB
-	//  256 MiB live: GOGC=13, collect at 289 MiB
+	//   32 MiB live: GOGC=50, collect at 48 MiB
+	//   64 MiB live: GOGC=25, collect at 80 MiB
+	//  128 MiB live: GOGC=13, collect at 144 MiB
+	//  256 MiB live: GOGC=10, collect at 281 MiB
 	// 1024 MiB live: GOGC=10, collect at 1126 MiB
 }

@@ -16,9 +16,9 @@
 //	stop := gctune.Default.Start() // in main, before any work
 //	defer stop()
 //
-// With the Default tuner a heap below 32 MiB keeps GOGC=100; at 256 MiB
-// live it collects at 12.5 % headroom (32 MiB), and from 320 MiB live on
-// at 10 %. In a run the allocation after the slabs have grown is small
+// With the Default tuner a heap below 16 MiB keeps GOGC=100; at 64 MiB
+// live it collects at 25 % headroom (16 MiB), and from 160 MiB live on at
+// 10 %. In a run the allocation after the slabs have grown is small
 // (the event loop allocates nothing), so a tight headroom costs few extra
 // collections; on a machine with a core to spare (one replication on two
 // cores) their marking runs beside the simulation and costs no wall time.
@@ -43,9 +43,9 @@ type Tuner struct {
 	Max   int    // highest GOGC it sets: small heaps run at this
 }
 
-// Default is the tuner lockstep's command runs with: 32 MiB of headroom,
+// Default is the tuner lockstep's command runs with: 16 MiB of headroom,
 // GOGC between 10 and 100.
-var Default = Tuner{Floor: 32 << 20, Min: 10, Max: 100}
+var Default = Tuner{Floor: 16 << 20, Min: 10, Max: 100}
 
 // Percent is the GOGC value for a live heap of live bytes: the headroom
 // Floor as a share of live, rounded up, within [Min, Max].

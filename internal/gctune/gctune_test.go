@@ -11,6 +11,8 @@ import (
 
 func TestPercent(t *testing.T) {
 	const mib = 1 << 20
+	// a tuner with 32 MiB of headroom (Default has 16: ExampleTuner_Percent)
+	wide := Tuner{Floor: 32 * mib, Min: 10, Max: 100}
 	for _, c := range []struct {
 		live uint64
 		want int
@@ -31,7 +33,7 @@ func TestPercent(t *testing.T) {
 		{6400 * mib, 10},  // 0.5 %: Min
 		{1<<63 + 1, 10},   // no overflow at the top
 	} {
-		require.Equal(t, c.want, Default.Percent(c.live), "live %d", c.live)
+		require.Equal(t, c.want, wide.Percent(c.live), "live %d", c.live)
 	}
 	// A tuner of its own bounds.
 	tight := Tuner{Floor: 8 * mib, Min: 10, Max: 80}
