@@ -25,7 +25,7 @@ func (w *snapWriter) ttl(c *Core, freed []bool) {
 	}
 	n := 0
 	for i := range c.labels.len() {
-		if !freed[i] && (c.labels.at(int32(i)).Extended || c.labels.at(int32(i)).RemindAt != 0) {
+		if l := c.labels.at(int32(i)); !freed[i] && (l.Extended || l.RemindAt != 0) {
 			n++
 		}
 	}

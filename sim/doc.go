@@ -141,7 +141,8 @@ heap. When cancelled entries are more than a quarter of the live ones both
 tiers are compacted in O(n), which is O(1) amortised per Cancel and keeps them
 at most 1.25 times the live count plus one right after every Cancel. Compaction also gives memory back
 after a peak (the heap and the far tier's chunk slab are reallocated when much
-larger than needed), so nothing grows with the length of the run.
+larger than needed; not once KeepArrays says the queue is only draining), so
+nothing grows with the length of the run.
 
 # Random streams
 
