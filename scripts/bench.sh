@@ -18,6 +18,7 @@ case "$mode" in
     echo "  wall ratio; the pilot) and locker-city's memory;"
     echo "  'scaling' runs only the scaling section: lockstep run on the four bench scenarios"
     echo "  (locker-day 1x, locker-city 10x, locker-region 30x, locker-metro 100x) under /usr/bin/time,"
+    echo "  then the hand-written reference loop (experiment/reference_test.go) at the same sizes;"
     echo "  written to docs/scaling.tsv and drawn as docs/scaling.svg and docs/scaling.png."
     echo "  Environment: BENCH_SCALING_SCENARIOS (directory of the four locker-*.yaml, default"
     echo "  scenarios/bench), BENCH_SCALING_OUT (output path without extension, default docs/scaling)."
@@ -62,6 +63,24 @@ scaling() {
     }' >>"$tmp/scaling.tsv"
     tail -n 1 "$tmp/scaling.tsv"
   done
+  # the reference loop (experiment/reference_test.go, the hand-written loop
+  # issue 17 measured against) at the same four sizes, one process each:
+  # wall_s is the loop alone (ns/op), peak_rss_mb the test binary's peak
+  go test -c -o "$tmp/experiment.test" ./experiment
+  local out_b ns
+  for spec in 1:Day 10:City 30:Region 100:Metro; do
+    size=${spec%%:*} name=${spec#*:}
+    echo "-- reference loop (${size}x): BenchmarkReference$name"
+    out_b=$(cd experiment && /usr/bin/time -f '%e %M' -o "$tmp/time" "$tmp/experiment.test" \
+      -test.run '^$' -test.bench "^BenchmarkReference$name\$" -test.benchtime 1x)
+    read -r wall kb <"$tmp/time"
+    read -r ns parcels < <(awk '$1 ~ /^BenchmarkReference/ { for (i = 2; i < NF; i++) { if ($(i+1) == "ns/op") ns = $i; if ($(i+1) == "parcels/op") p = $i } } END { print ns, p }' <<<"$out_b")
+    awk -v s="$size" -v n="reference-$(echo "$name" | tr '[:upper:]' '[:lower:]')" -v p="$parcels" -v ns="$ns" -v k="$kb" 'BEGIN {
+      w = ns / 1e9; if (w <= 0) w = 0.001
+      printf "%s\t%s\t%d\t%.3f\t%.0f\t%.1f\n", s, n, p, w, p / w, k / 1024
+    }' >>"$tmp/scaling.tsv"
+    tail -n 1 "$tmp/scaling.tsv"
+  done
   # the executable's own resident pages, part of every peak RSS above
   /usr/bin/time -f '%M' -o "$tmp/time" "$tmp/lockstep" version >/dev/null
   echo "baseline: lockstep version alone peaks at $(($(cat "$tmp/time") / 1024)) MB RSS (the executable's pages)"
@@ -73,6 +92,9 @@ scaling() {
     printf "locker-day: %.0f parcels/s (target >= 1 000 000; BenchmarkLockerDay times the simulation alone)\n", rate["locker-day"]
     if (wall["locker-day"] > 0) {
       printf "wall ratio (lockstep run) city/day: %.1fx (target <= 11x), metro/day: %.1fx (target <= 110x)\n", wall["locker-city"] / wall["locker-day"], wall["locker-metro"] / wall["locker-day"]
+    }
+    if (wall["reference-day"] > 0) {
+      printf "the reference loop, the same growth measured on the loop alone: city/day %.1fx, metro/day %.1fx\n", wall["reference-city"] / wall["reference-day"], wall["reference-metro"] / wall["reference-day"]
     }
     printf "peak RSS: city %.1f MB (target < 50 MB), metro %.1f MB (target < 300 MB)\n", rss["locker-city"], rss["locker-metro"]
   }' "$out.tsv"

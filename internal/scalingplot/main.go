@@ -3,7 +3,9 @@
 // bench scenario, locker-day 1x to locker-metro 100x), two panels side by
 // side, throughput (parcels/s) and peak RSS (MB) against the scenario's
 // size on a log axis, with the targets of issue 17 drawn as reference
-// lines. It writes the figure as SVG and PNG.
+// lines. Rows whose scenario starts with "reference-" are the hand-written
+// reference loop (experiment/reference_test.go) at the same sizes, drawn as
+// a second series on both panels. It writes the figure as SVG and PNG.
 //
 // Usage:
 //
@@ -190,15 +192,36 @@ var (
 	measured = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
 	target   = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
 	ideal    = color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
+	refColor = color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
 )
 
+// referencePrefix marks the reference loop's rows in the TSV.
+const referencePrefix = "reference-"
+
+// split separates lockstep's rows from the reference loop's, both still
+// sorted by size.
+func split(rows []row) (lockstep, reference []row) {
+	for _, r := range rows {
+		if strings.HasPrefix(r.Scenario, referencePrefix) {
+			reference = append(reference, r)
+		} else {
+			lockstep = append(lockstep, r)
+		}
+	}
+	return lockstep, reference
+}
+
 // render draws the two panels in format ("svg" or "png").
-func render(rows []row, format string) ([]byte, error) {
-	rate, err := ratePanel(rows)
+func render(all []row, format string) ([]byte, error) {
+	rows, ref := split(all)
+	if len(rows) == 0 {
+		return nil, errors.New("no lockstep rows, only the reference loop's: the size axis is lockstep's")
+	}
+	rate, err := ratePanel(rows, ref)
 	if err != nil {
 		return nil, err
 	}
-	rss, err := rssPanel(rows)
+	rss, err := rssPanel(rows, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -285,6 +308,27 @@ func measuredLine(xys plotter.XYs) (*plotter.Line, *plotter.Scatter, error) {
 	return l, s, nil
 }
 
+// addReference draws the reference loop's series (y of each row) on p and
+// in its legend; nothing when there are no reference rows.
+func addReference(p *plot.Plot, ref []row, y func(row) float64) error {
+	if len(ref) == 0 {
+		return nil
+	}
+	xys := make(plotter.XYs, len(ref))
+	for i, r := range ref {
+		xys[i] = plotter.XY{X: r.Size, Y: y(r)}
+	}
+	l, s, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return err
+	}
+	l.Color, l.Width, l.Dashes = refColor, vg.Points(1.5), []vg.Length{vg.Points(5), vg.Points(2)}
+	s.Color, s.Shape, s.Radius = refColor, draw.BoxGlyph{}, vg.Points(3)
+	p.Add(l, s)
+	p.Legend.Add("reference: hand-written loop of the model (experiment/reference_test.go)", l, s)
+	return nil
+}
+
 // hline is a horizontal reference line across [x0, x1].
 func hline(x0, x1, y float64, c color.Color, dashes ...vg.Length) (*plotter.Line, error) {
 	l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
@@ -295,31 +339,41 @@ func hline(x0, x1, y float64, c color.Color, dashes ...vg.Length) (*plotter.Line
 	return l, nil
 }
 
-// ratePanel: parcels/s against size, with the locker-day target, the ideal
-// (linear wall time: the smallest scenario's rate at every size) and the
-// wall-ratio bound (1.1x linear).
-func ratePanel(rows []row) (*plot.Plot, error) {
+// ratePanel: parcels/s against size (log-log, so that equal slopes are
+// equal growth of the cost per parcel), with the locker-day target, the
+// ideal (linear wall time: the smallest scenario's rate at every size) and
+// the wall-ratio bound (1.1x linear). Like rssPanel's, the y axis is log10
+// on a linear scale, labelled in millions of parcels/s.
+func ratePanel(rows, ref []row) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Throughput (one replication, lockstep run)"
-	p.Y.Label.Text = "parcels/s (millions)"
+	p.Y.Label.Text = "parcels/s (millions, log scale)"
 	sizeAxis(p, rows)
+	ylog := func(r row) float64 { return math.Log10(max(r.ParcelsPerS/1e6, 1e-6)) }
 	xys := make(plotter.XYs, len(rows))
-	ymax := targetDayRate / 1e6
+	lo, hi := targetDayRate/1e6, targetDayRate/1e6
 	for i, r := range rows {
-		xys[i] = plotter.XY{X: r.Size, Y: r.ParcelsPerS / 1e6}
-		ymax = max(ymax, xys[i].Y)
+		xys[i] = plotter.XY{X: r.Size, Y: ylog(r)}
+		lo, hi = min(lo, r.ParcelsPerS/1e6), max(hi, r.ParcelsPerS/1e6)
 	}
+	for _, r := range ref {
+		lo, hi = min(lo, r.ParcelsPerS/1e6), max(hi, r.ParcelsPerS/1e6)
+	}
+	base := rows[0].ParcelsPerS / 1e6
+	lo = min(lo, base/targetWallRatio)
+	lo, hi = max(lo/1.5, 1e-6), hi*6 // room for the legend at the top
+	p.Y.Min, p.Y.Max = math.Log10(lo), math.Log10(hi)
+	p.Y.Tick.Marker = logTicks(lo, hi)
 	x0, x1 := p.X.Min, p.X.Max
-	base := xys[0].Y
-	tgt, err := hline(x0, x1, targetDayRate/1e6, target, vg.Points(6), vg.Points(3))
+	tgt, err := hline(x0, x1, math.Log10(targetDayRate/1e6), target, vg.Points(6), vg.Points(3))
 	if err != nil {
 		return nil, err
 	}
-	lin, err := hline(x0, x1, base, ideal, vg.Points(2), vg.Points(2))
+	lin, err := hline(x0, x1, math.Log10(max(base, 1e-6)), ideal, vg.Points(2), vg.Points(2))
 	if err != nil {
 		return nil, err
 	}
-	bound, err := hline(x0, x1, base/targetWallRatio, ideal, vg.Points(6), vg.Points(2), vg.Points(1), vg.Points(2))
+	bound, err := hline(x0, x1, math.Log10(max(base/targetWallRatio, 1e-6)), ideal, vg.Points(6), vg.Points(2), vg.Points(1), vg.Points(2))
 	if err != nil {
 		return nil, err
 	}
@@ -332,9 +386,11 @@ func ratePanel(rows []row) (*plot.Plot, error) {
 	p.Legend.Add("target: locker-day >= 1 M parcels/s", tgt)
 	p.Legend.Add(fmt.Sprintf("linear wall time (the %gx rate at every size)", rows[0].Size), lin)
 	p.Legend.Add("wall <= 1.1x linear (city <= 11x, metro <= 110x day)", bound)
+	if err := addReference(p, ref, ylog); err != nil {
+		return nil, err
+	}
 	p.Legend.Top, p.Legend.Left = true, false
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
-	p.Y.Min, p.Y.Max = 0, ymax*1.4 // room for the legend at the top
 	return p, nil
 }
 
@@ -342,7 +398,7 @@ func ratePanel(rows []row) (*plot.Plot, error) {
 // targets as marks at their sizes. The y axis is log10(MB) on a linear
 // scale, labelled in MB (gonum's LogScale on y pads the top of the data
 // area by a wide margin).
-func rssPanel(rows []row) (*plot.Plot, error) {
+func rssPanel(rows, ref []row) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Peak RSS (one replication, lockstep run)"
 	p.Y.Label.Text = "peak RSS (MB, log scale)"
@@ -354,7 +410,11 @@ func rssPanel(rows []row) (*plot.Plot, error) {
 		xys[i] = plotter.XY{X: r.Size, Y: math.Log10(y)}
 		lo, hi = min(lo, y), max(hi, y)
 	}
-	lo, hi = lo/1.5, hi*3 // room for the legend at the top
+	for _, r := range ref {
+		y := max(r.PeakRSSMB, 0.1)
+		lo, hi = min(lo, y), max(hi, y)
+	}
+	lo, hi = lo/1.5, hi*5 // room for the legend at the top
 	p.Y.Min, p.Y.Max = math.Log10(lo), math.Log10(hi)
 	p.Y.Tick.Marker = logTicks(lo, hi)
 	l, s, err := measuredLine(xys)
@@ -381,6 +441,9 @@ func rssPanel(rows []row) (*plot.Plot, error) {
 	p.Add(plotter.NewGrid(), l, s, targets, labels)
 	p.Legend.Add("measured", l, s)
 	p.Legend.Add("targets: city (10x) < 50 MB, metro (100x) < 300 MB", targets)
+	if err := addReference(p, ref, func(r row) float64 { return math.Log10(max(r.PeakRSSMB, 0.1)) }); err != nil {
+		return nil, err
+	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	return p, nil

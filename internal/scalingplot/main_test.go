@@ -56,6 +56,32 @@ func TestRunWritesSVGAndPNG(t *testing.T) {
 	assert.Equal(t, 9*pngDPI/2, img.Bounds().Dy())
 }
 
+// The reference loop's rows are a second series on both panels, named in
+// the legend; they alone are not a figure (the size axis is lockstep's).
+func TestReferenceRows(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "scaling.tsv")
+	lockstepRows := "1\tlocker-day\t224000\t0.30\t746667\t30.1\n10\tlocker-city\t2240000\t5.9\t379661\t68.0\n"
+	refRows := "1\treference-day\t240000\t0.110\t2181818\t18.1\n10\treference-city\t2400000\t1.600\t1500000\t24.0\n"
+	require.NoError(t, os.WriteFile(in, []byte(header+lockstepRows+refRows), 0o644))
+	paths, err := run(in, filepath.Join(dir, "scaling"))
+	require.NoError(t, err)
+	svg, err := os.ReadFile(paths[0])
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(svg), "reference: hand-written loop"), "one legend entry per panel")
+
+	rows, err := readTSV(strings.NewReader(header + lockstepRows + refRows))
+	require.NoError(t, err)
+	own, ref := split(rows)
+	assert.Len(t, own, 2)
+	require.Len(t, ref, 2)
+	assert.Equal(t, "reference-city", ref[1].Scenario)
+
+	require.NoError(t, os.WriteFile(in, []byte(header+refRows), 0o644))
+	_, err = run(in, filepath.Join(dir, "only"))
+	require.ErrorContains(t, err, "no lockstep rows")
+}
+
 // One row is enough, and blank lines and CRLF endings are accepted; rows
 // come back sorted by size.
 func TestReadTSV(t *testing.T) {
