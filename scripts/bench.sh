@@ -84,6 +84,8 @@ scaling() {
   # the executable's own resident pages, part of every peak RSS above
   /usr/bin/time -f '%M' -o "$tmp/time" "$tmp/lockstep" version >/dev/null
   echo "baseline: lockstep version alone peaks at $(($(cat "$tmp/time") / 1024)) MB RSS (the executable's pages)"
+  (cd experiment && /usr/bin/time -f '%M' -o "$tmp/time" "$tmp/experiment.test" -test.run '^$' >/dev/null)
+  echo "baseline: the reference loop's test binary alone peaks at $(($(cat "$tmp/time") / 1024)) MB RSS"
   mkdir -p "$(dirname "$out")"
   cp "$tmp/scaling.tsv" "$out.tsv"
   echo "wrote $out.tsv"
