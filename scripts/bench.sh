@@ -39,9 +39,12 @@ esac
 # summed from the hourly trace in results.json (--trace; the simulator keeps
 # the trace in every run, the flag only writes it out), not metrics.orders,
 # which counts the orders after the warm-up only. wall_s is the whole command
-# (loading the scenario, writing results.json). Then it draws
-# $out.svg and $out.png (internal/scalingplot) and prints the wall and RSS
-# figures against the targets of issue 17.
+# (loading the scenario, writing results.json). Then it runs the reference
+# loop (experiment/reference_test.go) at the same four sizes and adds its
+# rows as reference-day .. reference-metro (wall_s the loop's own time,
+# peak_rss_mb its test binary's), draws $out.svg and $out.png
+# (internal/scalingplot) and prints the wall and RSS figures against the
+# targets of issue 17.
 scaling() {
   local dir=${BENCH_SCALING_SCENARIOS:-scenarios/bench} out=${BENCH_SCALING_OUT:-docs/scaling}
   command -v jq >/dev/null || { echo "bench.sh scaling: needs jq to read results.json" >&2; exit 1; }

@@ -349,7 +349,8 @@ func ratePanel(rows, ref []row) (*plot.Plot, error) {
 	p.Title.Text = "Throughput (one replication, lockstep run)"
 	p.Y.Label.Text = "parcels/s (millions, log scale)"
 	sizeAxis(p, rows)
-	ylog := func(r row) float64 { return math.Log10(max(r.ParcelsPerS/1e6, 1e-6)) }
+	lg := func(mps float64) float64 { return math.Log10(max(mps, 1e-6)) } // millions/s; the log needs > 0
+	ylog := func(r row) float64 { return lg(r.ParcelsPerS / 1e6) }
 	xys := make(plotter.XYs, len(rows))
 	lo, hi := targetDayRate/1e6, targetDayRate/1e6
 	for i, r := range rows {
@@ -365,15 +366,15 @@ func ratePanel(rows, ref []row) (*plot.Plot, error) {
 	p.Y.Min, p.Y.Max = math.Log10(lo), math.Log10(hi)
 	p.Y.Tick.Marker = logTicks(lo, hi)
 	x0, x1 := p.X.Min, p.X.Max
-	tgt, err := hline(x0, x1, math.Log10(targetDayRate/1e6), target, vg.Points(6), vg.Points(3))
+	tgt, err := hline(x0, x1, lg(targetDayRate/1e6), target, vg.Points(6), vg.Points(3))
 	if err != nil {
 		return nil, err
 	}
-	lin, err := hline(x0, x1, math.Log10(max(base, 1e-6)), ideal, vg.Points(2), vg.Points(2))
+	lin, err := hline(x0, x1, lg(base), ideal, vg.Points(2), vg.Points(2))
 	if err != nil {
 		return nil, err
 	}
-	bound, err := hline(x0, x1, math.Log10(max(base/targetWallRatio, 1e-6)), ideal, vg.Points(6), vg.Points(2), vg.Points(1), vg.Points(2))
+	bound, err := hline(x0, x1, lg(base/targetWallRatio), ideal, vg.Points(6), vg.Points(2), vg.Points(1), vg.Points(2))
 	if err != nil {
 		return nil, err
 	}
@@ -403,16 +404,16 @@ func rssPanel(rows, ref []row) (*plot.Plot, error) {
 	p.Title.Text = "Peak RSS (one replication, lockstep run)"
 	p.Y.Label.Text = "peak RSS (MB, log scale)"
 	sizeAxis(p, rows)
+	mb := func(r row) float64 { return max(r.PeakRSSMB, 0.1) } // the log needs > 0
+	ylog := func(r row) float64 { return math.Log10(mb(r)) }
 	xys := make(plotter.XYs, len(rows))
 	lo, hi := float64(targetCityRSS), float64(targetMetroRSS)
 	for i, r := range rows {
-		y := max(r.PeakRSSMB, 0.1) // the log needs > 0
-		xys[i] = plotter.XY{X: r.Size, Y: math.Log10(y)}
-		lo, hi = min(lo, y), max(hi, y)
+		xys[i] = plotter.XY{X: r.Size, Y: ylog(r)}
+		lo, hi = min(lo, mb(r)), max(hi, mb(r))
 	}
 	for _, r := range ref {
-		y := max(r.PeakRSSMB, 0.1)
-		lo, hi = min(lo, y), max(hi, y)
+		lo, hi = min(lo, mb(r)), max(hi, mb(r))
 	}
 	lo, hi = lo/1.5, hi*5 // room for the legend at the top
 	p.Y.Min, p.Y.Max = math.Log10(lo), math.Log10(hi)
@@ -441,7 +442,7 @@ func rssPanel(rows, ref []row) (*plot.Plot, error) {
 	p.Add(plotter.NewGrid(), l, s, targets, labels)
 	p.Legend.Add("measured", l, s)
 	p.Legend.Add("targets: city (10x) < 50 MB, metro (100x) < 300 MB", targets)
-	if err := addReference(p, ref, func(r row) float64 { return math.Log10(max(r.PeakRSSMB, 0.1)) }); err != nil {
+	if err := addReference(p, ref, ylog); err != nil {
 		return nil, err
 	}
 	p.Legend.Top, p.Legend.Left = true, true
