@@ -159,9 +159,9 @@ func newRefWorld(districts int, seed uint64) *refWorld {
 	for d := range w.district {
 		w.district[d].idle = refCouriers
 	}
-	// one district's geometry in km: lockers on a 10x5 grid 0.01 degrees
-	// apart at 52.46 N, the microstore at the centre, partners in a column
-	// west of the grid
+	// one district's geometry in km, as gen.go lays it out: lockers on a
+	// 10x5 grid 0.01 degrees apart at 52.46 N, the microstore at the
+	// centre, partners in a column between the first two of lockers
 	const lat = 52.46
 	kx, ky := 0.01*111.32*math.Cos(lat*math.Pi/180), 0.01*110.57
 	type pt struct{ x, y float64 }
@@ -172,7 +172,7 @@ func newRefWorld(districts int, seed uint64) *refWorld {
 	store := pt{4.5 * kx, 2 * ky}
 	var partners [refPartners]pt
 	for i := range partners {
-		partners[i] = pt{-0.5 * kx, (float64(i) + 0.5) * ky}
+		partners[i] = pt{0.5 * kx, (float64(i) + 0.5) * ky}
 	}
 	ms := func(a, b pt) int64 {
 		return int64(math.Hypot(a.x-b.x, a.y-b.y) / refSpeedKmPerH * 3_600_000)
