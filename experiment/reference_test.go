@@ -18,7 +18,8 @@ import (
 // stop, 160 orders a day per locker (Poisson), pickups after an exponential
 // 8 h (3 % never come), a 24 h ready-for-pickup TTL after which the parcel
 // goes to the nearest of 5 partner storefronts (counters of 200) 45 minutes
-// later, and back to the hub after a second TTL. Typed events in a 4-ary
+// later, and back to the hub after a second TTL (or at once if the counter
+// is full). Typed events in a 4-ary
 // heap, parcel records in a slice reused through a free list (so its memory
 // follows the parcels in flight), no provenance chain, no metrics beyond
 // four counters, no warm-up, no drain.
@@ -288,7 +289,7 @@ func (w *refWorld) dispatch(at int64, d int32) {
 }
 
 // arrive puts a parcel into its locker or partner; a full locker sends it to
-// the nearest partner.
+// the nearest partner, a full partner back to the hub.
 func (w *refWorld) arrive(at int64, id int32) {
 	p := &w.parcels[id]
 	if p.node >= 0 {
@@ -298,7 +299,12 @@ func (w *refWorld) arrive(at int64, id int32) {
 		}
 		w.room[p.node]--
 	} else {
-		w.counter[-1-p.node]-- // a partner's counter is never full here
+		if w.counter[-1-p.node] == 0 { // a full counter: back to the hub
+			w.returned++
+			w.finish(id)
+			return
+		}
+		w.counter[-1-p.node]--
 	}
 	if p.delay >= 0 && p.delay < refTTLMs {
 		w.h.push(refEvent{at: at + p.delay, id: id, kind: refPickup})
